@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portfolio.rules import RULES
+
+
+class RuleValueForm(FlaskForm):
+    key = SelectField("Regla", choices=[(k, v[0]) for k, v in RULES.items()],
+                      validators=[DataRequired("Seleccione la regla.")])
+    value = StringField("Nuevo valor", validators=[DataRequired("Ingrese el valor."), Length(max=20)])
+    effective_from = DateField("Vigente desde", validators=[DataRequired("Ingrese una fecha válida.")])
+    legal_basis = StringField("Base legal", validators=[DataRequired("Indique la base legal."), Length(max=300)])

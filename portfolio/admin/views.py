@@ -1,0 +1,176 @@
+"""Administration: users, effective-dated rules and the audit trail viewer."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from portfolio import db
+from portfolio.admin.forms import RuleValueForm
+from portfolio.audit import AuditEntry
+from portfolio.auth import services as auth_services
+from portfolio.auth.forms import ResetPasswordForm, UserForm
+from portfolio.auth.models import User
+from portfolio.auth.policy import requires
+from portfolio.auth.roles import ROLE_LABELS
+from portfolio.errors import DomainError
+from portfolio.forms import run_service
+from portfolio.formatting import LIMA
+from portfolio.listing import paginate, text_arg
+from portfolio.orgs.models import Company
+from portfolio.rules import RULES, RuleValue, add_rule_value
+
+bp = Blueprint("admin", __name__)
+
+
+def _company_choices():
+    companies = db.session.execute(select(Company.id, Company.legal_name).order_by(Company.legal_name)).all()
+    return [(0, "— Ninguna —")] + [(c.id, c.legal_name) for c in companies]
+
+
+@bp.route("/admin/usuarios")
+@requires("users.manage")
+def users():
+    query = select(User).outerjoin(User.company)
+    q = text_arg("q")
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(User.email.ilike(like), User.name.ilike(like)))
+    role = text_arg("rol")
+    if role in ROLE_LABELS:
+        query = query.where(User.role == role)
+    state = text_arg("estado")
+    if state in ("activo", "inactivo"):
+        query = query.where(User.active.is_(state == "activo"))
+    page = paginate(query, sortable={"email": User.email, "name": User.name, "role": User.role,
+                                     "last_login": User.last_login_at},
+                    default_sort="email", tiebreak=User.id)
+    return render_template("admin/users.html", page=page, roles=ROLE_LABELS, q=q, role=role, state=state)
+
+
+@bp.route("/admin/usuarios/nuevo", methods=["GET", "POST"])
+@requires("users.manage")
+def user_new():
+    form = UserForm()
+    form.company_id.choices = _company_choices()
+    form.password.flags.required = True
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: auth_services.create_user(
+            email=form.email.data, name=form.name.data, role=form.role.data,
+            password=form.password.data or "", company_id=form.company_id.data or None, actor=current_user,
+        ))
+        if outcome:
+            user = outcome.value
+            flash(f"Usuario {user.email} creado.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/usuarios/<int:user_id>", methods=["GET", "POST"])
+@requires("users.manage")
+def user_edit(user_id: int):
+    user = auth_services.get_user(user_id)
+    form = UserForm(obj=user)
+    form.company_id.choices = _company_choices()
+    if not form.is_submitted():
+        form.company_id.data = user.company_id or 0
+    reset_form = ResetPasswordForm(prefix="reset")
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: auth_services.update_user(user, name=form.name.data, role=form.role.data,
+                                  company_id=form.company_id.data or None, active=form.active.data,
+                                  actor=current_user))
+        if outcome:
+            flash("Usuario actualizado.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form)
+
+
+@bp.route("/admin/usuarios/<int:user_id>/contrasena", methods=["POST"])
+@requires("users.manage")
+def user_reset_password(user_id: int):
+    user = auth_services.get_user(user_id)
+    reset_form = ResetPasswordForm(prefix="reset")
+    if reset_form.validate_on_submit():
+        try:
+            auth_services.set_password(user, reset_form.password.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash("Contraseña restablecida; las sesiones abiertas de ese usuario se cerraron.", "success")
+    else:
+        flash("Ingrese la nueva contraseña.", "danger")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/admin/reglas", methods=["GET", "POST"])
+@requires("rules.view")
+def rules():
+    from portfolio.auth.policy import allows
+
+    can_manage = allows(current_user, "rules.manage")
+    form = RuleValueForm()
+    if can_manage and form.validate_on_submit():
+        outcome = run_service(form, lambda: add_rule_value(key=form.key.data, value=form.value.data, effective_from=form.effective_from.data,
+                       legal_basis=form.legal_basis.data, actor=current_user))
+        if outcome:
+            flash("Nuevo valor registrado. Los valores anteriores se conservan para fechas pasadas.", "success")
+            return redirect(url_for("admin.rules"))
+    elif form.is_submitted() and not can_manage:
+        from flask import abort
+
+        abort(403)
+    values = db.session.scalars(select(RuleValue).order_by(RuleValue.key, RuleValue.effective_from.desc())).all()
+    today = dt.date.today()
+    in_force: dict[str, int] = {}
+    for row in values:
+        if row.effective_from <= today and row.key not in in_force:
+            in_force[row.key] = row.id
+    return render_template("admin/rules.html", values=values, rules=RULES, form=form, can_manage=can_manage,
+                           in_force=set(in_force.values()), today=today)
+
+
+def _date_arg(name: str) -> dt.date | None:
+    raw = text_arg(name, 10)
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@bp.route("/auditoria")
+@requires("audit.view")
+def audit_log():
+    query = select(AuditEntry)
+    actor = text_arg("actor")
+    if actor:
+        query = query.where(AuditEntry.actor_email.ilike(f"%{actor.lower()}%"))
+    action = text_arg("accion")
+    if action:
+        query = query.where(AuditEntry.action.ilike(f"{action}%"))
+    object_type = text_arg("objeto")
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    object_id = text_arg("id", 40)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
+    since, until = _date_arg("desde"), _date_arg("hasta")
+    errors = []
+    if since and until and since > until:
+        errors.append("La fecha «desde» es posterior a la fecha «hasta»; se ignoró el rango.")
+        since = until = None
+    if since:
+        query = query.where(AuditEntry.at >= dt.datetime.combine(since, dt.time(), LIMA))
+    if until:
+        query = query.where(AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), LIMA))
+    page = paginate(query, sortable={"at": AuditEntry.at, "action": AuditEntry.action,
+                                     "actor": AuditEntry.actor_email},
+                    default_sort="at", default_direction="desc", tiebreak=AuditEntry.id.desc(), per_page=50)
+    object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
+    return render_template("admin/audit_log.html", page=page, object_types=object_types, errors=errors,
+                           filters={"actor": actor, "accion": action, "objeto": object_type, "id": object_id,
+                                    "desde": since.isoformat() if since else "",
+                                    "hasta": until.isoformat() if until else ""})

@@ -1,0 +1,129 @@
+"""Command-line tools: ``flask --app portfolio <command>``. They call the same services as the web."""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from portfolio import db
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group():
+        """Esquema de la base de datos (Alembic)."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="head", show_default=True)
+    def db_upgrade(revision):
+        """Aplica las migraciones pendientes."""
+        from portfolio import migrate
+
+        migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+        click.echo("Base de datos al día.")
+
+    @app.cli.command("seed")
+    @click.option("--demo/--no-demo", default=None, help="Carga datos de demostración (por defecto: DEMO_DATA).")
+    def seed(demo):
+        """Carga datos de referencia y, fuera de producción, datos de demostración. Idempotente."""
+        from portfolio import seeding
+
+        if demo is None:
+            demo = current_app.config["DEMO_DATA"]
+        if demo and current_app.config["ENV_MODE"] == "production":
+            raise click.ClickException("Los datos de demostración nunca se cargan en producción.")
+        report = seeding.load_reference()
+        if demo:
+            report.update(seeding.load_demo())
+        db.session.commit()
+        for key, count in report.items():
+            click.echo(f"{key}: {count} nuevos")
+
+    def _password_from(option: str | None) -> str:
+        if option:
+            return option
+        env = os.environ.get("PORTFOLIO_PASSWORD")
+        if env:
+            return env
+        if not sys.stdin.isatty():
+            raise click.ClickException("Indique la contraseña con --password o PORTFOLIO_PASSWORD.")
+        first = getpass.getpass("Contraseña: ")
+        if first != getpass.getpass("Repita la contraseña: "):
+            raise click.ClickException("Las contraseñas no coinciden.")
+        return first
+
+    def _company_id(ruc: str | None) -> int | None:
+        from portfolio.orgs.models import Company
+
+        if not ruc:
+            return None
+        company_id = db.session.scalar(select(Company.id).where(Company.ruc == ruc))
+        if company_id is None:
+            raise click.ClickException(f"No existe una empresa con RUC {ruc}.")
+        return company_id
+
+    def _user(email: str):
+        from portfolio.auth.models import User
+        from portfolio.auth.services import normalize_email
+
+        user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            raise click.ClickException(f"No existe el usuario {email}.")
+        return user
+
+    def _commit_or_fail(action):
+        from portfolio.errors import DomainError
+
+        try:
+            result = action()
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+        db.session.commit()
+        return result
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", required=True, type=click.Choice(["admin", "staff", "company", "board", "trustee", "auditor"]))
+    @click.option("--company-ruc", help="RUC de la empresa (solo rol company).")
+    @click.option("--password", help="Si se omite: PORTFOLIO_PASSWORD o se pregunta.")
+    def create_user(email, name, role, company_ruc, password):
+        """Crea un usuario."""
+        from portfolio.auth import services
+
+        user = _commit_or_fail(lambda: services.create_user(
+            email=email, name=name, role=role, password=_password_from(password), company_id=_company_id(company_ruc)))
+        click.echo(f"Usuario {user.email} creado con rol {user.role}.")
+
+    @app.cli.command("deactivate-user")
+    @click.option("--email", required=True)
+    def deactivate_user(email):
+        """Desactiva un usuario y cierra sus sesiones."""
+        from portfolio.auth import services
+
+        _commit_or_fail(lambda: services.set_active(_user(email), False))
+        click.echo(f"Usuario {email} desactivado; sus sesiones abiertas se cerraron.")
+
+    @app.cli.command("activate-user")
+    @click.option("--email", required=True)
+    def activate_user(email):
+        """Reactiva un usuario."""
+        from portfolio.auth import services
+
+        _commit_or_fail(lambda: services.set_active(_user(email), True))
+        click.echo(f"Usuario {email} activado.")
+
+    @app.cli.command("reset-password")
+    @click.option("--email", required=True)
+    @click.option("--password", help="Si se omite: PORTFOLIO_PASSWORD o se pregunta.")
+    def reset_password(email, password):
+        """Restablece la contraseña de un usuario y cierra sus sesiones."""
+        from portfolio.auth import services
+
+        _commit_or_fail(lambda: services.set_password(_user(email), _password_from(password)))
+        click.echo(f"Contraseña de {email} restablecida.")

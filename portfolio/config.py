@@ -1,0 +1,71 @@
+"""Configuration read from the environment, with safe defaults for development.
+
+Production (``PORTFOLIO_ENV=production``) refuses to start without ``SECRET_KEY`` and, unless
+``ALLOW_SQLITE_IN_PRODUCTION=1``, without a ``DATABASE_URL`` pointing at a server database.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+DEFAULT_SQLITE_URL = f"sqlite:///{INSTANCE_DIR / 'portfolio.db'}"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a safe configuration."""
+
+
+def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
+    env = dict(os.environ if env is None else env)
+    mode = env.get("PORTFOLIO_ENV", "development").strip().lower()
+    if mode not in {"development", "production", "testing"}:
+        raise ConfigError(f"PORTFOLIO_ENV desconocido: {mode!r} (use development, production o testing)")
+    production = mode == "production"
+    database_url = env.get("DATABASE_URL") or DEFAULT_SQLITE_URL
+    secret_key = env.get("SECRET_KEY")
+
+    if production:
+        if not secret_key or len(secret_key) < 32:
+            raise ConfigError("En producción SECRET_KEY es obligatorio y debe tener al menos 32 caracteres.")
+        if database_url.startswith("sqlite") and not _flag(env, "ALLOW_SQLITE_IN_PRODUCTION"):
+            raise ConfigError(
+                "En producción use PostgreSQL mediante DATABASE_URL "
+                "(o ALLOW_SQLITE_IN_PRODUCTION=1 si de verdad quiere SQLite)."
+            )
+    if not secret_key:
+        # Development only: a per-process key; sessions end when the server restarts.
+        secret_key = secrets.token_hex(32)
+
+    return {
+        "ENV_MODE": mode,
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url,
+        "DEMO_DATA": _flag(env, "DEMO_DATA", default=not production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or _flag(env, "SESSION_COOKIE_SECURE"),
+        "SESSION_COOKIE_NAME": "portfolio_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_HOURS", "8")) * 3600,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "PASSWORD_HASH_PROFILE": env.get("PASSWORD_HASH_PROFILE", "strong"),
+        # Login throttling: this many failures within the window lock the account / the address.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        "PAGE_SIZE": 25,
+    }

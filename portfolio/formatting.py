@@ -1,0 +1,53 @@
+"""Jinja filters: money as S/ 1,234,567.89, dates as dd/mm/aaaa in Peru's time zone."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from portfolio.money import format_money
+
+LIMA = ZoneInfo("America/Lima")
+
+MONTHS = [
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+]
+
+
+def format_date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(LIMA).date() if value.tzinfo else value.date()
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is not None:
+        value = value.astimezone(LIMA)
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def format_month(value: dt.date | None) -> str:
+    if value is None:
+        return "—"
+    return f"{MONTHS[value.month - 1]} {value.year}"
+
+
+def format_percent(value: Decimal | int | None, places: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.{places}f} %"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["month"] = format_month
+    app.jinja_env.filters["pct"] = format_percent

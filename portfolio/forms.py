@@ -1,0 +1,114 @@
+"""Shared form fields and validators: money, RUC, ubigeo. Forms check shape only; rules live in services."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.pe import ruc as ruc_number
+from wtforms import Field, StringField
+from wtforms.validators import ValidationError
+
+from portfolio.money import MoneyError, parse_money
+from portfolio.orgs import ubigeo
+
+
+class MoneyField(StringField):
+    """A text input holding soles; ``data`` is an exact Decimal or None. Never rounds."""
+
+    def __init__(self, label=None, validators=None, allow_negative: bool = False, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.allow_negative = allow_negative
+        self.money_error: str | None = None
+
+    def process_formdata(self, valuelist):
+        self.money_error = None
+        raw = valuelist[0].strip() if valuelist else ""
+        self.raw_data = [raw]
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = parse_money(raw, allow_negative=self.allow_negative)
+        except MoneyError as exc:
+            self.data = None
+            self.money_error = str(exc)
+
+    def pre_validate(self, form):
+        if self.money_error:
+            raise ValidationError(self.money_error)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, Decimal):
+            return f"{self.data:.2f}"
+        return ""
+
+
+def clean_ruc(value: str | None) -> str:
+    return (value or "").strip().replace(" ", "").replace("-", "")
+
+
+def ruc_problem(value: str) -> str | None:
+    value = clean_ruc(value)
+    if not value.isdigit() or len(value) != 11:
+        return "El RUC debe tener exactamente 11 dígitos."
+    if value[:2] not in ("10", "15", "17", "20"):
+        return "El RUC debe empezar con 10, 15, 17 o 20."
+    try:
+        ruc_number.validate(value)
+    except StdnumError:
+        return "El RUC no es válido: el dígito verificador no coincide."
+    return None
+
+
+def valid_ruc(form, field: Field) -> None:
+    if field.data:
+        field.data = clean_ruc(field.data)
+        problem = ruc_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+def valid_ubigeo(form, field: Field) -> None:
+    if field.data:
+        field.data = field.data.strip()
+        if not ubigeo.is_valid(field.data):
+            raise ValidationError("Ubigeo inválido: use el código INEI de 6 dígitos de un distrito (p. ej. 130101).")
+
+
+def attach_error(form, exc) -> None:
+    """Show a service's DomainError next to its field, or at the top of the form."""
+    target = getattr(form, exc.field, None) if getattr(exc, "field", None) else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = list(target.errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+class Outcome:
+    """What ``run_service`` returns: ``ok`` and the service's return ``value``."""
+
+    __slots__ = ("ok", "value")
+
+    def __init__(self, ok: bool, value=None):
+        self.ok, self.value = ok, value
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def run_service(form, action) -> Outcome:
+    """The request contract in one place: call one service, commit once on success; on a DomainError
+    roll everything back (nothing partial is written) and show the message on the form."""
+    from portfolio import db
+    from portfolio.errors import DomainError
+
+    try:
+        value = action()
+    except DomainError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return Outcome(False)
+    db.session.commit()
+    return Outcome(True, value)

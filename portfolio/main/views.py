@@ -1,0 +1,38 @@
+"""Home page per role and the health check."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import text
+
+from portfolio import db
+from portfolio.navigation import NavItem
+from portfolio.auth.policy import public, requires
+
+bp = Blueprint("main", __name__)
+
+NAV = [
+    NavItem("Organizaciones", "orgs.companies", "orgs.view", order=50),
+    NavItem("Usuarios", "admin.users", "users.manage", order=80),
+    NavItem("Reglas vigentes", "admin.rules", "rules.view", order=85),
+    NavItem("Auditoría", "admin.audit_log", "audit.view", order=90),
+]
+
+
+@bp.route("/")
+@requires("home")
+def home():
+    return render_template("main/home.html", user=current_user)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # the check must answer even when the database is down
+        db.session.rollback()
+        database = "error"
+    status = 200 if database == "ok" else 503
+    return jsonify(status="ok" if status == 200 else "degraded", database=database), status

@@ -1,0 +1,11 @@
+"""Imports every models module so that ``Base.metadata`` knows every table (Alembic, tests, CLI)."""
+from __future__ import annotations
+
+from portfolio import audit, rules  # noqa: F401
+from portfolio.auth import models as auth_models  # noqa: F401
+from portfolio.db import Base
+from portfolio.orgs import models as orgs_models  # noqa: F401
+from portfolio.projects import models as projects_models  # noqa: F401
+from portfolio.trust import models as trust_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,188 @@
+"""Companies, public entities and their annual CIPRL caps. Services flush, never commit."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from portfolio import audit, db
+from portfolio.errors import Conflict, DomainError, NotFound
+from portfolio.forms import clean_ruc, ruc_problem
+from portfolio.orgs import ubigeo
+from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS, Company, EntityCap, PublicEntity
+
+COMPANY_FIELDS = ["ruc", "legal_name", "trade_name", "sector", "ubigeo", "contact_name", "contact_email",
+                  "contact_phone", "active"]
+ENTITY_FIELDS = ["name", "short_name", "ruc", "level", "kind", "ubigeo", "active"]
+
+
+def _text(value: Any) -> str | None:
+    value = (value or "").strip() if isinstance(value, str) or value is None else value
+    return value or None
+
+
+def _check_ubigeo(code: str | None) -> None:
+    if code and not ubigeo.is_valid(code):
+        raise DomainError("Ubigeo inválido: use el código INEI de 6 dígitos de un distrito.", field="ubigeo")
+
+
+def _check_version(obj, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise Conflict(
+            "Otra persona modificó este registro mientras usted lo editaba. "
+            "Vuelva a abrirlo para ver los cambios y repita su edición."
+        )
+
+
+# --- companies --------------------------------------------------------------------------------------
+
+def get_company(company_id: int) -> Company:
+    company = db.session.get(Company, company_id)
+    if company is None:
+        raise NotFound("La empresa no existe.")
+    return company
+
+
+def _company_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = {name: _text(data.get(name)) for name in COMPANY_FIELDS if name != "active"}
+    values["ruc"] = clean_ruc(values["ruc"])
+    problem = ruc_problem(values["ruc"])
+    if problem:
+        raise DomainError(problem, field="ruc")
+    if not values["legal_name"]:
+        raise DomainError("Ingrese la razón social.", field="legal_name")
+    if values["sector"] not in SECTORS:
+        raise DomainError("Seleccione un sector.", field="sector")
+    _check_ubigeo(values["ubigeo"])
+    if values["contact_email"]:
+        values["contact_email"] = values["contact_email"].lower()
+    values["active"] = bool(data.get("active", True))
+    return values
+
+
+def _ensure_unique_ruc(model, ruc: str | None, exclude_id: int | None = None) -> None:
+    if not ruc:
+        return
+    query = select(model.id).where(model.ruc == ruc)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    if db.session.scalar(query):
+        raise DomainError("Ya existe un registro con ese RUC.", field="ruc")
+
+
+def create_company(data: dict[str, Any]) -> Company:
+    values = _company_values(data)
+    _ensure_unique_ruc(Company, values["ruc"])
+    company = Company(**values)
+    db.session.add(company)
+    db.session.flush()
+    audit.record("company.create", company, after=audit.snapshot(company, COMPANY_FIELDS))
+    return company
+
+
+def update_company(company: Company, data: dict[str, Any], *, expected_version: int | None = None) -> Company:
+    _check_version(company, expected_version)
+    values = _company_values(data)
+    _ensure_unique_ruc(Company, values["ruc"], exclude_id=company.id)
+    before = audit.snapshot(company, COMPANY_FIELDS)
+    for name, value in values.items():
+        setattr(company, name, value)
+    old, new = audit.changes(before, audit.snapshot(company, COMPANY_FIELDS))
+    if new:
+        db.session.flush()
+        audit.record("company.update", company, before=old, after=new)
+    return company
+
+
+# --- public entities ----------------------------------------------------------------------------------
+
+def get_entity(entity_id: int) -> PublicEntity:
+    entity = db.session.get(PublicEntity, entity_id)
+    if entity is None:
+        raise NotFound("La entidad pública no existe.")
+    return entity
+
+
+def _entity_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = {name: _text(data.get(name)) for name in ENTITY_FIELDS if name != "active"}
+    if not values["name"]:
+        raise DomainError("Ingrese el nombre de la entidad.", field="name")
+    if values["level"] not in LEVELS:
+        raise DomainError("Seleccione el nivel de gobierno.", field="level")
+    if values["kind"] not in ENTITY_KINDS:
+        raise DomainError("Seleccione el tipo de entidad.", field="kind")
+    if values["ruc"]:
+        values["ruc"] = clean_ruc(values["ruc"])
+        problem = ruc_problem(values["ruc"])
+        if problem:
+            raise DomainError(problem, field="ruc")
+    _check_ubigeo(values["ubigeo"])
+    values["active"] = bool(data.get("active", True))
+    return values
+
+
+def _ensure_unique_entity_name(name: str, exclude_id: int | None = None) -> None:
+    query = select(PublicEntity.id).where(PublicEntity.name == name)
+    if exclude_id is not None:
+        query = query.where(PublicEntity.id != exclude_id)
+    if db.session.scalar(query):
+        raise DomainError("Ya existe una entidad con ese nombre.", field="name")
+
+
+def create_entity(data: dict[str, Any]) -> PublicEntity:
+    values = _entity_values(data)
+    _ensure_unique_entity_name(values["name"])
+    _ensure_unique_ruc(PublicEntity, values["ruc"])
+    entity = PublicEntity(**values)
+    db.session.add(entity)
+    db.session.flush()
+    audit.record("entity.create", entity, after=audit.snapshot(entity, ENTITY_FIELDS))
+    return entity
+
+
+def update_entity(entity: PublicEntity, data: dict[str, Any], *, expected_version: int | None = None) -> PublicEntity:
+    _check_version(entity, expected_version)
+    values = _entity_values(data)
+    _ensure_unique_entity_name(values["name"], exclude_id=entity.id)
+    _ensure_unique_ruc(PublicEntity, values["ruc"], exclude_id=entity.id)
+    before = audit.snapshot(entity, ENTITY_FIELDS)
+    for name, value in values.items():
+        setattr(entity, name, value)
+    old, new = audit.changes(before, audit.snapshot(entity, ENTITY_FIELDS))
+    if new:
+        db.session.flush()
+        audit.record("entity.update", entity, before=old, after=new)
+    return entity
+
+
+def set_cap(entity: PublicEntity, *, year: int, amount: Decimal, legal_basis: str,
+            published_on: dt.date | None = None, notes: str | None = None) -> EntityCap:
+    """Record (or correct) an entity's annual CIPRL cap. A zero cap is valid and real."""
+    if entity.certificate_type != "CIPRL":
+        raise DomainError("Las entidades del gobierno nacional usan CIPGN y no tienen tope CIPRL anual.",
+                          field="year")
+    if not 2008 <= year <= dt.date.today().year + 5:
+        raise DomainError("Año fuera de rango (2008 en adelante).", field="year")
+    if amount is None or amount < 0:
+        raise DomainError("El tope no puede ser negativo.", field="amount")
+    if not (legal_basis or "").strip():
+        raise DomainError("Indique la base legal del tope (p. ej. el decreto supremo).", field="legal_basis")
+    cap = db.session.scalar(select(EntityCap).where(EntityCap.entity_id == entity.id, EntityCap.year == year))
+    fields = ["year", "amount", "legal_basis", "published_on", "notes"]
+    before = audit.snapshot(cap, fields) if cap else None
+    if cap is None:
+        cap = EntityCap(entity=entity, year=year, amount=amount, legal_basis=legal_basis.strip())
+        db.session.add(cap)
+    cap.amount = amount
+    cap.legal_basis = legal_basis.strip()
+    cap.published_on = published_on
+    cap.notes = _text(notes)
+    db.session.flush()
+    audit.record("entity_cap.set", cap, before=before, after=audit.snapshot(cap, fields))
+    return cap
+
+
+def cap_for(entity_id: int, year: int) -> EntityCap | None:
+    return db.session.scalar(select(EntityCap).where(EntityCap.entity_id == entity_id, EntityCap.year == year))

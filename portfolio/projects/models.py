@@ -1,0 +1,1 @@
+"""Database models of the projects domain (filled in by its own issue)."""

@@ -1,0 +1,147 @@
+"""Effective-dated rule values (caps, percentages, rates) that change by law.
+
+Values are stored as exact decimal strings with the date they take effect and their legal basis; a new
+value never overwrites an old one, so a calculation for any past date uses the rule then in force.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portfolio import audit, db
+from portfolio.db import Base, UTCDateTime, utcnow
+from portfolio.errors import DomainError, NotFound
+
+# key: (label shown to users, unit, default value, default effective date, default legal basis)
+RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
+    "oxi.variation_cap_pct": (
+        "Tope de variaciones monetarias sobre el convenio original",
+        "%",
+        [
+            ("30", dt.date(2008, 5, 20), "Ley 29230 y su reglamento"),
+            ("50", dt.date(2023, 5, 1), "Ley 31735 (mayo de 2023)"),
+        ],
+    ),
+    "oxi.variation_warn_pct": (
+        "Alerta de variaciones: porcentaje del tope a partir del cual se advierte",
+        "%",
+        [("80", dt.date(2008, 5, 20), "Criterio de gestión de ProInversión")],
+    ),
+    "oxi.tax_share_pct": (
+        "Porcentaje del impuesto a la renta del año anterior aplicable con certificados",
+        "%",
+        [
+            ("50", dt.date(2008, 5, 20), "Ley 29230"),
+            ("80", dt.date(2023, 5, 1), "Ley 31735 (mayo de 2023)"),
+        ],
+    ),
+    "oxi.cap_check_refuses": (
+        "Tope CIPRL: 1 = rechazar certificados que lo excedan, 0 = solo advertir",
+        "",
+        [("1", dt.date(2008, 5, 20), "Ley 29230, art. 4 (tope anual del MEF)")],
+    ),
+    "trust.contribution_rate_pct": (
+        "Aporte al fideicomiso sobre la planilla bruta mensual",
+        "%",
+        [("0.15", dt.date(2024, 1, 1), "Propuesta FICOSEC La Libertad (5 % de un impuesto de 3 % a la planilla)")],
+    ),
+    "trust.due_day": (
+        "Día del mes siguiente en que vence el aporte declarado",
+        "día",
+        [("15", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
+    ),
+}
+
+
+class RuleValue(Base):
+    __tablename__ = "rule_values"
+    __table_args__ = (UniqueConstraint("key", "effective_from", name="uq_rule_values_key_effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    legal_basis: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def label(self) -> str:
+        return RULES[self.key][0] if self.key in RULES else self.key
+
+    @property
+    def unit(self) -> str:
+        return RULES[self.key][1] if self.key in RULES else ""
+
+    @property
+    def decimal(self) -> Decimal:
+        return Decimal(self.value)
+
+
+def rule_value(key: str, on: dt.date | None = None) -> Decimal:
+    """The value of rule ``key`` in force on ``on`` (today by default)."""
+    if key not in RULES:
+        raise KeyError(key)
+    on = on or dt.date.today()
+    row = db.session.scalars(
+        select(RuleValue)
+        .where(RuleValue.key == key, RuleValue.effective_from <= on)
+        .order_by(RuleValue.effective_from.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFound(f"No hay un valor vigente para la regla «{RULES[key][0]}» al {on:%d/%m/%Y}.")
+    return Decimal(row.value)
+
+
+def parse_rule_value(text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError) as exc:
+        raise DomainError("El valor debe ser un número decimal (use punto decimal).", field="value") from exc
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -6 or value > Decimal("1000000"):
+        raise DomainError("El valor debe ser un número no negativo con hasta seis decimales.", field="value")
+    return value
+
+
+def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis: str, actor) -> RuleValue:
+    if key not in RULES:
+        raise DomainError("Regla desconocida.", field="key")
+    parsed = parse_rule_value(value)
+    if not legal_basis.strip():
+        raise DomainError("Indique la base legal del nuevo valor.", field="legal_basis")
+    exists = db.session.scalar(
+        select(RuleValue.id).where(RuleValue.key == key, RuleValue.effective_from == effective_from)
+    )
+    if exists:
+        raise DomainError("Ya existe un valor de esta regla con esa fecha de vigencia.", field="effective_from")
+    row = RuleValue(
+        key=key,
+        value=format(parsed, "f"),
+        effective_from=effective_from,
+        legal_basis=legal_basis.strip(),
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("rule.add", row, after={"key": key, "value": row.value, "effective_from": effective_from,
+                                          "legal_basis": row.legal_basis})
+    return row
+
+
+def seed_defaults() -> int:
+    """Load the default rule values that are missing (idempotent)."""
+    added = 0
+    for key, (_label, _unit, values) in RULES.items():
+        for value, effective_from, basis in values:
+            exists = db.session.scalar(
+                select(RuleValue.id).where(RuleValue.key == key, RuleValue.effective_from == effective_from)
+            )
+            if not exists:
+                db.session.add(RuleValue(key=key, value=value, effective_from=effective_from, legal_basis=basis))
+                added += 1
+    db.session.flush()
+    return added

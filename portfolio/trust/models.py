@@ -1,0 +1,1 @@
+"""Database models of the trust domain (filled in by its own issue)."""
