@@ -21,7 +21,7 @@ def test_each_role_logs_in_and_sees_its_home(page, login, role):
     assert page.url.endswith("/")
     assert page.locator("h1").first.inner_text().startswith("Hola,")
     assert ROLE_LABELS[role] in page.content()
-    menu = page.locator("nav .navbar-nav").inner_text()
+    menu = page.locator("nav .navbar-nav.me-auto").inner_text()
     if role == "admin":
         assert "Usuarios" in menu and "Auditoría" in menu
     else:
@@ -40,6 +40,7 @@ def test_wrong_password_shows_generic_spanish_message(page, login):
 
 def test_logout_ends_the_session(page, login):
     login("auditor@demo.pe")
+    page.click("#user-menu")
     page.click("text=Cerrar sesión")
     page.wait_for_load_state()
     assert re.search(r"/login", page.url)
