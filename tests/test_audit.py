@@ -9,13 +9,14 @@ from portfolio import audit, db
 def test_rows_cannot_be_updated_or_deleted(ctx):
     entry = audit.record("prueba.inmutable", object_type="prueba", object_id=1, after={"x": 1})
     db.session.flush()
-    for statement in (f"UPDATE audit_log SET action = 'alterado' WHERE id = {entry.id}",
-                      f"DELETE FROM audit_log WHERE id = {entry.id}"):
+    for statement in ("UPDATE audit_log SET action = 'alterado' WHERE id = :id",
+                      "DELETE FROM audit_log WHERE id = :id"):
         nested = db.session.begin_nested()
         with pytest.raises(DatabaseError, match="solo inserción"):
-            db.session.execute(text(statement))
+            db.session.execute(text(statement), {"id": entry.id})
         nested.rollback()
-    assert db.session.execute(text(f"SELECT action FROM audit_log WHERE id = {entry.id}")).scalar() == "prueba.inmutable"
+    action = db.session.execute(text("SELECT action FROM audit_log WHERE id = :id"), {"id": entry.id}).scalar()
+    assert action == "prueba.inmutable"
 
 
 @pytest.mark.postgresql_only

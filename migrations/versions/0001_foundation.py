@@ -1,7 +1,7 @@
 """foundation: users, organizations, rules, audit trail
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-28
 """
 from __future__ import annotations
