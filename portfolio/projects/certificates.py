@@ -14,7 +14,12 @@ from portfolio.errors import DomainError
 from portfolio.money import round_money, split_by_shares
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
-    LIVE_CERTIFICATE_STATUSES, Certificate, CertificateHolding, Milestone, Project, TaxDeclaration,
+    LIVE_CERTIFICATE_STATUSES,
+    Certificate,
+    CertificateHolding,
+    Milestone,
+    Project,
+    TaxDeclaration,
 )
 from portfolio.projects.services import _text, check_version, flush_or_conflict, money_value
 from portfolio.rules import rule_value

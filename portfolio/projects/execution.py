@@ -14,7 +14,14 @@ from portfolio import audit, db
 from portfolio.errors import DomainError
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
-    BUDGET_CATEGORIES, MILESTONE_KINDS, MILESTONE_STATUSES, BudgetLine, BudgetRevision, Milestone, Project, Variation,
+    BUDGET_CATEGORIES,
+    MILESTONE_KINDS,
+    MILESTONE_STATUSES,
+    BudgetLine,
+    BudgetRevision,
+    Milestone,
+    Project,
+    Variation,
     pct_to_hundredths,
 )
 from portfolio.projects.services import _text, check_version, flush_or_conflict, money_value, pct_value

@@ -3,13 +3,26 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portfolio.forms import MoneyField
 from portfolio.projects.models import (
-    BUDGET_CATEGORIES, MECHANISMS, MILESTONE_KINDS, MILESTONE_STATUSES, SECTORS, VARIATION_KINDS,
+    BUDGET_CATEGORIES,
+    MECHANISMS,
+    MILESTONE_KINDS,
+    MILESTONE_STATUSES,
+    SECTORS,
+    VARIATION_KINDS,
 )
 
 DATE_MESSAGE = "Fecha inválida."

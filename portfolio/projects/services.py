@@ -23,7 +23,13 @@ from portfolio.orgs import ubigeo
 from portfolio.orgs.models import Company, PublicEntity
 from portfolio.projects import stages
 from portfolio.projects.models import (
-    MECHANISMS, SECTORS, Project, ProjectLocation, ProjectMember, StageTransition, pct_to_hundredths,
+    MECHANISMS,
+    SECTORS,
+    Project,
+    ProjectLocation,
+    ProjectMember,
+    StageTransition,
+    pct_to_hundredths,
 )
 
 CUI_RE = re.compile(r"^\d{7}$")
