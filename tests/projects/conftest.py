@@ -92,3 +92,19 @@ def _source(side: str) -> str:
 @pytest.fixture
 def oxi(ctx, make_company):
     return Oxi(make_company)
+
+
+@pytest.fixture
+def make_project(app, isolated, make_company):
+    """Commit a project in ``stage`` (for HTTP tests); returns a dict with its id and members' company ids."""
+
+    def factory(stage: str = "priorizado", *, milestone: bool = False, **kw) -> dict:
+        with app.app_context():
+            oxi = Oxi(make_company)
+            project = oxi.project(stage, **kw)
+            milestone_id = oxi.milestone(project).id if milestone else None
+            db.session.commit()
+            return {"id": project.id, "version": project.version, "companies": [m.company_id for m in project.members],
+                    "milestone_id": milestone_id}
+
+    return factory
