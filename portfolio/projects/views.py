@@ -29,8 +29,10 @@ def actor():
 
 
 def form_version(form) -> int | None:
-    raw = (form.version.data or "").strip()
-    return int(raw) if raw.isdigit() else -1  # a missing/forged version never matches: conflict, not overwrite
+    """The version the user's form was built from, read from the posted data only (``obj=`` would fill a
+    missing field with the current version). Missing or forged → -1, which never matches: a conflict."""
+    raw = str(form.version.raw_data[0]).strip() if form.version.raw_data else ""
+    return int(raw) if raw.isdigit() else -1
 
 
 def _entities():
