@@ -15,13 +15,15 @@ from portfolio.rules import RuleValue
 
 from .conftest import MPT, D
 
+JUNE = D(2026, 6, 1)
 
-def _variation(project, amount, on=D(2026, 6, 1), kind="monto", days=0):
+
+def _variation(project, amount, on=JUNE, kind="monto", days=0):
     return execution.add_variation(project, kind=kind, amount_delta=amount, days_delta=days, approved_on=on,
                                    legal_reference="Adenda de prueba")
 
 
-def _certificate(project, amount, *, number=None, on=D(2026, 6, 1), milestone=None):
+def _certificate(project, amount, *, number=None, on=JUNE, milestone=None):
     return certificates.add_certificate(project, number=number or f"N-{amount}-{on}", amount=amount,
                                         issue_date=on, milestone_id=milestone.id if milestone else None)
 

@@ -9,7 +9,12 @@ from sqlalchemy import func, select
 from portfolio import db
 from portfolio.audit import AuditEntry
 from portfolio.projects.models import (
-    Certificate, Milestone, Project, ProjectMember, StageTransition, Variation,
+    Certificate,
+    Milestone,
+    Project,
+    ProjectMember,
+    StageTransition,
+    Variation,
 )
 
 from .conftest import INPE

@@ -10,8 +10,16 @@ from sqlalchemy import event, select
 from portfolio import db
 from portfolio.orgs.models import PublicEntity
 from portfolio.projects.models import (
-    BudgetLine, BudgetRevision, Certificate, CertificateHolding, Milestone, Project, ProjectLocation, ProjectMember,
-    StageTransition, Variation,
+    BudgetLine,
+    BudgetRevision,
+    Certificate,
+    CertificateHolding,
+    Milestone,
+    Project,
+    ProjectLocation,
+    ProjectMember,
+    StageTransition,
+    Variation,
 )
 
 STAGES = ("priorizado", "adjudicado", "convenio_suscrito", "en_ejecucion")
