@@ -83,7 +83,7 @@ class TransitionForm(FlaskForm):
     from_stage = HiddenField()
     target = SelectField("Nueva etapa", coerce=str, validate_choice=False,
                          validators=[DataRequired("Seleccione la etapa.")])
-    on = DateField("Fecha del evento (buena pro, convenio, inicio…)", validators=[Optional()], format="%Y-%m-%d")
+    on = DateField("Fecha del evento", validators=[Optional()], format="%Y-%m-%d")
     note = TextAreaField("Nota / motivo", validators=[Optional(), Length(max=2000)])
 
 
