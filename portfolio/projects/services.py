@@ -259,10 +259,12 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
     if on is not None and on > dt.date.today():
         raise DomainError("La fecha no puede ser futura.", field="on")
     date_field = stages.STAGE_DATES.get(target)
+    if project.stage == "suspendido":
+        date_field = None  # resuming keeps the original start date
     previous_date = getattr(project, date_field) if date_field else None
-    if on is not None and date_field and previous_date is None and target in stages.allowed_next(project.stage):
+    if on is not None and date_field and target in stages.allowed_next(project.stage):
         setattr(project, date_field, on)
-    check = stages.check_transition(project, target, note, on)
+    check = stages.check_transition(project, target, note)
     if not check.ok:
         if date_field:
             setattr(project, date_field, previous_date)
