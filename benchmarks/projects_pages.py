@@ -79,7 +79,7 @@ def main(kind: str = "sqlite") -> None:
                                 ("ficha del proyecto", f"/proyectos/{some_id}")):
                 client.get(page)
                 statements: list[str] = []
-                listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
+                listener = lambda *a, _s=statements, **k: _s.append(a[2])  # noqa: E731
                 event.listen(engine, "before_cursor_execute", listener)
                 client.get(page)
                 event.remove(engine, "before_cursor_execute", listener)

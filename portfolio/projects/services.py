@@ -258,6 +258,10 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
                        f"«{stages.label(project.stage)}»). Vuelva a cargar la página.")
     if on is not None and on > dt.date.today():
         raise DomainError("La fecha no puede ser futura.", field="on")
+    if target == "convenio_suscrito":
+        from portfolio.projects.caps import lock_for_limits
+
+        lock_for_limits(project)  # the CIPRL cap check must not race another convenio of the same entity
     date_field = stages.STAGE_DATES.get(target)
     if project.stage == "suspendido":
         date_field = None  # resuming keeps the original start date
