@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from portfolio.forms import MoneyField, SpanishForm
+from portfolio.forms import MoneyField, SpanishForm, select_choices
 from portfolio.projects.models import (
     BUDGET_CATEGORIES,
     MECHANISMS,
@@ -28,7 +28,7 @@ DATE_MESSAGE = "Fecha inválida."
 
 
 def _choices(mapping):
-    return [("", "— Seleccione —")] + list(mapping.items())
+    return select_choices(mapping)
 
 
 def _date(label):
@@ -43,7 +43,7 @@ class ProjectForm(SpanishForm):
     description = TextAreaField("Descripción", validators=[Optional(), Length(max=5000)])
     entity_id = SelectField("Entidad pública", coerce=str, validators=[DataRequired("Seleccione la entidad.")])
     sector = SelectField("Función / sector", choices=_choices(SECTORS), validators=[DataRequired("Seleccione.")])
-    mechanism = SelectField("Mecanismo", choices=list(MECHANISMS.items()), default="oxi")
+    mechanism = SelectField("Mecanismo", choices=select_choices(MECHANISMS, blank=None), default="oxi")
     locations = StringField("Ubigeos (distritos INEI, separados por comas)", validators=[Optional(), Length(max=500)])
     multidepartmental = BooleanField("Multidepartamental")
     reference_amount = MoneyField("Monto referencial (S/)")
@@ -122,7 +122,7 @@ class MilestoneForm(SpanishForm):
     planned_physical = StringField("Avance físico programado acumulado (%)", validators=[Optional(), Length(max=10)])
     actual_physical = StringField("Avance físico real acumulado (%)", validators=[Optional(), Length(max=10)])
     amount = MoneyField("Monto de la valorización (S/)")
-    status = SelectField("Estado", choices=list(MILESTONE_STATUSES.items()), default="programado")
+    status = SelectField("Estado", choices=select_choices(MILESTONE_STATUSES, blank=None), default="programado")
     conformity_date = _date("Fecha de conformidad (supervisora)")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
-from portfolio.forms import run_service
+from portfolio.forms import run_service, select_choices
 from portfolio.listing import int_arg, paginate, text_arg
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
@@ -94,7 +94,7 @@ def pipeline():
 
 
 def _project_form(form: ProjectForm, project: Project | None = None) -> ProjectForm:
-    form.entity_id.choices = [("", "— Seleccione —")] + [(str(e.id), e.name) for e in _entities()]
+    form.entity_id.choices = select_choices([(str(e.id), e.name) for e in _entities()])
     if project is not None and not form.is_submitted():
         form.version.data = str(project.version)
         form.entity_id.data = str(project.entity_id)
@@ -121,7 +121,7 @@ def detail(project_id: int):
     data = queries.project_page(project)
     today = dt.date.today()
     transition_form = TransitionForm(from_stage=project.stage)
-    transition_form.target.choices = [(s, stages.label(s)) for s in stages.allowed_next(project.stage)]
+    transition_form.target.choices = select_choices([(s, stages.label(s)) for s in stages.allowed_next(project.stage)], blank=None)
     return render_template(
         "projects/detail.html", p=project, data=data, today=today, curve=chart.build(project, data.milestones, today),
         transition_form=transition_form, stages=stages, ubigeo=ubigeo,
@@ -148,7 +148,7 @@ def edit(project_id: int):
 def members(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     form = MembersForm()
-    choices = [("", "— Ninguna —")] + [(str(c.id), f"{c.legal_name} (RUC {c.ruc})") for c in _companies()]
+    choices = select_choices([(str(c.id), f"{c.legal_name} (RUC {c.ruc})") for c in _companies()], blank="— Ninguna —")
     if not form.is_submitted():
         form.version.data = str(project.version)
         for row, member in zip(form.rows, project.members, strict=False):
@@ -171,7 +171,7 @@ def members(project_id: int):
 def transition(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     form = TransitionForm()
-    form.target.choices = [(s, stages.label(s)) for s in stages.allowed_next(project.stage)]
+    form.target.choices = select_choices([(s, stages.label(s)) for s in stages.allowed_next(project.stage)], blank=None)
     if not form.is_submitted():
         form.from_stage.data = project.stage
     if form.validate_on_submit():
