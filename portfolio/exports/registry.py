@@ -24,7 +24,7 @@ Adding an export for a list page (what the projects and trust halves do)::
                                 count=lambda req: queries.project_list(req.params, viewer=req.viewer).count(),
                                 back_endpoint="projects.index"))
 
-and in the list template: ``{% from "exports/_button.html" import export_button %}{{ export_button('projects') }}``.
+and in the list template: ``{% from "exports/_button.html" import export_button with context %}{{ export_button('projects') }}``.
 Company scope: build functions get ``req.viewer``; ``req.viewer.scope(query, Project.company_id)`` (or
 the page's own scoped query function) keeps a company's export to its own rows — use the same function as
 the page so the two can never differ. The job re-checks the permission when it runs.

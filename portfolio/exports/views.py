@@ -43,8 +43,8 @@ def _start(spec: ExportSpec, args: dict[str, str]):
     """Validate, then either send the file now (small) or record a job and show its page."""
     req = jobs.prepare(spec, args, current_user)  # ExportInputError propagates to the caller
     total = spec.count(req) if spec.count else None
-    limit = int(current_app.config["EXPORT_SYNC_MAX_ROWS"])
-    if not spec.always_background and total is not None and total <= limit:
+    limit = int(current_app.config["EXPORT_SYNC_MAX_ROWS"])  # 0: every export runs in the background
+    if not spec.always_background and total is not None and 0 < limit and total <= limit:
         data, filename = jobs.build_now(req)
         db.session.commit()
         return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=filename)
