@@ -186,15 +186,8 @@ class _Writer:
         kind = column.kind
         if kind == "text":
             self.text(sheet, row, col, value)
-        elif kind in ("money", "number", "percent"):
-            if isinstance(value, float):
-                raise TypeError(f"column {column.key!r}: amounts must be Decimal or int, never float")
-            if not isinstance(value, Decimal | int) or isinstance(value, bool):
-                raise TypeError(f"column {column.key!r}: expected a number, got {type(value).__name__}")
-            sheet.write_number(row, col, value, self.formats.by_kind[kind])
-        elif kind == "int":
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"column {column.key!r}: expected an int, got {type(value).__name__}")
+        elif kind in ("money", "number", "percent", "int"):
+            _check_number(column, value)
             sheet.write_number(row, col, value, self.formats.by_kind[kind])
         elif kind == "date":
             if isinstance(value, dt.datetime):
@@ -244,6 +237,52 @@ def _text_width(value: Any) -> int:
     return len(value) if isinstance(value, str) else len(str(value))
 
 
+def _check_number(column: Column, value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError(f"column {column.key!r}: amounts must be Decimal or int, never float")
+    allowed = (int,) if column.kind == "int" else (Decimal, int)
+    if not isinstance(value, allowed) or isinstance(value, bool):
+        raise TypeError(f"column {column.key!r}: expected a number, got {type(value).__name__}")
+
+
+def _column_writer(sheet, writer: _Writer, column: Column, template: str | None) -> Callable[[int, int, Any], None]:
+    """One fast cell writer per column, chosen once per table (the per-row loop only calls it)."""
+    formats = writer.formats
+    kind = column.kind
+    if template is not None:
+        fmt = formats.by_kind.get(kind, formats.text)
+        write_formula = sheet.write_formula
+
+        def formula(row, col, value):
+            write_formula(row, col, "=" + template.format(r=row + 1), fmt, 0 if value is None else value)
+        return formula
+    if kind == "text":
+        write_string, quoted = sheet.write_string, formats.quoted
+
+        def text(row, col, value):
+            if value is None or value == "":
+                return
+            if value.__class__ is not str:
+                value = str(value)
+            write_string(row, col, value, quoted if value.startswith(DANGEROUS_PREFIXES) else None)
+        return text
+    if kind in ("money", "number", "percent", "int"):
+        write_number, fmt = sheet.write_number, formats.by_kind[kind]
+        fast = (int,) if kind == "int" else (Decimal, int)
+
+        def number(row, col, value):
+            if value is None:
+                return
+            if value.__class__ not in fast:
+                _check_number(column, value)
+            write_number(row, col, value, fmt)
+        return number
+
+    def other(row, col, value):  # date, datetime: converted by _Writer.cell
+        writer.cell(sheet, row, col, column, value)
+    return other
+
+
 def _write_table(book, writer: _Writer, table: Table, result: WorkbookResult,
                  progress: Callable[[int], None] | None, done_before: int) -> int:
     columns = list(table.columns)
@@ -260,24 +299,23 @@ def _write_table(book, writer: _Writer, table: Table, result: WorkbookResult,
         writer.text(sheet, 0, col, column.header, formats.header)
     sheet.freeze_panes(1, 0)
 
-    sums: dict[int, Decimal | int] = {i: 0 for i, c in enumerate(columns) if c.total}
+    cells = list(enumerate(_column_writer(sheet, writer, c, templates.get(i)) for i, c in enumerate(columns)))
+    total_cols = [i for i, c in enumerate(columns) if c.total]
+    sums: dict[int, Decimal | int] = {i: 0 for i in total_cols}
+    sampled = [i for i, c in enumerate(columns) if c.kind == "text" and c.width is None]
     row_index = 0
     for row_index, values in enumerate(table.rows, start=1):
         if len(values) != ncols:
             raise SpecError(f"{name}: row {row_index} has {len(values)} values for {ncols} columns")
-        for col, column in enumerate(columns):
+        for col, write in cells:
+            write(row_index, col, values[col])
+        for col in total_cols:
             value = values[col]
-            template = templates.get(col)
-            if template is not None:
-                cached = value if value is not None else 0
-                sheet.write_formula(row_index, col, "=" + template.format(r=row_index + 1),
-                                    formats.by_kind.get(column.kind, formats.text), cached)
-            else:
-                writer.cell(sheet, row_index, col, column, value)
-            if col in sums and value is not None:
+            if value is not None:
                 sums[col] += value
-            if row_index <= WIDTH_SAMPLE_ROWS and column.kind == "text" and column.width is None:
-                widths[col] = max(widths[col], min(MAX_TEXT_WIDTH, _text_width(value) + 2))
+        if row_index <= WIDTH_SAMPLE_ROWS:
+            for col in sampled:
+                widths[col] = max(widths[col], min(MAX_TEXT_WIDTH, _text_width(values[col]) + 2))
         if progress is not None and row_index % PROGRESS_EVERY == 0:
             progress(done_before + row_index)
 
