@@ -112,3 +112,13 @@ def run_service(form, action) -> Outcome:
         return Outcome(False)
     db.session.commit()
     return Outcome(True, value)
+
+
+def select_choices(pairs, blank: str | None = "— Seleccione —"):
+    """Choices for a SelectField from a mapping or (value, label) pairs, with an optional blank first."""
+    from wtforms.fields.choices import SelectChoice
+
+    items = pairs.items() if hasattr(pairs, "items") else pairs
+    result = [SelectChoice("", blank)] if blank is not None else []
+    result.extend(SelectChoice(value, label) for value, label in items)
+    return result

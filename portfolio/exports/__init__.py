@@ -42,6 +42,11 @@ def register(app: Flask) -> None:
     from portfolio.exports.views import bp
 
     configure(app)
+    from portfolio import audit
+
+    audit.describe_actions({"export.download": "Exportación a Excel descargada",
+                            "export.request": "Exportación a Excel solicitada"})
+    audit.describe_objects({"export": "Exportación", "export_jobs": "Exportación en segundo plano"})
     lists.register_builtin()
     mef.register_builtin()
     app.register_blueprint(bp)

@@ -110,8 +110,9 @@ def _users(req: ExportRequest):
 AUDIT_COLUMNS = [
     Column("at", "Fecha y hora", "datetime"),
     Column("actor", "Usuario"),
-    Column("action", "Acción", width=24),
-    Column("object_type", "Tipo de objeto", width=18),
+    Column("action", "Acción", width=30),
+    Column("action_code", "Código de acción", width=20),
+    Column("object_type", "Tipo de objeto", width=20),
     Column("object_id", "Id", width=10),
     Column("before", "Antes", width=50),
     Column("after", "Después", width=50),
@@ -122,7 +123,8 @@ AUDIT_COLUMNS = [
 def _audit(req: ExportRequest):
     listing = admin_queries.audit_list(req.params)
     rows = (
-        (e.at, e.actor_email or "sistema", e.action, e.object_type, e.object_id, e.before, e.after, e.address)
+        (e.at, e.actor_email or "sistema", e.action_label, e.action, e.object_label, e.object_id, e.before, e.after,
+         e.address)
         for e in req.stream(listing.ordered(req.params))
     )
     extra = [("Aviso", message) for message in listing.errors]

@@ -151,7 +151,7 @@ def test_audit_export_for_auditor_follows_the_filters(app, login_as, make_compan
     ws = read_xlsx(response.data)["Auditoría"]
     assert header(ws)[0] == "Fecha y hora"
     rows = data_rows(ws)
-    assert rows and all(row[2] == "company.create" for row in rows)
+    assert rows and all(row[2] == "Empresa registrada" and row[3] == "company.create" for row in rows)
     assert isinstance(rows[0][0], dt.datetime)
 
 
