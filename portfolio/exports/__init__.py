@@ -50,6 +50,7 @@ def register(app: Flask) -> None:
     lists.register_builtin()
     mef.register_builtin()
     app.register_blueprint(bp)
+    _register_commands(app)
     navigation.add(app, navigation.NavItem("Exportaciones", "exports.index", "exports.download", order=95))
 
     @app.context_processor
@@ -64,3 +65,21 @@ def register(app: Flask) -> None:
             return allows(current_user, "exports.download") and allows(current_user, spec.permission)
 
         return {"export_allowed": export_allowed}
+
+
+def _register_commands(app: Flask) -> None:
+    import datetime as dt
+
+    import click
+
+    @app.cli.command("exports-purge")
+    @click.option("--days", default=7, show_default=True, type=click.IntRange(min=0),
+                  help="Borra los archivos de exportaciones terminadas hace más de estos días.")
+    def exports_purge(days):
+        """Borra archivos de exportaciones antiguas (los registros de los trabajos se conservan)."""
+        from portfolio import db
+        from portfolio.exports.jobs import purge_files
+
+        removed = purge_files(dt.timedelta(days=days))
+        db.session.commit()
+        click.echo(f"Archivos borrados: {removed}.")

@@ -187,6 +187,22 @@ def run_job(job_id: int) -> str:
     return DONE
 
 
+def purge_files(older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Delete the files of jobs finished before ``now - older_than``; the job rows stay as history (their
+    page then says the file is no longer available). Returns how many files were removed."""
+    cutoff = (now or utcnow()) - older_than
+    removed = 0
+    for job in db.session.query(ExportJob).filter(ExportJob.stored_name.is_not(None),
+                                                  ExportJob.finished_at < cutoff):
+        path = export_dir() / job.stored_name
+        if path.exists():
+            path.unlink()
+            removed += 1
+        job.stored_name = None
+    db.session.flush()
+    return removed
+
+
 def status_payload(job: ExportJob, download_url: str) -> dict:
     status, error = effective_state(job)
     total = job.total

@@ -136,6 +136,9 @@ def job_status(token: str):
 def download(token: str):
     export_job = jobs.get_job_for(token, current_user)
     path = jobs.file_path(export_job)
+    if export_job.status == DONE and path is None:
+        flash("El archivo ya no está disponible en el servidor; vuelva a solicitar la exportación.", "danger")
+        return redirect(url_for("exports.job", token=token))
     if export_job.status != DONE or path is None:
         flash("El archivo todavía no está listo.", "warning")
         return redirect(url_for("exports.job", token=token))

@@ -224,3 +224,22 @@ def test_progress_written_while_rows_stream(app, login_as, inline_exports, monke
         assert seen == [1000, 2000, 2500]
     finally:
         unregister_export("test_progress")
+
+
+def test_old_files_are_purged_and_the_job_says_so(app, login_as, background):
+    from portfolio.exports.jobs import purge_files
+
+    client = login_as("staff")
+    token = start_background(client, "companies")
+    assert list(background.iterdir())
+    with app.app_context():
+        assert purge_files(dt.timedelta(days=7)) == 0  # a fresh file stays
+        job = db.session.scalar(select(ExportJob).where(ExportJob.token == token))
+        job.finished_at = job.finished_at - dt.timedelta(days=8)
+        assert purge_files(dt.timedelta(days=7)) == 1
+        db.session.commit()
+    assert list(background.iterdir()) == []
+    response = client.get(f"/exportaciones/trabajos/{token}/descargar")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "ya no está disponible" in page
