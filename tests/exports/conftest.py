@@ -52,6 +52,14 @@ def inline_exports(app, monkeypatch, tmp_path):
     return tmp_path / "exports"
 
 
+@pytest.fixture(autouse=True)
+def _never_a_thread_on_the_test_connection(request):
+    """Tests on the shared ``app`` run inside one connection's transaction: a worker thread must not use
+    it. Jobs run inline there unless a test sets otherwise (test_runners.py uses its own apps)."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("inline_exports")
+
+
 @pytest.fixture
 def make_entity(app, isolated):
     from portfolio.orgs import services

@@ -243,3 +243,17 @@ def test_old_files_are_purged_and_the_job_says_so(app, login_as, background):
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "ya no está disponible" in page
+
+
+def test_an_auditor_asking_for_a_company_only_export_is_refused(app, login_as):
+    def build(req):
+        return [Table("T", [Column("a", "A")], [("x",)])]
+
+    register_export(ExportSpec(name="test_company_only", label="Mis aportes", permission="trust.company",
+                               build=build))
+    try:
+        assert login_as("auditor").post("/exportaciones/test_company_only").status_code == 403
+        response = login_as("company").post("/exportaciones/test_company_only")
+        assert response.status_code == 302 and "/exportaciones/trabajos/" in response.headers["Location"]
+    finally:
+        unregister_export("test_company_only")
