@@ -267,7 +267,7 @@ def organisations_summary(ctx: MefContext) -> list[tuple[Block, Sequence[Chart]]
         (Block("Entidades públicas activas por nivel de gobierno", level_columns, by_level),
          [Chart("Entidades por nivel de gobierno", 0, "level", ["entities"], y_title="Entidades")]),
         (Block(f"Topes CIPRL por entidad ({year - 1} y {year})", entity_columns, cap_rows),
-         [Chart(f"Topes CIPRL {year - 1} y {year}", 0, "entity", ["cap_prev", "cap"], kind="bar", y_title="S/")]),
+         [Chart(f"Topes CIPRL {year - 1} y {year}", 0, "entity", ["cap_prev", "cap"], kind="bar")]),
         (Block("Empresas activas por sector", SECTOR_COLUMNS, sectors),
          [Chart("Empresas por sector", 0, "sector", ["companies"], kind="pie")]),
     ]

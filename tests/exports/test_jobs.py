@@ -257,3 +257,13 @@ def test_an_auditor_asking_for_a_company_only_export_is_refused(app, login_as):
         assert response.status_code == 302 and "/exportaciones/trabajos/" in response.headers["Location"]
     finally:
         unregister_export("test_company_only")
+
+
+def test_exports_purge_command(app, login_as, background):
+    client = login_as("staff")
+    start_background(client, "companies")
+    assert len(list(background.iterdir())) == 1
+    result = app.test_cli_runner().invoke(args=["exports-purge", "--days", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Archivos borrados: 1." in result.output
+    assert list(background.iterdir()) == []

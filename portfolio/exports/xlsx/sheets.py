@@ -149,14 +149,22 @@ def write_summary(book, writer: CellWriter, summary: Summary, result: WorkbookRe
         cat_col = keys.index(chart_spec.categories)
         for value_key in chart_spec.values:
             val_col = keys.index(value_key)
-            chart.add_series({
+            series = {
                 "name": [name, header_row, val_col],
                 "categories": [name, first, cat_col, last, cat_col],
                 "values": [name, first, val_col, last, val_col],
-            })
+            }
+            if chart_spec.kind == "pie":
+                series["data_labels"] = {"percentage": True}
+            chart.add_series(series)
         chart.set_title({"name": chart_spec.title})
-        if chart_spec.y_title and chart_spec.kind != "pie":
-            chart.set_y_axis({"name": chart_spec.y_title})
+        if chart_spec.kind != "pie":
+            money = all(block.columns[keys.index(k)].kind == "money" for k in chart_spec.values)
+            axis = {"name": chart_spec.y_title} if chart_spec.y_title else {}
+            if money:
+                axis["num_format"] = '"S/ "#,##0'
+            # the value axis is the horizontal one in a bar chart, the vertical one otherwise
+            (chart.set_x_axis if chart_spec.kind == "bar" else chart.set_y_axis)(axis)
         chart.set_legend({"position": "bottom"})
         sheet.insert_chart(chart_row, max_cols + 2, chart, {"x_scale": 1.3, "y_scale": 1.1})
         chart_row += 18
