@@ -124,3 +124,20 @@ def test_rq_runner_enqueues_on_redis_and_a_worker_runs_the_job(committed_app):
     finally:
         queue.empty()
         queue.delete(delete_jobs=True)
+
+
+def test_an_unknown_queue_is_a_configuration_error(tmp_path):
+    from portfolio.config import ConfigError
+
+    with pytest.raises(ConfigError, match="EXPORT_QUEUE desconocido"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "c" * 40,
+                    "EXPORT_QUEUE": "celery"})
+
+
+def test_queue_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPORT_QUEUE", "rq")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "c" * 40})
+    assert app.config["EXPORT_QUEUE"] == "rq" and app.config["REDIS_URL"].endswith("/3")
+    assert create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "c" * 40,
+                       "EXPORT_QUEUE": "inline"}).config["EXPORT_QUEUE"] == "inline"
