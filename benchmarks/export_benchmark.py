@@ -11,6 +11,10 @@ memory (``ru_maxrss``, whole process including Python and imports) and its time 
 is taken on CPU time (``time.process_time``), which a busy machine disturbs far less than wall time;
 wall time is printed too.
 
+With ``--source sqlite`` the postings are first loaded into a temporary SQLite database (amounts as
+integer céntimos, like the ``Money`` column type) and both arms stream them back with the same SQLAlchemy
+query (``yield_per``, ``Money`` → ``Decimal``), as a real *Libro diario* export reads the ledger.
+
 Targets (issue 5): our time ≤ 1.3 × the baseline's, our peak memory < 300 MB.
 """
 from __future__ import annotations
@@ -59,7 +63,44 @@ def postings(count: int):
             yield (when, entry, credit_account[0], credit_account[1], description, zero, amount)
 
 
-def run_ours(rows: int, path: str) -> dict:
+def load_sqlite(rows: int, db_path: str) -> None:
+    import sqlite3
+
+    from portfolio.money import to_cents
+
+    con = sqlite3.connect(db_path)
+    con.execute("CREATE TABLE postings (id INTEGER PRIMARY KEY, posted_on DATE, entry INTEGER, account_code TEXT,"
+                " account_name TEXT, description TEXT, debit BIGINT, credit BIGINT)")
+    con.executemany("INSERT INTO postings (posted_on, entry, account_code, account_name, description, debit, credit)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ((when.isoformat(), entry, code, name, text, to_cents(debit), to_cents(credit))
+                     for when, entry, code, name, text, debit, credit in postings(rows)))
+    con.commit()
+    con.close()
+
+
+def sqlite_postings(db_path: str):
+    """Stream the postings back through SQLAlchemy, céntimos → Decimal by the app's Money type."""
+    from sqlalchemy import Column, Date, Integer, MetaData, String, Table, create_engine, select
+
+    from portfolio.db import Money
+
+    table = Table("postings", MetaData(), Column("id", Integer, primary_key=True), Column("posted_on", Date),
+                  Column("entry", Integer), Column("account_code", String), Column("account_name", String),
+                  Column("description", String), Column("debit", Money), Column("credit", Money))
+    engine = create_engine(f"sqlite:///{db_path}")
+    query = select(table.c.posted_on, table.c.entry, table.c.account_code, table.c.account_name,
+                   table.c.description, table.c.debit, table.c.credit).order_by(table.c.id)
+    with engine.connect() as conn:
+        yield from conn.execute(query.execution_options(yield_per=2000))
+    engine.dispose()
+
+
+def source_rows(rows: int, db_path: str | None):
+    return sqlite_postings(db_path) if db_path else postings(rows)
+
+
+def run_ours(rows: int, path: str, db_path: str | None = None) -> dict:
     from portfolio.exports.xlsx import Column, Table, notes_sheet, write_workbook
 
     columns = [
@@ -72,12 +113,12 @@ def run_ours(rows: int, path: str) -> dict:
         Column("credit", "Haber", "money", total=True),
     ]
     notes = notes_sheet(generated_at=dt.datetime.now(dt.UTC), generated_by="benchmark", title="Libro diario")
-    result = write_workbook(path, [Table("Libro diario", columns, postings(rows)), notes])
+    result = write_workbook(path, [Table("Libro diario", columns, source_rows(rows, db_path)), notes])
     totals = result.totals["Libro diario"]
     return {"rows": result.rows["Libro diario"], "debit": str(totals["debit"]), "credit": str(totals["credit"])}
 
 
-def run_baseline(rows: int, path: str) -> dict:
+def run_baseline(rows: int, path: str, db_path: str | None = None) -> dict:
     """The plain way: xlsxwriter constant_memory, typed writes, a format per column, nothing else."""
     import xlsxwriter
 
@@ -87,7 +128,7 @@ def run_baseline(rows: int, path: str) -> dict:
     money_fmt = book.add_format({"num_format": '"S/ "#,##0.00'})
     sheet.write_row(0, 0, HEADERS)
     n = 0
-    for n, (when, entry, code, name, description, debit, credit) in enumerate(postings(rows), start=1):
+    for n, (when, entry, code, name, description, debit, credit) in enumerate(source_rows(rows, db_path), start=1):
         sheet.write_datetime(n, 0, when, date_fmt)
         sheet.write_number(n, 1, entry)
         sheet.write_string(n, 2, code)
@@ -99,25 +140,28 @@ def run_baseline(rows: int, path: str) -> dict:
     return {"rows": n}
 
 
-def child(arm: str, rows: int) -> None:
+def child(arm: str, rows: int, db_path: str | None) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import xlsxwriter  # noqa: F401  (imports are outside the timed part for both arms)
 
-    if arm == "ours":
-        import portfolio.exports.xlsx  # noqa: F401
+    import portfolio.exports.xlsx  # noqa: F401  (both arms: the Money type lives in the package)
+    if db_path:
+        import sqlalchemy  # noqa: F401
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, f"{arm}.xlsx")
         started, cpu_started = time.perf_counter(), time.process_time()
-        info = run_ours(rows, path) if arm == "ours" else run_baseline(rows, path)
+        info = run_ours(rows, path, db_path) if arm == "ours" else run_baseline(rows, path, db_path)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         size = os.path.getsize(path)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     print(json.dumps({"arm": arm, "seconds": seconds, "cpu": cpu, "peak_mb": peak_kb / 1024, "size_mb": size / 2**20, **info}))
 
 
-def measure(arm: str, rows: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", arm, "--rows", str(rows)], check=True,
-                         capture_output=True, text=True)
+def measure(arm: str, rows: int, db_path: str | None) -> dict:
+    command = [sys.executable, __file__, "--child", arm, "--rows", str(rows)]
+    if db_path:
+        command += ["--db", db_path]
+    out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -126,19 +170,34 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="postings to write (issue target: 1000000)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per arm, interleaved; the run with the least CPU time of each is compared")
+    parser.add_argument("--source", choices=["generator", "sqlite"], default="generator",
+                        help="rows from a generator, or loaded into SQLite first and streamed back")
     parser.add_argument("--child", choices=["ours", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.rows)
+        child(args.child, args.rows, args.db)
         return
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = None
+        if args.source == "sqlite":
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            db_path = os.path.join(tmp, "ledger.db")
+            started = time.perf_counter()
+            load_sqlite(args.rows, db_path)
+            print(f"loaded {args.rows:,} postings into SQLite in {time.perf_counter() - started:.1f} s")
+        report(args, db_path)
+
+
+def report(args, db_path: str | None) -> None:
     best: dict[str, dict] = {}
     for _ in range(args.repeat):
         for arm in ("baseline", "ours"):
-            result = measure(arm, args.rows)
+            result = measure(arm, args.rows, db_path)
             if arm not in best or result["cpu"] < best[arm]["cpu"]:
                 best[arm] = result
     base, ours = best["baseline"], best["ours"]
-    print(f"postings: {args.rows:,} (synthetic Libro diario rows; best of {args.repeat})")
+    print(f"postings: {args.rows:,} (synthetic Libro diario rows from {args.source}; best of {args.repeat})")
     print(f"{'':10} {'CPU (s)':>9} {'wall (s)':>9} {'peak RSS (MB)':>14} {'file (MB)':>10}")
     for label, r in (("baseline", base), ("ours", ours)):
         print(f"{label:10} {r['cpu']:9.2f} {r['seconds']:9.2f} {r['peak_mb']:14.1f} {r['size_mb']:10.1f}")
