@@ -80,6 +80,18 @@ def create_job(req: ExportRequest, total: int | None = None) -> ExportJob:
     return job
 
 
+QUEUE_DOWN = "La cola de exportaciones no está disponible en este momento. Intente de nuevo más tarde."
+
+
+def mark_not_queued(job_id: int) -> None:
+    """The runner refused the job (Redis down…): the job page shows why instead of waiting forever."""
+    job = db.session.get(ExportJob, job_id)
+    job.status = FAILED
+    job.error = QUEUE_DOWN
+    job.finished_at = utcnow()
+    db.session.flush()
+
+
 def get_job_for(token: str, user) -> ExportJob:
     """The caller's own job; anyone else's (or a missing one) is the same 404."""
     job = db.session.query(ExportJob).filter_by(token=token).one_or_none()

@@ -58,15 +58,15 @@ def _start(spec: ExportSpec, args: dict[str, str]):
     if not spec.always_background and total is not None and 0 < limit and total <= limit:
         data, filename = jobs.build_now(req)
         db.session.commit()
-        return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=filename)
+        response = send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=filename)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     job = jobs.create_job(req, total=total)
     db.session.commit()
     try:
         runners.submit(job.id)
     except runners.QueueUnavailable:
-        job = db.session.get(ExportJob, job.id)
-        job.status = "failed"
-        job.error = "La cola de exportaciones no está disponible en este momento. Intente de nuevo más tarde."
+        jobs.mark_not_queued(job.id)
         db.session.commit()
     return redirect(url_for("exports.job", token=job.token))
 
