@@ -44,6 +44,19 @@ def make_company(name: str | None = None) -> Company:
     return company
 
 
+def run(action):
+    """The request contract: one service, commit on success, roll back on a DomainError."""
+    from portfolio.errors import DomainError
+
+    try:
+        value = action()
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return value
+
+
 class World:
     """Everything a trust scenario needs, created through the services where a rule applies."""
 
@@ -63,19 +76,19 @@ class World:
 
     # contributions
     def declare(self, month=dt.date(2026, 5, 1), payroll=D("1000000.00"), headcount=10, **kw):
-        return contributions.declare(company_id=self.company.id, month=month, payroll=payroll, headcount=headcount,
+        return run(lambda: contributions.declare(company_id=self.company.id, month=month, payroll=payroll, headcount=headcount,
                                      actor=kw.pop("actor", self.company_user), key=kw.pop("key", key()),
-                                     today=kw.pop("today", TODAY), **kw)
+                                     today=kw.pop("today", TODAY), **kw))
 
     def pay(self, contribution, amount, operation=None, **kw):
-        return contributions.register_payment(
-            contribution_id=contribution.id, amount=amount, paid_on=kw.pop("paid_on", TODAY), bank=kw.pop("bank", "BCP"),
-            operation_number=operation or uuid.uuid4().hex[:12].upper(), actor=kw.pop("actor", self.company_user),
-            key=kw.pop("key", key()), today=TODAY, **kw)
+        kw2 = dict(paid_on=kw.pop("paid_on", TODAY), bank=kw.pop("bank", "BCP"), actor=kw.pop("actor", self.company_user), key=kw.pop("key", key()))
+        return run(lambda: contributions.register_payment(
+            contribution_id=contribution.id, amount=amount, operation_number=operation or uuid.uuid4().hex[:12].upper(),
+            today=TODAY, **kw2))
 
     def confirm(self, payment, **kw):
-        return contributions.confirm_payment(payment_id=payment.id, actor=kw.pop("actor", self.trustee),
-                                             key=kw.pop("key", key()), today=kw.pop("today", TODAY))
+        actor, k, today = kw.pop("actor", self.trustee), kw.pop("key", key()), kw.pop("today", TODAY)
+        return run(lambda: contributions.confirm_payment(payment_id=payment.id, actor=actor, key=k, today=today))
 
     def fund(self, amount: Decimal, month=dt.date(2026, 5, 1)):
         """Declare a payroll that yields exactly ``amount`` (0.15 %), pay it and confirm it."""
@@ -89,22 +102,25 @@ class World:
     # disbursements
     def request(self, amount, invoices=None, **kw):
         invoices = invoices or [(new_ruc(), "F001", str(uuid.uuid4().int % 10**8))]
-        return disbursements.request(
-            program_id=kw.pop("program_id", self.program.id), organization_id=kw.pop("organization_id", self.org.id),
-            year=TODAY.year, amount=amount, purpose="Equipamiento", invoices=invoices,
-            actor=kw.pop("actor", self.staff), key=kw.pop("key", key()), today=TODAY)
+        args = dict(program_id=kw.pop("program_id", self.program.id),
+                    organization_id=kw.pop("organization_id", self.org.id), actor=kw.pop("actor", self.staff),
+                    key=kw.pop("key", key()))
+        return run(lambda: disbursements.request(year=TODAY.year, amount=amount, purpose="Equipamiento",
+                                                 invoices=invoices, today=TODAY, **args))
 
     def vote(self, disbursement, member, decision="aprobar", **kw):
-        return disbursements.vote(disbursement_id=disbursement.id, decision=decision, comment="Conforme",
-                                  actor=member, key=kw.pop("key", key()), today=TODAY)
+        k = kw.pop("key", key())
+        return run(lambda: disbursements.vote(disbursement_id=disbursement.id, decision=decision, comment="Conforme",
+                                              actor=member, key=k, today=TODAY))
 
     def approve(self, disbursement):
         self.vote(disbursement, self.board[0])
         return self.vote(disbursement, self.board[1])
 
     def execute(self, disbursement, amount, **kw):
-        return disbursements.execute(disbursement_id=disbursement.id, amount=amount, reference="TRF-001",
-                                     actor=kw.pop("actor", self.trustee), key=kw.pop("key", key()), today=TODAY)
+        actor, k = kw.pop("actor", self.trustee), kw.pop("key", key())
+        return run(lambda: disbursements.execute(disbursement_id=disbursement.id, amount=amount, reference="TRF-001",
+                                                 actor=actor, key=k, today=TODAY))
 
     def position(self):
         return books.fund_position()

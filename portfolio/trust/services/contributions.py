@@ -109,10 +109,10 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
             raise DomainError(f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar».", field="month") from exc
         entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
-        version = ContributionVersion(contribution_id=contribution.id, version=1, payroll=payroll, headcount=headcount,
+        version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,
                                       rate_pct=format(rate, "f"), amount_due=due, difference=due, entry_id=entry_id,
                                       declared_on=today, declared_by_id=actor.id)
-        db.session.add(version)
+        contribution.versions.append(version)
         db.session.flush()
         audit.record("trust.declare", contribution, actor=actor,
                      after={"month": first, "payroll": payroll, "headcount": headcount, "amount_due": due})
@@ -152,8 +152,8 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
         entry_id = _post_difference(contribution.company, diff, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Rectificación {contribution.month:%m/%Y} – {contribution.company.legal_name}")
         version_no = contribution.current_version + 1
-        db.session.add(ContributionVersion(
-            contribution_id=contribution.id, version=version_no, payroll=payroll, headcount=headcount,
+        contribution.versions.append(ContributionVersion(
+            version=version_no, payroll=payroll, headcount=headcount,
             rate_pct=format(rate, "f"), amount_due=due, difference=diff, reason=reason.strip()[:300],
             entry_id=entry_id, declared_on=today, declared_by_id=actor.id))
         contribution.amount_due = due
