@@ -16,8 +16,8 @@ from portfolio.auth.models import User
 from portfolio.auth.policy import requires
 from portfolio.auth.roles import ROLE_LABELS
 from portfolio.errors import DomainError
-from portfolio.forms import run_service
 from portfolio.formatting import LIMA
+from portfolio.forms import run_service
 from portfolio.listing import paginate, text_arg
 from portfolio.orgs.models import Company
 from portfolio.rules import RULES, RuleValue, add_rule_value

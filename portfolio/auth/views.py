@@ -13,8 +13,8 @@ from portfolio.auth.forms import ChangePasswordForm, LoginForm
 from portfolio.auth.models import User
 from portfolio.auth.policy import anonymous, requires
 from portfolio.errors import DomainError
-from portfolio.forms import attach_error
 from portfolio.extensions import login_manager
+from portfolio.forms import attach_error
 
 bp = Blueprint("auth", __name__)
 

@@ -6,8 +6,8 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from portfolio import db
-from portfolio.navigation import NavItem
 from portfolio.auth.policy import public, requires
+from portfolio.navigation import NavItem
 
 bp = Blueprint("main", __name__)
 

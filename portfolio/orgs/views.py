@@ -5,7 +5,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from portfolio import db
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service
 from portfolio.listing import paginate, text_arg
