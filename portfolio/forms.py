@@ -3,13 +3,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_wtf import FlaskForm
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pe import ruc as ruc_number
 from wtforms import Field, StringField
+from wtforms.i18n import get_translations
 from wtforms.validators import ValidationError
 
 from portfolio.money import MoneyError, parse_money
 from portfolio.orgs import ubigeo
+
+_SPANISH = get_translations(["es"])
+
+
+class SpanishForm(FlaskForm):
+    """A FlaskForm whose built-in WTForms messages ("Not a valid date value.") come in Spanish.
+
+    Flask-WTF only translates them through Flask-Babel, which the app does not use."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _SPANISH
 
 
 class MoneyField(StringField):
@@ -112,3 +126,13 @@ def run_service(form, action) -> Outcome:
         return Outcome(False)
     db.session.commit()
     return Outcome(True, value)
+
+
+def select_choices(pairs, blank: str | None = "— Seleccione —"):
+    """Choices for a SelectField from a mapping or (value, label) pairs, with an optional blank first."""
+    from wtforms.fields.choices import SelectChoice
+
+    items = pairs.items() if hasattr(pairs, "items") else pairs
+    result = [SelectChoice("", blank)] if blank is not None else []
+    result.extend(SelectChoice(value, label) for value, label in items)
+    return result

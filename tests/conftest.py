@@ -163,8 +163,9 @@ class Client:
 
 @pytest.fixture
 def client(app, isolated):
-    with app.test_client() as flask_client:
-        yield Client(flask_client)
+    # Not used as a context manager: a preserved request context would share ``g`` (and with it the
+    # database session and the CSRF token) with every other client of the same test.
+    return Client(app.test_client())
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_cap_form_to_page_round_trip(login_as, amount, app):
     with app.app_context():
         entity_id = db.session.scalar(select(PublicEntity.id).where(PublicEntity.name.like("Municipalidad Distrital de Moche")))
     typed = format_money(amount, symbol=False)
-    response = staff.post(f"/organizaciones/entidades/{entity_id}", {
+    response = staff.post(f"/organizaciones/entidades/{entity_id}/topes", {
         "cap-year": "2031", "cap-amount": typed, "cap-legal_basis": "DS de prueba"})
     assert response.status_code == 302, response.get_data(as_text=True)
     page = staff.get(f"/organizaciones/entidades/{entity_id}").get_data(as_text=True)

@@ -1,16 +1,15 @@
 """foundation: users, organizations, rules, audit trail
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-28
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from portfolio.immutability import drop_append_only, make_append_only
-
 
 revision = '0001'
 down_revision = None

@@ -4,11 +4,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from portfolio.forms import select_choices
 from portfolio.rules import RULES
 
 
 class RuleValueForm(FlaskForm):
-    key = SelectField("Regla", choices=[(k, v[0]) for k, v in RULES.items()],
+    key = SelectField("Regla", choices=select_choices(((k, v[0]) for k, v in RULES.items()), blank=None),
                       validators=[DataRequired("Seleccione la regla.")])
     value = StringField("Nuevo valor", validators=[DataRequired("Ingrese el valor."), Length(max=20)])
     effective_from = DateField("Vigente desde", validators=[DataRequired("Ingrese una fecha válida.")])

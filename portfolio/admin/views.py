@@ -9,15 +9,15 @@ from sqlalchemy import or_, select
 
 from portfolio import db
 from portfolio.admin.forms import RuleValueForm
-from portfolio.audit import AuditEntry
+from portfolio.audit import OBJECT_LABELS, AuditEntry
 from portfolio.auth import services as auth_services
 from portfolio.auth.forms import ResetPasswordForm, UserForm
 from portfolio.auth.models import User
-from portfolio.auth.policy import requires
+from portfolio.auth.policy import allows, requires
 from portfolio.auth.roles import ROLE_LABELS
 from portfolio.errors import DomainError
 from portfolio.formatting import LIMA
-from portfolio.forms import run_service
+from portfolio.forms import run_service, select_choices
 from portfolio.listing import paginate, text_arg
 from portfolio.orgs.models import Company
 from portfolio.rules import RULES, RuleValue, add_rule_value
@@ -27,7 +27,7 @@ bp = Blueprint("admin", __name__)
 
 def _company_choices():
     companies = db.session.execute(select(Company.id, Company.legal_name).order_by(Company.legal_name)).all()
-    return [(0, "— Ninguna —")] + [(c.id, c.legal_name) for c in companies]
+    return select_choices([("0", "— Ninguna —")] + [(str(c.id), c.legal_name) for c in companies], blank=None)
 
 
 @bp.route("/admin/usuarios")
@@ -106,23 +106,7 @@ def user_reset_password(user_id: int):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-@bp.route("/admin/reglas", methods=["GET", "POST"])
-@requires("rules.view")
-def rules():
-    from portfolio.auth.policy import allows
-
-    can_manage = allows(current_user, "rules.manage")
-    form = RuleValueForm()
-    if can_manage and form.validate_on_submit():
-        outcome = run_service(form, lambda: add_rule_value(key=form.key.data, value=form.value.data, effective_from=form.effective_from.data,
-                       legal_basis=form.legal_basis.data, actor=current_user))
-        if outcome:
-            flash("Nuevo valor registrado. Los valores anteriores se conservan para fechas pasadas.", "success")
-            return redirect(url_for("admin.rules"))
-    elif form.is_submitted() and not can_manage:
-        from flask import abort
-
-        abort(403)
+def _render_rules(form, can_manage: bool):
     values = db.session.scalars(select(RuleValue).order_by(RuleValue.key, RuleValue.effective_from.desc())).all()
     today = dt.date.today()
     in_force: dict[str, int] = {}
@@ -131,6 +115,26 @@ def rules():
             in_force[row.key] = row.id
     return render_template("admin/rules.html", values=values, rules=RULES, form=form, can_manage=can_manage,
                            in_force=set(in_force.values()), today=today)
+
+
+@bp.route("/admin/reglas")
+@requires("rules.view")
+def rules():
+    return _render_rules(RuleValueForm(), allows(current_user, "rules.manage"))
+
+
+@bp.route("/admin/reglas", methods=["POST"])
+@requires("rules.manage")
+def rule_add():
+    form = RuleValueForm()
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: add_rule_value(
+            key=form.key.data, value=form.value.data, effective_from=form.effective_from.data,
+            legal_basis=form.legal_basis.data, actor=current_user))
+        if outcome:
+            flash("Nuevo valor registrado. Los valores anteriores se conservan para fechas pasadas.", "success")
+            return redirect(url_for("admin.rules"))
+    return _render_rules(form, True), 422
 
 
 def _date_arg(name: str) -> dt.date | None:
@@ -169,7 +173,8 @@ def audit_log():
     page = paginate(query, sortable={"at": AuditEntry.at, "action": AuditEntry.action,
                                      "actor": AuditEntry.actor_email},
                     default_sort="at", default_direction="desc", tiebreak=AuditEntry.id.desc(), per_page=50)
-    object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
+    object_types = [(t, OBJECT_LABELS.get(t, t)) for t in
+                    db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))]
     return render_template("admin/audit_log.html", page=page, object_types=object_types, errors=errors,
                            filters={"actor": actor, "accion": action, "objeto": object_type, "id": object_id,
                                     "desde": since.isoformat() if since else "",

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portfolio.auth.passwords import MAX_LENGTH
 from portfolio.auth.roles import ROLE_LABELS
+from portfolio.forms import select_choices
 
 
 class LoginForm(FlaskForm):
@@ -26,15 +27,11 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError("Las contraseñas no coinciden.")
 
 
-def role_choices():
-    return [("", "— Seleccione —")] + list(ROLE_LABELS.items())
-
-
 class UserForm(FlaskForm):
     email = EmailField("Correo electrónico", validators=[DataRequired("Ingrese el correo."),
                                                          Email("Correo inválido."), Length(max=254)])
     name = StringField("Nombre completo", validators=[DataRequired("Ingrese el nombre."), Length(max=200)])
-    role = SelectField("Rol", choices=role_choices(), validators=[DataRequired("Seleccione un rol.")])
+    role = SelectField("Rol", choices=select_choices(ROLE_LABELS), validators=[DataRequired("Seleccione un rol.")])
     company_id = SelectField("Empresa (solo para usuarios de empresa)", coerce=int, validators=[Optional()])
     active = BooleanField("Activo", default=True)
     password = PasswordField("Contraseña inicial", validators=[Optional(), Length(max=MAX_LENGTH)])

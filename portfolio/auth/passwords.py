@@ -88,6 +88,8 @@ def password_problems(password: str, *, email: str | None = None, name: str | No
     common = common_passwords()
     if lowered in common or (core and core in common and len(lowered) - len(core) <= 8):
         problems.append("Esa contraseña es demasiado común; elija otra que no sea fácil de adivinar.")
+    elif not core:
+        problems.append("La contraseña no puede estar formada solo por números o símbolos.")
     elif len(set(lowered)) <= 3:
         problems.append("La contraseña repite muy pocos caracteres distintos.")
     if email:

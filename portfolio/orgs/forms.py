@@ -13,12 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from portfolio.forms import MoneyField, valid_ruc, valid_ubigeo
+from portfolio.forms import MoneyField, select_choices, valid_ruc, valid_ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS
-
-
-def _choices(mapping):
-    return [("", "— Seleccione —")] + list(mapping.items())
 
 
 class CompanyForm(FlaskForm):
@@ -26,7 +22,7 @@ class CompanyForm(FlaskForm):
     ruc = StringField("RUC", validators=[DataRequired("Ingrese el RUC."), Length(max=13), valid_ruc])
     legal_name = StringField("Razón social", validators=[DataRequired("Ingrese la razón social."), Length(max=200)])
     trade_name = StringField("Nombre comercial", validators=[Optional(), Length(max=200)])
-    sector = SelectField("Sector", choices=_choices(SECTORS), validators=[DataRequired("Seleccione un sector.")])
+    sector = SelectField("Sector", choices=select_choices(SECTORS), validators=[DataRequired("Seleccione un sector.")])
     ubigeo = StringField("Ubigeo (distrito, INEI)", validators=[Optional(), Length(max=6), valid_ubigeo])
     contact_name = StringField("Persona de contacto", validators=[Optional(), Length(max=200)])
     contact_email = EmailField("Correo de contacto", validators=[Optional(), Email("Correo inválido."), Length(max=254)])
@@ -39,8 +35,8 @@ class EntityForm(FlaskForm):
     name = StringField("Nombre", validators=[DataRequired("Ingrese el nombre."), Length(max=200)])
     short_name = StringField("Sigla", validators=[Optional(), Length(max=40)])
     ruc = StringField("RUC", validators=[Optional(), Length(max=13), valid_ruc])
-    level = SelectField("Nivel de gobierno", choices=_choices(LEVELS), validators=[DataRequired("Seleccione el nivel.")])
-    kind = SelectField("Tipo de entidad", choices=_choices(ENTITY_KINDS), validators=[DataRequired("Seleccione el tipo.")])
+    level = SelectField("Nivel de gobierno", choices=select_choices(LEVELS), validators=[DataRequired("Seleccione el nivel.")])
+    kind = SelectField("Tipo de entidad", choices=select_choices(ENTITY_KINDS), validators=[DataRequired("Seleccione el tipo.")])
     ubigeo = StringField("Ubigeo (sede)", validators=[Optional(), Length(max=6), valid_ubigeo])
     active = BooleanField("Activa", default=True)
 

@@ -161,8 +161,7 @@ def set_cap(entity: PublicEntity, *, year: int, amount: Decimal, legal_basis: st
             published_on: dt.date | None = None, notes: str | None = None) -> EntityCap:
     """Record (or correct) an entity's annual CIPRL cap. A zero cap is valid and real."""
     if entity.certificate_type != "CIPRL":
-        raise DomainError("Las entidades del gobierno nacional usan CIPGN y no tienen tope CIPRL anual.",
-                          field="year")
+        raise DomainError("Las entidades del gobierno nacional usan CIPGN y no tienen tope CIPRL anual.")
     if not 2008 <= year <= dt.date.today().year + 5:
         raise DomainError("Año fuera de rango (2008 en adelante).", field="year")
     if amount is None or amount < 0:

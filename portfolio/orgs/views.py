@@ -1,7 +1,7 @@
 """Companies and public entities: lists with search, filters, sorting and pagination; forms for staff/admin."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -111,26 +111,30 @@ def entity_new():
     return render_template("orgs/entity_form.html", form=form, entity=None)
 
 
-@bp.route("/entidades/<int:entity_id>", methods=["GET", "POST"])
+def _render_entity(entity, cap_form):
+    return render_template("orgs/entity_detail.html", entity=entity, cap_form=cap_form,
+                           can_manage=allows(current_user, "orgs.manage"), ubigeo=ubigeo)
+
+
+@bp.route("/entidades/<int:entity_id>")
 @requires("orgs.view")
 def entity_detail(entity_id: int):
-    entity = services.get_entity(entity_id)
-    can_manage = allows(current_user, "orgs.manage")
-    cap_form = CapForm(prefix="cap")
-    if request.method == "POST":
-        if not can_manage:
-            from flask import abort
+    return _render_entity(services.get_entity(entity_id), CapForm(prefix="cap"))
 
-            abort(403)
-        if cap_form.validate_on_submit():
-            outcome = run_service(cap_form, lambda: services.set_cap(entity, year=cap_form.year.data, amount=cap_form.amount.data,
-                             legal_basis=cap_form.legal_basis.data, published_on=cap_form.published_on.data,
-                             notes=cap_form.notes.data))
-            if outcome:
-                flash(f"Tope CIPRL {cap_form.year.data} registrado.", "success")
-                return redirect(url_for("orgs.entity_detail", entity_id=entity.id))
-    return render_template("orgs/entity_detail.html", entity=entity, cap_form=cap_form, can_manage=can_manage,
-                           ubigeo=ubigeo)
+
+@bp.route("/entidades/<int:entity_id>/topes", methods=["POST"])
+@requires("orgs.manage")
+def entity_cap_set(entity_id: int):
+    entity = services.get_entity(entity_id)
+    cap_form = CapForm(prefix="cap")
+    if cap_form.validate_on_submit():
+        outcome = run_service(cap_form, lambda: services.set_cap(
+            entity, year=cap_form.year.data, amount=cap_form.amount.data, legal_basis=cap_form.legal_basis.data,
+            published_on=cap_form.published_on.data, notes=cap_form.notes.data))
+        if outcome:
+            flash(f"Tope CIPRL {cap_form.year.data} registrado.", "success")
+            return redirect(url_for("orgs.entity_detail", entity_id=entity.id))
+    return _render_entity(entity, cap_form), 422
 
 
 @bp.route("/entidades/<int:entity_id>/editar", methods=["GET", "POST"])
