@@ -207,8 +207,14 @@ def get_or_create_account(session: Session, code: str, name: str, type: str, *, 
     if account is None:
         account = Account(code=code, name=name, type=type, no_negative=no_negative, owner_type=owner_type,
                           owner_id=owner_id, balance=ZERO)
-        session.add(account)
-        session.flush()
+        try:
+            with session.begin_nested():  # a concurrent first use may create it too: then use theirs
+                session.add(account)
+                session.flush()
+        except IntegrityError:
+            account = session.scalar(select(Account).where(Account.code == code))
+            if account is None:  # pragma: no cover - the violation was something else
+                raise
     return account
 
 

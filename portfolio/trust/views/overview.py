@@ -32,7 +32,7 @@ from portfolio.trust.models import (
     Organization,
 )
 from portfolio.trust.services import books, disbursements, programs
-from portfolio.trust.views import REPLAYED, act, bp, period_args
+from portfolio.trust.views import REPLAYED, act, bp, period_args, xlsx_response
 
 
 @bp.route("/")
@@ -48,19 +48,55 @@ def overview():
                                .order_by(Disbursement.id.desc()).limit(10)).all())
 
 
-@bp.route("/aportes")
-@requires("trust.view")
-def contributions_list():
+def _contributions_query():
     query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
              .options(contains_eager(Contribution.company)))
     q = text_arg("q")
     if q:
         query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
+    return query, q
+
+
+@bp.route("/aportes")
+@requires("trust.view")
+def contributions_list():
+    query, q = _contributions_query()
     page = paginate(query, sortable={"month": Contribution.month, "company": Company.legal_name,
                                      "due": Contribution.amount_due, "paid": Contribution.amount_paid},
                     default_sort="month", tiebreak=Contribution.id)
     return render_template("trust/contributions.html", page=page, q=q, today=dt.date.today(),
                            statuses=CONTRIBUTION_STATUS)
+
+
+@bp.route("/aportes.xlsx")
+@requires("trust.view")
+def contributions_export():
+    from portfolio.trust.exports import table_xlsx
+
+    query, _q = _contributions_query()
+    today = dt.date.today()
+    rows = [[c.company.ruc, c.company.legal_name, c.month, c.current_version, c.amount_due, c.amount_paid,
+             c.outstanding, c.due_date, CONTRIBUTION_STATUS[c.status(today)]]
+            for c in db.session.scalars(query.order_by(Company.legal_name, Contribution.month))]
+    columns = [("RUC", 13), ("Empresa", 40), ("Mes", 12), ("Versión", 8), ("Aporte", 16), ("Pagado", 16),
+               ("Saldo", 16), ("Vence", 12), ("Estado", 14)]
+    return xlsx_response(table_xlsx("Aportes", columns, rows), "aportes-fideicomiso")
+
+
+@bp.route("/desembolsos.xlsx")
+@requires("trust.view")
+def disbursements_export():
+    from portfolio.trust.exports import table_xlsx
+
+    query = select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
+    status = text_arg("estado")
+    if status in DISBURSEMENT_STATUS:
+        query = query.where(Disbursement.status == status)
+    rows = [[d.id, d.program.name, d.organization.name, d.organization.ruc, d.year, d.amount, d.paid_amount,
+             d.status_label, d.requested_on, d.purpose] for d in db.session.scalars(query.order_by(Disbursement.id))]
+    columns = [("N.º", 6), ("Programa", 28), ("Beneficiario", 40), ("RUC", 13), ("Año", 6), ("Monto", 16),
+               ("Pagado", 16), ("Estado", 24), ("Solicitado", 12), ("Finalidad", 60)]
+    return xlsx_response(table_xlsx("Desembolsos", columns, rows), "desembolsos-fideicomiso")
 
 
 @bp.route("/estado-de-cuenta")
