@@ -293,6 +293,18 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+PERIOD_LOCK_NAMESPACE = 730_000_000
+
+
+def _period_lock(session: Session, day: dt.date, *, exclusive: bool) -> None:
+    """PostgreSQL: postings hold a shared lock on their month, closing takes it exclusively, so a close
+    waits for postings in flight and a posting that waited sees the close (SQLite serialises writers)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(select(getattr(func, function)(PERIOD_LOCK_NAMESPACE + day.year * 100 + day.month)))
+
+
 def is_closed(session: Session, day: dt.date) -> bool:
     return session.scalar(select(Period.id).where(Period.month == month_of(day))) is not None
 
@@ -301,6 +313,7 @@ def close_period(session: Session, month: dt.date, *, today: dt.date, actor_id: 
     month = month_of(month)
     if month >= month_of(today):
         raise LedgerError("Solo se puede cerrar un mes ya terminado.", field="month")
+    _period_lock(session, month, exclusive=True)
     if is_closed(session, month):
         raise LedgerError(f"El periodo {month:%m/%Y} ya está cerrado.", field="month")
     period = Period(month=month, closed_by_id=actor_id)
@@ -328,6 +341,7 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         credits += credit
     if debits != credits:
         raise LedgerError(f"El asiento no cuadra: debe {debits} ≠ haber {credits}.")
+    _period_lock(session, effective_date, exclusive=False)
     if is_closed(session, effective_date):
         raise LedgerError(f"El periodo {effective_date:%m/%Y} está cerrado: no se puede registrar en él.")
     ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
