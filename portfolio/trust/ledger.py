@@ -488,14 +488,14 @@ def verify(session: Session) -> list[str]:
             problems.append(f"Cuenta {acc.code}: saldo en caché {acc.balance} ≠ recalculado {recomputed}.")
         if acc.no_negative and recomputed < 0:
             problems.append(f"Cuenta {acc.code}: saldo negativo {recomputed} en una cuenta que no lo admite.")
+    moved: dict[tuple[int, str], Decimal] = {
+        (transfer_id, kind): total for transfer_id, kind, total in session.execute(
+            select(Entry.transfer_id, Entry.kind, money_sum(Posting.debit)).join(Posting, Posting.entry_id == Entry.id)
+            .where(Entry.transfer_id.is_not(None)).group_by(Entry.transfer_id, Entry.kind)
+        )
+    }
     for transfer in session.scalars(select(Transfer)).all():
-        moved = {
-            kind: total or ZERO for kind, total in session.execute(
-                select(Entry.kind, money_sum(Posting.debit)).join(Posting, Posting.entry_id == Entry.id)
-                .where(Entry.transfer_id == transfer.id).group_by(Entry.kind)
-            )
-        }
-        reserved, posted, voided = (moved.get(k, ZERO) for k in ("reserva", "ejecucion", "anulacion"))
+        reserved, posted, voided = (moved.get((transfer.id, k), ZERO) for k in ("reserva", "ejecucion", "anulacion"))
         if reserved != transfer.amount or posted != transfer.posted_amount or voided != transfer.voided_amount:
             problems.append(f"Reserva {transfer.id}: asientos (reserva {reserved}, ejecutado {posted}, anulado {voided}) "
                             f"no coinciden con su registro ({transfer.amount}, {transfer.posted_amount}, "
