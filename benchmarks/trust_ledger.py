@@ -1,3 +1,4 @@
+# ruff: noqa: B023  (each lambda is called at once by timed())
 """Throughput of the trust's money commands and the cost of its reports on a realistic book.
 
     .venv/bin/python benchmarks/trust_ledger.py [sqlite|postgresql] [companies]
