@@ -194,7 +194,8 @@ def programs_page():
     conflict = ConflictForm()
     from portfolio.trust.services.disbursements import active_board
 
-    conflict.user_id.choices = [(0, "— Seleccione —")] + [(u.id, u.name) for u in active_board()]
+    members = [current_user] if current_user.role == "board" else active_board()  # members declare their own
+    conflict.user_id.choices = [(0, "— Seleccione —")] + [(u.id, u.name) for u in members]
     conflict.organization_id.choices = [(0, "— Seleccione —")] + [(o.id, o.name) for o in programs.organizations()]
     return render_template(
         "trust/programs.html", year=year, summary=books.program_summary(year), programs=programs.programs(),
