@@ -20,7 +20,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -102,7 +102,7 @@ def main(kind: str = "sqlite", companies: int = 50) -> None:
                 timed(samples, "ejecutar", lambda: disbursements.execute(
                     disbursement_id=d.id, amount=Decimal("1000.00"), reference="TRF", actor=world.trustee,
                     key=uuid.uuid4().hex, today=TODAY))
-            entries = db.session.scalar(ledger.select(ledger.func.count(ledger.Entry.id)))
+            entries = db.session.scalar(select(func.count(ledger.Entry.id)))
             print(f"{kind}: {companies} empresas, {entries} asientos")
             for name, values in samples.items():
                 print(f"  {name:<34} mediana {statistics.median(values):6.2f} ms  (n = {len(values)})")
