@@ -210,3 +210,10 @@ def test_rate_is_effective_dated(world):
     after = world.declare(month=dt.date(2026, 3, 1), payroll=D("1000000.00")).value
     assert before.amount_due == D("1500.00") and after.amount_due == D("2000.00")
     assert after.versions[0].rate_pct == "0.20"
+
+
+def test_collection_summary_pledged_vs_collected(world):
+    c = world.declare().value
+    world.confirm(world.pay(c, D("600.00")).value)
+    summary = books.collection_summary()
+    assert summary == {"declared": D("1500.00"), "collected": D("600.00"), "owed": D("900.00")}

@@ -39,7 +39,7 @@ from portfolio.trust.views import REPLAYED, act, bp, period_args, xlsx_response
 @requires("trust.view")
 def overview():
     today = dt.date.today()
-    return render_template("trust/overview.html", position=books.fund_position(),
+    return render_template("trust/overview.html", position=books.fund_position(), collection=books.collection_summary(),
                            programs=books.program_summary(today.year), year=today.year,
                            arrears=books.arrears_ageing(today), buckets=books.AGE_BUCKETS,
                            recent=db.session.scalars(
