@@ -50,6 +50,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.execute": frozenset({TRUSTEE}),
     "trust.close_period": frozenset({TRUSTEE}),
     "trust.programs.manage": frozenset({STAFF, TRUSTEE}),
+    "trust.conflicts.declare": frozenset({BOARD, STAFF, TRUSTEE}),
 }
 
 PUBLIC = "public"

@@ -1,0 +1,295 @@
+"""Ledger commands: accounts, idempotency claims, periods, balanced postings under row locks, reversals,
+two-phase transfers, balances from postings."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portfolio.errors import Conflict
+from portfolio.money import CENT
+from portfolio.trust.ledger.models import (
+    DEBIT_NORMAL,
+    STATUS_LABELS,
+    TRANSITIONS,
+    ZERO,
+    Account,
+    Command,
+    Entry,
+    InsufficientFunds,
+    LedgerError,
+    Period,
+    Posting,
+    Transfer,
+    money_sum,
+)
+
+# --- accounts --------------------------------------------------------------------------------------
+
+def get_or_create_account(session: Session, code: str, name: str, type: str, *, no_negative: bool = True,
+                          owner_type: str | None = None, owner_id: int | None = None) -> Account:
+    account = session.scalar(select(Account).where(Account.code == code))
+    if account is None:
+        account = Account(code=code, name=name, type=type, no_negative=no_negative, owner_type=owner_type,
+                          owner_id=owner_id, balance=ZERO)
+        try:
+            with session.begin_nested():  # a concurrent first use may create it too: then use theirs
+                session.add(account)
+                session.flush()
+        except IntegrityError:
+            account = session.scalar(select(Account).where(Account.code == code))
+            if account is None:  # pragma: no cover - the violation was something else
+                raise
+    return account
+
+
+def account(session: Session, code: str) -> Account:
+    found = session.scalar(select(Account).where(Account.code == code))
+    if found is None:
+        raise LedgerError(f"La cuenta contable {code} no existe.")
+    return found
+
+
+def lock_accounts(session: Session, ids: set[int]) -> dict[int, Account]:
+    """Lock the rows in id order (no deadlocks) and refresh their cached balances."""
+    rows = session.scalars(
+        select(Account).where(Account.id.in_(sorted(ids))).order_by(Account.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).all()
+    return {a.id: a for a in rows}
+
+
+# --- idempotency -----------------------------------------------------------------------------------
+
+def payload_hash(command: str, payload: dict[str, Any]) -> str:
+    def default(value):
+        if isinstance(value, Decimal):
+            return f"{value:.2f}" if value == value.quantize(CENT) else str(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return str(value)
+
+    text = json.dumps({"command": command, "payload": payload}, sort_keys=True, default=default, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Claim:
+    """The outcome of claiming an idempotency key: ``command`` to fill in, or ``replay`` of an earlier one."""
+
+    command: Command
+    replay: bool
+
+
+def claim(session: Session, key: str, command: str, payload: dict[str, Any]) -> Claim:
+    """Claim ``key`` for this command. A concurrent claim of the same key waits for ours (unique index)
+    and then sees it as a replay."""
+    key = (key or "").strip()
+    if not key or len(key) > 120:
+        raise LedgerError("Falta la clave de la operación (recargue el formulario e intente de nuevo).")
+    digest = payload_hash(command, payload)
+    existing = session.scalar(select(Command).where(Command.key == key))
+    if existing is None:
+        row = Command(key=key, command=command, payload_hash=digest)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return Claim(row, False)
+        except IntegrityError:
+            existing = session.scalar(select(Command).where(Command.key == key).execution_options(populate_existing=True))
+            if existing is None:  # pragma: no cover - the unique violation came from elsewhere
+                raise
+    if existing.command != command or existing.payload_hash != digest:
+        raise Conflict("Esta operación ya fue enviada con otros datos (clave repetida); recargue el formulario.")
+    if existing.result_id is None:  # pragma: no cover - only when the first attempt is still running
+        raise Conflict("La misma operación se está procesando; espere y vuelva a cargar la página.")
+    return Claim(existing, True)
+
+
+def finish(claim_: Claim, result: Any) -> None:
+    claim_.command.result_type = type(result).__name__
+    claim_.command.result_id = result.id
+
+
+# --- periods ---------------------------------------------------------------------------------------
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+PERIOD_LOCK_NAMESPACE = 730_000_000
+
+
+def _period_lock(session: Session, day: dt.date, *, exclusive: bool) -> None:
+    """PostgreSQL: postings hold a shared lock on their month, closing takes it exclusively, so a close
+    waits for postings in flight and a posting that waited sees the close (SQLite serialises writers)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(select(getattr(func, function)(PERIOD_LOCK_NAMESPACE + day.year * 100 + day.month)))
+
+
+def is_closed(session: Session, day: dt.date) -> bool:
+    return session.scalar(select(Period.id).where(Period.month == month_of(day))) is not None
+
+
+def close_period(session: Session, month: dt.date, *, today: dt.date, actor_id: int | None = None) -> Period:
+    month = month_of(month)
+    if month >= month_of(today):
+        raise LedgerError("Solo se puede cerrar un mes ya terminado.", field="month")
+    _period_lock(session, month, exclusive=True)
+    if is_closed(session, month):
+        raise LedgerError(f"El periodo {month:%m/%Y} ya está cerrado.", field="month")
+    period = Period(month=month, closed_by_id=actor_id)
+    session.add(period)
+    session.flush()
+    return period
+
+
+# --- posting ---------------------------------------------------------------------------------------
+
+def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_date: dt.date,
+               lines: list[tuple[Account | int, Decimal, Decimal]], actor_id: int | None = None,
+               reverses_id: int | None = None, transfer_id: int | None = None) -> Entry:
+    """Write one balanced entry; ``lines`` are (account, debit, credit). Updates cached balances under lock."""
+    if len(lines) < 2:
+        raise LedgerError("Un asiento necesita al menos dos movimientos.")
+    debits = credits = ZERO
+    for _acc, debit, credit in lines:
+        for value in (debit, credit):
+            if not isinstance(value, Decimal) or value != value.quantize(CENT) or value < 0:
+                raise LedgerError("Los montos del asiento deben ser positivos y con hasta dos decimales.")
+        if (debit > 0) == (credit > 0):
+            raise LedgerError("Cada movimiento va al debe o al haber, no a ambos ni a ninguno.")
+        debits += debit
+        credits += credit
+    if debits != credits:
+        raise LedgerError(f"El asiento no cuadra: debe {debits} ≠ haber {credits}.")
+    _period_lock(session, effective_date, exclusive=False)
+    if is_closed(session, effective_date):
+        raise LedgerError(f"El periodo {effective_date:%m/%Y} está cerrado: no se puede registrar en él.")
+    ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
+    locked = lock_accounts(session, ids)
+    deltas: dict[int, Decimal] = {}
+    for acc, debit, credit in lines:
+        acc_id = acc if isinstance(acc, int) else acc.id
+        deltas[acc_id] = deltas.get(acc_id, ZERO) + locked[acc_id].signed(debit, credit)
+    for acc_id, delta in deltas.items():
+        row = locked[acc_id]
+        new_balance = row.balance + delta
+        if row.no_negative and new_balance < 0:
+            raise InsufficientFunds(
+                f"Saldo insuficiente en «{row.name}»: disponible S/ {row.balance:,.2f}, se requieren S/ {-delta:,.2f}."
+            )
+    entry = Entry(key=key, kind=kind, memo=memo[:300], effective_date=effective_date, total=debits,
+                  reverses_id=reverses_id, transfer_id=transfer_id, actor_id=actor_id)
+    session.add(entry)
+    session.flush()
+    for acc, debit, credit in lines:
+        acc_id = acc if isinstance(acc, int) else acc.id
+        session.add(Posting(entry_id=entry.id, account_id=acc_id, debit=debit, credit=credit))
+    for acc_id, delta in deltas.items():
+        locked[acc_id].balance = locked[acc_id].balance + delta
+    session.flush()
+    return entry
+
+
+def transfer_lines(debit_account: Account | int, credit_account: Account | int, amount: Decimal):
+    return [(debit_account, amount, ZERO), (credit_account, ZERO, amount)]
+
+
+def reverse(session: Session, entry_id: int, *, key: str, effective_date: dt.date, memo: str,
+            actor_id: int | None = None) -> Entry:
+    """Post the mirror image of an entry, linked to it. Each entry can be reversed once; reversals and
+    two-phase entries cannot (use void)."""
+    original = session.get(Entry, entry_id)
+    if original is None:
+        raise LedgerError("El asiento no existe.")
+    if original.reverses_id is not None:
+        raise LedgerError("Un asiento de reversión no se revierte; registre un asiento nuevo.")
+    if original.transfer_id is not None:
+        raise LedgerError("Los asientos de reservas se anulan con la anulación de la reserva, no se revierten.")
+    if session.scalar(select(Entry.id).where(Entry.reverses_id == entry_id)) is not None:
+        raise LedgerError("Este asiento ya fue revertido.")
+    lines = [(p.account_id, p.credit, p.debit) for p in original.postings]
+    return post_entry(session, key=key, kind="reversion", memo=memo, effective_date=effective_date, lines=lines,
+                      actor_id=actor_id, reverses_id=entry_id)
+
+
+# --- two-phase transfers ---------------------------------------------------------------------------
+
+def _advance(transfer: Transfer, action: str) -> None:
+    nxt = TRANSITIONS[transfer.status].get(action)
+    if nxt is None:
+        raise LedgerError(f"La reserva está {STATUS_LABELS[transfer.status]}: no admite esta operación.")
+    transfer.status = nxt
+
+
+def reserve(session: Session, *, key: str, source: Account, holding: Account, target: Account, amount: Decimal,
+            effective_date: dt.date, memo: str, actor_id: int | None = None) -> Transfer:
+    if amount <= 0:
+        raise LedgerError("El monto a reservar debe ser mayor que cero.")
+    transfer = Transfer(key=key, source_id=source.id, holding_id=holding.id, target_id=target.id, amount=amount,
+                        posted_amount=ZERO, voided_amount=ZERO, status="pending")
+    session.add(transfer)
+    session.flush()
+    post_entry(session, key=f"{key}:reserva", kind="reserva", memo=memo, effective_date=effective_date,
+               lines=transfer_lines(holding, source, amount), actor_id=actor_id, transfer_id=transfer.id)
+    return transfer
+
+
+def lock_transfer(session: Session, transfer_id: int) -> Transfer:
+    transfer = session.get(Transfer, transfer_id, with_for_update=True, populate_existing=True)
+    if transfer is None:
+        raise LedgerError("La reserva no existe.")
+    return transfer
+
+
+def post_pending(session: Session, transfer_id: int, amount: Decimal, *, key: str, effective_date: dt.date,
+                 memo: str, actor_id: int | None = None) -> Entry:
+    transfer = lock_transfer(session, transfer_id)
+    if amount <= 0:
+        raise LedgerError("El monto a ejecutar debe ser mayor que cero.", field="amount")
+    if transfer.status == "pending" and amount > transfer.remaining:
+        raise LedgerError(f"El monto excede el saldo reservado por ejecutar (S/ {transfer.remaining:,.2f}).",
+                          field="amount")
+    _advance(transfer, "post_final" if transfer.status == "pending" and amount == transfer.remaining else "post_partial")
+    transfer.posted_amount = transfer.posted_amount + amount
+    entry = post_entry(session, key=key, kind="ejecucion", memo=memo, effective_date=effective_date,
+                       lines=transfer_lines(transfer.target_id, transfer.holding_id, amount), actor_id=actor_id,
+                       transfer_id=transfer.id)
+    return entry
+
+
+def void_pending(session: Session, transfer_id: int, *, key: str, effective_date: dt.date, memo: str,
+                 actor_id: int | None = None) -> Entry:
+    transfer = lock_transfer(session, transfer_id)
+    remaining = transfer.remaining
+    _advance(transfer, "void")
+    transfer.voided_amount = transfer.voided_amount + remaining
+    return post_entry(session, key=key, kind="anulacion", memo=memo, effective_date=effective_date,
+                      lines=transfer_lines(transfer.source_id, transfer.holding_id, remaining), actor_id=actor_id,
+                      transfer_id=transfer.id)
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+def balance_on(session: Session, account_ids: list[int], day: dt.date | None = None) -> Decimal:
+    """Normal-side balance of the accounts from postings (effective up to ``day`` inclusive)."""
+    total = ZERO
+    query = (select(Account.type, money_sum(Posting.debit), money_sum(Posting.credit))
+             .join(Posting, Posting.account_id == Account.id).join(Entry, Entry.id == Posting.entry_id)
+             .where(Account.id.in_(account_ids)).group_by(Account.id, Account.type))
+    if day is not None:
+        query = query.where(Entry.effective_date <= day)
+    for type_, debit, credit in session.execute(query):
+        total += debit - credit if type_ in DEBIT_NORMAL else credit - debit
+    return total
