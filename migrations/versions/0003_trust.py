@@ -1,7 +1,7 @@
 """trust: ledger, contributions, programs, disbursements
 
 Revision ID: 0003_trust
-Revises: 0001
+Revises: 0002_projects
 Create Date: 2026-11-28 01:42:32.180473
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postin
 
 
 revision = '0003_trust'
-down_revision = '0001'
+down_revision = "0002_projects"
 branch_labels = None
 depends_on = None
 
