@@ -6,11 +6,10 @@ import datetime as dt
 import re
 import uuid
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portfolio.forms import MoneyField, valid_ruc
+from portfolio.forms import MoneyField, SpanishForm, select_choices, valid_ruc
 from portfolio.trust.models import BANKS, LEGAL_STATUS
 
 INVOICE_RE = re.compile(r"^\s*(\d{11})\s+([A-Za-z0-9]{4})\s*-\s*(\d{1,8})\s*$")
@@ -63,7 +62,7 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-class MoneyForm(FlaskForm):
+class MoneyForm(SpanishForm):
     idem = HiddenField(default=new_key)
 
     def key(self) -> str:
@@ -87,7 +86,7 @@ class RectifyForm(MoneyForm):
 class PaymentForm(MoneyForm):
     amount = MoneyField("Monto pagado (S/)", validators=[InputRequired("Ingrese el monto.")])
     paid_on = Date("Fecha de pago", validators=[DataRequired("Indique la fecha de pago.")])
-    bank = SelectField("Banco", choices=[("", "— Seleccione —")] + list(BANKS.items()),
+    bank = SelectField("Banco", choices=select_choices(BANKS),
                        validators=[DataRequired("Seleccione el banco.")])
     operation_number = StringField("N.º de operación", validators=[DataRequired("Indique el número de operación."),
                                                                    Length(max=30)])
@@ -128,7 +127,7 @@ class RequestForm(MoneyForm):
 
 
 class VoteForm(MoneyForm):
-    decision = SelectField("Decisión", choices=[("", "— Seleccione —"), ("aprobar", "Aprobar"), ("rechazar", "Rechazar")],
+    decision = SelectField("Decisión", choices=select_choices([("aprobar", "Aprobar"), ("rechazar", "Rechazar")]),
                            validators=[DataRequired("Elija aprobar o rechazar.")])
     comment = StringField("Comentario", validators=[DataRequired("El voto lleva un comentario."), Length(max=500)])
 
@@ -149,29 +148,29 @@ class BankBalanceForm(MoneyForm):
     note = StringField("Nota", validators=[Optional(), Length(max=300)])
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(SpanishForm):
     code = StringField("Código", validators=[DataRequired("Indique el código."), Length(max=20)])
     name = StringField("Nombre", validators=[DataRequired("Indique el nombre."), Length(max=200)])
     description = TextAreaField("Descripción", validators=[Optional(), Length(max=2000)])
 
 
-class AllocationForm(FlaskForm):
+class AllocationForm(SpanishForm):
     program_id = SelectField("Programa", coerce=int, validators=[DataRequired("Seleccione el programa.")])
     year = Integer("Año", validators=[DataRequired("Indique el año."), NumberRange(2000, 2100, "Año inválido.")])
     amount = MoneyField("Asignación anual (S/)", validators=[InputRequired("Ingrese el monto.")])
     goals = TextAreaField("Metas e indicadores", validators=[Optional(), Length(max=2000)])
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(SpanishForm):
     ruc = StringField("RUC", validators=[DataRequired("Ingrese el RUC."), Length(max=13), valid_ruc])
     name = StringField("Nombre", validators=[DataRequired("Ingrese el nombre."), Length(max=200)])
-    legal_status = SelectField("Situación legal", choices=[("", "— Seleccione —")] + list(LEGAL_STATUS.items()),
+    legal_status = SelectField("Situación legal", choices=select_choices(LEGAL_STATUS),
                                validators=[DataRequired("Seleccione la situación legal.")])
     registry_entry = StringField("Partida registral (SUNARP)", validators=[Optional(), Length(max=40)])
     constituted_on = Date("Fecha de constitución", validators=[Optional()])
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(SpanishForm):
     user_id = SelectField("Miembro del Comité", coerce=int, validators=[DataRequired("Seleccione el miembro.")])
     organization_id = SelectField("Organización", coerce=int, validators=[DataRequired("Seleccione la organización.")])
     description = StringField("Vínculo", validators=[DataRequired("Describa el vínculo."), Length(max=300)])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
-from portfolio.forms import run_service
+from portfolio.forms import run_service, select_choices
 from portfolio.listing import paginate, text_arg
 from portfolio.orgs.models import Company
 from portfolio.trust.forms import (
@@ -124,9 +124,9 @@ def disbursement_list():
 
 def _request_form() -> RequestForm:
     form = RequestForm()
-    form.program_id.choices = [(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs() if p.active]
-    form.organization_id.choices = [(0, "— Seleccione —")] + [
-        (o.id, o.name + ("" if o.can_receive else " (no constituida)")) for o in programs.organizations()]
+    form.program_id.choices = select_choices([(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs() if p.active], blank=None)
+    form.organization_id.choices = select_choices([(0, "— Seleccione —")] + [
+        (o.id, o.name + ("" if o.can_receive else " (no constituida)")) for o in programs.organizations()], blank=None)
     if form.year.data is None and not form.is_submitted():
         form.year.data = dt.date.today().year
     return form
@@ -189,14 +189,14 @@ def disbursement_cancel(disbursement_id: int):
 def programs_page():
     year = request.args.get("anio", type=int) or dt.date.today().year
     allocation = AllocationForm()
-    allocation.program_id.choices = [(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs()]
+    allocation.program_id.choices = select_choices([(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs()], blank=None)
     allocation.year.data = allocation.year.data or year
     conflict = ConflictForm()
     from portfolio.trust.services.disbursements import active_board
 
     members = [current_user] if current_user.role == "board" else active_board()  # members declare their own
-    conflict.user_id.choices = [(0, "— Seleccione —")] + [(u.id, u.name) for u in members]
-    conflict.organization_id.choices = [(0, "— Seleccione —")] + [(o.id, o.name) for o in programs.organizations()]
+    conflict.user_id.choices = select_choices([(0, "— Seleccione —")] + [(u.id, u.name) for u in members], blank=None)
+    conflict.organization_id.choices = select_choices([(0, "— Seleccione —")] + [(o.id, o.name) for o in programs.organizations()], blank=None)
     return render_template(
         "trust/programs.html", year=year, summary=books.program_summary(year), programs=programs.programs(),
         organizations=programs.organizations(),
@@ -223,7 +223,7 @@ def program_create():
 @requires("trust.programs.manage")
 def allocation_set():
     form = AllocationForm()
-    form.program_id.choices = [(p.id, p.name) for p in programs.programs()]
+    form.program_id.choices = select_choices([(p.id, p.name) for p in programs.programs()], blank=None)
     return _manage(form, lambda: programs.set_allocation(program_id=form.program_id.data, year=form.year.data,
                                                           amount=form.amount.data, goals=form.goals.data,
                                                           actor=current_user), "Asignación anual registrada.")
@@ -245,8 +245,8 @@ def conflict_declare():
     form = ConflictForm()
     from portfolio.trust.services.disbursements import active_board
 
-    form.user_id.choices = [(u.id, u.name) for u in active_board()]
-    form.organization_id.choices = [(o.id, o.name) for o in db.session.scalars(select(Organization))]
+    form.user_id.choices = select_choices([(u.id, u.name) for u in active_board()], blank=None)
+    form.organization_id.choices = select_choices([(o.id, o.name) for o in db.session.scalars(select(Organization))], blank=None)
     return _manage(form, lambda: programs.declare_conflict(user_id=form.user_id.data,
                                                             organization_id=form.organization_id.data,
                                                             description=form.description.data, actor=current_user),
