@@ -102,6 +102,10 @@ class ImportKind:
     confirm_label: ClassVar[str] = "Confirmar e importar"
     confirm_question: ClassVar[str] = "¿Aplicar la importación? Se registrará todo o nada."
     help_notes: ClassVar[tuple[str, ...]] = ()
+    groups: ClassVar[dict[str, str]] = {}
+
+    def label_for(self, action: Action) -> str:
+        return action.label
 
     def allowed(self, user) -> bool:
         from portfolio.auth.policy import allows
@@ -148,12 +152,13 @@ class ImportKind:
             rows.append(row)
         return rows, errors
 
-    def header_of(self, key: str) -> str:
-        return next(c.header for c in self.columns if c.key == key)
-
     def issue(self, row: dict[str, Any], key: str, message: str, value: object = None) -> Issue:
         shown = row.get(key) if value is None else value
-        return Issue(row.get("_row"), self.header_of(key), "" if shown is None else str(shown), message)
+        column = next(c for c in self.columns if c.key == key)
+        if value is None and shown is not None and column.kind in ("date", "period"):
+            day = dt.date.fromisoformat(shown)
+            shown = f"{day:%m/%Y}" if column.kind == "period" else f"{day:%d/%m/%Y}"
+        return Issue(row.get("_row"), column.header, "" if shown is None else str(shown), message)
 
     # -- to implement ---------------------------------------------------------------------------------
     def plan(self, rows: Sequence[dict[str, Any]], user) -> Plan:  # pragma: no cover - abstract

@@ -23,6 +23,7 @@ from portfolio.imports.models import ImportBatch
 
 DEFAULT_MAX_MB = 5
 DEFAULT_MAX_ROWS = 20_000
+SUMMARY_ACTIONS = 2000  # rows kept for the page shown after applying
 
 
 def kinds() -> dict[str, ImportKind]:
@@ -148,7 +149,10 @@ def apply(batch_id: int, user) -> dict[str, int]:
                           f"{where}{first.message} Vuelva a subir el archivo para ver todos los problemas.")
     counts = kind.apply(plan, user, batch_id=batch.id)
     db.session.refresh(batch)
-    batch.summary_json = json.dumps({"counts": plan.counts(), "applied": counts})
+    shown = [{"row": a.row, "label": kind.label_for(a), "description": a.description, "detail": a.detail}
+             for a in plan.actions[:SUMMARY_ACTIONS]]
+    batch.summary_json = json.dumps({"counts": plan.counts(), "applied": counts, "actions": shown,
+                                     "actions_truncated": len(plan.actions) > SUMMARY_ACTIONS}, ensure_ascii=False)
     audit.record("imports.apply", batch, actor=user,
                  after={"kind": batch.kind, "file": batch.filename, "sha256": batch.sha256, "rows": batch.row_count,
                         **{f"count_{k}": v for k, v in counts.items()}})
