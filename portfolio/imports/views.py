@@ -1,7 +1,7 @@
 """Import pages: choose an import, download its template, upload, preview, confirm."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -76,8 +76,11 @@ def batch(batch_id: int):
     plan = services.replan(batch, current_user) if batch.status == "pendiente" else None
     if plan is not None:
         db.session.rollback()
+    trust_link = None
+    if current_user.role == "company" and "trust.company_home" in current_app.view_functions:
+        trust_link = url_for("trust.company_home")
     return render_template("imports/preview.html", kind=kind, staged=None, plan=plan, batch=batch,
-                           limit=PREVIEW_LIMIT)
+                           limit=PREVIEW_LIMIT, trust_link=trust_link)
 
 
 @bp.route("/lotes/<int:batch_id>/confirmar", methods=["POST"])
