@@ -208,8 +208,7 @@ def _pick_sheet(workbook, sheet_name: str, help_sheet: str):
 
 
 def _xlsx_rows(worksheet) -> Iterator[tuple[int, Sequence[object]]]:
-    for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        yield number, cells
+    yield from enumerate(worksheet.iter_rows(values_only=True), start=1)
 
 
 def read(data: bytes, columns: Sequence[Column], *, sheet_name: str, help_sheet: str = "Ayuda",

@@ -1,6 +1,7 @@
 """Fixtures for imports: spreadsheets built in the test (openpyxl / csv text), users and row counters."""
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -72,3 +73,15 @@ def counts(app):
             return {m.__name__: count(m) for m in models}
 
     return snapshot
+
+
+def error_rows(text: str) -> list[tuple[str, str, str, str]]:
+    """The error table of the preview page as (row, column, value, reason)."""
+    table = re.search(r'<table[^>]*id="import-errors".*?</table>', text, re.S)
+    if table is None:
+        return []
+    rows = []
+    for tr in re.findall(r"<tr><td>(.*?)</td></tr>", table.group(0), re.S):
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in tr.split("</td><td>")]
+        rows.append(tuple(cells))
+    return rows

@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from portfolio import db
 from tests.imports.conftest import BANK_HEADERS, batch_id_from, csv_bytes, upload, xlsx

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from tests.imports.conftest import DECL_HEADERS, csv_bytes, upload, xlsx
+from tests.imports.conftest import error_rows as _rows
 
 
 def _errors(response) -> str:
@@ -225,18 +226,3 @@ def test_other_roles_cannot_use_the_declarations_import(app, login_as):
     staff = login_as("staff")
     assert staff.get("/importar/declaraciones/").status_code == 403
     assert login_as("auditor").get("/importar/").status_code == 403
-
-
-def _rows(text: str) -> list[tuple[str, str, str, str]]:
-    """The error table of the preview page as (row, column, value, reason)."""
-    import html
-    import re
-
-    table = re.search(r'<table[^>]*id="import-errors".*?</table>', text, re.S)
-    if table is None:
-        return []
-    rows = []
-    for tr in re.findall(r"<tr><td>(.*?)</td></tr>", table.group(0), re.S):
-        cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in tr.split("</td><td>")]
-        rows.append(tuple(cells))
-    return rows

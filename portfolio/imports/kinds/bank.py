@@ -15,7 +15,17 @@ from typing import Any
 
 from portfolio.errors import DomainError
 from portfolio.imports import adapters
-from portfolio.imports.base import INFO, UNCHANGED, UPDATE, Action, ImportKind, Plan, date_of, duplicates, money_of
+from portfolio.imports.base import (
+    INFO,
+    UNCHANGED,
+    UPDATE,
+    Action,
+    ImportKind,
+    Plan,
+    date_of,
+    duplicates,
+    money_of,
+)
 from portfolio.imports.reader import Column
 from portfolio.money import format_money
 
@@ -134,7 +144,3 @@ class BankStatementImport(ImportKind):
             confirmed += 1
         return {"confirmados": confirmed}
 
-
-def statement_range(rows: Sequence[dict[str, Any]]) -> tuple[dt.date, dt.date] | None:
-    dates = [date_of(r, "date") for r in rows if r.get("date")]
-    return (min(dates), max(dates)) if dates else None

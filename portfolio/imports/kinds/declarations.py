@@ -16,7 +16,17 @@ from sqlalchemy import select
 from portfolio import db
 from portfolio.errors import DomainError
 from portfolio.imports import adapters
-from portfolio.imports.base import CREATE, UNCHANGED, UPDATE, Action, ImportKind, Plan, date_of, duplicates, money_of
+from portfolio.imports.base import (
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    Action,
+    ImportKind,
+    Plan,
+    date_of,
+    duplicates,
+    money_of,
+)
 from portfolio.imports.reader import Column
 from portfolio.money import format_money
 from portfolio.orgs.models import Company

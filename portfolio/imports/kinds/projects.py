@@ -28,6 +28,10 @@ from portfolio.orgs.models import Company, PublicEntity
 DATE_COLUMNS = ("prioritized_on", "call_on", "awarded_on", "convenio_on", "start_on")
 MONEY_COLUMNS = ("reference_amount", "awarded_amount")
 TEXT_FIELDS = ("supervisor", "contraloria_ref")
+# A service's ``DomainError.field`` → the sheet column it belongs to.
+FIELD_COLUMNS = {"target": "stage", "on": "stage", "cui": "cui", "name": "name", "entity_id": "entity", "sector": "sector",
+                 "locations": "locations", "reference_amount": "reference_amount", "awarded_amount": "awarded_amount",
+                 **{d: d for d in DATE_COLUMNS}}
 
 
 def _plain(text: str) -> str:
@@ -223,13 +227,15 @@ class ProjectsImport(ImportKind):
             if steps:
                 detail += f"; etapas: {steps}"
             return Action(row["_row"], CREATE, f"Proyecto nuevo «{row['name']}»", detail, payload)
-        changed = [name for name, value in data.items() if name != "locations" and getattr(project, name) != value]
-        if data.get("locations", "").split() != list(project.location_codes):
-            changed.append("ubicación")
+        labels = {c.key: c.header for c in self.columns} | {"entity_id": "Entidad", "multidepartmental": "Ubigeo"}
+        changed = [labels.get(name, name) for name, value in data.items()
+                   if name != "locations" and getattr(project, name) != value]
+        if data.get("locations", "").split() != list(project.location_codes) and "Ubigeo" not in changed:
+            changed.append("Ubigeo")
         members_now = [(m.company_id, Decimal(m.share_hundredths) / 100) for m in project.members]
         members_new = [(cid, Decimal(s)) for cid, s in spec["members"]]
         if members_new and members_new != members_now:
-            changed.append("empresas")
+            changed.append("Empresas")
         if not changed and not spec["path"]:
             return Action(row["_row"], UNCHANGED, f"Proyecto «{project.name}»", "Ya registrado con los mismos datos.",
                           payload)
@@ -284,11 +290,21 @@ class ProjectsImport(ImportKind):
             try:
                 self._run(action, user, batch_id=0)
             except DomainError as exc:
-                errors.append(Issue(action.row, "", "", exc.message))
+                errors.append(self._located(action, exc))
             finally:
                 savepoint.rollback()
         db.session.expire_all()
         return errors
+
+    def _located(self, action: Action, exc: DomainError) -> Issue:
+        field = exc.field or ""
+        key = FIELD_COLUMNS.get(field) or ("companies" if field.startswith("rows-") else None)
+        if key is None:
+            return Issue(action.row, "", "", exc.message)
+        raw = action.data["row"].get(key)
+        if key == "stage" and raw:
+            raw = _stage_choices().get(raw, raw)
+        return self.issue(action.data["row"], key, exc.message, raw if key == "stage" else None)
 
     def apply(self, plan: Plan, user, *, batch_id: int) -> dict[str, int]:
         from portfolio.imports.services import row_error
