@@ -8,7 +8,6 @@ matches change anything.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Any
