@@ -15,35 +15,53 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import db
+from portfolio.money import round_money
 
 
 # -- trust: payroll declarations -------------------------------------------------------------------------
 def declarations_for(company_ids: Iterable[int], months: Iterable[dt.date]) -> dict[tuple[int, dt.date], dict]:
     """Existing declarations of those companies and months: current payroll, headcount, amount due and the
-    floor a rectification may not go under (paid + registered)."""
-    from portfolio.trust.models import Contribution
-    from portfolio.trust.services.contributions import pending_registered
+    floor a rectification may not go under (paid + registered). Three queries, whatever the number of rows."""
+    from portfolio.trust.models import Contribution, ContributionVersion, Payment
+    from portfolio.trust.services.contributions import ZERO
 
     company_ids, months = set(company_ids), set(months)
     if not company_ids or not months:
         return {}
-    rows = db.session.scalars(select(Contribution).where(
-        Contribution.company_id.in_(company_ids), Contribution.month.in_(months)))
-    result = {}
-    for contribution in rows:
-        current = contribution.versions[-1]
-        result[(contribution.company_id, contribution.month)] = {
-            "id": contribution.id, "payroll": current.payroll, "headcount": current.headcount,
-            "amount_due": contribution.amount_due,
-            "floor": contribution.amount_paid + pending_registered(contribution.id),
-        }
-    return result
+    rows = db.session.execute(
+        select(Contribution.id, Contribution.company_id, Contribution.month, Contribution.amount_due,
+               Contribution.amount_paid, ContributionVersion.payroll, ContributionVersion.headcount)
+        .join(ContributionVersion, (ContributionVersion.contribution_id == Contribution.id)
+              & (ContributionVersion.version == Contribution.current_version))
+        .where(Contribution.company_id.in_(company_ids), Contribution.month.in_(months))).all()
+    pending: dict[int, Decimal] = {}
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 1000):
+        for payment in db.session.execute(select(Payment.contribution_id, Payment.amount).where(
+                Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == "registrado")):
+            pending[payment.contribution_id] = pending.get(payment.contribution_id, ZERO) + payment.amount
+    return {(r.company_id, r.month): {"id": r.id, "payroll": r.payroll, "headcount": r.headcount,
+                                      "amount_due": r.amount_due, "floor": r.amount_paid + pending.get(r.id, ZERO)}
+            for r in rows}
 
 
-def amount_due(payroll: Decimal, month: dt.date) -> Decimal:
-    from portfolio.trust.services.contributions import amount_due as trust_amount_due
+class AmountDue:
+    """The trust's amount due (``contributions.amount_due``) for many rows, reading the rate once per month.
 
-    return trust_amount_due(payroll, month)[0]
+    The preview's figure; the service computes the posted amount itself when the import is applied."""
+
+    def __init__(self) -> None:
+        self.rates: dict[dt.date, Decimal] = {}
+
+    def __call__(self, payroll: Decimal, month: dt.date) -> Decimal:
+        from portfolio.trust.services.contributions import amount_due as trust_amount_due
+
+        rate = self.rates.get(month)
+        if rate is None:
+            due, rate = trust_amount_due(payroll, month)
+            self.rates[month] = rate
+            return due
+        return round_money(payroll * rate / 100)
 
 
 def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str):

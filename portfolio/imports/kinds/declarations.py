@@ -101,10 +101,11 @@ class DeclarationsImport(ImportKind):
                 valid.append(row | {"_company_id": company.id, "_company": company.legal_name})
         plan.errors.extend(duplicates(self, rows, ("ruc", "month"), lambda r: f"el periodo {r['month'][5:7]}/"
                                       f"{r['month'][:4]} del RUC {r['ruc']}"))
+        amount_due = adapters.AmountDue()
         existing = adapters.declarations_for({r["_company_id"] for r in valid}, {date_of(r, "month") for r in valid})
         for row in valid:
             month, payroll, headcount = date_of(row, "month"), money_of(row, "payroll"), row["headcount"]
-            due = adapters.amount_due(payroll, month)
+            due = amount_due(payroll, month)
             title = f"{row['_company']} – {month:%m/%Y}"
             data = {"company_id": row["_company_id"], "month": row["month"], "payroll": row["payroll"],
                     "headcount": headcount, "amount_due": f"{due:.2f}"}
