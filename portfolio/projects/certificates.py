@@ -14,7 +14,12 @@ from portfolio.errors import DomainError
 from portfolio.money import round_money, split_by_shares
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
-    LIVE_CERTIFICATE_STATUSES, Certificate, CertificateHolding, Milestone, Project, TaxDeclaration,
+    LIVE_CERTIFICATE_STATUSES,
+    Certificate,
+    CertificateHolding,
+    Milestone,
+    Project,
+    TaxDeclaration,
 )
 from portfolio.projects.services import _text, check_version, flush_or_conflict, money_value
 from portfolio.rules import rule_value
@@ -65,6 +70,7 @@ def add_certificate(project: Project, *, number: str | None, amount: Any, issue_
     if db.session.scalar(select(Certificate.id).where(Certificate.cert_type == cert_type,
                                                       Certificate.number == number)):
         raise DomainError(f"Ya existe un {cert_type} con el número {number}.", field="number")
+    caps.lock_for_limits(project)
     check = stages.Check()
     caps.check_certificate_limits(project, value, issue_date, milestone, check)
     if check.reasons:

@@ -14,7 +14,14 @@ from portfolio import audit, db
 from portfolio.errors import DomainError
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
-    BUDGET_CATEGORIES, MILESTONE_KINDS, MILESTONE_STATUSES, BudgetLine, BudgetRevision, Milestone, Project, Variation,
+    BUDGET_CATEGORIES,
+    MILESTONE_KINDS,
+    MILESTONE_STATUSES,
+    BudgetLine,
+    BudgetRevision,
+    Milestone,
+    Project,
+    Variation,
     pct_to_hundredths,
 )
 from portfolio.projects.services import _text, check_version, flush_or_conflict, money_value, pct_value
@@ -127,6 +134,7 @@ def add_variation(project: Project, *, kind: str, amount_delta: Any, days_delta:
     reference = _text(legal_reference, 200)
     if not reference:
         raise DomainError("Indique la referencia legal de la adenda (resolución o documento).", field="legal_reference")
+    caps.lock_for_limits(project)
     check = stages.Check()
     caps.check_variation_cap(project, amount, approved_on, check)
     if not check.reasons and amount > 0:

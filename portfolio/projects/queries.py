@@ -17,7 +17,14 @@ from portfolio.errors import NotFound
 from portfolio.orgs.models import PublicEntity
 from portfolio.projects import stages
 from portfolio.projects.models import (
-    BudgetLine, Certificate, Milestone, Project, ProjectLocation, ProjectMember, StageTransition, Variation,
+    BudgetLine,
+    Certificate,
+    Milestone,
+    Project,
+    ProjectLocation,
+    ProjectMember,
+    StageTransition,
+    Variation,
     _variations_total,
 )
 

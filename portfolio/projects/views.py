@@ -6,8 +6,9 @@ Budget, variations, milestones and certificates are in ``views_items.py`` (same 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,8 +30,10 @@ def actor():
 
 
 def form_version(form) -> int | None:
-    raw = (form.version.data or "").strip()
-    return int(raw) if raw.isdigit() else -1  # a missing/forged version never matches: conflict, not overwrite
+    """The version the user's form was built from, read from the posted data only (``obj=`` would fill a
+    missing field with the current version). Missing or forged → -1, which never matches: a conflict."""
+    raw = str(form.version.raw_data[0]).strip() if form.version.raw_data else ""
+    return int(raw) if raw.isdigit() else -1
 
 
 def _entities():
@@ -61,7 +64,22 @@ def index():
         "projects/index.html", page=page, f=filters, stages=stages.STAGES, levels=LEVELS, sectors=SECTORS,
         entities=_entities(), companies=[] if is_company else _companies(), departments=ubigeo.departments(),
         can_manage=allows(current_user, "projects.manage"), pipeline=queries.pipeline(current_user),
+        can_export=allows(current_user, "exports.download"),
     )
+
+
+@bp.route("/exportar.xlsx")
+@requires("exports.download")
+def export():
+    from portfolio.projects import exports
+
+    query = queries.filtered(_filters(), current_user)
+    sort = queries.SORTABLE.get(text_arg("sort", 20), queries.SORTABLE["stage"])
+    sort = sort.desc() if text_arg("dir", 4) == "desc" else sort.asc()
+    projects = list(db.session.scalars(query.order_by(sort, Project.id).limit(exports.MAX_ROWS)).unique())
+    return Response(exports.projects_xlsx(projects), headers={
+        "Content-Disposition": f"attachment; filename=proyectos-oxi-{dt.date.today():%Y%m%d}.xlsx"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/etapas")
@@ -70,7 +88,7 @@ def pipeline():
     demo = text_arg("demo", 2)
     rows = queries.pipeline(current_user, demo=demo)
     total_count = sum(r.count for r in rows)
-    total_amount = sum((r.amount for r in rows), start=type(rows[0].amount)(0)) if rows else 0
+    total_amount = sum((r.amount for r in rows), Decimal("0.00"))
     return render_template("projects/pipeline.html", rows=rows, total_count=total_count, total_amount=total_amount,
                            demo=demo, main_stages=stages.MAIN_STAGES)
 

@@ -5,12 +5,17 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portfolio.auth.policy import requires
-
 from portfolio.forms import run_service
 from portfolio.projects import certificates, execution, queries
 from portfolio.projects.forms import (
-    BudgetExecutionForm, BudgetLineForm, BudgetRevisionForm, CertificateForm, CertificateStatusForm, MilestoneForm,
-    TaxForm, VariationForm,
+    BudgetExecutionForm,
+    BudgetLineForm,
+    BudgetRevisionForm,
+    CertificateForm,
+    CertificateStatusForm,
+    MilestoneForm,
+    TaxForm,
+    VariationForm,
 )
 from portfolio.projects.models import BudgetLine, Certificate, Milestone
 from portfolio.projects.views import actor, bp, form_version
