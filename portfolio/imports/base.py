@@ -103,6 +103,7 @@ class ImportKind:
     confirm_question: ClassVar[str] = "¿Aplicar la importación? Se registrará todo o nada."
     help_notes: ClassVar[tuple[str, ...]] = ()
     groups: ClassVar[dict[str, str]] = {}
+    nothing_message: ClassVar[str] = "Todas las filas ya están registradas con los mismos datos: no hay cambios que aplicar."
 
     def label_for(self, action: Action) -> str:
         return action.label

@@ -106,6 +106,7 @@ def test_payer_ruc_that_differs_is_a_discrepancy_not_a_confirmation(app, login_a
     assert response.status_code == 200  # nothing to confirm: not stored, shown directly
     text = response.get_data(as_text=True)
     assert f"pero el extracto indica el RUC {other_ruc}" in text
+    assert "no hay nada que confirmar" in text and 'id="import-confirm"' not in text
     assert statuses(app, payments["ids"])["OP-1001"] == "registrado"
 
 

@@ -47,6 +47,7 @@ class BankStatementImport(ImportKind):
     confirm_label = "Confirmar los pagos que coinciden"
     confirm_question = "¿Confirmar los pagos que coinciden exactamente? Cada uno se asentará en el libro del fideicomiso."
     groups = GROUPS
+    nothing_message = "Ningún movimiento coincide exactamente con un pago por confirmar: no hay nada que confirmar."
     columns = (
         Column("date", "Fecha", "date", aliases=("fecha de operacion", "fecha operacion", "fecha valor"),
                help="Fecha del abono: dd/mm/aaaa.", example="15/03/2026"),
