@@ -79,6 +79,9 @@ def date_of(row: dict[str, Any], key: str) -> dt.date | None:
     return None if row.get(key) is None else dt.date.fromisoformat(row[key])
 
 
+# Columns whose values repeat down a sheet (a company's RUC, a month): each distinct value is parsed once.
+MEMO_KINDS = frozenset({"ruc", "period", "date", "choice"})
+
 PARSERS: dict[str, Callable[[Column, object], Any]] = {
     "text": lambda col, v: cells.text(v, max_length=col.max_length),
     "money": lambda col, v: cells.money(v),
@@ -125,6 +128,7 @@ class ImportKind:
         rows: list[dict[str, Any]] = []
         errors: list[Issue] = []
         positions = sorted(sheet.columns.items())
+        memo: dict[tuple[int, object], tuple[bool, Any]] = {}  # parsing is pure: repeated RUCs/periods once
         for number, raw_cells in sheet.rows:
             row: dict[str, Any] = {"_row": number}
             ok = True
@@ -137,16 +141,23 @@ class ImportKind:
                         errors.append(Issue(number, column.header, "", "Falta el dato (columna obligatoria)."))
                         ok = False
                     continue
-                try:
-                    if column.kind == "choice":
-                        value = cells.choice(raw, self.choices[column.key])
-                    else:
-                        value = PARSERS[column.kind](column, raw)
-                except cells.CellError as exc:
-                    errors.append(Issue(number, column.header, cells.shown(raw), str(exc)))
+                memo_key = (position, raw) if column.kind in MEMO_KINDS and isinstance(raw, str | int) else None
+                outcome = memo.get(memo_key) if memo_key is not None else None
+                if outcome is None:
+                    try:
+                        if column.kind == "choice":
+                            outcome = (True, to_json(cells.choice(raw, self.choices[column.key])))
+                        else:
+                            outcome = (True, to_json(PARSERS[column.kind](column, raw)))
+                    except cells.CellError as exc:
+                        outcome = (False, str(exc))
+                    if memo_key is not None:
+                        memo[memo_key] = outcome
+                if not outcome[0]:
+                    errors.append(Issue(number, column.header, cells.shown(raw), outcome[1]))
                     ok = False
                     continue
-                row[column.key] = to_json(value)
+                row[column.key] = outcome[1]
             for column in self.columns:
                 row.setdefault(column.key, None)
             row["_ok"] = ok

@@ -139,3 +139,32 @@ def test_illegal_stage_move_and_unknown_references(app, login_as):
 def test_only_staff_imports_projects(app, login_as):
     assert login_as("trustee").get("/importar/proyectos/").status_code == 403
     assert login_as("company").get("/importar/proyectos/plantilla.xlsx").status_code == 403
+
+
+def test_consortium_and_several_transitions_in_one_row(app, login_as, make_company):
+    """A consortium (60/40) awarded in one row: members are set, then the project walks
+    priorizado → actos_previos → en_seleccion → adjudicado through the service, each step recorded.
+    Showing the preview (which dry-runs the services) writes nothing."""
+    from portfolio.orgs.models import Company
+    from portfolio.projects.models import Project, StageTransition
+
+    first, second = make_company(), make_company()
+    with app.app_context():
+        rucs = [db.session.get(Company, c).ruc for c in (first, second)]
+    staff = login_as("staff")
+    data = sheet(row(CUI="8888888", Etapa="Adjudicado", Empresas=f"{rucs[0]} 60; {rucs[1]}: 40%",
+                     **{"Monto adjudicado": "90,000,000.00", "Fecha de buena pro": "20/02/2026",
+                        "Fecha de convocatoria": "10/01/2026", "Informe previo": "IP-123-2025-CG"}))
+    batch_id = batch_id_from(upload(staff, "proyectos", data))
+    before = project_count(app)
+    page = staff.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert "etapas: Actos previos → En proceso de selección → Adjudicado (buena pro)" in page
+    assert project_count(app) == before
+    assert staff.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 302
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(Project.cui == "8888888"))
+        assert project.stage == "adjudicado" and project.awarded_amount == Decimal("90000000.00")
+        assert [(m.company_id, m.share_hundredths) for m in project.members] == [(first, 6000), (second, 4000)]
+        moves = db.session.scalars(select(StageTransition.to_stage).where(StageTransition.project_id == project.id)
+                                   .order_by(StageTransition.id)).all()
+        assert moves == ["priorizado", "actos_previos", "en_seleccion", "adjudicado"]
