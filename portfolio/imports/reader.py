@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 MAX_UNCOMPRESSED_RATIO = 100  # a zip that inflates more than this is refused (zip bomb)
+HEADER_SEARCH_ROWS = 5  # title rows tolerated above the header
 
 
 class FileProblem(Exception):
@@ -158,14 +159,26 @@ def _blank(value: object) -> bool:
 
 def _collect(rows: Iterator[tuple[int, Sequence[object]]], columns: Sequence[Column], file_type: str,
              max_rows: int) -> Sheet:
-    header_row, header = None, None
+    # The header is the first non-empty row, or one of the next few if a title sits above it.
+    candidates: list[tuple[int, Sequence[object]]] = []
+    mapping: dict[int, Column] | None = None
+    first_problem: FileProblem | None = None
     for number, cells in rows:
-        if any(not _blank(c) for c in cells):
-            header_row, header = number, cells
+        if all(_blank(c) for c in cells):
+            continue
+        candidates.append((number, cells))
+        try:
+            mapping = map_header(cells, columns, header_row=number)
             break
-    if header is None:
+        except FileProblem as problem:
+            first_problem = first_problem or problem
+            if len(candidates) >= HEADER_SEARCH_ROWS:
+                break
+    if not candidates:
         raise FileProblem("El archivo no tiene encabezados ni filas.")
-    mapping = map_header(header, columns, header_row=header_row)
+    if mapping is None:
+        raise first_problem
+    header_row = candidates[-1][0]
     sheet = Sheet(file_type=file_type, columns=mapping)
     unnamed_with_data: set[int] = set()
     for number, cells in rows:

@@ -1,6 +1,8 @@
 """Import pages: choose an import, download its template, upload, preview, confirm."""
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -42,7 +44,7 @@ def index():
 def template(kind_key: str):
     kind = _kind(kind_key)
     data = build_template(kind, current_user)
-    return send_file(__import__("io").BytesIO(data), mimetype=XLSX, as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"plantilla-{kind.key}.xlsx", max_age=0)
 
 

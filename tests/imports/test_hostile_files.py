@@ -104,6 +104,14 @@ def test_headers_tolerate_case_accents_and_spaces(app, company_client, counts):
     assert response.status_code == 302, _errors(response)[:2000]
 
 
+def test_title_rows_above_the_header_are_tolerated(app, company_client, counts):
+    data = xlsx([["Planilla de Minera S.A.C. – año 2026"], [], DECL_HEADERS, [company_client.ruc, "03/2026", "1000.00", 5]])
+    response = upload(company_client, "declaraciones", data, "p.xlsx")
+    assert response.status_code == 302, _errors(response)[:2000]
+    page = company_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<td>4</td>" in page  # rows keep their real spreadsheet numbers
+
+
 def test_formula_cells_are_not_evaluated(app, company_client, counts):
     data = xlsx([DECL_HEADERS, [company_client.ruc, "03/2026", "=1000*2", "=A1"],
                  [company_client.ruc, "04/2026", "=HYPERLINK(\"http://x\")", 3]])
