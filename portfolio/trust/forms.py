@@ -72,20 +72,20 @@ class MoneyForm(FlaskForm):
 
 class DeclareForm(MoneyForm):
     month = Month("Mes declarado", validators=[DataRequired("Indique el mes.")])
-    payroll = MoneyField("Planilla bruta del mes (S/)", validators=[DataRequired("Ingrese la planilla.")])
+    payroll = MoneyField("Planilla bruta del mes (S/)", validators=[InputRequired("Ingrese la planilla.")])
     headcount = Integer("Número de trabajadores", validators=[DataRequired("Ingrese el número de trabajadores."),
                                                              NumberRange(1, 1_000_000, "Al menos 1 trabajador.")])
 
 
 class RectifyForm(MoneyForm):
-    payroll = MoneyField("Planilla bruta corregida (S/)", validators=[DataRequired("Ingrese la planilla.")])
+    payroll = MoneyField("Planilla bruta corregida (S/)", validators=[InputRequired("Ingrese la planilla.")])
     headcount = Integer("Número de trabajadores", validators=[DataRequired("Ingrese el número de trabajadores."),
                                                              NumberRange(1, 1_000_000, "Al menos 1 trabajador.")])
     reason = StringField("Motivo de la rectificación", validators=[DataRequired("Indique el motivo."), Length(max=300)])
 
 
 class PaymentForm(MoneyForm):
-    amount = MoneyField("Monto pagado (S/)", validators=[DataRequired("Ingrese el monto.")])
+    amount = MoneyField("Monto pagado (S/)", validators=[InputRequired("Ingrese el monto.")])
     paid_on = Date("Fecha de pago", validators=[DataRequired("Indique la fecha de pago.")])
     bank = SelectField("Banco", choices=[("", "— Seleccione —")] + list(BANKS.items()),
                        validators=[DataRequired("Seleccione el banco.")])
@@ -118,7 +118,7 @@ class RequestForm(MoneyForm):
     organization_id = SelectField("Organización beneficiaria", coerce=int,
                                   validators=[DataRequired("Seleccione la organización.")])
     year = Integer("Año del plan", validators=[DataRequired("Indique el año."), NumberRange(2000, 2100, "Año inválido.")])
-    amount = MoneyField("Monto solicitado (S/)", validators=[DataRequired("Ingrese el monto.")])
+    amount = MoneyField("Monto solicitado (S/)", validators=[InputRequired("Ingrese el monto.")])
     purpose = TextAreaField("Finalidad", validators=[DataRequired("Describa la finalidad."), Length(max=2000)])
     invoices = TextAreaField("Comprobantes de sustento (uno por línea: RUC SERIE-NÚMERO)",
                              validators=[DataRequired("Ingrese al menos un comprobante.")])
@@ -134,7 +134,7 @@ class VoteForm(MoneyForm):
 
 
 class ExecuteForm(MoneyForm):
-    amount = MoneyField("Monto de este tramo (S/)", validators=[DataRequired("Ingrese el monto.")])
+    amount = MoneyField("Monto de este tramo (S/)", validators=[InputRequired("Ingrese el monto.")])
     reference = StringField("Referencia de la transferencia", validators=[DataRequired("Indique la referencia."),
                                                                          Length(max=60)])
 
@@ -158,7 +158,7 @@ class ProgramForm(FlaskForm):
 class AllocationForm(FlaskForm):
     program_id = SelectField("Programa", coerce=int, validators=[DataRequired("Seleccione el programa.")])
     year = Integer("Año", validators=[DataRequired("Indique el año."), NumberRange(2000, 2100, "Año inválido.")])
-    amount = MoneyField("Asignación anual (S/)", validators=[DataRequired("Ingrese el monto.")])
+    amount = MoneyField("Asignación anual (S/)", validators=[InputRequired("Ingrese el monto.")])
     goals = TextAreaField("Metas e indicadores", validators=[Optional(), Length(max=2000)])
 
 

@@ -81,7 +81,7 @@ def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, acto
 def bank_reconciliation() -> list[dict]:
     ids = bank_account_ids()
     rows = []
-    for row in db.session.scalars(select(BankBalance).order_by(BankBalance.on.desc())):
+    for row in db.session.scalars(select(BankBalance).order_by(BankBalance.on.desc()).limit(24)):
         book = ledger.balance_on(db.session, ids, row.on)
         rows.append({"row": row, "ledger": book, "difference": row.balance - book})
     return rows

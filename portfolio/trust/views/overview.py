@@ -6,6 +6,7 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
@@ -41,13 +42,17 @@ def overview():
     return render_template("trust/overview.html", position=books.fund_position(),
                            programs=books.program_summary(today.year), year=today.year,
                            arrears=books.arrears_ageing(today), buckets=books.AGE_BUCKETS,
-                           recent=db.session.scalars(select(Disbursement).order_by(Disbursement.id.desc()).limit(10)))
+                           recent=db.session.scalars(
+                               select(Disbursement).options(joinedload(Disbursement.program),
+                                                            joinedload(Disbursement.organization))
+                               .order_by(Disbursement.id.desc()).limit(10)).all())
 
 
 @bp.route("/aportes")
 @requires("trust.view")
 def contributions_list():
-    query = select(Contribution).join(Company, Company.id == Contribution.company_id)
+    query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
+             .options(contains_eager(Contribution.company)))
     q = text_arg("q")
     if q:
         query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
@@ -61,14 +66,18 @@ def contributions_list():
 @bp.route("/estado-de-cuenta")
 @requires("trust.view")
 def trust_statement():
+    from portfolio.trust import ledger
+
     start, end = period_args()
-    return render_template("trust/trust_statement.html", s=books.trust_statement(start, end))
+    return render_template(
+        "trust/trust_statement.html", s=books.trust_statement(start, end), reconciliation=books.bank_reconciliation(),
+        periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(24)).all())
 
 
 @bp.route("/desembolsos")
 @requires("trust.view")
 def disbursement_list():
-    query = select(Disbursement)
+    query = select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
     status = text_arg("estado")
     if status in DISBURSEMENT_STATUS:
         query = query.where(Disbursement.status == status)
