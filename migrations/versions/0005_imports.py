@@ -6,9 +6,8 @@ Create Date: 2026-11-28 01:45:55.386676
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_imports'
 down_revision = "0001"
