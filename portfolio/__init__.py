@@ -41,6 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portfolio.admin.views import bp as admin_bp
     from portfolio.auth.views import bp as auth_bp
     from portfolio.exports import register as register_exports
+    from portfolio.imports import register as register_imports
     from portfolio.main.views import bp as main_bp
     from portfolio.orgs.views import bp as orgs_bp
     from portfolio.projects import register as register_projects
@@ -51,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_projects(app)
     register_trust(app)
     register_exports(app)
+    register_imports(app)
 
     from portfolio import navigation
     from portfolio.main.views import NAV as main_nav

@@ -68,4 +68,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PAGE_SIZE": 25,
+        # Spreadsheet imports: largest file and most data rows accepted.
+        "IMPORT_MAX_MB": float(env.get("IMPORT_MAX_MB", "5")),
+        "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "20000")),
     }

@@ -51,6 +51,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.close_period": frozenset({TRUSTEE}),
     "trust.programs.manage": frozenset({STAFF, TRUSTEE}),
     "trust.conflicts.declare": frozenset({BOARD, STAFF, TRUSTEE}),
+    # Spreadsheet imports (each goes through the services of its domain)
+    "imports.use": frozenset({STAFF, COMPANY, TRUSTEE}),
+    # Declarations are company-only for now: the trust service (declare/rectify) accepts only the company itself.
+    "imports.declarations": frozenset({COMPANY}),
+    "imports.bank": frozenset({TRUSTEE}),
+    "imports.projects": frozenset({STAFF}),
 }
 
 PUBLIC = "public"

@@ -1,0 +1,176 @@
+"""The import workflow: stage an upload (validate, preview, keep it server-side) and apply it once.
+
+``stage`` never changes domain data; when the file is valid and would change something it stores one
+``ImportBatch`` (status ``pendiente``) so that the confirmation does not need the file again. ``apply``
+claims the batch with a conditional UPDATE (``pendiente`` → ``aplicado``) in the same transaction as the
+changes, so a replayed or concurrent confirmation applies nothing twice; it re-plans against the current
+database and calls the domain services row by row; any error rolls the whole import back.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from portfolio import audit, db
+from portfolio.errors import Conflict, DomainError, NotFound
+from portfolio.imports import reader
+from portfolio.imports.base import ImportKind, Issue, Plan
+from portfolio.imports.models import ImportBatch
+
+DEFAULT_MAX_MB = 5
+DEFAULT_MAX_ROWS = 20_000
+SUMMARY_ACTIONS = 2000  # rows kept for the page shown after applying
+
+
+def kinds() -> dict[str, ImportKind]:
+    from portfolio.imports.kinds import KINDS
+
+    return KINDS
+
+
+def get_kind(key: str) -> ImportKind:
+    kind = kinds().get(key)
+    if kind is None:
+        raise NotFound("Ese tipo de importación no existe.")
+    return kind
+
+
+def limits() -> tuple[int, int]:
+    config = current_app.config
+    max_bytes = int(float(config.get("IMPORT_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
+    return max_bytes, int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+@dataclass
+class Staged:
+    """The outcome of an upload, for the preview page."""
+
+    kind: ImportKind
+    filename: str
+    file_type: str = ""
+    plan: Plan = field(default_factory=Plan)
+    batch: ImportBatch | None = None
+    already: ImportBatch | None = None  # the same file was applied before
+    row_count: int = 0
+
+    @property
+    def errors(self) -> list[Issue]:
+        return self.plan.errors
+
+    @property
+    def ok(self) -> bool:
+        return not self.plan.errors
+
+
+def read_and_plan(kind: ImportKind, data: bytes, user) -> tuple[str, list[dict], Plan]:
+    """Read, parse and plan a file; FileProblem becomes a single error without a row."""
+    max_bytes, max_rows = limits()
+    try:
+        sheet = reader.read(data, kind.columns, sheet_name=kind.sheet_name, max_bytes=max_bytes, max_rows=max_rows)
+    except reader.FileProblem as exc:
+        return "", [], Plan(errors=[Issue(None, "", "", exc.message)])
+    rows, errors = kind.parse(sheet)
+    plan = kind.plan(rows, user)
+    plan.errors = sorted(errors + plan.errors, key=lambda i: (i.row or 0))
+    return sheet.file_type, rows, plan
+
+
+def applied_batch(kind: ImportKind, sha256: str, scope: str) -> ImportBatch | None:
+    return db.session.scalar(select(ImportBatch).where(
+        ImportBatch.sha256 == sha256, ImportBatch.kind == kind.key, ImportBatch.scope == scope,
+        ImportBatch.status == "aplicado").order_by(ImportBatch.id).limit(1))
+
+
+def stage(kind: ImportKind, data: bytes, filename: str, user) -> Staged:
+    """Validate an upload and, when it is clean and changes something, keep it as a pending batch."""
+    filename = (filename or "archivo").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    staged = Staged(kind=kind, filename=filename)
+    sha256 = hashlib.sha256(data).hexdigest()
+    scope = kind.scope(user)
+    staged.already = applied_batch(kind, sha256, scope)
+    if staged.already is not None:
+        return staged
+    staged.file_type, rows, staged.plan = read_and_plan(kind, data, user)
+    staged.row_count = len(rows)
+    if not staged.ok or staged.plan.changes == 0:
+        return staged
+    batch = db.session.scalar(select(ImportBatch).where(
+        ImportBatch.sha256 == sha256, ImportBatch.kind == kind.key, ImportBatch.scope == scope,
+        ImportBatch.user_id == user.id, ImportBatch.status == "pendiente"))
+    if batch is None:
+        batch = ImportBatch(kind=kind.key, scope=scope, sha256=sha256, filename=filename, file_type=staged.file_type,
+                            user_id=user.id, status="pendiente", row_count=len(rows),
+                            rows_json=json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+                            summary_json=json.dumps({"counts": staged.plan.counts()}))
+        db.session.add(batch)
+        db.session.flush()
+    staged.batch = batch
+    return staged
+
+
+def get_batch(batch_id: int, user) -> ImportBatch:
+    """Only the user who uploaded a batch sees it; anyone else gets the same 404 as for a missing one."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.user_id != user.id:
+        raise NotFound("La importación no existe.")
+    return batch
+
+
+def replan(batch: ImportBatch, user) -> Plan:
+    return get_kind(batch.kind).plan(batch.rows, user)
+
+
+def apply(batch_id: int, user) -> dict[str, int]:
+    """Apply a pending batch in the caller's transaction. Raises DomainError (and the caller rolls back)."""
+    batch = get_batch(batch_id, user)
+    kind = get_kind(batch.kind)
+    if not kind.allowed(user):
+        raise NotFound("La importación no existe.")
+    claimed = db.session.execute(
+        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == "pendiente")
+        .values(status="aplicado", applied_at=db.utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("Esta importación ya fue aplicada o descartada; no se aplicó nada otra vez.")
+    earlier = db.session.scalar(select(ImportBatch.id).where(
+        ImportBatch.sha256 == batch.sha256, ImportBatch.kind == batch.kind, ImportBatch.scope == batch.scope,
+        ImportBatch.status == "aplicado", ImportBatch.id != batch.id))
+    if earlier is not None:
+        raise Conflict("Este mismo archivo ya fue importado antes; no se aplicó nada otra vez.")
+    plan = kind.plan(batch.rows, user)
+    if plan.errors:
+        first = plan.errors[0]
+        where = f"Fila {first.row}, {first.column}: " if first.row else ""
+        raise DomainError("Los datos cambiaron desde la vista previa; no se aplicó nada. "
+                          f"{where}{first.message} Vuelva a subir el archivo para ver todos los problemas.")
+    counts = kind.apply(plan, user, batch_id=batch.id)
+    db.session.refresh(batch)
+    shown = [{"row": a.row, "label": kind.label_for(a), "description": a.description, "detail": a.detail}
+             for a in plan.actions[:SUMMARY_ACTIONS]]
+    batch.summary_json = json.dumps({"counts": plan.counts(), "applied": counts, "actions": shown,
+                                     "actions_truncated": len(plan.actions) > SUMMARY_ACTIONS}, ensure_ascii=False)
+    audit.record("imports.apply", batch, actor=user,
+                 after={"kind": batch.kind, "file": batch.filename, "sha256": batch.sha256, "rows": batch.row_count,
+                        **{f"count_{k}": v for k, v in counts.items()}})
+    db.session.flush()
+    return counts
+
+
+def discard(batch_id: int, user) -> None:
+    batch = get_batch(batch_id, user)
+    done = db.session.execute(
+        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == "pendiente")
+        .values(status="descartado").execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        raise Conflict("Esta importación ya no está pendiente.")
+    audit.record("imports.discard", batch, actor=user, after={"kind": batch.kind, "file": batch.filename})
+
+
+def row_error(row: int | None, exc: DomainError) -> DomainError:
+    """A service's refusal, located: «Fila 7: …» (the whole import is rolled back by the caller)."""
+    prefix = f"Fila {row}: " if row else ""
+    return DomainError(f"{prefix}{exc.message} No se aplicó ninguna fila.")

@@ -1,0 +1,214 @@
+"""Payroll declarations by spreadsheet: preview, confirmation exactly once, rectification, scope and ledger parity."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from portfolio import db
+from tests.imports.conftest import DECL_HEADERS, batch_id_from, csv_bytes, upload, xlsx
+
+
+def two_months(ruc: str) -> bytes:
+    return xlsx([DECL_HEADERS, [ruc, "03/2026", "1,000,000.00", 50],
+                 [ruc, dt.datetime(2026, 4, 1), "S/ 1,200,000.50", 52]])
+
+
+def contributions_of(app, company_id):
+    from portfolio.trust.models import Contribution
+
+    with app.app_context():
+        rows = db.session.scalars(select(Contribution).where(Contribution.company_id == company_id)
+                                  .order_by(Contribution.month)).all()
+        return [(r.month, r.amount_due, r.current_version) for r in rows]
+
+
+def test_preview_writes_nothing_but_the_pending_batch_then_confirm_applies(app, company_client, counts):
+    before = counts()
+    batch_id = batch_id_from(upload(company_client, "declaraciones", two_months(company_client.ruc), "planilla.xlsx"))
+    page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert 'data-count="crear">2<' in page and "03/2026" in page and "04/2026" in page
+    assert "aporte S/ 1,500.00" in page and "aporte S/ 1,800.00" in page  # 0.15 % of payroll, rounded half up
+    middle = counts()
+    assert {k: middle[k] - before[k] for k in middle} == {k: int(k == "ImportBatch") for k in middle}
+
+    response = company_client.post(f"/importar/lotes/{batch_id}/confirmar")
+    assert response.status_code == 302
+    assert contributions_of(app, company_client.company_id) == [
+        (dt.date(2026, 3, 1), Decimal("1500.00"), 1), (dt.date(2026, 4, 1), Decimal("1800.00"), 1)]
+    page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert "Importación aplicada" in page and "2 declaradas" in page
+
+
+def test_replayed_confirm_applies_nothing(app, company_client, counts):
+    batch_id = batch_id_from(upload(company_client, "declaraciones", two_months(company_client.ruc)))
+    assert company_client.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 302
+    after_first = counts()
+    replay = company_client.post(f"/importar/lotes/{batch_id}/confirmar", follow_redirects=True)
+    assert replay.status_code == 200
+    assert "ya fue aplicada" in replay.get_data(as_text=True)
+    assert counts() == after_first
+
+
+def test_same_file_again_says_so_and_changes_nothing(app, company_client, counts):
+    data = two_months(company_client.ruc)
+    company_client.post(f"/importar/lotes/{batch_id_from(upload(company_client, 'declaraciones', data))}/confirmar")
+    before = counts()
+    again = upload(company_client, "declaraciones", data, "otra-vez.xlsx")
+    assert again.status_code == 200
+    assert "Este archivo ya fue importado" in again.get_data(as_text=True)
+    assert counts() == before
+
+
+def test_different_file_with_the_same_rows_shows_them_unchanged(app, company_client, counts):
+    company_client.post(
+        f"/importar/lotes/{batch_id_from(upload(company_client, 'declaraciones', two_months(company_client.ruc)))}/confirmar")
+    before = counts()
+    same_rows_as_csv = csv_bytes([DECL_HEADERS, [company_client.ruc, "03/2026", "1000000", 50],
+                                  [company_client.ruc, "2026-04", "1200000.50", 52]], delimiter=";")
+    response = upload(company_client, "declaraciones", same_rows_as_csv, "planilla.csv")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-count="sin_cambios">2<' in text and "no hay cambios que aplicar" in text
+    assert 'id="import-confirm"' not in text
+    assert counts() == before
+
+
+def test_changed_rows_rectify_through_the_trust_service(app, company_client, counts):
+    company_client.post(
+        f"/importar/lotes/{batch_id_from(upload(company_client, 'declaraciones', two_months(company_client.ruc)))}/confirmar")
+    data = xlsx([DECL_HEADERS, [company_client.ruc, "03/2026", "1,000,000.00", 50],  # unchanged
+                 [company_client.ruc, "04/2026", "2,000,000.00", 60],  # rectified
+                 [company_client.ruc, "05/2026", "100.00", 1]])  # new
+    batch_id = batch_id_from(upload(company_client, "declaraciones", data))
+    page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    for code, n in (("crear", 1), ("cambiar", 1), ("sin_cambios", 1)):
+        assert f'data-count="{code}">{n}<' in page
+    assert "aporte S/ 1,800.00 → S/ 3,000.00" in page
+    company_client.post(f"/importar/lotes/{batch_id}/confirmar")
+    assert contributions_of(app, company_client.company_id) == [
+        (dt.date(2026, 3, 1), Decimal("1500.00"), 1), (dt.date(2026, 4, 1), Decimal("3000.00"), 2),
+        (dt.date(2026, 5, 1), Decimal("0.15"), 1)]
+
+
+def test_rectification_below_what_is_paid_is_an_error_on_its_row(app, company_client, counts):
+    from portfolio.trust.models import Contribution
+    from portfolio.trust.services import contributions
+
+    company_client.post(
+        f"/importar/lotes/{batch_id_from(upload(company_client, 'declaraciones', two_months(company_client.ruc)))}/confirmar")
+    from portfolio.auth.models import User
+
+    with app.app_context():
+        user = db.session.get(User, company_client.user["id"])
+        march = db.session.scalar(select(Contribution).where(Contribution.company_id == company_client.company_id,
+                                                             Contribution.month == dt.date(2026, 3, 1)))
+        contributions.register_payment(contribution_id=march.id, amount=Decimal("1500.00"), paid_on=dt.date(2026, 4, 10),
+                                       bank="BCP", operation_number="OP-0001", actor=user, key=uuid.uuid4().hex)
+        db.session.commit()
+    before = counts()
+    response = upload(company_client, "declaraciones", xlsx([DECL_HEADERS, [company_client.ruc, "03/2026", "500000.00", 50]]))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "menor que lo ya pagado o registrado (S/ 1,500.00)" in text
+    assert counts() == before
+
+
+def test_confirmation_re_checks_and_applies_nothing_when_the_data_changed(app, company_client, counts):
+    """Between preview and confirmation the company is deactivated: every row is refused, nothing is written."""
+    from portfolio.orgs.models import Company
+
+    batch_id = batch_id_from(upload(company_client, "declaraciones", two_months(company_client.ruc)))
+    with app.app_context():
+        db.session.get(Company, company_client.company_id).active = False
+        db.session.commit()
+    before = counts()
+    response = company_client.post(f"/importar/lotes/{batch_id}/confirmar", follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Los datos cambiaron desde la vista previa; no se aplicó nada. Fila 2, RUC: La empresa está inactiva." in text
+    assert counts() == before
+    assert contributions_of(app, company_client.company_id) == []
+    assert 'data-status="pendiente"' in text
+
+
+def test_another_user_cannot_see_or_confirm_my_batch(app, company_client, login_as, counts):
+    batch_id = batch_id_from(upload(company_client, "declaraciones", two_months(company_client.ruc)))
+    intruder = login_as("company")
+    before = counts()
+    assert intruder.get(f"/importar/lotes/{batch_id}").status_code == 404
+    assert intruder.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 404
+    assert intruder.post(f"/importar/lotes/{batch_id}/descartar").status_code == 404
+    assert counts() == before
+
+
+def test_discarded_batch_cannot_be_confirmed(app, company_client, counts):
+    batch_id = batch_id_from(upload(company_client, "declaraciones", two_months(company_client.ruc)))
+    assert company_client.post(f"/importar/lotes/{batch_id}/descartar").status_code == 302
+    before = counts()
+    response = company_client.post(f"/importar/lotes/{batch_id}/confirmar", follow_redirects=True)
+    assert "ya fue aplicada o descartada" in response.get_data(as_text=True)
+    assert counts()["Contribution"] == before["Contribution"]
+
+
+def test_trustee_cannot_import_declarations_while_the_trust_service_accepts_only_companies(app, login_as):
+    assert login_as("trustee").get("/importar/declaraciones/").status_code == 403
+
+
+def test_imported_declarations_post_to_the_ledger_exactly_like_typed_ones(app, company_client, make_user, counts):
+    """Company A imports two months; company B types the same two months in the form's service. The ledger
+    entries are the same amounts on the same kinds of accounts, and ``ledger verify`` finds nothing wrong."""
+    from portfolio.auth.models import User
+    from portfolio.trust import ledger
+    from portfolio.trust.services import contributions
+    from portfolio.trust.services.common import company_receivable
+    from portfolio.trust.services.verify import domain_problems
+
+    company_client.post(
+        f"/importar/lotes/{batch_id_from(upload(company_client, 'declaraciones', two_months(company_client.ruc)))}/confirmar")
+    typed = make_user("company")
+    with app.app_context():
+        actor = db.session.get(User, typed["id"])
+        for month, payroll, heads in ((dt.date(2026, 3, 1), "1000000.00", 50), (dt.date(2026, 4, 1), "1200000.50", 52)):
+            contributions.declare(company_id=typed["company_id"], month=month, payroll=Decimal(payroll), headcount=heads,
+                                  actor=actor, key=uuid.uuid4().hex)
+        db.session.commit()
+
+        def postings(company_id):
+            from portfolio.orgs.models import Company
+
+            account = company_receivable(db.session.get(Company, company_id))
+            entries = db.session.scalars(select(ledger.Entry).join(ledger.Posting).where(
+                ledger.Posting.account_id == account.id).order_by(ledger.Entry.id)).all()
+            codes = {a.id: a.code for a in db.session.scalars(select(ledger.Account))}
+
+            def side(p):
+                return "cuenta por cobrar de la empresa" if p.account_id == account.id else codes[p.account_id]
+
+            shape = [(e.kind, e.total, sorted((side(p), p.debit, p.credit) for p in e.postings)) for e in entries]
+            return account.balance, shape
+
+        imported_balance, imported_shape = postings(company_client.company_id)
+        typed_balance, typed_shape = postings(typed["company_id"])
+        assert imported_balance == typed_balance == Decimal("3300.00")
+        assert imported_shape == typed_shape
+        assert [(kind, total) for kind, total, _ in imported_shape] == [("declaracion", Decimal("1500.00")),
+                                                                        ("declaracion", Decimal("1800.00"))]
+        assert ledger.verify(db.session) + domain_problems() == []
+
+
+def test_audit_trail_records_the_import(app, company_client):
+    from portfolio.audit import AuditEntry
+
+    batch_id = batch_id_from(upload(company_client, "declaraciones", two_months(company_client.ruc)))
+    company_client.post(f"/importar/lotes/{batch_id}/confirmar")
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "imports.apply",
+                                                           AuditEntry.object_id == str(batch_id)))
+        assert entry is not None and entry.actor_id == company_client.user["id"]
+        assert entry.after_data["count_declaradas"] == 2 and entry.after_data["rows"] == 2
+        declares = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "trust.declare",
+                                                               AuditEntry.actor_id == company_client.user["id"])).all()
+        assert len(declares) == 2
