@@ -1,7 +1,7 @@
 """Imports: pending and applied spreadsheet uploads (import_batches).
 
 Revision ID: 0005_imports
-Revises: 0001
+Revises: 0004_exports
 Create Date: 2026-11-28 01:45:55.386676
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005_imports'
-down_revision = "0001"
+down_revision = "0004_exports"
 branch_labels = None
 depends_on = None
 
