@@ -82,6 +82,11 @@ class Viewer:
     def from_user(cls, user: Any) -> Viewer:
         return cls(user_id=user.id, email=user.email, name=user.name, role=user.role, company_id=user.company_id)
 
+    # A viewer is built from an authenticated, active user (the job re-checks that user's permissions when it
+    # runs), so the pages' own scope functions, which ask ``allows(user, …)``, accept a viewer as they are.
+    is_authenticated = True
+    is_active = True
+
     @property
     def is_company(self) -> bool:
         return self.role == COMPANY
