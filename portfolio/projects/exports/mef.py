@@ -28,10 +28,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from portfolio import db
+from portfolio.db import Money
 from portfolio.exports.mef import MefContext, register_mef_section
 from portfolio.exports.xlsx import Block, Chart, Column
 from portfolio.formatting import LIMA, format_date
@@ -99,7 +100,7 @@ class ProjectState:
     stage: str
     awarded: Decimal | None
     variations: Decimal = ZERO
-    days: int = 0
+    later_days: int = 0  # plazo adendas approved after E (the project's term already includes them)
     certified: Decimal = ZERO
     certified_period: Decimal = ZERO
     certificates: list[tuple[dt.date, Decimal]] = field(default_factory=list)
@@ -156,10 +157,12 @@ def project_states(ctx: MefContext) -> Iterator[ProjectState]:
                                       .where(StageTransition.project_id.in_(ids))
                                       .order_by(StageTransition.project_id, StageTransition.at, StageTransition.id)):
             history[row.project_id].append(row)
+        by_then = Variation.approved_on <= end
         variations = {row.project_id: row for row in db.session.execute(
-            select(Variation.project_id, func.sum(Variation.amount_delta).label("amount"),
-                   func.sum(Variation.days_delta).label("days"))
-            .where(Variation.project_id.in_(ids), Variation.approved_on <= end).group_by(Variation.project_id))}
+            select(Variation.project_id,
+                   type_coerce(func.sum(case((by_then, Variation.amount_delta), else_=0)), Money).label("amount"),
+                   func.sum(case((by_then, 0), else_=Variation.days_delta)).label("later_days"))
+            .where(Variation.project_id.in_(ids)).group_by(Variation.project_id))}
         milestones: dict[int, list] = defaultdict(list)
         for row in db.session.execute(select(Milestone.project_id, Milestone.planned_date, Milestone.actual_date,
                                              Milestone.planned_physical, Milestone.actual_physical, Milestone.amount,
@@ -191,9 +194,10 @@ def _state(project, end, end_utc, start, history, variation, milestones, certifi
     if awarded is not None and project.awarded_on is not None and project.awarded_on > end:
         awarded = None
     state = ProjectState(project=project, stage=_stage_at(project, history, end_utc), awarded=awarded)
-    if variation is not None and awarded is not None:
-        state.variations = variation.amount or ZERO
-        state.days = int(variation.days or 0)
+    if variation is not None:
+        state.later_days = int(variation.later_days or 0)
+        if awarded is not None:
+            state.variations = variation.amount or ZERO
     state.certificates = certificates
     state.certified = sum((amount for _, amount in certificates), ZERO)
     if start is not None:

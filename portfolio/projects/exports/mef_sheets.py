@@ -90,7 +90,7 @@ def _project_rows(ctx: MefContext, with_period: bool) -> Iterator[tuple]:
     end = effective_date(ctx)
     for s in project_states(ctx):
         p = s.project
-        term = p.term_days + s.days if p.term_days is not None else None
+        term = max(0, p.term_days - s.later_days) if p.term_days is not None else None
         row = [p.cui, p.name, p.entity.name, p.entity.level_label, p.certificate_type, SECTORS.get(p.sector, p.sector),
                MECHANISMS.get(p.mechanism, p.mechanism), places(p), _region(p), stages.label(s.stage),
                p.reference_amount, s.awarded, s.variations if s.awarded is not None else None, s.current,
