@@ -8,7 +8,7 @@ as background jobs with progress, the *Notas* sheet, audit rows.
 
 Adding an export for a list page (what the projects and trust halves do)::
 
-    # portfolio/projects/exports.py, imported from portfolio/projects/__init__.py:register(app)
+    # portfolio/projects/exports/__init__.py, registered from portfolio/projects/__init__.py:register(app)
     from portfolio.exports.registry import register_export, list_export
     from portfolio.exports.xlsx import Column, Table
 
