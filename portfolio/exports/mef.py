@@ -141,7 +141,8 @@ def parse_filters(args: Mapping[str, str], today: dt.date | None = None) -> MefF
             raise ExportInputError("La entidad pública elegida no existe.", field="entidad")
         if level is not None and entity.level != level:
             raise ExportInputError("La entidad elegida no pertenece al nivel de gobierno elegido.", field="entidad")
-        if region is not None and not (entity.ubigeo or "").startswith(region):
+        # a national entity (INPE, MININTER…) works in every region: its projects there are a fair question
+        if region is not None and entity.level != "nacional" and not (entity.ubigeo or "").startswith(region):
             raise ExportInputError("La entidad elegida no está en la región elegida.", field="entidad")
         entity_name = entity.name
     return MefFilters(cutoff=cutoff, year=year, quarter=quarter, entity_id=entity_id, entity_name=entity_name,

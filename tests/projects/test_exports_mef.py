@@ -236,6 +236,14 @@ def test_filtered_workbook_holds_only_matching_rows(ctx, portfolio_data):
     assert "Multidepartamental" in column(wb["Proyectos"], "Región")
 
 
+def test_a_national_entity_can_be_asked_for_its_projects_in_one_region(ctx, portfolio_data):
+    inpe = portfolio_data["lima"].entity
+    assert inpe.name == INPE and inpe.ubigeo is None
+    wb = book(build({"entidad": str(inpe.id), "region": "15"}))
+    assert column(wb["Proyectos"], "Proyecto") == ["Equipamiento policial Lima"]
+    assert set(column(wb["Proyectos"], "Entidad")) == {INPE}
+
+
 def test_cutoff_excludes_what_came_later(ctx, portfolio_data):
     later = portfolio_data["lima"]
     wb = book(build({"corte": "2026-05-31"}))
