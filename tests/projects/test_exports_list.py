@@ -119,3 +119,18 @@ def test_project_names_that_look_like_formulas_stay_text(app, login_as, make_pro
     assert members.data_type == "s" and members.value.startswith("=HYPERLINK")
     xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
     assert re.findall(r"<f>([^<(]*)", xml) and set(re.findall(r"<f>([^<(]*)", xml)) == {"SUBTOTAL"}
+
+
+def test_a_background_job_keeps_the_company_scope(app, login_as, make_project, monkeypatch, tmp_path):
+    """Large lists run as jobs, where the scope comes from the stored viewer, not from a request."""
+    monkeypatch.setitem(app.config, "EXPORT_QUEUE", "inline")
+    monkeypatch.setitem(app.config, "EXPORT_DIR", str(tmp_path / "exports"))
+    monkeypatch.setitem(app.config, "EXPORT_SYNC_MAX_ROWS", "0")  # every export in the background
+    mine = make_project("en_ejecucion", name="Proyecto del trabajo en segundo plano")
+    make_project("en_ejecucion", name="Proyecto ajeno en segundo plano")
+    client = login_as("company", company_id=mine["companies"][0])
+    response = export(client, "?q=segundo+plano")
+    assert response.status_code == 302 and "/exportaciones/trabajos/" in response.headers["Location"]
+    token = response.headers["Location"].rsplit("/", 1)[1]
+    ws = read_xlsx(client.get(f"/exportaciones/trabajos/{token}/descargar").data)["Proyectos OxI"]
+    assert [r[1] for r in data_rows(ws)] == ["Proyecto del trabajo en segundo plano"]
