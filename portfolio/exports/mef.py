@@ -141,7 +141,8 @@ def parse_filters(args: Mapping[str, str], today: dt.date | None = None) -> MefF
             raise ExportInputError("La entidad pública elegida no existe.", field="entidad")
         if level is not None and entity.level != level:
             raise ExportInputError("La entidad elegida no pertenece al nivel de gobierno elegido.", field="entidad")
-        if region is not None and not (entity.ubigeo or "").startswith(region):
+        # a national entity (INPE, MININTER…) works in every region: its projects there are a fair question
+        if region is not None and entity.level != "nacional" and not (entity.ubigeo or "").startswith(region):
             raise ExportInputError("La entidad elegida no está en la región elegida.", field="entidad")
         entity_name = entity.name
     return MefFilters(cutoff=cutoff, year=year, quarter=quarter, entity_id=entity_id, entity_name=entity_name,
@@ -180,6 +181,7 @@ class MefContext:
 
 SummaryProvider = Callable[[MefContext], Sequence[tuple[Block, Sequence[Chart]]]]
 SheetsProvider = Callable[[MefContext], Iterable[Sheet]]
+NotesProvider = Callable[[MefContext], Sequence[tuple[str, str]]]
 
 
 @dataclass(order=True)
@@ -188,14 +190,15 @@ class MefSection:
     key: str = field(compare=False)
     summary: SummaryProvider | None = field(default=None, compare=False)
     sheets: SheetsProvider | None = field(default=None, compare=False)
+    notes: NotesProvider | None = field(default=None, compare=False)  # extra lines for *Notas*
 
 
 _SECTIONS: dict[str, MefSection] = {}
 
 
 def register_mef_section(key: str, order: int, *, summary: SummaryProvider | None = None,
-                         sheets: SheetsProvider | None = None) -> None:
-    _SECTIONS[key] = MefSection(order=order, key=key, summary=summary, sheets=sheets)
+                         sheets: SheetsProvider | None = None, notes: NotesProvider | None = None) -> None:
+    _SECTIONS[key] = MefSection(order=order, key=key, summary=summary, sheets=sheets, notes=notes)
 
 
 def sections() -> list[MefSection]:
@@ -289,7 +292,10 @@ def build(req: ExportRequest) -> list[Sheet]:
     blocks: list[Block] = []
     charts: list[Chart] = []
     extra_sheets: list[Sheet] = []
+    extra_notes: list[tuple[str, str]] = []
     for section in sections():
+        if section.notes is not None:
+            extra_notes.extend(section.notes(ctx))
         if section.summary is not None:
             for block, block_charts in section.summary(ctx):
                 index = len(blocks)
@@ -301,7 +307,8 @@ def build(req: ExportRequest) -> list[Sheet]:
     resumen = Summary(name="Resumen", heading="Cartera de seguridad ciudadana — La Libertad: resumen para el MEF",
                       lines=lines, blocks=blocks, charts=charts)
     notes = req.notes_sheet("Libro MEF", filters.describe(), cutoff=filters.cutoff,
-                            extra=[("Hojas", ", ".join(["Resumen", *[s.name for s in extra_sheets], "Notas"]))])
+                            extra=[("Hojas", ", ".join(["Resumen", *[s.name for s in extra_sheets], "Notas"])),
+                                   *extra_notes])
     return [resumen, *extra_sheets, notes]
 
 
