@@ -53,8 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.conflicts.declare": frozenset({BOARD, STAFF, TRUSTEE}),
     # Spreadsheet imports (each goes through the services of its domain)
     "imports.use": frozenset({STAFF, COMPANY, TRUSTEE}),
-    # Declarations are company-only for now: the trust service (declare/rectify) accepts only the company itself.
-    "imports.declarations": frozenset({COMPANY}),
+    # A company imports for its own company; the trustee on behalf of any (the trust service enforces both).
+    "imports.declarations": frozenset({COMPANY, TRUSTEE}),
     "imports.bank": frozenset({TRUSTEE}),
     "imports.projects": frozenset({STAFF}),
 }

@@ -1,7 +1,8 @@
 """Payroll declarations: each row declares a month for a company, or rectifies it if already declared.
 
 A company user imports for its own company only (a row with another RUC is an error on that row); the
-trustee may import for any registered company. Rows go through the trust's ``declare`` / ``rectify``
+trustee may import for any active registered company, the RUC column choosing it row by row (an unknown or
+inactive RUC is an error on its row), and the trust service records that it acted on that company's behalf. Rows go through the trust's ``declare`` / ``rectify``
 services, so the amount due, the ledger posting and every rule are exactly those of the form.
 """
 from __future__ import annotations
@@ -57,7 +58,8 @@ class DeclarationsImport(ImportKind):
     help_notes = (
         "Cada fila declara un mes. Si el mes ya está declarado, la fila lo rectifica con los nuevos datos; "
         "si los datos son iguales, no cambia nada.",
-        "Una empresa solo puede importar declaraciones con su propio RUC.",
+        "Una empresa solo puede importar declaraciones con su propio RUC; el fiduciario puede declarar en nombre "
+        "de cualquier empresa activa, indicando su RUC en cada fila.",
         "No se pueden declarar meses futuros. Las fórmulas no se calculan: escriba los valores.",
     )
 
