@@ -50,7 +50,9 @@ def test_preview_writes_nothing_but_the_pending_batch_then_confirm_applies(app, 
     assert contributions_of(app, company_client.company_id) == [
         (dt.date(2026, 3, 1), Decimal("1500.00"), 1), (dt.date(2026, 4, 1), Decimal("1800.00"), 1)]
     page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
-    assert "Importación aplicada" in page and "2 declaradas" in page
+    assert "Importación aplicada" in page and "2 declaradas." in page and "0 rectificadas" not in page
+    assert "declaradas: 2 · rectificadas: 0 · sin cambios: 0." in page  # the kind's own words, past tense
+    assert page.count("<td>Declarada</td>") == 2 and "Se declarará" not in page
 
 
 def test_replayed_confirm_applies_nothing(app, company_client, counts):
@@ -98,6 +100,7 @@ def test_changed_rows_rectify_through_the_trust_service(app, company_client, cou
     for code, n in (("crear", 1), ("cambiar", 1), ("sin_cambios", 1)):
         assert f'data-count="{code}">{n}<' in page
     assert "aporte S/ 1,800.00 → S/ 3,000.00" in page
+    assert "Se rectificarán" in page and "<td>Se rectificará</td>" in page and "<td>Se declarará</td>" in page
     company_client.post(f"/importar/lotes/{batch_id}/confirmar")
     assert contributions_of(app, company_client.company_id) == [
         (dt.date(2026, 3, 1), Decimal("1500.00"), 1), (dt.date(2026, 4, 1), Decimal("3000.00"), 2),
@@ -181,6 +184,7 @@ def test_company_file_with_another_company_ruc_is_refused_on_that_row(app, compa
     before = counts()
     response = upload(company_client, "declaraciones", data)
     assert response.status_code == 422
+    assert "El archivo tiene 1 error." in response.get_data(as_text=True)
     assert error_rows(response.get_data(as_text=True)) == [
         ("3", "RUC", other, f"Este RUC no es el de su empresa ({company_client.ruc}); solo puede declarar para su "
                             "propia empresa.")]
@@ -206,6 +210,8 @@ def test_trustee_imports_declarations_for_two_companies_in_one_file(app, login_a
     assert contributions_of(app, first) == [(dt.date(2026, 3, 1), Decimal("1500.00"), 1),
                                             (dt.date(2026, 4, 1), Decimal("1800.00"), 1)]
     assert contributions_of(app, second) == [(dt.date(2026, 3, 1), Decimal("3000.00"), 1)]
+    applied = trustee.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert "Ver las declaraciones y aportes de las empresas" in applied and "Ver mis declaraciones" not in applied
     # A second file from the trustee rectifies one company's month through the same service.
     again = xlsx([DECL_HEADERS, [ruc_of(app, second), "03/2026", "2,200,000.00", 81]])
     assert trustee.post(f"/importar/lotes/{batch_id_from(upload(trustee, 'declaraciones', again))}/confirmar"
@@ -227,6 +233,7 @@ def test_trustee_rows_with_an_unknown_or_inactive_ruc_are_errors_on_their_rows(a
     before = counts()
     response = upload(trustee, "declaraciones", data)
     assert response.status_code == 422
+    assert "El archivo tiene 2 errores." in response.get_data(as_text=True)
     assert error_rows(response.get_data(as_text=True)) == [
         ("3", "RUC", unknown, "No hay una empresa registrada con este RUC."),
         ("4", "RUC", ruc_of(app, dormant), "La empresa está inactiva.")]

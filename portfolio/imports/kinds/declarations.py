@@ -63,6 +63,15 @@ class DeclarationsImport(ImportKind):
         "No se pueden declarar meses futuros. Las fórmulas no se calculan: escriba los valores.",
     )
 
+    tile_labels = {CREATE: "Se declararán", UPDATE: "Se rectificarán", UNCHANGED: "Sin cambios"}
+    done_counts = {CREATE: "declaradas", UPDATE: "rectificadas", UNCHANGED: "sin cambios"}
+
+    def label_for(self, action: Action) -> str:
+        return {CREATE: "Se declarará", UPDATE: "Se rectificará"}.get(action.action, action.label)
+
+    def done_label_for(self, action: Action) -> str:
+        return {CREATE: "Declarada", UPDATE: "Rectificada"}.get(action.action, action.label)
+
     def scope(self, user) -> str:
         return f"company:{user.company_id}" if user.role == "company" else "all"
 
