@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.view": frozenset({STAFF, BOARD, TRUSTEE, AUDITOR}),
     "trust.company": frozenset({COMPANY}),
     "trust.declare": frozenset({COMPANY}),
+    "trust.declare_on_behalf": frozenset({TRUSTEE}),  # the trustee declares for any company (audited as such)
     "trust.pay": frozenset({COMPANY}),
     "trust.confirm": frozenset({TRUSTEE}),
     "trust.request": frozenset({STAFF, TRUSTEE}),

@@ -298,7 +298,7 @@ def test_trustee_keeps_every_rule_of_the_company(world):
     assert world.declare(actor=world.trustee, key="t-1").replayed
     with pytest.raises(Conflict):
         world.declare(actor=world.trustee, key="t-1", payroll=D("5.00"))
-    with pytest.raises(DomainError, match="Ya declaró 05/2026"):
+    with pytest.raises(DomainError, match=f"{world.company.legal_name} ya declaró 05/2026"):
         world.declare(actor=world.trustee)
     with pytest.raises(DomainError, match="futuro"):
         world.declare(actor=world.trustee, month=dt.date(2026, 7, 1))

@@ -128,8 +128,11 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
             raise DomainError("La empresa está inactiva; no se puede declarar en su nombre.", field="company_id")
         exists = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company_id,
                                                                  Contribution.month == first))
+        already = (f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar»." if scope is not None else
+                   f"{company.legal_name} ya declaró {first:%m/%Y}. Para corregirla, rectifíquela con la "
+                   "importación de declaraciones.")
         if exists:
-            raise DomainError(f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar».", field="month")
+            raise DomainError(already, field="month")
         due, rate = amount_due(payroll, first)
         contribution = Contribution(company_id=company_id, month=first, due_date=due_date_for(first), amount_due=due,
                                     amount_paid=ZERO, current_version=1)
@@ -138,7 +141,7 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
                 db.session.add(contribution)
                 db.session.flush()
         except IntegrityError as exc:
-            raise DomainError(f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar».", field="month") from exc
+            raise DomainError(already, field="month") from exc
         entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
         version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,
