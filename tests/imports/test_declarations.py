@@ -323,3 +323,20 @@ def test_audit_rows_name_the_company_the_trustee_acted_for(app, login_as, make_c
         assert by_trustee == {first: ruc_of(app, first), second: ruc_of(app, second)}
         own = [entry.after_data for entry, company_id in rows if entry.actor_id == company_client.user["id"]]
         assert len(own) == 2 and all("en_nombre_de" not in after for after in own)
+
+
+def test_a_row_with_a_bad_cell_still_reports_its_other_problems(app, login_as, counts):
+    """A payroll that does not parse does not hide the unknown RUC, the future month or the zero headcount
+    of the same row: one upload lists every problem."""
+    trustee = login_as("trustee")
+    data = xlsx([DECL_HEADERS, ["20100070970", "03/2099", "x", 0]])
+    before = counts()
+    response = upload(trustee, "declaraciones", data)
+    assert response.status_code == 422
+    assert sorted(error_rows(response.get_data(as_text=True))) == sorted([
+        ("2", "Planilla bruta", "x",
+         "Monto inválido: use el formato 1,234,567.89 (punto decimal, hasta dos decimales)."),
+        ("2", "RUC", "20100070970", "No hay una empresa registrada con este RUC."),
+        ("2", "Periodo", "03/2099", "No se puede declarar un mes futuro."),
+        ("2", "Número de trabajadores", "0", "Debe haber al menos 1 trabajador.")])
+    assert counts() == before

@@ -89,26 +89,28 @@ class DeclarationsImport(ImportKind):
         own_ruc = user.company.ruc if user.role == "company" else None
         valid: list[dict[str, Any]] = []
         for row in rows:
-            if not row["_ok"]:
-                continue
+            # A cell that did not parse is already reported; the row's other cells are still checked, so that
+            # one upload lists every problem of the row.
             problems = []
             company = companies.get(row["ruc"])
-            if own_ruc is not None and row["ruc"] != own_ruc:
+            if row["ruc"] is None:
+                pass
+            elif own_ruc is not None and row["ruc"] != own_ruc:
                 problems.append(self.issue(row, "ruc", f"Este RUC no es el de su empresa ({own_ruc}); solo puede "
                                                        "declarar para su propia empresa."))
             elif company is None:
                 problems.append(self.issue(row, "ruc", "No hay una empresa registrada con este RUC."))
             elif not company.active:
                 problems.append(self.issue(row, "ruc", "La empresa está inactiva."))
-            month = date_of(row, "month")
-            if month > today.replace(day=1):
+            month, payroll = date_of(row, "month"), money_of(row, "payroll")
+            if month is not None and month > today.replace(day=1):
                 problems.append(self.issue(row, "month", "No se puede declarar un mes futuro.", f"{month:%m/%Y}"))
-            if money_of(row, "payroll") <= 0:
+            if payroll is not None and payroll <= 0:
                 problems.append(self.issue(row, "payroll", "La planilla bruta debe ser mayor que cero."))
-            if not 1 <= row["headcount"] <= MAX_HEADCOUNT:
+            if row["headcount"] is not None and not 1 <= row["headcount"] <= MAX_HEADCOUNT:
                 problems.append(self.issue(row, "headcount", "Debe haber al menos 1 trabajador."))
             plan.errors.extend(problems)
-            if not problems:
+            if row["_ok"] and not problems:
                 valid.append(row | {"_company_id": company.id, "_company": company.legal_name})
         plan.errors.extend(duplicates(self, rows, ("ruc", "month"), lambda r: f"el periodo {r['month'][5:7]}/"
                                       f"{r['month'][:4]} del RUC {r['ruc']}"))
