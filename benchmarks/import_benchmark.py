@@ -88,7 +88,7 @@ def main() -> None:
                 ours.append(time.perf_counter() - start)
                 db.session.rollback()
                 assert not plan.errors, plan.errors[:3]
-                assert len(rows) == args.rows and plan.counts()["crear"] == args.rows and "Se creará" in html
+                assert len(rows) == args.rows and plan.counts()["crear"] == args.rows and "Se declarará" in html
 
                 start = time.perf_counter()
                 frame = pandas.read_excel(io.BytesIO(data), sheet_name="Declaraciones")

@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.view": frozenset({STAFF, BOARD, TRUSTEE, AUDITOR}),
     "trust.company": frozenset({COMPANY}),
     "trust.declare": frozenset({COMPANY}),
+    "trust.declare_on_behalf": frozenset({TRUSTEE}),  # the trustee declares for any company (audited as such)
     "trust.pay": frozenset({COMPANY}),
     "trust.confirm": frozenset({TRUSTEE}),
     "trust.request": frozenset({STAFF, TRUSTEE}),
@@ -53,8 +54,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.conflicts.declare": frozenset({BOARD, STAFF, TRUSTEE}),
     # Spreadsheet imports (each goes through the services of its domain)
     "imports.use": frozenset({STAFF, COMPANY, TRUSTEE}),
-    # Declarations are company-only for now: the trust service (declare/rectify) accepts only the company itself.
-    "imports.declarations": frozenset({COMPANY}),
+    # A company imports for its own company; the trustee on behalf of any (the trust service enforces both).
+    "imports.declarations": frozenset({COMPANY, TRUSTEE}),
     "imports.bank": frozenset({TRUSTEE}),
     "imports.projects": frozenset({STAFF}),
 }

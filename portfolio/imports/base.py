@@ -18,6 +18,8 @@ from portfolio.imports.reader import Column, Sheet
 # Action codes shown in the preview.
 CREATE, UPDATE, UNCHANGED, INFO = "crear", "cambiar", "sin_cambios", "informativo"
 ACTION_LABELS = {CREATE: "Se creará", UPDATE: "Se cambiará", UNCHANGED: "Sin cambios", INFO: "Solo informativo"}
+# The same actions once applied (the result page speaks in the past tense).
+DONE_LABELS = {CREATE: "Creado", UPDATE: "Cambiado", UNCHANGED: "Sin cambios", INFO: "Solo informativo"}
 
 
 @dataclass
@@ -108,8 +110,15 @@ class ImportKind:
     groups: ClassVar[dict[str, str]] = {}
     nothing_message: ClassVar[str] = "Todas las filas ya están registradas con los mismos datos: no hay cambios que aplicar."
 
+    # The preview's tiles and the result's counts, per action code (kinds say what their changes are).
+    tile_labels: ClassVar[dict[str, str]] = {CREATE: "Se crearán", UPDATE: "Se cambiarán", UNCHANGED: "Sin cambios"}
+    done_counts: ClassVar[dict[str, str]] = {CREATE: "creadas", UPDATE: "cambiadas", UNCHANGED: "sin cambios"}
+
     def label_for(self, action: Action) -> str:
         return action.label
+
+    def done_label_for(self, action: Action) -> str:
+        return DONE_LABELS.get(action.action, action.action)
 
     def allowed(self, user) -> bool:
         from portfolio.auth.policy import allows

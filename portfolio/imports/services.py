@@ -149,7 +149,7 @@ def apply(batch_id: int, user) -> dict[str, int]:
                           f"{where}{first.message} Vuelva a subir el archivo para ver todos los problemas.")
     counts = kind.apply(plan, user, batch_id=batch.id)
     db.session.refresh(batch)
-    shown = [{"row": a.row, "label": kind.label_for(a), "description": a.description, "detail": a.detail}
+    shown = [{"row": a.row, "label": kind.done_label_for(a), "description": a.description, "detail": a.detail}
              for a in plan.actions[:SUMMARY_ACTIONS]]
     batch.summary_json = json.dumps({"counts": plan.counts(), "applied": counts, "actions": shown,
                                      "actions_truncated": len(plan.actions) > SUMMARY_ACTIONS}, ensure_ascii=False)

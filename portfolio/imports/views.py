@@ -80,7 +80,9 @@ def batch(batch_id: int):
         db.session.rollback()
     trust_link = None
     if current_user.role == "company" and "trust.company_home" in current_app.view_functions:
-        trust_link = url_for("trust.company_home")
+        trust_link = (url_for("trust.company_home"), "Ver mis declaraciones y aportes")
+    elif current_user.role == "trustee" and "trust.contributions_list" in current_app.view_functions:
+        trust_link = (url_for("trust.contributions_list"), "Ver las declaraciones y aportes de las empresas")
     return render_template("imports/preview.html", kind=kind, staged=None, plan=plan, batch=batch,
                            limit=PREVIEW_LIMIT, trust_link=trust_link)
 
@@ -97,7 +99,8 @@ def confirm(batch_id: int):
         flash(exc.message, "danger")
         return redirect(url_for("imports.batch", batch_id=batch_id))
     db.session.commit()
-    flash("Importación aplicada: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".", "success")
+    done = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "sin cambios"
+    flash(f"Importación aplicada: {done}.", "success")
     return redirect(url_for("imports.batch", batch_id=batch_id))
 
 

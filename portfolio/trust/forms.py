@@ -76,6 +76,12 @@ class DeclareForm(MoneyForm):
                                                              NumberRange(1, 1_000_000, "Al menos 1 trabajador.")])
 
 
+class OnBehalfDeclareForm(DeclareForm):
+    """The trustee's declaration: the same fields plus the company it declares for (choices: active companies)."""
+
+    company_id = SelectField("Empresa", validators=[DataRequired("Seleccione la empresa.")])
+
+
 class RectifyForm(MoneyForm):
     payroll = MoneyField("Planilla bruta corregida (S/)", validators=[InputRequired("Ingrese la planilla.")])
     headcount = Integer("Número de trabajadores", validators=[DataRequired("Ingrese el número de trabajadores."),

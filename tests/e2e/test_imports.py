@@ -58,3 +58,38 @@ def test_company_imports_two_months_of_payroll(page, login, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#import-already").is_visible()
     assert page.console_errors == [], page.console_errors
+
+
+def test_trustee_imports_declarations_for_two_companies(page, login, tmp_path):
+    """The trustee declares on behalf of two demo companies in one file; the RUC column chooses each row's
+    company, and the trust's list of contributions shows both."""
+    login("fiduciario@demo.pe")
+    page.goto("/importar/declaraciones/")
+    assert "en nombre de cualquier empresa activa" in page.locator("main, body").first.inner_text()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Declaraciones"
+    sheet.append(["RUC", "Periodo", "Planilla bruta", "Número de trabajadores"])
+    sheet.append(["20601452783", "05/2024", "1,000,000.00", 50])  # Minera Cordillera Norte
+    sheet.append(["20558934124", "05/2024", "S/ 2,000,000.00", 80])  # Constructora Chan Chan
+    filled = tmp_path / "planillas-mayo.xlsx"
+    book.save(filled)
+    page.set_input_files("#file", str(filled))
+    page.get_by_role("button", name="Validar y ver vista previa").click()
+    page.wait_for_load_state()
+    assert page.locator('[data-count="crear"]').inner_text() == "2"
+    rows = page.locator("table.import-actions tbody tr")
+    assert "Minera Cordillera Norte" in rows.nth(0).inner_text() and "aporte S/ 1,500.00" in rows.nth(0).inner_text()
+    assert "Chan Chan" in rows.nth(1).inner_text() and "aporte S/ 3,000.00" in rows.nth(1).inner_text()
+
+    page.locator("#import-confirm").click()
+    page.wait_for_load_state()
+    assert page.locator("#import-applied").is_visible()
+    page.get_by_role("link", name="Ver las declaraciones y aportes de las empresas").click()
+    page.wait_for_load_state()
+    page.fill("input[name=q]", "Chan Chan")
+    page.get_by_role("button", name="Buscar").click()
+    page.wait_for_load_state()
+    table = page.locator("table").first.inner_text().lower()
+    assert "mayo 2024" in table and "s/ 3,000.00" in table
+    assert page.console_errors == [], page.console_errors

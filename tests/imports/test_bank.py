@@ -84,6 +84,8 @@ def test_confirm_confirms_only_exact_matches_once(app, login_as, payments, count
                                              "OP-1003": "registrado", "OP-1004": "confirmado"}
     after = counts()
     assert after["Entry"] - before["Entry"] == 1
+    applied = trustee.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert "pagos confirmados: 1" in applied and "<td>Confirmado</td>" in applied and "Se confirmará" not in applied
     replay = trustee.post(f"/importar/lotes/{batch_id}/confirmar", follow_redirects=True)
     assert "ya fue aplicada" in replay.get_data(as_text=True)
     assert counts() == after

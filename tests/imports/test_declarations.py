@@ -5,15 +5,26 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from portfolio import db
-from tests.imports.conftest import DECL_HEADERS, batch_id_from, csv_bytes, upload, xlsx
+from tests.imports.conftest import DECL_HEADERS, batch_id_from, csv_bytes, error_rows, upload, xlsx
+
+
+def two_month_rows(ruc: str) -> list[list]:
+    return [[ruc, "03/2026", "1,000,000.00", 50], [ruc, dt.datetime(2026, 4, 1), "S/ 1,200,000.50", 52]]
 
 
 def two_months(ruc: str) -> bytes:
-    return xlsx([DECL_HEADERS, [ruc, "03/2026", "1,000,000.00", 50],
-                 [ruc, dt.datetime(2026, 4, 1), "S/ 1,200,000.50", 52]])
+    return xlsx([DECL_HEADERS, *two_month_rows(ruc)])
+
+
+def ruc_of(app, company_id: int) -> str:
+    from portfolio.orgs.models import Company
+
+    with app.app_context():
+        return db.session.get(Company, company_id).ruc
 
 
 def contributions_of(app, company_id):
@@ -39,7 +50,9 @@ def test_preview_writes_nothing_but_the_pending_batch_then_confirm_applies(app, 
     assert contributions_of(app, company_client.company_id) == [
         (dt.date(2026, 3, 1), Decimal("1500.00"), 1), (dt.date(2026, 4, 1), Decimal("1800.00"), 1)]
     page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
-    assert "Importación aplicada" in page and "2 declaradas" in page
+    assert "Importación aplicada" in page and "2 declaradas." in page and "0 rectificadas" not in page
+    assert "declaradas: 2 · rectificadas: 0 · sin cambios: 0." in page  # the kind's own words, past tense
+    assert page.count("<td>Declarada</td>") == 2 and "Se declarará" not in page
 
 
 def test_replayed_confirm_applies_nothing(app, company_client, counts):
@@ -87,6 +100,7 @@ def test_changed_rows_rectify_through_the_trust_service(app, company_client, cou
     for code, n in (("crear", 1), ("cambiar", 1), ("sin_cambios", 1)):
         assert f'data-count="{code}">{n}<' in page
     assert "aporte S/ 1,800.00 → S/ 3,000.00" in page
+    assert "Se rectificarán" in page and "<td>Se rectificará</td>" in page and "<td>Se declarará</td>" in page
     company_client.post(f"/importar/lotes/{batch_id}/confirmar")
     assert contributions_of(app, company_client.company_id) == [
         (dt.date(2026, 3, 1), Decimal("1500.00"), 1), (dt.date(2026, 4, 1), Decimal("3000.00"), 2),
@@ -153,21 +167,112 @@ def test_discarded_batch_cannot_be_confirmed(app, company_client, counts):
     assert counts()["Contribution"] == before["Contribution"]
 
 
-def test_trustee_cannot_import_declarations_while_the_trust_service_accepts_only_companies(app, login_as):
-    assert login_as("trustee").get("/importar/declaraciones/").status_code == 403
+@pytest.mark.parametrize("role", ["board", "staff", "auditor", "admin"])
+def test_only_companies_and_the_trustee_import_declarations(app, login_as, make_company, counts, role):
+    client = login_as(role)
+    ruc = ruc_of(app, make_company())
+    before = counts()
+    assert client.get("/importar/declaraciones/").status_code == 403
+    assert client.get("/importar/declaraciones/plantilla.xlsx").status_code == 403
+    assert upload(client, "declaraciones", two_months(ruc)).status_code == 403
+    assert counts() == before
 
 
-def test_imported_declarations_post_to_the_ledger_exactly_like_typed_ones(app, company_client, make_user, counts):
-    """Company A imports two months; company B types the same two months in the form's service. The ledger
-    entries are the same amounts on the same kinds of accounts, and ``ledger verify`` finds nothing wrong."""
+def test_company_file_with_another_company_ruc_is_refused_on_that_row(app, company_client, make_company, counts):
+    other = ruc_of(app, make_company())
+    data = xlsx([DECL_HEADERS, [company_client.ruc, "03/2026", "1000.00", 5], [other, "03/2026", "1000.00", 5]])
+    before = counts()
+    response = upload(company_client, "declaraciones", data)
+    assert response.status_code == 422
+    assert "El archivo tiene 1 error." in response.get_data(as_text=True)
+    assert error_rows(response.get_data(as_text=True)) == [
+        ("3", "RUC", other, f"Este RUC no es el de su empresa ({company_client.ruc}); solo puede declarar para su "
+                            "propia empresa.")]
+    assert counts() == before
+    assert contributions_of(app, company_client.company_id) == []
+
+
+def test_trustee_imports_declarations_for_two_companies_in_one_file(app, login_as, make_company, counts):
+    trustee = login_as("trustee")
+    first, second = make_company(), make_company()
+    page = trustee.get("/importar/declaraciones/")
+    assert page.status_code == 200 and "en nombre de cualquier empresa activa" in page.get_data(as_text=True)
+    template = trustee.get("/importar/declaraciones/plantilla.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    data = xlsx([DECL_HEADERS, [ruc_of(app, first), "03/2026", "1,000,000.00", 50],
+                 [ruc_of(app, second), "03/2026", "S/ 2,000,000.00", 80],
+                 [ruc_of(app, first), "04/2026", "1200000.50", 52]])
+    batch_id = batch_id_from(upload(trustee, "declaraciones", data))
+    text = trustee.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert 'data-count="crear">3<' in text
+    assert "Empresa de Prueba" in text and "aporte S/ 3,000.00" in text
+    assert trustee.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 302
+    assert contributions_of(app, first) == [(dt.date(2026, 3, 1), Decimal("1500.00"), 1),
+                                            (dt.date(2026, 4, 1), Decimal("1800.00"), 1)]
+    assert contributions_of(app, second) == [(dt.date(2026, 3, 1), Decimal("3000.00"), 1)]
+    applied = trustee.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert "Ver las declaraciones y aportes de las empresas" in applied and "Ver mis declaraciones" not in applied
+    # A second file from the trustee rectifies one company's month through the same service.
+    again = xlsx([DECL_HEADERS, [ruc_of(app, second), "03/2026", "2,200,000.00", 81]])
+    assert trustee.post(f"/importar/lotes/{batch_id_from(upload(trustee, 'declaraciones', again))}/confirmar"
+                        ).status_code == 302
+    assert contributions_of(app, second) == [(dt.date(2026, 3, 1), Decimal("3300.00"), 2)]
+
+
+def test_trustee_rows_with_an_unknown_or_inactive_ruc_are_errors_on_their_rows(app, login_as, make_company, counts):
+    from portfolio.orgs.models import Company
+
+    trustee = login_as("trustee")
+    active, dormant = make_company(), make_company()
+    with app.app_context():
+        db.session.get(Company, dormant).active = False
+        db.session.commit()
+    unknown = "20100070970"  # a valid RUC that no registered company has
+    data = xlsx([DECL_HEADERS, [ruc_of(app, active), "03/2026", "1000.00", 5],
+                 [unknown, "03/2026", "1000.00", 5], [ruc_of(app, dormant), "03/2026", "1000.00", 5]])
+    before = counts()
+    response = upload(trustee, "declaraciones", data)
+    assert response.status_code == 422
+    assert "El archivo tiene 2 errores." in response.get_data(as_text=True)
+    assert error_rows(response.get_data(as_text=True)) == [
+        ("3", "RUC", unknown, "No hay una empresa registrada con este RUC."),
+        ("4", "RUC", ruc_of(app, dormant), "La empresa está inactiva.")]
+    assert counts() == before
+
+
+def ledger_shape(company_id):
+    """The receivable balance of a company and the shape of every entry on it (kind, total, sides)."""
+    from portfolio.orgs.models import Company
+    from portfolio.trust import ledger
+    from portfolio.trust.services.common import company_receivable
+
+    account = company_receivable(db.session.get(Company, company_id))
+    entries = db.session.scalars(select(ledger.Entry).join(ledger.Posting).where(
+        ledger.Posting.account_id == account.id).order_by(ledger.Entry.id)).all()
+    codes = {a.id: a.code for a in db.session.scalars(select(ledger.Account))}
+
+    def side(p):
+        return "cuenta por cobrar de la empresa" if p.account_id == account.id else codes[p.account_id]
+
+    return account.balance, [(e.kind, e.total, sorted((side(p), p.debit, p.credit) for p in e.postings))
+                             for e in entries]
+
+
+@pytest.mark.parametrize("importer", ["company", "trustee"])
+def test_imported_declarations_post_to_the_ledger_exactly_like_typed_ones(app, importer, login_as, make_company,
+                                                                          make_user):
+    """A company imports its two months, or the trustee imports two months for each of two companies in one
+    file; another company types the same two months in the form's service. The ledger entries are the same
+    amounts on the same kinds of accounts, and ``ledger verify`` finds nothing wrong."""
     from portfolio.auth.models import User
     from portfolio.trust import ledger
     from portfolio.trust.services import contributions
-    from portfolio.trust.services.common import company_receivable
     from portfolio.trust.services.verify import domain_problems
 
-    company_client.post(
-        f"/importar/lotes/{batch_id_from(upload(company_client, 'declaraciones', two_months(company_client.ruc)))}/confirmar")
+    client = login_as(importer)
+    targets = [client.user["company_id"]] if importer == "company" else [make_company(), make_company()]
+    rows = [row for company_id in targets for row in two_month_rows(ruc_of(app, company_id))]
+    client.post(f"/importar/lotes/{batch_id_from(upload(client, 'declaraciones', xlsx([DECL_HEADERS, *rows])))}/confirmar")
     typed = make_user("company")
     with app.app_context():
         actor = db.session.get(User, typed["id"])
@@ -175,27 +280,12 @@ def test_imported_declarations_post_to_the_ledger_exactly_like_typed_ones(app, c
             contributions.declare(company_id=typed["company_id"], month=month, payroll=Decimal(payroll), headcount=heads,
                                   actor=actor, key=uuid.uuid4().hex)
         db.session.commit()
-
-        def postings(company_id):
-            from portfolio.orgs.models import Company
-
-            account = company_receivable(db.session.get(Company, company_id))
-            entries = db.session.scalars(select(ledger.Entry).join(ledger.Posting).where(
-                ledger.Posting.account_id == account.id).order_by(ledger.Entry.id)).all()
-            codes = {a.id: a.code for a in db.session.scalars(select(ledger.Account))}
-
-            def side(p):
-                return "cuenta por cobrar de la empresa" if p.account_id == account.id else codes[p.account_id]
-
-            shape = [(e.kind, e.total, sorted((side(p), p.debit, p.credit) for p in e.postings)) for e in entries]
-            return account.balance, shape
-
-        imported_balance, imported_shape = postings(company_client.company_id)
-        typed_balance, typed_shape = postings(typed["company_id"])
-        assert imported_balance == typed_balance == Decimal("3300.00")
-        assert imported_shape == typed_shape
-        assert [(kind, total) for kind, total, _ in imported_shape] == [("declaracion", Decimal("1500.00")),
-                                                                        ("declaracion", Decimal("1800.00"))]
+        typed_balance, typed_shape = ledger_shape(typed["company_id"])
+        assert typed_balance == Decimal("3300.00")
+        assert [(kind, total) for kind, total, _ in typed_shape] == [("declaracion", Decimal("1500.00")),
+                                                                     ("declaracion", Decimal("1800.00"))]
+        for company_id in targets:
+            assert ledger_shape(company_id) == (typed_balance, typed_shape)
         assert ledger.verify(db.session) + domain_problems() == []
 
 
@@ -212,3 +302,41 @@ def test_audit_trail_records_the_import(app, company_client):
         declares = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "trust.declare",
                                                                AuditEntry.actor_id == company_client.user["id"])).all()
         assert len(declares) == 2
+
+
+def test_audit_rows_name_the_company_the_trustee_acted_for(app, login_as, make_company, company_client):
+    from portfolio.audit import AuditEntry
+    from portfolio.trust.models import Contribution
+
+    trustee = login_as("trustee")
+    first, second = make_company(), make_company()
+    data = xlsx([DECL_HEADERS, [ruc_of(app, first), "03/2026", "1000.00", 5], [ruc_of(app, second), "03/2026", "2000.00", 5]])
+    trustee.post(f"/importar/lotes/{batch_id_from(upload(trustee, 'declaraciones', data))}/confirmar")
+    company_client.post(
+        f"/importar/lotes/{batch_id_from(upload(company_client, 'declaraciones', two_months(company_client.ruc)))}/confirmar")
+    with app.app_context():
+        rows = db.session.execute(select(AuditEntry, Contribution.company_id).join(
+            Contribution, AuditEntry.object_id == Contribution.id.cast(AuditEntry.object_id.type))
+            .where(AuditEntry.action == "trust.declare")).all()
+        by_trustee = {company_id: entry.after_data.get("en_nombre_de") for entry, company_id in rows
+                      if entry.actor_id == trustee.user["id"]}
+        assert by_trustee == {first: ruc_of(app, first), second: ruc_of(app, second)}
+        own = [entry.after_data for entry, company_id in rows if entry.actor_id == company_client.user["id"]]
+        assert len(own) == 2 and all("en_nombre_de" not in after for after in own)
+
+
+def test_a_row_with_a_bad_cell_still_reports_its_other_problems(app, login_as, counts):
+    """A payroll that does not parse does not hide the unknown RUC, the future month or the zero headcount
+    of the same row: one upload lists every problem."""
+    trustee = login_as("trustee")
+    data = xlsx([DECL_HEADERS, ["20100070970", "03/2099", "x", 0]])
+    before = counts()
+    response = upload(trustee, "declaraciones", data)
+    assert response.status_code == 422
+    assert sorted(error_rows(response.get_data(as_text=True))) == sorted([
+        ("2", "Planilla bruta", "x",
+         "Monto inválido: use el formato 1,234,567.89 (punto decimal, hasta dos decimales)."),
+        ("2", "RUC", "20100070970", "No hay una empresa registrada con este RUC."),
+        ("2", "Periodo", "03/2099", "No se puede declarar un mes futuro."),
+        ("2", "Número de trabajadores", "0", "Debe haber al menos 1 trabajador.")])
+    assert counts() == before

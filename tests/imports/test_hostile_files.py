@@ -183,7 +183,7 @@ def test_errors_are_all_collected_not_only_the_first(app, company_client, counts
     text = assert_refused(company_client, counts, data, "p.xlsx")
     rows = _rows(text)
     assert {r[0] for r in rows} == {"2", "3", "4", "5", "6"}
-    assert len(rows) == 5  # one amount error per row (headcount 0 is checked only on parseable rows)
+    assert len(rows) == 10  # per row: the amount that does not parse, and the headcount 0 of the same row
 
 
 def test_file_over_the_size_limit(app, company_client, counts):

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from portfolio import db
 from portfolio.errors import Conflict, DomainError, Forbidden, NotFound
@@ -217,3 +218,97 @@ def test_collection_summary_pledged_vs_collected(world):
     world.confirm(world.pay(c, D("600.00")).value)
     summary = books.collection_summary()
     assert summary == {"declared": D("1500.00"), "collected": D("600.00"), "owed": D("900.00")}
+
+
+def _audit_after(action, contribution):
+    from portfolio.audit import AuditEntry
+
+    rows = db.session.scalars(select(AuditEntry).where(AuditEntry.action == action,
+                                                       AuditEntry.object_id == str(contribution.id))
+                              .order_by(AuditEntry.id)).all()
+    return [(r.actor_id, r.after_data) for r in rows]
+
+
+def test_trustee_declares_and_rectifies_on_behalf_of_any_company(world):
+    """The trustee may declare and rectify for any active company: the same amount, versions and ledger
+    posting of the difference as the company itself, and the audit row names the company acted for."""
+    other = make_company()
+    mine = world.declare(actor=world.trustee).value
+    theirs = run(lambda: contributions.declare(company_id=other.id, month=dt.date(2026, 5, 1), payroll=D("2000000.00"),
+                                               headcount=20, actor=world.trustee, key=key(), today=TODAY)).value
+    assert (mine.company_id, mine.amount_due, theirs.company_id, theirs.amount_due) == (
+        world.company.id, D("1500.00"), other.id, D("3000.00"))
+    assert mine.versions[0].declared_by_id == world.trustee.id
+    assert receivable(world) == D("1500.00")
+    assert ledger.account(db.session, f"1200-{other.ruc}").balance == D("3000.00")
+    run(lambda: contributions.rectify(contribution_id=theirs.id, payroll=D("2200000.00"), headcount=21, reason="Bonos",
+                                      actor=world.trustee, key=key(), today=TODAY))
+    assert theirs.current_version == 2 and [v.difference for v in theirs.versions] == [D("3000.00"), D("300.00")]
+    assert ledger.account(db.session, f"1200-{other.ruc}").balance == D("3300.00")
+    assert _audit_after("trust.declare", theirs)[0] == (world.trustee.id, {
+        "month": "2026-05-01", "payroll": "2000000.00", "headcount": 20, "amount_due": "3000.00",
+        "en_nombre_de": other.ruc})
+    actor, after = _audit_after("trust.rectify", theirs)[0]
+    assert actor == world.trustee.id and after["en_nombre_de"] == other.ruc and after["difference"] == "300.00"
+    assert ledger.verify(db.session) == []
+
+
+def test_company_user_declares_only_for_itself_and_its_audit_names_no_principal(world):
+    other = make_company()
+    theirs = run(lambda: contributions.declare(company_id=other.id, month=dt.date(2026, 5, 1), payroll=D("1000.00"),
+                                               headcount=1, actor=world.trustee, key=key(), today=TODAY)).value
+    with pytest.raises(NotFound):
+        contributions.declare(company_id=other.id, month=dt.date(2026, 4, 1), payroll=D("1.00"), headcount=1,
+                              actor=world.company_user, key=key(), today=TODAY)
+    db.session.rollback()
+    with pytest.raises(NotFound):
+        contributions.rectify(contribution_id=theirs.id, payroll=D("2000.00"), headcount=1, reason="x",
+                              actor=world.company_user, key=key(), today=TODAY)
+    db.session.rollback()
+    mine = world.declare().value
+    assert "en_nombre_de" not in _audit_after("trust.declare", mine)[0][1]
+    from portfolio.auth.models import User
+
+    # The database forbids a company user without a company; the service does not rely on it: such an actor
+    # (here a transient object) acts for nobody, never for everyone.
+    orphan = User(id=-1, email="sin-empresa@prueba.pe", name="Sin empresa", role="company", company_id=None, active=True)
+    with pytest.raises(Forbidden):
+        contributions.declare(company_id=other.id, month=dt.date(2026, 4, 1), payroll=D("1.00"), headcount=1,
+                              actor=orphan, key=key(), today=TODAY)
+
+
+@pytest.mark.parametrize("role", ["staff", "board", "auditor", "admin"])
+def test_other_roles_may_neither_declare_nor_rectify(world, role):
+    c = world.declare().value
+    actor = make_user(role)
+    before = ledger_snapshot()
+    with pytest.raises(Forbidden):
+        contributions.declare(company_id=world.company.id, month=dt.date(2026, 4, 1), payroll=D("1.00"), headcount=1,
+                              actor=actor, key=key(), today=TODAY)
+    with pytest.raises(Forbidden):
+        contributions.rectify(contribution_id=c.id, payroll=D("2.00"), headcount=1, reason="x", actor=actor,
+                              key=key(), today=TODAY)
+    db.session.rollback()
+    assert ledger_snapshot() == before
+
+
+def test_trustee_keeps_every_rule_of_the_company(world):
+    """Same month twice, future month, rectification below what is paid, replayed key, inactive company."""
+    c = world.declare(actor=world.trustee, key="t-1").value
+    assert world.declare(actor=world.trustee, key="t-1").replayed
+    with pytest.raises(Conflict):
+        world.declare(actor=world.trustee, key="t-1", payroll=D("5.00"))
+    with pytest.raises(DomainError, match=f"{world.company.legal_name} ya declaró 05/2026"):
+        world.declare(actor=world.trustee)
+    with pytest.raises(DomainError, match="futuro"):
+        world.declare(actor=world.trustee, month=dt.date(2026, 7, 1))
+    world.confirm(world.pay(c, D("1000.00")).value)
+    with pytest.raises(DomainError, match="menor que lo ya pagado"):
+        run(lambda: contributions.rectify(contribution_id=c.id, payroll=D("600000.00"), headcount=5, reason="x",
+                                          actor=world.trustee, key=key(), today=TODAY))
+    dormant = make_company()
+    dormant.active = False
+    db.session.flush()
+    with pytest.raises(DomainError, match="inactiva"):
+        run(lambda: contributions.declare(company_id=dormant.id, month=dt.date(2026, 5, 1), payroll=D("1.00"),
+                                          headcount=1, actor=world.trustee, key=key(), today=TODAY))

@@ -255,3 +255,33 @@ def test_excel_exports_hold_exact_money(app, login_as):
                 f"/fideicomiso/empresas/{company.user['company_id']}/estado-de-cuenta.xlsx"):
         assert auditor.get(url).status_code == 200, url
     assert company.get("/fideicomiso/aportes.xlsx").status_code == 403
+
+
+def test_trustee_declares_on_behalf_of_a_company_from_the_form(app, login_as, make_company):
+    from portfolio.audit import AuditEntry
+    from portfolio.orgs.models import Company
+
+    trustee = login_as("trustee")
+    company_id, dormant_id = make_company(), make_company()
+    with app.app_context():
+        db.session.get(Company, dormant_id).active = False
+        db.session.commit()
+        ruc = db.session.get(Company, company_id).ruc
+    form = trustee.get("/fideicomiso/fiduciario/declarar").get_data(as_text=True)
+    assert "Declarar planilla en nombre de una empresa" in form and f"RUC {ruc}" in form
+    assert f'value="{dormant_id}"' not in form  # only active companies are offered
+    data = {"month": MONTH, "payroll": "1,000,000.00", "headcount": "10"}
+    refused = trustee.post("/fideicomiso/fiduciario/declarar", {**data, "company_id": str(dormant_id),
+                                                                 "idem": uuid.uuid4().hex})
+    assert refused.status_code == 200 and count(app, Contribution) == 0
+    assert "Opción inválida" in refused.get_data(as_text=True)  # an inactive company is not on the list
+    page = trustee.post("/fideicomiso/fiduciario/declarar", {**data, "company_id": str(company_id),
+                                                              "idem": uuid.uuid4().hex}, follow_redirects=True)
+    assert "Declaración registrada en nombre de Empresa de Prueba" in page.get_data(as_text=True)
+    with app.app_context():
+        contribution = db.session.scalar(select(Contribution))
+        assert (contribution.company_id, contribution.amount_due) == (company_id, D("1500.00"))
+        audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "trust.declare"))
+        assert audit.actor_id == trustee.user["id"] and audit.after_data["en_nombre_de"] == ruc
+    for role in ("company", "staff", "board", "auditor", "admin"):
+        assert login_as(role).get("/fideicomiso/fiduciario/declarar").status_code == 403

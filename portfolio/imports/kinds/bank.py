@@ -15,6 +15,7 @@ from typing import Any
 from portfolio.errors import DomainError
 from portfolio.imports import adapters
 from portfolio.imports.base import (
+    CREATE,
     INFO,
     UNCHANGED,
     UPDATE,
@@ -47,6 +48,8 @@ class BankStatementImport(ImportKind):
     confirm_label = "Confirmar los pagos que coinciden"
     confirm_question = "¿Confirmar los pagos que coinciden exactamente? Cada uno se asentará en el libro del fideicomiso."
     groups = GROUPS
+    tile_labels = {CREATE: "Se crearán", UPDATE: "Se confirmarán", UNCHANGED: "Sin cambios"}
+    done_counts = {UPDATE: "pagos confirmados", UNCHANGED: "ya confirmados", INFO: "para revisar"}
     nothing_message = "Ningún movimiento coincide exactamente con un pago por confirmar: no hay nada que confirmar."
     columns = (
         Column("date", "Fecha", "date", aliases=("fecha de operacion", "fecha operacion", "fecha valor"),
@@ -128,6 +131,9 @@ class BankStatementImport(ImportKind):
 
     def label_for(self, action: Action) -> str:
         return {"conciliado": "Se confirmará", "ya_confirmado": "Sin cambios"}.get(action.group, "Revisar")
+
+    def done_label_for(self, action: Action) -> str:
+        return {"conciliado": "Confirmado", "ya_confirmado": "Sin cambios"}.get(action.group, "Por revisar")
 
     def apply(self, plan: Plan, user, *, batch_id: int) -> dict[str, int]:
         from portfolio.imports.services import row_error

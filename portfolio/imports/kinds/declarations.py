@@ -1,7 +1,8 @@
 """Payroll declarations: each row declares a month for a company, or rectifies it if already declared.
 
 A company user imports for its own company only (a row with another RUC is an error on that row); the
-trustee may import for any registered company. Rows go through the trust's ``declare`` / ``rectify``
+trustee may import for any active registered company, the RUC column choosing it row by row (an unknown or
+inactive RUC is an error on its row), and the trust service records that it acted on that company's behalf. Rows go through the trust's ``declare`` / ``rectify``
 services, so the amount due, the ledger posting and every rule are exactly those of the form.
 """
 from __future__ import annotations
@@ -57,9 +58,19 @@ class DeclarationsImport(ImportKind):
     help_notes = (
         "Cada fila declara un mes. Si el mes ya está declarado, la fila lo rectifica con los nuevos datos; "
         "si los datos son iguales, no cambia nada.",
-        "Una empresa solo puede importar declaraciones con su propio RUC.",
+        "Una empresa solo puede importar declaraciones con su propio RUC; el fiduciario puede declarar en nombre "
+        "de cualquier empresa activa, indicando su RUC en cada fila.",
         "No se pueden declarar meses futuros. Las fórmulas no se calculan: escriba los valores.",
     )
+
+    tile_labels = {CREATE: "Se declararán", UPDATE: "Se rectificarán", UNCHANGED: "Sin cambios"}
+    done_counts = {CREATE: "declaradas", UPDATE: "rectificadas", UNCHANGED: "sin cambios"}
+
+    def label_for(self, action: Action) -> str:
+        return {CREATE: "Se declarará", UPDATE: "Se rectificará"}.get(action.action, action.label)
+
+    def done_label_for(self, action: Action) -> str:
+        return {CREATE: "Declarada", UPDATE: "Rectificada"}.get(action.action, action.label)
 
     def scope(self, user) -> str:
         return f"company:{user.company_id}" if user.role == "company" else "all"
@@ -78,26 +89,28 @@ class DeclarationsImport(ImportKind):
         own_ruc = user.company.ruc if user.role == "company" else None
         valid: list[dict[str, Any]] = []
         for row in rows:
-            if not row["_ok"]:
-                continue
+            # A cell that did not parse is already reported; the row's other cells are still checked, so that
+            # one upload lists every problem of the row.
             problems = []
             company = companies.get(row["ruc"])
-            if own_ruc is not None and row["ruc"] != own_ruc:
+            if row["ruc"] is None:
+                pass
+            elif own_ruc is not None and row["ruc"] != own_ruc:
                 problems.append(self.issue(row, "ruc", f"Este RUC no es el de su empresa ({own_ruc}); solo puede "
                                                        "declarar para su propia empresa."))
             elif company is None:
                 problems.append(self.issue(row, "ruc", "No hay una empresa registrada con este RUC."))
             elif not company.active:
                 problems.append(self.issue(row, "ruc", "La empresa está inactiva."))
-            month = date_of(row, "month")
-            if month > today.replace(day=1):
+            month, payroll = date_of(row, "month"), money_of(row, "payroll")
+            if month is not None and month > today.replace(day=1):
                 problems.append(self.issue(row, "month", "No se puede declarar un mes futuro.", f"{month:%m/%Y}"))
-            if money_of(row, "payroll") <= 0:
+            if payroll is not None and payroll <= 0:
                 problems.append(self.issue(row, "payroll", "La planilla bruta debe ser mayor que cero."))
-            if not 1 <= row["headcount"] <= MAX_HEADCOUNT:
+            if row["headcount"] is not None and not 1 <= row["headcount"] <= MAX_HEADCOUNT:
                 problems.append(self.issue(row, "headcount", "Debe haber al menos 1 trabajador."))
             plan.errors.extend(problems)
-            if not problems:
+            if row["_ok"] and not problems:
                 valid.append(row | {"_company_id": company.id, "_company": company.legal_name})
         plan.errors.extend(duplicates(self, rows, ("ruc", "month"), lambda r: f"el periodo {r['month'][5:7]}/"
                                       f"{r['month'][:4]} del RUC {r['ruc']}"))

@@ -58,6 +58,8 @@ class ProjectsImport(ImportKind):
     sheet_name = "Proyectos"
     permission = "imports.projects"
     confirm_question = "¿Registrar y actualizar estos proyectos? Las etapas avanzarán según la hoja."
+    tile_labels = {CREATE: "Se crearán", UPDATE: "Se actualizarán", UNCHANGED: "Sin cambios"}
+    done_counts = {CREATE: "creados", UPDATE: "actualizados", UNCHANGED: "sin cambios"}
     columns = (
         Column("cui", "CUI", "text", required=False, aliases=("codigo unico de inversiones", "codigo unico"),
                help="Código Único de Inversiones, 7 dígitos (vacío si aún no tiene).", example="2456789", max_length=7),
@@ -101,6 +103,12 @@ class ProjectsImport(ImportKind):
         "Las celdas vacías no cambian lo ya registrado. Las etapas avanzan una a una con las reglas del sistema "
         "(requisitos de cada etapa y topes CIPRL).",
     )
+
+    def label_for(self, action: Action) -> str:
+        return "Se actualizará" if action.action == UPDATE else action.label
+
+    def done_label_for(self, action: Action) -> str:
+        return {CREATE: "Creado", UPDATE: "Actualizado"}.get(action.action, action.label)
 
     @property
     def choices(self) -> dict[str, dict[str, str]]:  # type: ignore[override]

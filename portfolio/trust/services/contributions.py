@@ -3,6 +3,9 @@
 Rules:
 - amount due = round_money(payroll × rate / 100), the rate being ``trust.contribution_rate_pct`` in force
   for the declared month; due on day ``trust.due_day`` of the following month;
+- a company user declares and rectifies for its own company only (another company's is "not found"); the
+  trustee may declare and rectify on behalf of any active company, and the audit row names the company
+  acted for (``en_nombre_de``: its RUC); no other role may;
 - a month is declared once per company; a rectification creates a new version and posts only the
   difference (it cannot go below what is already paid or registered);
 - **overpayment rule**: a payment may not exceed what is still owed for that month minus payments already
@@ -23,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, db
-from portfolio.errors import DomainError, NotFound
+from portfolio.errors import DomainError, Forbidden, NotFound
 from portfolio.money import round_money
 from portfolio.orgs.models import Company
 from portfolio.rules import rule_value
@@ -87,11 +90,29 @@ def _post_difference(company: Company, diff: Decimal, *, key: str, memo: str, on
                              actor_id=actor_id(actor)).id
 
 
+DECLARING_ROLES = ("company", "trustee")
+
+
+def _declarer_scope(actor) -> int | None:
+    """The company a declaring actor is confined to: its own for a company user, ``None`` (any) for the trustee."""
+    require_role(actor, *DECLARING_ROLES)
+    if actor.role != "company":
+        return None
+    if actor.company_id is None:  # a company user without a company acts for nobody (never for everyone)
+        raise Forbidden("Su usuario no está vinculado a una empresa.")
+    return actor.company_id
+
+
+def _on_behalf(actor, company: Company) -> dict[str, str]:
+    """What the audit row adds when the trustee acts for a company: the RUC of the company acted for."""
+    return {} if actor.role == "company" else {"en_nombre_de": company.ruc}
+
+
 def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str,
             today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "company")
-    if actor.company_id != company_id:
+    scope = _declarer_scope(actor)
+    if scope is not None and scope != company_id:
         raise NotFound("La empresa no existe.")
     payload = {"company": company_id, "month": month, "payroll": payroll, "headcount": headcount, "actor": actor.id}
 
@@ -103,10 +124,15 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
         company = db.session.get(Company, company_id)
         if company is None:
             raise NotFound("La empresa no existe.")
+        if scope is None and not company.active:
+            raise DomainError("La empresa está inactiva; no se puede declarar en su nombre.", field="company_id")
         exists = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company_id,
                                                                  Contribution.month == first))
+        already = (f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar»." if scope is not None else
+                   f"{company.legal_name} ya declaró {first:%m/%Y}. Para corregirla, rectifíquela con la "
+                   "importación de declaraciones.")
         if exists:
-            raise DomainError(f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar».", field="month")
+            raise DomainError(already, field="month")
         due, rate = amount_due(payroll, first)
         contribution = Contribution(company_id=company_id, month=first, due_date=due_date_for(first), amount_due=due,
                                     amount_paid=ZERO, current_version=1)
@@ -115,7 +141,7 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
                 db.session.add(contribution)
                 db.session.flush()
         except IntegrityError as exc:
-            raise DomainError(f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar».", field="month") from exc
+            raise DomainError(already, field="month") from exc
         entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
         version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,
@@ -124,7 +150,8 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
         contribution.versions.append(version)
         db.session.flush()
         audit.record("trust.declare", contribution, actor=actor,
-                     after={"month": first, "payroll": payroll, "headcount": headcount, "amount_due": due})
+                     after={"month": first, "payroll": payroll, "headcount": headcount, "amount_due": due}
+                     | _on_behalf(actor, company))
         return contribution
 
     return command(key, "declare", payload, Contribution, run)
@@ -138,12 +165,12 @@ def pending_registered(contribution_id: int) -> Decimal:
 def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: str, actor, key: str,
             today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "company")
+    scope = _declarer_scope(actor)
     payload = {"contribution": contribution_id, "payroll": payroll, "headcount": headcount, "reason": reason,
                "actor": actor.id}
 
     def run() -> Contribution:
-        contribution = get_contribution(contribution_id, company_id=actor.company_id, lock=True)
+        contribution = get_contribution(contribution_id, company_id=scope, lock=True)
         _check_payroll(payroll, headcount)
         if not (reason or "").strip():
             raise DomainError("Explique el motivo de la rectificación.", field="reason")
@@ -169,7 +196,8 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
         contribution.current_version = version_no
         db.session.flush()
         audit.record("trust.rectify", contribution, actor=actor, before=before,
-                     after={"amount_due": due, "version": version_no, "difference": diff})
+                     after={"amount_due": due, "version": version_no, "difference": diff}
+                     | _on_behalf(actor, contribution.company))
         return contribution
 
     return command(key, "rectify", payload, Contribution, run)

@@ -3,17 +3,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portfolio import db
 from portfolio.auth.policy import requires
+from portfolio.forms import run_service, select_choices
+from portfolio.orgs.models import Company
 from portfolio.trust import ledger
-from portfolio.trust.forms import BankBalanceForm, CloseForm, ConfirmForm, ExecuteForm, NoteForm
+from portfolio.trust.forms import (
+    BankBalanceForm,
+    CloseForm,
+    ConfirmForm,
+    ExecuteForm,
+    NoteForm,
+    OnBehalfDeclareForm,
+)
 from portfolio.trust.models import Disbursement, Payment
 from portfolio.trust.services import books, contributions, disbursements
-from portfolio.trust.views import act, bp
+from portfolio.trust.views import REPLAYED, act, bp
 
 
 @bp.route("/fiduciario")
@@ -39,6 +48,27 @@ def trustee_home():
         confirmed=confirmed, confirm_form=ConfirmForm, note_form=NoteForm, close_form=close, balance_form=balance,
         periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(12)).all(),
         reconciliation=books.bank_reconciliation(), position=books.fund_position())
+
+
+@bp.route("/fiduciario/declarar", methods=["GET", "POST"])
+@requires("trust.declare_on_behalf")
+def declare_on_behalf():
+    """The trustee declares a month on behalf of a company: the trust service applies the company's rules."""
+    form = OnBehalfDeclareForm()
+    companies = db.session.execute(select(Company.id, Company.legal_name, Company.ruc).where(Company.active)
+                                   .order_by(Company.legal_name)).all()
+    form.company_id.choices = select_choices([(str(c.id), f"{c.legal_name} – RUC {c.ruc}") for c in companies])
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: contributions.declare(
+            company_id=int(form.company_id.data), month=form.month.data, payroll=form.payroll.data,
+            headcount=form.headcount.data, actor=current_user, key=form.key()))
+        if outcome:
+            done = outcome.value
+            flash(REPLAYED if done.replayed else
+                  f"Declaración registrada en nombre de {done.value.company.legal_name}: aporte de "
+                  f"S/ {done.value.amount_due:,.2f}.", "success")
+            return redirect(url_for("trust.contributions_list"))
+    return render_template("trust/declare.html", form=form, on_behalf=True)
 
 
 def _back():
