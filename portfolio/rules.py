@@ -53,6 +53,16 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         "día",
         [("15", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
     ),
+    "indicators.on_track_gap_pct": (
+        "Indicadores: brecha máxima frente a la meta para estar «En camino»",
+        "%",
+        [("5", dt.date(2024, 1, 1), "Criterio del sistema de indicadores de cumplimiento (§3.2 de la propuesta)")],
+    ),
+    "indicators.at_risk_gap_pct": (
+        "Indicadores: brecha máxima frente a la meta para estar «En riesgo» (más allá: «Fuera de meta»)",
+        "%",
+        [("15", dt.date(2024, 1, 1), "Criterio del sistema de indicadores de cumplimiento (§3.2 de la propuesta)")],
+    ),
 }
 
 

@@ -47,6 +47,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.execute": frozenset({TRUSTEE}),
     "trust.close_period": frozenset({TRUSTEE}),
     "trust.programs.manage": frozenset({STAFF, TRUSTEE}),
+    # Indicators (§3.2) and dashboards
+    "indicators.view": EVERYONE,
+    "indicators.manage": frozenset({STAFF, TRUSTEE}),
 }
 
 PUBLIC = "public"
