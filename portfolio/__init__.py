@@ -43,6 +43,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_projects(app)
     register_trust(app)
 
+    from portfolio.indicators import register as register_indicators
+
+    register_indicators(app)
+
     from portfolio import navigation
     from portfolio.main.views import NAV as main_nav
 

@@ -14,7 +14,15 @@ from portfolio import audit, db
 from portfolio.errors import Conflict, DomainError, NotFound
 from portfolio.indicators import status as status_rules
 from portfolio.indicators.models import (
-    DIRECTIONS, LEVELS, OWNER_TYPES, QUARTERS, SCALE, Indicator, IndicatorTarget, Measurement, tidy,
+    DIRECTIONS,
+    LEVELS,
+    OWNER_TYPES,
+    QUARTERS,
+    SCALE,
+    Indicator,
+    IndicatorTarget,
+    Measurement,
+    tidy,
 )
 from portfolio.orgs.models import PublicEntity
 
