@@ -1,0 +1,105 @@
+"""Public transparency portal (``/transparencia``): anyone may read, nobody may write.
+
+Rules of the portal:
+- every route is ``@public`` and GET-only; pages use their own layout (no user menu, no CSRF token, no
+  cookie is set), so a shared cache may keep them: ``Cache-Control: public, max-age=300``;
+- only aggregated or explicitly public facts: never a company's payroll or individual contribution,
+  never internal notes, user names or e-mails; non-public or unknown ids answer 404.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, render_template, request
+
+from portfolio import charts
+from portfolio.auth.policy import public
+from portfolio.indicators import services as indicators
+from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
+from portfolio.public import portfolio_data
+
+bp = Blueprint("public", __name__, url_prefix="/transparencia")
+
+CACHE_SECONDS = 300
+MENU = [("public.home", "Inicio"), ("public.indicators_page", "Indicadores")]
+
+
+@bp.context_processor
+def _menu():
+    return {"public_menu": MENU}
+
+
+@bp.after_request
+def _cache(response: Response) -> Response:
+    if response.status_code < 400 and "Set-Cookie" not in response.headers:
+        response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _period() -> tuple[int, int]:
+    year, quarter = indicators.latest_quarter()
+    try:
+        y = int(request.args.get("anio", year))
+        q = int(request.args.get("trimestre", quarter))
+    except ValueError:
+        return year, quarter
+    return (y, q) if 1990 <= y <= 2100 and q in QUARTERS else (year, quarter)
+
+
+@bp.route("/")
+@public
+def home():
+    year, quarter = indicators.latest_quarter()
+    rows = indicators.quarter_report(year, quarter, public_only=True)
+    overview = portfolio_data.overview()
+    return render_template("public/home.html", year=year, quarter=quarter, quarters=QUARTERS, statuses=STATUSES,
+                           counts=indicators.status_counts(rows), overview=overview)
+
+
+@bp.route("/indicadores")
+@public
+def indicators_page():
+    year, quarter = _period()
+    level = request.args.get("nivel") if request.args.get("nivel") in LEVELS else None
+    rows = indicators.quarter_report(year, quarter, public_only=True, level=level)
+    return render_template("public/indicators.html", rows=rows, year=year, quarter=quarter, level=level,
+                           levels=LEVELS, quarters=QUARTERS, statuses=STATUSES, counts=indicators.status_counts(rows))
+
+
+@bp.route("/indicadores/<int:indicator_id>")
+@public
+def indicator(indicator_id: int):
+    item = indicators.get_indicator(indicator_id, public_only=True)
+    labels, values, targets = indicators.series(item)
+    chart = charts.line_chart(f"{item.name} ({item.unit})", labels, [("Meta", targets), ("Valor medido", values)],
+                              fmt=charts.plain, y_max=None, chart_id="serie") if labels else None
+    names = indicators.owner_names([item])
+    return render_template("public/indicator.html", indicator=item, chart=chart, history=indicators.history(item),
+                           owner_name=names.get((item.owner_type, item.owner_id), "—"))
+
+
+@bp.route("/datos/indicadores.csv")
+@public
+def indicators_csv():
+    year, quarter = _period()
+    rows = indicators.quarter_report(year, quarter, public_only=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["codigo", "indicador", "unidad", "sentido", "nivel", "responsable", "anio", "trimestre",
+                     "linea_base", "anio_linea_base", "meta_anual", "valor", "version", "estado", "fuente",
+                     "fecha_medicion"])
+    for r in rows:
+        ind = r.indicator
+        writer.writerow([ind.code, ind.name, ind.unit, ind.direction, ind.level, r.owner_name, year, quarter,
+                         _plain(ind.baseline_value), ind.baseline_year or "", _plain(r.target), _plain(r.value),
+                         r.version or "", r.status, r.source or "",
+                         r.measured_on.isoformat() if r.measured_on else ""])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=indicadores-{year}-T{quarter}.csv"})
+
+
+def _plain(value) -> str:
+    return "" if value is None else str(value)
