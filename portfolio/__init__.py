@@ -22,6 +22,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portfolio.auth.policy import enforce
     from portfolio.extensions import bootstrap, csrf, login_manager
 
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N reverse proxies: take the client address (used by login throttling) from X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)

@@ -46,6 +46,45 @@ class AuditEntry(Base):
     def after_data(self) -> dict[str, Any] | None:
         return json.loads(self.after) if self.after else None
 
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def object_label(self) -> str:
+        return OBJECT_LABELS.get(self.object_type, self.object_type)
+
+
+# Spanish labels for the viewer. Domain packages add theirs with ``describe_actions`` / ``describe_objects``.
+ACTION_LABELS: dict[str, str] = {
+    "auth.login": "Inicio de sesión",
+    "user.create": "Usuario creado",
+    "user.update": "Usuario modificado",
+    "user.reset_password": "Contraseña restablecida",
+    "user.change_password": "Contraseña cambiada por el usuario",
+    "company.create": "Empresa registrada",
+    "company.update": "Empresa modificada",
+    "entity.create": "Entidad pública registrada",
+    "entity.update": "Entidad pública modificada",
+    "entity_cap.set": "Tope CIPRL registrado o corregido",
+    "rule.add": "Nuevo valor de regla",
+}
+OBJECT_LABELS: dict[str, str] = {
+    "users": "Usuario",
+    "companies": "Empresa",
+    "public_entities": "Entidad pública",
+    "entity_caps": "Tope CIPRL",
+    "rule_values": "Regla",
+}
+
+
+def describe_actions(labels: dict[str, str]) -> None:
+    ACTION_LABELS.update(labels)
+
+
+def describe_objects(labels: dict[str, str]) -> None:
+    OBJECT_LABELS.update(labels)
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):

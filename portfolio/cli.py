@@ -18,7 +18,7 @@ def register_commands(app: Flask) -> None:
         """Esquema de la base de datos (Alembic)."""
 
     @db_group.command("upgrade")
-    @click.option("--revision", default="head", show_default=True)
+    @click.option("--revision", default="heads", show_default=True)
     def db_upgrade(revision):
         """Aplica las migraciones pendientes."""
         from portfolio import migrate

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 from portfolio.auth.policy import allows
@@ -19,6 +19,7 @@ class NavItem:
     permission: str
     section: str = ""
     order: int = 100
+    prefix: str | None = None  # the item is highlighted on every path under this prefix (default: its URL)
 
 
 def add(app: Flask, *items: NavItem) -> None:
@@ -29,8 +30,11 @@ def visible_items(app: Flask) -> list[dict[str, str]]:
     if not current_user.is_authenticated:
         return []
     items = sorted(app.extensions.get("portfolio_nav", []), key=lambda i: i.order)
-    return [
-        {"label": i.label, "url": url_for(i.endpoint), "endpoint": i.endpoint, "section": i.section}
-        for i in items
-        if i.endpoint in app.view_functions and allows(current_user, i.permission)
-    ]
+    result = []
+    for item in items:
+        if item.endpoint not in app.view_functions or not allows(current_user, item.permission):
+            continue
+        url = url_for(item.endpoint)
+        result.append({"label": item.label, "url": url, "endpoint": item.endpoint, "section": item.section,
+                       "active": request.path.startswith(item.prefix or url)})
+    return result

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from portfolio import db
 from portfolio.admin.forms import RuleValueForm
-from portfolio.audit import AuditEntry
+from portfolio.audit import OBJECT_LABELS, AuditEntry
 from portfolio.auth import services as auth_services
 from portfolio.auth.forms import ResetPasswordForm, UserForm
 from portfolio.auth.models import User
@@ -173,7 +173,8 @@ def audit_log():
     page = paginate(query, sortable={"at": AuditEntry.at, "action": AuditEntry.action,
                                      "actor": AuditEntry.actor_email},
                     default_sort="at", default_direction="desc", tiebreak=AuditEntry.id.desc(), per_page=50)
-    object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
+    object_types = [(t, OBJECT_LABELS.get(t, t)) for t in
+                    db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))]
     return render_template("admin/audit_log.html", page=page, object_types=object_types, errors=errors,
                            filters={"actor": actor, "accion": action, "objeto": object_type, "id": object_id,
                                     "desde": since.isoformat() if since else "",

@@ -12,7 +12,7 @@ from portfolio.navigation import NavItem
 bp = Blueprint("main", __name__)
 
 NAV = [
-    NavItem("Organizaciones", "orgs.companies", "orgs.view", order=50,
+    NavItem("Organizaciones", "orgs.companies", "orgs.view", order=50, prefix="/organizaciones",
             section="Empresas aportantes e inversionistas; entidades públicas y sus topes CIPRL."),
     NavItem("Usuarios", "admin.users", "users.manage", order=80,
             section="Cuentas, roles y accesos; restablecer contraseñas."),
