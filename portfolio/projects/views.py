@@ -1,6 +1,170 @@
-"""Obras por Impuestos pages."""
+"""Obras por Impuestos pages: list, pipeline, project page, create/edit, financing companies and stages.
+
+Every view: parse the form → permission-aware getter → one service through ``run_service`` → redirect.
+Budget, variations, milestones and certificates are in ``views_items.py`` (same blueprint).
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portfolio import db
+from portfolio.auth.policy import allows, requires
+from portfolio.forms import run_service
+from portfolio.listing import int_arg, paginate, text_arg
+from portfolio.orgs import ubigeo
+from portfolio.orgs.models import LEVELS, Company, PublicEntity
+from portfolio.projects import chart, queries, services, stages
+from portfolio.projects.forms import MembersForm, ProjectForm, TransitionForm
+from portfolio.projects.models import SECTORS, Project
 
 bp = Blueprint("projects", __name__, url_prefix="/proyectos")
+
+
+def actor():
+    return current_user._get_current_object()
+
+
+def form_version(form) -> int | None:
+    """The version the user's form was built from, read from the posted data only (``obj=`` would fill a
+    missing field with the current version). Missing or forged → -1, which never matches: a conflict."""
+    raw = str(form.version.raw_data[0]).strip() if form.version.raw_data else ""
+    return int(raw) if raw.isdigit() else -1
+
+
+def _entities():
+    return list(db.session.scalars(select(PublicEntity).where(PublicEntity.active.is_(True))
+                                   .order_by(PublicEntity.name)))
+
+
+def _companies():
+    return list(db.session.scalars(select(Company).where(Company.active.is_(True)).order_by(Company.legal_name)))
+
+
+def _filters() -> queries.Filters:
+    return queries.Filters(
+        q=text_arg("q"), stage=text_arg("etapa", 30), entity=int_arg("entidad"), level=text_arg("nivel", 20),
+        sector=text_arg("sector", 30), region=text_arg("region", 5), company=int_arg("empresa"),
+        assisted=text_arg("proinversion", 2), demo=text_arg("demo", 2),
+    )
+
+
+@bp.route("/")
+@requires("projects.view")
+def index():
+    filters = _filters()
+    page = paginate(queries.filtered(filters, current_user), sortable=queries.SORTABLE, default_sort="stage",
+                    tiebreak=Project.id)
+    is_company = current_user.role == "company"
+    return render_template(
+        "projects/index.html", page=page, f=filters, stages=stages.STAGES, levels=LEVELS, sectors=SECTORS,
+        entities=_entities(), companies=[] if is_company else _companies(), departments=ubigeo.departments(),
+        can_manage=allows(current_user, "projects.manage"), pipeline=queries.pipeline(current_user),
+    )
+
+
+@bp.route("/etapas")
+@requires("projects.view")
+def pipeline():
+    demo = text_arg("demo", 2)
+    rows = queries.pipeline(current_user, demo=demo)
+    total_count = sum(r.count for r in rows)
+    total_amount = sum((r.amount for r in rows), start=type(rows[0].amount)(0)) if rows else 0
+    return render_template("projects/pipeline.html", rows=rows, total_count=total_count, total_amount=total_amount,
+                           demo=demo, main_stages=stages.MAIN_STAGES)
+
+
+def _project_form(form: ProjectForm, project: Project | None = None) -> ProjectForm:
+    form.entity_id.choices = [("", "— Seleccione —")] + [(str(e.id), e.name) for e in _entities()]
+    if project is not None and not form.is_submitted():
+        form.version.data = str(project.version)
+        form.entity_id.data = str(project.entity_id)
+        form.locations.data = ", ".join(project.location_codes)
+    return form
+
+
+@bp.route("/nuevo", methods=["GET", "POST"])
+@requires("projects.manage")
+def create():
+    form = _project_form(ProjectForm())
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: services.create_project(form.data, actor=actor()))
+        if outcome:
+            flash(f"Proyecto «{outcome.value.name}» registrado en etapa Priorizado.", "success")
+            return redirect(url_for("projects.detail", project_id=outcome.value.id))
+    return render_template("projects/form.html", form=form, project=None)
+
+
+@bp.route("/<int:project_id>")
+@requires("projects.view")
+def detail(project_id: int):
+    project = queries.get_project_or_404(project_id, current_user)
+    data = queries.project_page(project)
+    today = dt.date.today()
+    transition_form = TransitionForm(from_stage=project.stage)
+    transition_form.target.choices = [(s, stages.label(s)) for s in stages.allowed_next(project.stage)]
+    return render_template(
+        "projects/detail.html", p=project, data=data, today=today, curve=chart.build(project, data.milestones, today),
+        transition_form=transition_form, stages=stages, ubigeo=ubigeo,
+        can_manage=allows(current_user, "projects.manage"), can_certify=allows(current_user, "certificates.manage"),
+    )
+
+
+@bp.route("/<int:project_id>/editar", methods=["GET", "POST"])
+@requires("projects.manage")
+def edit(project_id: int):
+    project = queries.get_project_or_404(project_id, current_user)
+    form = _project_form(ProjectForm(obj=project), project)
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: services.update_project(
+            project, form.data, expected_version=form_version(form), actor=actor()))
+        if outcome:
+            flash("Proyecto actualizado.", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/form.html", form=form, project=project)
+
+
+@bp.route("/<int:project_id>/financistas", methods=["GET", "POST"])
+@requires("projects.manage")
+def members(project_id: int):
+    project = queries.get_project_or_404(project_id, current_user)
+    form = MembersForm()
+    choices = [("", "— Ninguna —")] + [(str(c.id), f"{c.legal_name} (RUC {c.ruc})") for c in _companies()]
+    if not form.is_submitted():
+        form.version.data = str(project.version)
+        for row, member in zip(form.rows, project.members, strict=False):
+            row.company_id.data = str(member.company_id)
+            row.share.data = str(member.share)
+    for row in form.rows:
+        row.company_id.choices = choices
+    if form.validate_on_submit():
+        rows = [(row.company_id.data, row.share.data) for row in form.rows]
+        outcome = run_service(form, lambda: services.set_members(
+            project, rows, expected_version=form_version(form), actor=actor()))
+        if outcome:
+            flash("Empresas financistas actualizadas.", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/members.html", form=form, project=project)
+
+
+@bp.route("/<int:project_id>/etapa", methods=["GET", "POST"])
+@requires("projects.manage")
+def transition(project_id: int):
+    project = queries.get_project_or_404(project_id, current_user)
+    form = TransitionForm()
+    form.target.choices = [(s, stages.label(s)) for s in stages.allowed_next(project.stage)]
+    if not form.is_submitted():
+        form.from_stage.data = project.stage
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: services.transition(
+            project, form.target.data, note=form.note.data or "", on=form.on.data,
+            expected_stage=form.from_stage.data or None, actor=actor()))
+        if outcome:
+            flash(f"Etapa cambiada a «{stages.label(project.stage)}».", "success")
+            for warning in outcome.value.warnings:
+                flash(warning, "warning")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/transition.html", form=form, project=project, stages=stages)

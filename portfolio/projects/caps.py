@@ -1,0 +1,186 @@
+"""The legal limits of Obras por Impuestos, each a named function that fills a ``Check``.
+
+- ``check_variation_cap``: Σ monetary increases ≤ ``oxi.variation_cap_pct`` of the original convenio
+  (rule in force on the approval date); a warning from ``oxi.variation_warn_pct`` of that limit.
+- ``check_certificate_limits``: Σ live certificates ≤ current convenio amount; ≤ accepted valorizaciones;
+  ≤ the milestone it rests on; and the entity's annual CIPRL cap.
+- ``check_convenio_cap`` / ``check_ciprl_cap``: the annual CIPRL cap (tope) of a regional/local government
+  or university.
+
+CIPRL cap usage for entity E in year Y = Σ current convenio amounts of E's convenios signed in Y
++ Σ live certificates issued in Y for E's convenios signed in earlier years (a certificate for a convenio
+of the same year is already inside that year's commitment, so it is not counted twice). A zero cap is a
+real cap. When no cap is registered for the year, we do not guess: the action is treated like one over
+the cap (refused when ``oxi.cap_check_refuses`` = 1, a warning when 0) with a message asking to register
+the cap in Organizaciones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import extract, func, select
+
+from portfolio import db
+from portfolio.money import format_money, round_money
+from portfolio.orgs.models import EntityCap
+from portfolio.rules import rule_value
+
+ZERO = Decimal("0.00")
+
+
+def _year(column):
+    return extract("year", column)
+
+
+# --- variations --------------------------------------------------------------------------------------
+
+def variation_increases(project_id: int) -> Decimal:
+    from portfolio.projects.models import Variation
+
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Variation.amount_delta), 0))
+        .where(Variation.project_id == project_id, Variation.amount_delta > 0)
+    )
+    return total if isinstance(total, Decimal) else Decimal(total or 0) / 100
+
+
+def variation_limit(project, on: dt.date) -> tuple[Decimal, Decimal]:
+    """(cap percent in force on ``on``, the limit in soles over the original convenio)."""
+    cap_pct = rule_value("oxi.variation_cap_pct", on=on)
+    return cap_pct, round_money((project.original_convenio_amount or ZERO) * cap_pct / 100)
+
+
+def check_variation_cap(project, amount_delta: Decimal, approved_on: dt.date, check) -> None:
+    """Rule «tope de variaciones»: monetary increases may not exceed the configured share of the original
+    convenio; warn from ``oxi.variation_warn_pct`` % of that limit."""
+    if amount_delta <= 0:
+        if project.current_convenio_amount + amount_delta < 0:
+            check.reasons.append("El deductivo dejaría el convenio con un monto negativo.")
+        return
+    cap_pct, limit = variation_limit(project, approved_on)
+    used = variation_increases(project.id)
+    after = used + amount_delta
+    if after > limit:
+        check.reasons.append(
+            f"Excede el tope de variaciones: las variaciones monetarias sumarían {format_money(after)}, más que el "
+            f"{cap_pct} % del convenio original ({format_money(limit)}). Disponible: {format_money(max(limit - used, ZERO))}."
+        )
+        return
+    warn_pct = rule_value("oxi.variation_warn_pct", on=approved_on)
+    if limit > 0 and after * 100 >= limit * warn_pct:
+        share = (after * 100 / limit).quantize(Decimal("0.1"))
+        check.warnings.append(
+            f"Atención: las variaciones monetarias llegan al {share} % del tope ({format_money(after)} de "
+            f"{format_money(limit)})."
+        )
+
+
+# --- CIPRL cap ---------------------------------------------------------------------------------------
+
+def entity_cap(entity_id: int, year: int) -> EntityCap | None:
+    return db.session.scalar(select(EntityCap).where(EntityCap.entity_id == entity_id, EntityCap.year == year))
+
+
+def ciprl_usage(entity_id: int, year: int) -> Decimal:
+    """What entity ``entity_id`` has used of its CIPRL cap for ``year`` (see the module docstring)."""
+    from portfolio.projects.models import Certificate, Project, Variation
+    from portfolio.projects.stages import COMMITTED_STAGES
+
+    committed = db.session.scalar(
+        select(func.coalesce(func.sum(Project.awarded_amount), 0))
+        .where(Project.entity_id == entity_id, Project.stage.in_(COMMITTED_STAGES), _year(Project.convenio_on) == year)
+    )
+    variations = db.session.scalar(
+        select(func.coalesce(func.sum(Variation.amount_delta), 0))
+        .join(Project, Project.id == Variation.project_id)
+        .where(Project.entity_id == entity_id, Project.stage.in_(COMMITTED_STAGES), _year(Project.convenio_on) == year)
+    )
+    certificates = db.session.scalar(
+        select(func.coalesce(func.sum(Certificate.amount), 0))
+        .join(Project, Project.id == Certificate.project_id)
+        .where(Project.entity_id == entity_id, Certificate.status.in_(("solicitado", "emitido")),
+               _year(Certificate.issue_date) == year, _year(Project.convenio_on) < year)
+    )
+    return sum((_dec(v) for v in (committed, variations, certificates)), ZERO)
+
+
+def _dec(value) -> Decimal:
+    return value if isinstance(value, Decimal) else (Decimal(value or 0) / 100).quantize(Decimal("0.01"))
+
+
+def check_ciprl_cap(entity, year: int, extra: Decimal, on: dt.date, check, what: str) -> None:
+    """Rule «tope CIPRL»: usage of the year + ``extra`` ≤ the entity's cap; refuse or warn by configuration."""
+    if entity.certificate_type != "CIPRL" or extra <= 0:
+        return
+    refuses = rule_value("oxi.cap_check_refuses", on=on) >= 1
+    target = check.reasons if refuses else check.warnings
+    cap = entity_cap(entity.id, year)
+    if cap is None:
+        target.append(
+            f"No hay tope CIPRL registrado para {entity.name} en {year}. Regístrelo en Organizaciones › Entidades "
+            f"antes de {what}" + ("." if refuses else " (solo advertencia según la configuración vigente).")
+        )
+        return
+    used = ciprl_usage(entity.id, year)
+    if used + extra > cap.amount:
+        target.append(
+            f"Excede el tope CIPRL {year} de {entity.name}: tope {format_money(cap.amount)}, ya comprometido "
+            f"{format_money(used)}, {what} suma {format_money(extra)} (disponible "
+            f"{format_money(max(cap.amount - used, ZERO))})." + ("" if refuses else " Se registra solo con advertencia.")
+        )
+
+
+def check_convenio_cap(project, check) -> None:
+    check_ciprl_cap(project.entity, project.convenio_on.year, project.current_convenio_amount, project.convenio_on,
+                    check, "suscribir este convenio")
+
+
+# --- certificates ------------------------------------------------------------------------------------
+
+def live_certificates_total(project_id: int, milestone_id: int | None = None) -> Decimal:
+    from portfolio.projects.models import LIVE_CERTIFICATE_STATUSES, Certificate
+
+    query = select(func.coalesce(func.sum(Certificate.amount), 0)).where(
+        Certificate.project_id == project_id, Certificate.status.in_(LIVE_CERTIFICATE_STATUSES))
+    if milestone_id is not None:
+        query = query.where(Certificate.milestone_id == milestone_id)
+    return _dec(db.session.scalar(query))
+
+
+def accepted_valuations_total(project_id: int) -> Decimal:
+    from portfolio.projects.models import ACCEPTED_MILESTONE_STATUSES, Milestone
+
+    return _dec(db.session.scalar(
+        select(func.coalesce(func.sum(Milestone.amount), 0)).where(
+            Milestone.project_id == project_id, Milestone.conformity_date.is_not(None),
+            Milestone.status.in_(ACCEPTED_MILESTONE_STATUSES))
+    ))
+
+
+def check_certificate_limits(project, amount: Decimal, issue_date: dt.date, milestone, check) -> None:
+    live = live_certificates_total(project.id)
+    convenio = project.current_convenio_amount
+    if live + amount > convenio:
+        check.reasons.append(
+            f"Excede el monto vigente del convenio: los certificados sumarían {format_money(live + amount)} y el "
+            f"convenio vigente es {format_money(convenio)} (disponible {format_money(max(convenio - live, ZERO))})."
+        )
+    accepted = accepted_valuations_total(project.id)
+    if live + amount > accepted:
+        check.reasons.append(
+            f"Excede las valorizaciones con conformidad: los certificados sumarían {format_money(live + amount)} y "
+            f"las valorizaciones aceptadas suman {format_money(accepted)}."
+        )
+    if milestone is not None:
+        on_milestone = live_certificates_total(project.id, milestone.id)
+        if on_milestone + amount > (milestone.amount or ZERO):
+            check.reasons.append(
+                f"Excede el monto del hito «{milestone.label}»: {format_money(milestone.amount or ZERO)}, ya "
+                f"certificado {format_money(on_milestone)}."
+            )
+    if check.reasons:
+        return
+    # A certificate for a convenio signed in an earlier year draws on the issue year's CIPRL cap.
+    if project.convenio_on and project.convenio_on.year < issue_date.year:
+        check_ciprl_cap(project.entity, issue_date.year, amount, issue_date, check, "este certificado")

@@ -1,0 +1,189 @@
+"""Reading projects: the permission-aware getter, the scoped list with its filters, the pipeline and the
+project page's data. Each loader issues a fixed number of statements whatever the number of rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, case, exists, false, func, or_, select, type_coerce
+from sqlalchemy.orm import selectinload
+
+from portfolio import db
+from portfolio.auth.policy import allows
+from portfolio.auth.roles import COMPANY
+from portfolio.db import Money
+from portfolio.errors import NotFound
+from portfolio.orgs.models import PublicEntity
+from portfolio.projects import stages
+from portfolio.projects.models import (
+    BudgetLine,
+    Certificate,
+    Milestone,
+    Project,
+    ProjectLocation,
+    ProjectMember,
+    StageTransition,
+    Variation,
+    _variations_total,
+)
+
+NOT_FOUND = "El proyecto no existe o no está a su alcance."
+
+
+def scoped(query: Select, user: Any) -> Select:
+    """Company users see only the projects their company finances or co-finances; other readers see all."""
+    if user is None or not allows(user, "projects.view"):
+        return query.where(false())
+    if user.role == COMPANY:
+        return query.where(exists().where(ProjectMember.project_id == Project.id,
+                                          ProjectMember.company_id == user.company_id))
+    return query
+
+
+def get_project_or_404(project_id: int, user: Any) -> Project:
+    """The project if ``user`` may see it; the same NotFound (404) for missing and out-of-scope projects."""
+    query = scoped(select(Project).where(Project.id == project_id), user).options(
+        selectinload(Project.members), selectinload(Project.locations))
+    project = db.session.scalar(query)
+    if project is None:
+        raise NotFound(NOT_FOUND)
+    return project
+
+
+def get_child_or_404(model, child_id: int, project: Project):
+    child = db.session.get(model, child_id)
+    if child is None or child.project_id != project.id:
+        raise NotFound("El registro no existe o no pertenece a este proyecto.")
+    return child
+
+
+def current_amount_expr():
+    """SQL for the amount a project weighs in lists and the pipeline: current convenio, else reference."""
+    return type_coerce(
+        case((Project.awarded_amount.is_not(None), Project.awarded_amount + _variations_total()),
+             else_=func.coalesce(Project.reference_amount, 0)),
+        Money,
+    )
+
+
+def stage_order_expr():
+    return case({stage: index for index, stage in enumerate(stages.STAGES)}, value=Project.stage, else_=99)
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    stage: str = ""
+    entity: int | None = None
+    level: str = ""
+    sector: str = ""
+    region: str = ""
+    company: int | None = None
+    assisted: str = ""
+    demo: str = ""
+
+
+def filtered(filters: Filters, user: Any) -> Select:
+    query = scoped(select(Project), user)
+    if filters.q:
+        like = f"%{filters.q}%"
+        query = query.where(or_(Project.cui.like(like), Project.name.ilike(like)))
+    if filters.stage in stages.STAGES:
+        query = query.where(Project.stage == filters.stage)
+    if filters.entity:
+        query = query.where(Project.entity_id == filters.entity)
+    if filters.level:
+        query = query.where(Project.entity_id.in_(select(PublicEntity.id).where(PublicEntity.level == filters.level)))
+    if filters.sector:
+        query = query.where(Project.sector == filters.sector)
+    if filters.region == "multi":
+        query = query.where(Project.multidepartmental.is_(True))
+    elif filters.region.isdigit() and len(filters.region) == 2:
+        query = query.where(exists().where(ProjectLocation.project_id == Project.id,
+                                           ProjectLocation.ubigeo.like(f"{filters.region}%")))
+    if filters.company:
+        query = query.where(exists().where(ProjectMember.project_id == Project.id,
+                                           ProjectMember.company_id == filters.company))
+    if filters.assisted in ("si", "no"):
+        query = query.where(Project.proinversion_assisted.is_(filters.assisted == "si"))
+    if filters.demo in ("si", "no"):
+        query = query.where(Project.is_demo.is_(filters.demo == "si"))
+    return query.options(selectinload(Project.members), selectinload(Project.locations))
+
+
+SORTABLE = {
+    "cui": Project.cui,
+    "name": Project.name,
+    "stage": stage_order_expr(),
+    "amount": current_amount_expr(),
+    "entity": select(PublicEntity.name).where(PublicEntity.id == Project.entity_id).scalar_subquery(),
+}
+
+
+@dataclass
+class PipelineRow:
+    stage: str
+    count: int
+    amount: Decimal
+
+    @property
+    def label(self) -> str:
+        return stages.label(self.stage)
+
+
+def pipeline(user: Any, *, demo: str = "") -> list[PipelineRow]:
+    """Count and amount (S/) per stage, every stage listed in order, in one GROUP BY."""
+    amount = type_coerce(func.coalesce(func.sum(current_amount_expr()), 0), Money)
+    query = scoped(select(Project.stage, func.count(Project.id), amount), user)
+    if demo in ("si", "no"):
+        query = query.where(Project.is_demo.is_(demo == "si"))
+    rows = {stage: (count, total) for stage, count, total in db.session.execute(query.group_by(Project.stage))}
+    zero = (0, Decimal("0.00"))
+    return [PipelineRow(stage, *rows.get(stage, zero)) for stage in stages.STAGES]
+
+
+@dataclass
+class ProjectPage:
+    project: Project
+    transitions: list[StageTransition]
+    budget: list[BudgetLine]
+    variations: list[Variation]
+    milestones: list[Milestone]
+    certificates: list[Certificate]
+
+    def budget_totals(self) -> dict[str, Decimal]:
+        zero = Decimal("0.00")
+        return {
+            "original": sum((b.original for b in self.budget), zero),
+            "current": sum((b.current for b in self.budget), zero),
+            "accrued": sum((b.accrued for b in self.budget), zero),
+            "paid": sum((b.paid for b in self.budget), zero),
+        }
+
+    @property
+    def certified(self) -> Decimal:
+        return sum((c.amount for c in self.certificates if c.status in ("solicitado", "emitido")), Decimal("0.00"))
+
+    @property
+    def accepted_valuations(self) -> Decimal:
+        return sum((m.amount or Decimal("0.00") for m in self.milestones if m.accepted), Decimal("0.00"))
+
+
+def project_page(project: Project) -> ProjectPage:
+    pid = project.id
+    transitions = list(db.session.scalars(select(StageTransition).where(StageTransition.project_id == pid)
+                                          .order_by(StageTransition.at, StageTransition.id)))
+    budget = list(db.session.scalars(select(BudgetLine).where(BudgetLine.project_id == pid)
+                                     .options(selectinload(BudgetLine.revisions)).order_by(BudgetLine.id)))
+    variations = list(db.session.scalars(select(Variation).where(Variation.project_id == pid)
+                                         .order_by(Variation.approved_on, Variation.id)))
+    milestones = list(db.session.scalars(select(Milestone).where(Milestone.project_id == pid)
+                                         .order_by(Milestone.planned_date, Milestone.id)))
+    certificates = list(db.session.scalars(
+        select(Certificate).where(Certificate.project_id == pid)
+        .options(selectinload(Certificate.holdings)).order_by(Certificate.issue_date, Certificate.id)))
+    by_id = {m.id: m for m in milestones}
+    for certificate in certificates:  # attach milestones already loaded instead of lazy-loading each
+        certificate.__dict__["milestone"] = by_id.get(certificate.milestone_id)
+    return ProjectPage(project, transitions, budget, variations, milestones, certificates)

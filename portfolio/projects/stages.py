@@ -1,0 +1,205 @@
+"""The stage machine of an Obras por Impuestos project, in one place.
+
+``TRANSITIONS`` says which stages may follow each stage; ``PRECONDITIONS`` holds, per target stage, a
+function that returns the Spanish reasons why the project cannot enter it yet (an empty list means it
+may). Services call ``check_transition``; nothing else decides what may follow what.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from portfolio import db
+
+# In order (DOMAIN.md §1), then the side states.
+STAGES: dict[str, str] = {
+    "priorizado": "Priorizado",
+    "actos_previos": "Actos previos",
+    "en_seleccion": "En proceso de selección",
+    "adjudicado": "Adjudicado (buena pro)",
+    "convenio_suscrito": "Convenio suscrito",
+    "en_ejecucion": "En ejecución",
+    "recibido": "Culminado y recibido",
+    "liquidado": "Liquidado",
+    "desierto": "Desierto",
+    "suspendido": "Suspendido",
+    "cancelado": "Cancelado",
+}
+MAIN_STAGES = ("priorizado", "actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito", "en_ejecucion",
+               "recibido", "liquidado")
+SIDE_STAGES = ("desierto", "suspendido", "cancelado")
+INITIAL_STAGE = "priorizado"
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "priorizado": ("actos_previos", "cancelado"),
+    "actos_previos": ("en_seleccion", "cancelado"),
+    "en_seleccion": ("adjudicado", "desierto", "cancelado"),
+    "desierto": ("actos_previos", "en_seleccion", "cancelado"),
+    "adjudicado": ("convenio_suscrito", "cancelado"),
+    "convenio_suscrito": ("en_ejecucion", "cancelado"),
+    "en_ejecucion": ("recibido", "suspendido"),
+    "suspendido": ("en_ejecucion", "cancelado"),
+    "recibido": ("liquidado",),
+    "liquidado": (),
+    "cancelado": (),
+}
+
+# The key date a stage sets when the transition form gives one (only if the project has none yet).
+STAGE_DATES: dict[str, str] = {
+    "actos_previos": "prioritized_on",
+    "en_seleccion": "call_on",
+    "adjudicado": "awarded_on",
+    "convenio_suscrito": "convenio_on",
+    "en_ejecucion": "start_on",
+    "recibido": "reception_on",
+    "liquidado": "settlement_on",
+}
+
+# Stages in which the convenio is in force: variations, milestones' actual dates and certificates belong here.
+CONVENIO_STAGES = ("convenio_suscrito", "en_ejecucion", "suspendido", "recibido", "liquidado")
+# Stages in which the convenio amount counts against the entity's CIPRL cap.
+COMMITTED_STAGES = CONVENIO_STAGES
+
+
+@dataclass
+class Check:
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+
+def label(stage: str | None) -> str:
+    return STAGES.get(stage or "", stage or "—")
+
+
+def allowed_next(stage: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(stage, ())
+
+
+# --- preconditions per target stage ------------------------------------------------------------------
+
+def _needs_note(project, note: str, check: Check, what: str) -> None:
+    if not (note or "").strip():
+        check.reasons.append(f"Indique el motivo en la nota: {what}.")
+
+
+def _actos_previos(project, note: str, check: Check) -> None:
+    if not project.cui:
+        check.reasons.append("Registre el CUI (proyecto viable en Invierte.pe) antes de iniciar los actos previos.")
+
+
+def _en_seleccion(project, note: str, check: Check) -> None:
+    if not project.reference_amount:
+        check.reasons.append("Registre el monto referencial antes de convocar el proceso de selección.")
+    if not project.contraloria_ref:
+        check.reasons.append("Registre la referencia del informe previo de la Contraloría antes de convocar.")
+
+
+def _adjudicado(project, note: str, check: Check) -> None:
+    if not project.members:
+        check.reasons.append("Registre la empresa financista o el consorcio (con sus participaciones) antes de "
+                             "adjudicar la buena pro.")
+    if not project.awarded_amount:
+        check.reasons.append("Registre el monto adjudicado antes de adjudicar la buena pro.")
+    if not project.awarded_on:
+        check.reasons.append("Indique la fecha de la buena pro.")
+
+
+def _convenio_suscrito(project, note: str, check: Check) -> None:
+    from portfolio.projects import caps
+
+    if not project.awarded_amount:
+        check.reasons.append("Registre el monto del convenio (monto adjudicado) antes de suscribirlo.")
+    if not project.convenio_on:
+        check.reasons.append("Indique la fecha de suscripción del convenio.")
+    elif project.awarded_on and project.convenio_on < project.awarded_on:
+        check.reasons.append("La fecha del convenio no puede ser anterior a la buena pro.")
+    if not project.members:
+        check.reasons.append("El convenio requiere la empresa financista o el consorcio.")
+    if check.reasons:
+        return
+    caps.check_convenio_cap(project, check)
+
+
+def _en_ejecucion(project, note: str, check: Check) -> None:
+    if project.stage == "suspendido":
+        return
+    if not project.start_on:
+        check.reasons.append("Indique la fecha de inicio de la ejecución.")
+    elif project.convenio_on and project.start_on < project.convenio_on:
+        check.reasons.append("La fecha de inicio no puede ser anterior a la suscripción del convenio.")
+    if not project.supervisor:
+        check.reasons.append("Registre la entidad privada supervisora antes de iniciar la ejecución.")
+
+
+def _recibido(project, note: str, check: Check) -> None:
+    if not project.reception_on:
+        check.reasons.append("Indique la fecha de recepción de la obra o del equipamiento.")
+    elif project.convenio_on and project.reception_on < project.convenio_on:
+        check.reasons.append("La fecha de recepción no puede ser anterior a la suscripción del convenio.")
+
+
+def _liquidado(project, note: str, check: Check) -> None:
+    from portfolio.projects.models import CLOSED_MILESTONE_STATUSES, Milestone
+
+    open_count = db.session.scalar(
+        select(func.count()).select_from(Milestone)
+        .where(Milestone.project_id == project.id, Milestone.status.not_in(CLOSED_MILESTONE_STATUSES))
+    )
+    if open_count:
+        check.reasons.append(f"Hay {open_count} hito(s) sin cerrar (cumplido o no cumplido); ciérrelos antes de "
+                             "liquidar.")
+    if project.final_cost is None:
+        check.reasons.append("Registre el costo final de la liquidación.")
+    if not project.settlement_on:
+        check.reasons.append("Indique la fecha de liquidación.")
+    elif project.reception_on and project.settlement_on < project.reception_on:
+        check.reasons.append("La fecha de liquidación no puede ser anterior a la recepción.")
+
+
+def _desierto(project, note: str, check: Check) -> None:
+    _needs_note(project, note, check, "por qué el proceso quedó desierto")
+
+
+def _suspendido(project, note: str, check: Check) -> None:
+    _needs_note(project, note, check, "por qué se suspende la ejecución")
+
+
+def _cancelado(project, note: str, check: Check) -> None:
+    _needs_note(project, note, check, "por qué se cancela el proyecto")
+
+
+PRECONDITIONS: dict[str, Callable] = {
+    "actos_previos": _actos_previos,
+    "en_seleccion": _en_seleccion,
+    "adjudicado": _adjudicado,
+    "convenio_suscrito": _convenio_suscrito,
+    "en_ejecucion": _en_ejecucion,
+    "recibido": _recibido,
+    "liquidado": _liquidado,
+    "desierto": _desierto,
+    "suspendido": _suspendido,
+    "cancelado": _cancelado,
+}
+
+
+def check_transition(project, target: str, note: str = "", on: dt.date | None = None) -> Check:
+    """May ``project`` move to ``target`` now? Reasons (refusals) and warnings, in Spanish."""
+    check = Check()
+    if target not in STAGES:
+        check.reasons.append("Etapa desconocida.")
+        return check
+    if target not in allowed_next(project.stage):
+        options = ", ".join(label(s) for s in allowed_next(project.stage)) or "ninguna (etapa final)"
+        check.reasons.append(
+            f"No se puede pasar de «{label(project.stage)}» a «{label(target)}». Etapas permitidas: {options}."
+        )
+        return check
+    PRECONDITIONS[target](project, note, check)
+    return check
