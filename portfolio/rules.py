@@ -53,6 +53,11 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         "día",
         [("15", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
     ),
+    "dashboards.stalled_days": (
+        "Días sin cambio de etapa a partir de los cuales un proyecto se muestra como detenido",
+        "días",
+        [("90", dt.date(2024, 1, 1), "Criterio de seguimiento de ProInversión")],
+    ),
     "indicators.on_track_gap_pct": (
         "Indicadores: brecha máxima frente a la meta para estar «En camino»",
         "%",

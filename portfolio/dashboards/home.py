@@ -1,0 +1,104 @@
+"""What each role's home page shows. ``context_for(user)`` returns the template and its data; every figure
+comes from an aggregate query (see oxi.py, trust_data.py), so the statement count is flat."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app, url_for
+
+from portfolio import charts
+from portfolio.auth.policy import allows
+from portfolio.auth.roles import ADMIN, AUDITOR, BOARD, COMPANY, STAFF, TRUSTEE
+from portfolio.dashboards import oxi
+from portfolio.indicators import services as indicators
+from portfolio.indicators.models import QUARTERS, STATUSES
+from portfolio.money import format_money
+from portfolio.projects import stages
+
+TEMPLATES = {STAFF: "staff", COMPANY: "company", BOARD: "board", TRUSTEE: "trustee", AUDITOR: "overview",
+             ADMIN: "overview"}
+
+
+def link(endpoint: str, user: Any, **values) -> str | None:
+    """The URL of ``endpoint`` if it exists and ``user`` may open it, else None (the template hides it)."""
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return None
+    policy = getattr(view, "access_policy", None)
+    if policy not in ("public", "anonymous") and (policy is None or not allows(user, policy)):
+        return None
+    return url_for(endpoint, **values)
+
+
+def indicator_summary(owner: tuple[str, list[int]] | None = None) -> dict[str, Any]:
+    year, quarter = indicators.latest_quarter()
+    rows = indicators.quarter_report(year, quarter, owner=owner)
+    return {"year": year, "quarter": quarter, "label": f"{QUARTERS[quarter]} {year}", "statuses": STATUSES,
+            "counts": indicators.status_counts(rows), "rows": rows}
+
+
+def staff(user, today: dt.date) -> dict[str, Any]:
+    pipeline = oxi.pipeline()
+    funnel = charts.bar_chart(
+        "Embudo de la cartera: proyectos por etapa", [(stages.label(s), c) for s, c, _ in pipeline
+                                                      if s in stages.MAIN_STAGES],
+        funnel=True, chart_id="embudo", value_label="Proyectos",
+        description="Número de proyectos en cada etapa del proceso de Obras por Impuestos, en orden")
+    levels = oxi.by_level()
+    level_chart = charts.bar_chart("Inversión por nivel de gobierno (S/)", [(label, amount) for label, _, amount in levels],
+                                   fmt=format_money, chart_id="por-nivel", value_label="Monto")
+    caps, ciprl, cipgn = oxi.certificates_vs_caps(today.year)
+    cap_chart = charts.grouped_bar_chart(
+        f"Certificados CIPRL emitidos vs. tope {today.year} (S/)", [c.name for c in caps],
+        [("Tope CIPRL", [c.cap for c in caps]), ("Emitido", [c.issued for c in caps])], fmt=format_money,
+        chart_id="topes") if caps else None
+    overdue_count, overdue = oxi.overdue_milestones(today)
+    stalled_days, stalled_count, stalled = oxi.stalled_projects(today)
+    return {"pipeline": pipeline, "funnel": funnel, "levels": levels, "level_chart": level_chart,
+            "entities": oxi.by_entity(), "caps": caps, "cap_chart": cap_chart, "ciprl": ciprl, "cipgn": cipgn,
+            "overdue_count": overdue_count, "overdue": overdue, "stalled_days": stalled_days,
+            "stalled_count": stalled_count, "stalled": stalled, "totals": oxi.totals(),
+            "stage_label": stages.label, "main_stages": stages.MAIN_STAGES}
+
+
+def company(user, today: dt.date) -> dict[str, Any]:
+    projects = oxi.company_projects(user.company_id, today)
+    progress = charts.grouped_bar_chart(
+        "Avance físico de sus proyectos: programado vs. real (%)", [p.name[:38] for p in projects],
+        [("Programado a la fecha", [p.planned_pct or 0 for p in projects]),
+         ("Real", [p.actual_pct or 0 for p in projects])], fmt=charts.percent, chart_id="avance") if projects else None
+    return {"projects": projects, "progress": progress, "certs": oxi.company_certificates(user.company_id, today)}
+
+
+def board(user, today: dt.date) -> dict[str, Any]:
+    return {}
+
+
+def trustee(user, today: dt.date) -> dict[str, Any]:
+    return {}
+
+
+def overview(user, today: dt.date) -> dict[str, Any]:
+    pipeline = oxi.pipeline()
+    return {"totals": oxi.totals(), "pipeline": pipeline, "stage_label": stages.label,
+            "funnel": charts.bar_chart("Proyectos por etapa", [(stages.label(s), c) for s, c, _ in pipeline
+                                                               if s in stages.MAIN_STAGES],
+                                       funnel=True, chart_id="embudo", value_label="Proyectos")}
+
+
+BUILDERS = {"staff": staff, "company": company, "board": board, "trustee": trustee, "overview": overview}
+
+
+def context_for(user, today: dt.date | None = None) -> tuple[str, dict[str, Any]]:
+    today = today or dt.date.today()
+    name = TEMPLATES.get(user.role, "overview")
+    context = BUILDERS[name](user, today)
+    context["indicators"] = indicator_summary()
+    context["links"] = {key: link(endpoint, user) for key, endpoint in {
+        "projects": "projects.index", "pipeline": "projects.pipeline", "new_project": "projects.create",
+        "my_certificates": "projects.company_panel", "indicators": "indicators.report", "audit": "admin.audit_log",
+        "users": "admin.users", "rules": "admin.rules", "orgs": "orgs.companies", "exports": "exports.index",
+        "trust": "trust.index", "public": "public.home"}.items()}
+    context["today"] = today
+    return f"dashboards/{name}.html", context
