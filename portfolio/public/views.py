@@ -9,6 +9,7 @@ Rules of the portal:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from flask import Blueprint, Response, render_template, request
@@ -17,12 +18,14 @@ from portfolio import charts
 from portfolio.auth.policy import public
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
+from portfolio.projects import stages
 from portfolio.public import portfolio_data
 
 bp = Blueprint("public", __name__, url_prefix="/transparencia")
 
 CACHE_SECONDS = 300
-MENU = [("public.home", "Inicio"), ("public.indicators_page", "Indicadores")]
+MENU = [("public.home", "Inicio"), ("public.projects", "Proyectos"), ("public.indicators_page", "Indicadores"),
+        ("public.open_data", "Datos abiertos")]
 
 
 @bp.context_processor
@@ -103,3 +106,58 @@ def indicators_csv():
 
 def _plain(value) -> str:
     return "" if value is None else str(value)
+
+
+@bp.route("/proyectos")
+@public
+def projects():
+    province = request.args.get("provincia") or None
+    stage = request.args.get("etapa") or None
+    overview = portfolio_data.overview()
+    rows = portfolio_data.project_rows(province=province, stage=stage)
+    return render_template("public/projects.html", rows=rows, overview=overview, province=province, stage=stage,
+                           stages=stages.STAGES)
+
+
+@bp.route("/proyectos/<int:project_id>")
+@public
+def project(project_id: int):
+    page = portfolio_data.public_project(project_id)
+    chart = None
+    if page.milestones:
+        labels = [f"{m[1]:%m/%Y}" for m in page.milestones]
+        chart = charts.line_chart("Avance físico: programado vs. real (%)", labels,
+                                  [("Programado", [m[4] for m in page.milestones]),
+                                   ("Real", [m[5] for m in page.milestones])], chart_id="curva-s",
+                                  description="Avance físico acumulado por hito")
+    return render_template("public/project.html", page=page, p=page.project, chart=chart, stage_label=stages.label)
+
+
+@bp.route("/proyectos/<int:project_id>.json")
+@public
+def project_json(project_id: int):
+    page = portfolio_data.public_project(project_id)
+    text = portfolio_data.oc4ids(page, base_url=request.url_root, published=dt.datetime.now(dt.UTC))
+    return Response(text, mimetype="application/json",
+                    headers={"Content-Disposition": f"inline; filename=proyecto-{project_id}-oc4ids.json"})
+
+
+@bp.route("/datos")
+@public
+def open_data():
+    year, quarter = indicators.latest_quarter()
+    return render_template("public/open_data.html", rows=portfolio_data.project_rows(), year=year, quarter=quarter)
+
+
+@bp.route("/datos/proyectos.csv")
+@public
+def projects_csv():
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "cui", "proyecto", "entidad", "nivel_gobierno", "etapa", "monto_vigente_soles",
+                     "avance_fisico_real_pct", "multidepartamental"])
+    for r in portfolio_data.project_rows():
+        writer.writerow([r.id, r.cui or "", r.name, r.entity, r.level, r.stage, f"{r.amount:.2f}",
+                         "" if r.progress is None else f"{r.progress:.2f}", "si" if r.multidepartmental else "no"])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=proyectos-oxi.csv"})

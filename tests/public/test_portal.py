@@ -6,20 +6,34 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from portfolio import db
 from portfolio.indicators.models import Indicator
+from portfolio.money import format_money
 from tests.public.conftest import crawl, forbidden_strings
 
 ALLOWED_PREFIXES = ("/transparencia", "/static/", "/bootstrap/")
 
 
-def test_anonymous_crawl_finds_no_private_data(client, demo):
+def private_database_strings(app) -> list[str]:
+    """Internal notes written by staff (stage-transition notes) and the authors' e-mails."""
+    from portfolio.projects.models import StageTransition
+
+    with app.app_context():
+        notes = db.session.scalars(select(StageTransition.note).where(StageTransition.note.is_not(None))).all()
+        emails = db.session.scalars(select(StageTransition.actor_email)
+                                    .where(StageTransition.actor_email.is_not(None))).all()
+    return [n for n in notes if len(n) >= 15] + list(emails)
+
+
+def test_anonymous_crawl_finds_no_private_data(client, demo, app):
     pages = crawl(client.c)
     assert len(pages) >= 5, list(pages)
-    forbidden = forbidden_strings()
+    assert any(url.endswith(".json") for url in pages) and "/transparencia/datos/proyectos.csv" in pages
+    forbidden = forbidden_strings() + private_database_strings(app)
     assert "staff@demo.pe" in forbidden
     for url, response in pages.items():
         assert response.status_code == 200, url
@@ -83,3 +97,56 @@ def test_logged_in_visitor_sees_the_same_public_page_without_private_menu(login_
     staff = login_as("staff")
     body = staff.get("/transparencia/indicadores").get_data(as_text=True)
     assert staff.user["email"] not in body and "Cerrar sesión" not in body
+
+
+def test_crawl_reaches_every_project_page_and_json(client, demo, app):
+    from portfolio.projects.models import Project
+
+    pages = crawl(client.c)
+    with app.app_context():
+        ids = db.session.scalars(select(Project.id)).all()
+    assert len(ids) >= 7
+    for project_id in ids:
+        assert pages[f"/transparencia/proyectos/{project_id}"].status_code == 200
+        assert pages[f"/transparencia/proyectos/{project_id}.json"].status_code == 200
+
+
+def test_unknown_project_is_404(client, demo):
+    for url in ("/transparencia/proyectos/999999", "/transparencia/proyectos/999999.json",
+                "/transparencia/proyectos/-1"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_oc4ids_document_carries_exact_amounts_and_public_fields(client, demo, app):
+    import json
+
+    from portfolio.projects.models import Project
+
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(Project.awarded_amount.is_not(None)).limit(1))
+        reference = db.session.scalar(select(Project).where(Project.name.like("Mejoramiento y ampliación%")))
+        awarded, awarded_id, ref_id = project.awarded_amount, project.id, reference.id
+    doc = json.loads(client.get(f"/transparencia/proyectos/{awarded_id}.json").get_data(as_text=True),
+                     parse_float=Decimal)
+    item = doc["projects"][0]
+    assert item["id"] == f"oc4ids-ll-{awarded_id}" and item["status"] in ("implementation", "preparation",
+                                                                           "completion")
+    assert item["contractingProcesses"][0]["summary"]["contractValue"] == {"amount": awarded, "currency": "PEN"}
+    assert {"publicAuthority", "buyer"} <= set(item["parties"][0]["roles"])
+    assert any("funder" in party["roles"] for party in item["parties"])
+    ref = json.loads(client.get(f"/transparencia/proyectos/{ref_id}.json").get_data(as_text=True),
+                     parse_float=Decimal)["projects"][0]
+    assert ref["budget"]["amount"] == {"amount": Decimal("211000000.00"), "currency": "PEN"}
+    assert ref["status"] == "identification"
+
+
+def test_public_overview_figures_tie_to_the_database(client, demo, app):
+    from portfolio.projects.models import Project
+
+    html = client.get("/transparencia/proyectos").get_data(as_text=True)
+    with app.app_context():
+        projects = db.session.scalars(select(Project)).all()
+        total = sum((p.current_amount for p in projects if p.stage != "cancelado"), Decimal("0.00"))
+    assert f'id="pub-proyectos">{len(projects)}<' in html
+    assert f'id="pub-monto">{format_money(total)}<' in html
+    assert "Multidepartamental" in html and "Trujillo" in html
