@@ -68,6 +68,16 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         "%",
         [("15", dt.date(2024, 1, 1), "Criterio del sistema de indicadores de cumplimiento (§3.2 de la propuesta)")],
     ),
+    "trust.quorum_min_approvals": (
+        "Comité Técnico: aprobaciones mínimas para aprobar un desembolso",
+        "votos",
+        [("2", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
+    ),
+    "trust.quorum_majority": (
+        "Comité Técnico: 1 = exigir además la mayoría de los miembros activos, 0 = no",
+        "",
+        [("1", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
+    ),
 }
 
 

@@ -5,6 +5,17 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from portfolio import navigation
+    from portfolio.navigation import NavItem
+    from portfolio.trust.cli import ledger_cli
     from portfolio.trust.views import bp
 
     app.register_blueprint(bp)
+    app.cli.add_command(ledger_cli)
+    navigation.add(
+        app,
+        NavItem("Mis aportes", "trust.company_home", "trust.company", order=30),
+        NavItem("Fideicomiso", "trust.overview", "trust.view", order=31),
+        NavItem("Comité Técnico", "trust.board_queue", "trust.vote", order=32),
+        NavItem("Fiduciario", "trust.trustee_home", "trust.execute", order=33),
+    )

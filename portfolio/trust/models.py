@@ -1,1 +1,311 @@
-"""Database models of the trust domain (filled in by its own issue)."""
+"""Database models of the trust: contributions, payments, programs, beneficiaries, disbursements, votes.
+
+The ledger's own tables (accounts, entries, postings, transfers, commands, periods) live in ledger.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portfolio.db import Base, Money, UTCDateTime, utcnow
+from portfolio.trust import ledger  # noqa: F401  (registers the ledger tables)
+from portfolio.trust.ledger import ZERO
+
+BANKS = {
+    "BCP": "Banco de Crédito del Perú",
+    "BBVA": "BBVA Perú",
+    "INTERBANK": "Interbank",
+    "SCOTIABANK": "Scotiabank Perú",
+    "NACION": "Banco de la Nación",
+    "BANBIF": "BanBif",
+    "PICHINCHA": "Banco Pichincha",
+}
+
+PAYMENT_STATUS = {"registrado": "Registrado (por confirmar)", "confirmado": "Confirmado", "rechazado": "Rechazado",
+                  "revertido": "Revertido"}
+CONTRIBUTION_STATUS = {"pendiente": "Pendiente", "parcial": "Pago parcial", "pagado": "Pagado", "vencido": "Vencido"}
+DISBURSEMENT_STATUS = {
+    "solicitado": "En votación", "aprobado": "Aprobado (fondos reservados)", "en_ejecucion": "En ejecución",
+    "pagado": "Pagado", "rechazado": "Rechazado", "cancelado": "Cancelado",
+}
+LEGAL_STATUS = {"constituida": "Constituida (inscrita en SUNARP)", "en_formacion": "En formación (no inscrita)"}
+
+
+class Contribution(Base):
+    """A company's obligation for one month: the current amount due and what has been confirmed paid."""
+
+    __tablename__ = "trust_contributions"
+    __table_args__ = (
+        UniqueConstraint("company_id", "month", name="uq_trust_contributions_company_month"),
+        CheckConstraint("amount_due >= 0 AND amount_paid >= 0", name="not_negative"),
+        CheckConstraint("amount_paid <= amount_due", name="not_overpaid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    amount_due: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    company = relationship("Company")
+    versions: Mapped[list[ContributionVersion]] = relationship(back_populates="contribution",
+                                                               order_by="ContributionVersion.version")
+    payments: Mapped[list[Payment]] = relationship(back_populates="contribution", order_by="Payment.id")
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount_due - self.amount_paid
+
+    def status(self, today: dt.date) -> str:
+        if self.amount_paid >= self.amount_due:
+            return "pagado"
+        if today > self.due_date:
+            return "vencido"
+        return "parcial" if self.amount_paid > 0 else "pendiente"
+
+
+class ContributionVersion(Base):
+    """One declaration (version 1) or rectification (version n) of a month's payroll."""
+
+    __tablename__ = "trust_contribution_versions"
+    __table_args__ = (
+        UniqueConstraint("contribution_id", "version", name="uq_trust_contribution_versions_version"),
+        CheckConstraint("payroll > 0", name="payroll_positive"),
+        CheckConstraint("headcount > 0", name="headcount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("trust_contributions.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    payroll: Mapped[Decimal] = mapped_column(Money)
+    headcount: Mapped[int] = mapped_column(Integer)
+    rate_pct: Mapped[str] = mapped_column(String(20))
+    amount_due: Mapped[Decimal] = mapped_column(Money)
+    difference: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    declared_on: Mapped[dt.date] = mapped_column(Date)
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    contribution: Mapped[Contribution] = relationship(back_populates="versions")
+
+
+class Payment(Base):
+    __tablename__ = "trust_payments"
+    __table_args__ = (
+        UniqueConstraint("bank", "operation_number", name="uq_trust_payments_bank_operation"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('registrado', 'confirmado', 'rechazado', 'revertido')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("trust_contributions.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    bank: Mapped[str] = mapped_column(String(20))
+    operation_number: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(12), default="registrado")
+    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_note: Mapped[str | None] = mapped_column(String(300))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+    contribution: Mapped[Contribution] = relationship(back_populates="payments")
+    company = relationship("Company")
+
+    @property
+    def bank_label(self) -> str:
+        return BANKS.get(self.bank, self.bank)
+
+    @property
+    def status_label(self) -> str:
+        return PAYMENT_STATUS[self.status]
+
+
+class Program(Base):
+    __tablename__ = "trust_programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    allocations: Mapped[list[ProgramAllocation]] = relationship(back_populates="program",
+                                                               order_by="ProgramAllocation.year.desc()")
+
+
+class ProgramAllocation(Base):
+    """A program's annual plan: the allocation for a year, with its goals and indicators."""
+
+    __tablename__ = "trust_program_allocations"
+    __table_args__ = (
+        UniqueConstraint("program_id", "year", name="uq_trust_program_allocations_program_year"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("trust_programs.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    goals: Mapped[str | None] = mapped_column(Text)
+
+    program: Mapped[Program] = relationship(back_populates="allocations")
+
+
+class Organization(Base):
+    """A beneficiary organization. Only a legally constituted one can receive money."""
+
+    __tablename__ = "trust_organizations"
+    __table_args__ = (
+        CheckConstraint("length(ruc) = 11", name="ruc_length"),
+        CheckConstraint("legal_status IN ('constituida', 'en_formacion')", name="legal_status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruc: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_status: Mapped[str] = mapped_column(String(20))
+    registry_entry: Mapped[str | None] = mapped_column(String(40))
+    constituted_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    @property
+    def can_receive(self) -> bool:
+        return self.legal_status == "constituida"
+
+    @property
+    def legal_status_label(self) -> str:
+        return LEGAL_STATUS[self.legal_status]
+
+
+class ConflictOfInterest(Base):
+    __tablename__ = "trust_conflicts"
+    __table_args__ = (UniqueConstraint("user_id", "organization_id", name="uq_trust_conflicts_user_org"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("trust_organizations.id"), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User")
+    organization: Mapped[Organization] = relationship()
+
+
+class Disbursement(Base):
+    __tablename__ = "trust_disbursements"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("paid_amount >= 0 AND paid_amount <= amount", name="paid_within_amount"),
+        CheckConstraint("status IN ('solicitado', 'aprobado', 'en_ejecucion', 'pagado', 'rechazado', 'cancelado')",
+                        name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("trust_programs.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("trust_organizations.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    purpose: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(15), default="solicitado")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+
+    program: Mapped[Program] = relationship()
+    organization: Mapped[Organization] = relationship()
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    invoices: Mapped[list[DisbursementInvoice]] = relationship(back_populates="disbursement",
+                                                               order_by="DisbursementInvoice.id")
+    votes: Mapped[list[Vote]] = relationship(back_populates="disbursement", order_by="Vote.id")
+    tranches: Mapped[list[Tranche]] = relationship(back_populates="disbursement", order_by="Tranche.id")
+
+    @property
+    def status_label(self) -> str:
+        return DISBURSEMENT_STATUS[self.status]
+
+    @property
+    def to_execute(self) -> Decimal:
+        return self.amount - self.paid_amount if self.status in ("aprobado", "en_ejecucion") else ZERO
+
+
+class DisbursementInvoice(Base):
+    """A supporting invoice (comprobante). The same RUC + serie + número can back only one disbursement."""
+
+    __tablename__ = "trust_invoices"
+    __table_args__ = (UniqueConstraint("ruc", "serie", "numero", name="uq_trust_invoices_ruc_serie_numero"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disbursement_id: Mapped[int] = mapped_column(ForeignKey("trust_disbursements.id"), index=True)
+    ruc: Mapped[str] = mapped_column(String(11))
+    serie: Mapped[str] = mapped_column(String(4))
+    numero: Mapped[str] = mapped_column(String(8))
+
+    disbursement: Mapped[Disbursement] = relationship(back_populates="invoices")
+
+    @property
+    def label(self) -> str:
+        return f"{self.ruc} {self.serie}-{self.numero}"
+
+
+class Vote(Base):
+    __tablename__ = "trust_votes"
+    __table_args__ = (
+        UniqueConstraint("disbursement_id", "user_id", name="uq_trust_votes_disbursement_user"),
+        CheckConstraint("decision IN ('aprobar', 'rechazar')", name="decision_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disbursement_id: Mapped[int] = mapped_column(ForeignKey("trust_disbursements.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(String(500))
+    cast_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    disbursement: Mapped[Disbursement] = relationship(back_populates="votes")
+    user = relationship("User")
+
+
+class Tranche(Base):
+    __tablename__ = "trust_tranches"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disbursement_id: Mapped[int] = mapped_column(ForeignKey("trust_disbursements.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    executed_on: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(60))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    executed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    executed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    disbursement: Mapped[Disbursement] = relationship(back_populates="tranches")
+
+
+class BankBalance(Base):
+    """A balance read from the trust's bank statement on a date, compared with the ledger."""
+
+    __tablename__ = "trust_bank_balances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    on: Mapped[dt.date] = mapped_column(Date, unique=True)
+    balance: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(String(300))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

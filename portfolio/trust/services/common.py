@@ -1,0 +1,113 @@
+"""Shared pieces of the trust services: the chart of accounts, idempotent commands, actors and dates."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portfolio import db
+from portfolio.errors import DomainError, Forbidden
+from portfolio.money import CENT, MAX_AMOUNT
+from portfolio.trust import ledger
+
+BANK_AVAILABLE = "1011"
+BANK_RESERVED = "1012"
+CONTRIBUTIONS_INCOME = "4100"
+
+CHART = [
+    (BANK_AVAILABLE, "Banco fiduciario – fondos disponibles", "asset"),
+    (BANK_RESERVED, "Banco fiduciario – fondos comprometidos (reservas aprobadas)", "asset"),
+    (CONTRIBUTIONS_INCOME, "Aportes declarados por las empresas", "income"),
+]
+
+
+@dataclass
+class Done:
+    """A service's result; ``replayed`` when the same command had already been done with this key."""
+
+    value: Any
+    replayed: bool = False
+
+
+def chart_of_accounts() -> int:
+    """Create the fixed accounts that are missing (idempotent)."""
+    added = 0
+    for code, name, type_ in CHART:
+        if db.session.scalar(select(ledger.Account.id).where(ledger.Account.code == code)) is None:
+            ledger.get_or_create_account(db.session, code, name, type_)
+            added += 1
+    return added
+
+
+def fixed_account(code: str) -> ledger.Account:
+    chart_of_accounts()
+    return ledger.account(db.session, code)
+
+
+def company_receivable(company) -> ledger.Account:
+    return ledger.get_or_create_account(
+        db.session, f"1200-{company.ruc}", f"Aportes por cobrar – {company.legal_name}"[:200], "asset",
+        owner_type="company", owner_id=company.id)
+
+
+def program_expense(program) -> ledger.Account:
+    return ledger.get_or_create_account(
+        db.session, f"5100-{program.code}", f"Desembolsos – {program.name}"[:200], "expense",
+        owner_type="program", owner_id=program.id)
+
+
+def command(key: str, name: str, payload: dict[str, Any], model, run: Callable[[], Any]) -> Done:
+    """Run ``run`` once per idempotency key; a replay returns the first result."""
+    claim = ledger.claim(db.session, key, name, payload)
+    if claim.replay:
+        return Done(db.session.get(model, claim.command.result_id), True)
+    value = run()
+    ledger.finish(claim, value)
+    db.session.flush()
+    return Done(value)
+
+
+def insert_unique(obj, message: str, field: str | None = None) -> None:
+    """Add and flush ``obj`` in a savepoint; a unique violation becomes a Spanish DomainError."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(obj)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise DomainError(message, field=field) from exc
+
+
+def require_role(actor, *roles: str) -> None:
+    if actor is None or not getattr(actor, "active", False) or actor.role not in roles:
+        raise Forbidden("Su rol no permite esta operación.")
+
+
+def positive_amount(value: Any, field: str = "amount") -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise DomainError("Ingrese un monto válido.", field=field)
+    if value != value.quantize(CENT):
+        raise DomainError("Monto inválido: tiene más de dos decimales.", field=field)
+    if value <= 0:
+        raise DomainError("El monto debe ser mayor que cero.", field=field)
+    if value > MAX_AMOUNT:
+        raise DomainError("El monto excede el máximo permitido.", field=field)
+    return value
+
+
+def add_month(month: dt.date, n: int = 1) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def day_in_month(month: dt.date, day: int) -> dt.date:
+    return month.replace(day=min(day, calendar.monthrange(month.year, month.month)[1]))
+
+
+def actor_id(actor) -> int | None:
+    return getattr(actor, "id", None)

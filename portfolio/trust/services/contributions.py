@@ -1,0 +1,293 @@
+"""Payroll contributions: declarations and rectifications, payments, confirmation, reversal.
+
+Rules:
+- amount due = round_money(payroll × rate / 100), the rate being ``trust.contribution_rate_pct`` in force
+  for the declared month; due on day ``trust.due_day`` of the following month;
+- a month is declared once per company; a rectification creates a new version and posts only the
+  difference (it cannot go below what is already paid or registered);
+- **overpayment rule**: a payment may not exceed what is still owed for that month minus payments already
+  registered and awaiting confirmation. The trust keeps no credit balances: an excess is refused before it
+  is recorded, so no refund is ever needed;
+- the same bank + operation number is one payment: registering it again with the same data returns the
+  first record, with other data it is refused (a unique constraint backs this up under concurrency);
+- only the trustee's confirmation posts a payment to the ledger (bank ← receivable); a confirmed payment
+  that the bank later reverses is undone with a reversing entry.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portfolio import audit, db
+from portfolio.errors import DomainError, NotFound
+from portfolio.money import round_money
+from portfolio.orgs.models import Company
+from portfolio.rules import rule_value
+from portfolio.trust import ledger
+from portfolio.trust.models import BANKS, Contribution, ContributionVersion, Payment
+from portfolio.trust.services.common import (
+    BANK_AVAILABLE, CONTRIBUTIONS_INCOME, Done, actor_id, add_month, command, company_receivable, day_in_month,
+    fixed_account, positive_amount, require_role,
+)
+
+ZERO = ledger.ZERO
+OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
+
+
+def amount_due(payroll: Decimal, month: dt.date) -> tuple[Decimal, Decimal]:
+    rate = rule_value("trust.contribution_rate_pct", on=month)
+    return round_money(payroll * rate / 100), rate
+
+
+def due_date_for(month: dt.date) -> dt.date:
+    day = int(rule_value("trust.due_day", on=month))
+    return day_in_month(add_month(month), day)
+
+
+def get_contribution(contribution_id: int, *, company_id: int | None = None, lock: bool = False) -> Contribution:
+    """A company user passes its ``company_id``: another company's contribution is "not found"."""
+    row = db.session.get(Contribution, contribution_id, with_for_update=lock, populate_existing=lock)
+    if row is None or (company_id is not None and row.company_id != company_id):
+        raise NotFound("La declaración no existe.")
+    return row
+
+
+def get_payment(payment_id: int, *, company_id: int | None = None, lock: bool = False) -> Payment:
+    row = db.session.get(Payment, payment_id, with_for_update=lock, populate_existing=lock)
+    if row is None or (company_id is not None and row.company_id != company_id):
+        raise NotFound("El pago no existe.")
+    return row
+
+
+def _check_payroll(payroll, headcount) -> None:
+    positive_amount(payroll, "payroll")
+    if not isinstance(headcount, int) or headcount < 1 or headcount > 1_000_000:
+        raise DomainError("Indique el número de trabajadores (al menos 1).", field="headcount")
+
+
+def _post_difference(company: Company, diff: Decimal, *, key: str, memo: str, on: dt.date, actor) -> int | None:
+    if diff == 0:
+        return None
+    receivable, income = company_receivable(company), fixed_account(CONTRIBUTIONS_INCOME)
+    lines = ledger.transfer_lines(receivable, income, diff) if diff > 0 else ledger.transfer_lines(income, receivable, -diff)
+    return ledger.post_entry(db.session, key=key, kind="declaracion", memo=memo, effective_date=on, lines=lines,
+                             actor_id=actor_id(actor)).id
+
+
+def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str,
+            today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, "company")
+    if actor.company_id != company_id:
+        raise NotFound("La empresa no existe.")
+    payload = {"company": company_id, "month": month, "payroll": payroll, "headcount": headcount, "actor": actor.id}
+
+    def run() -> Contribution:
+        _check_payroll(payroll, headcount)
+        first = month.replace(day=1)
+        if first > today.replace(day=1):
+            raise DomainError("No se puede declarar un mes futuro.", field="month")
+        company = db.session.get(Company, company_id)
+        if company is None:
+            raise NotFound("La empresa no existe.")
+        exists = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company_id,
+                                                                 Contribution.month == first))
+        if exists:
+            raise DomainError(f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar».", field="month")
+        due, rate = amount_due(payroll, first)
+        contribution = Contribution(company_id=company_id, month=first, due_date=due_date_for(first), amount_due=due,
+                                    amount_paid=ZERO, current_version=1)
+        try:
+            with db.session.begin_nested():
+                db.session.add(contribution)
+                db.session.flush()
+        except IntegrityError as exc:
+            raise DomainError(f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar».", field="month") from exc
+        entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
+                                    memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
+        version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,
+                                      rate_pct=format(rate, "f"), amount_due=due, difference=due, entry_id=entry_id,
+                                      declared_on=today, declared_by_id=actor.id)
+        contribution.versions.append(version)
+        db.session.flush()
+        audit.record("trust.declare", contribution, actor=actor,
+                     after={"month": first, "payroll": payroll, "headcount": headcount, "amount_due": due})
+        return contribution
+
+    return command(key, "declare", payload, Contribution, run)
+
+
+def pending_registered(contribution_id: int) -> Decimal:
+    return db.session.scalar(select(ledger.money_sum(Payment.amount)).where(
+        Payment.contribution_id == contribution_id, Payment.status == "registrado")) or ZERO
+
+
+def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: str, actor, key: str,
+            today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, "company")
+    payload = {"contribution": contribution_id, "payroll": payroll, "headcount": headcount, "reason": reason,
+               "actor": actor.id}
+
+    def run() -> Contribution:
+        contribution = get_contribution(contribution_id, company_id=actor.company_id, lock=True)
+        _check_payroll(payroll, headcount)
+        if not (reason or "").strip():
+            raise DomainError("Explique el motivo de la rectificación.", field="reason")
+        current = contribution.versions[-1]
+        if current.payroll == payroll and current.headcount == headcount:
+            raise DomainError("La rectificación no cambia la planilla ni el número de trabajadores.", field="payroll")
+        due, rate = amount_due(payroll, contribution.month)
+        floor = contribution.amount_paid + pending_registered(contribution.id)
+        if due < floor:
+            raise DomainError(
+                f"El nuevo aporte (S/ {due:,.2f}) sería menor que lo ya pagado o registrado (S/ {floor:,.2f}). "
+                "La rectificación no puede dejar saldo a favor.", field="payroll")
+        diff = due - contribution.amount_due
+        before = {"amount_due": contribution.amount_due, "version": contribution.current_version}
+        entry_id = _post_difference(contribution.company, diff, key=f"{key}:asiento", on=today, actor=actor,
+                                    memo=f"Rectificación {contribution.month:%m/%Y} – {contribution.company.legal_name}")
+        version_no = contribution.current_version + 1
+        contribution.versions.append(ContributionVersion(
+            version=version_no, payroll=payroll, headcount=headcount,
+            rate_pct=format(rate, "f"), amount_due=due, difference=diff, reason=reason.strip()[:300],
+            entry_id=entry_id, declared_on=today, declared_by_id=actor.id))
+        contribution.amount_due = due
+        contribution.current_version = version_no
+        db.session.flush()
+        audit.record("trust.rectify", contribution, actor=actor, before=before,
+                     after={"amount_due": due, "version": version_no, "difference": diff})
+        return contribution
+
+    return command(key, "rectify", payload, Contribution, run)
+
+
+def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date, bank: str, operation_number: str,
+                     actor, key: str, today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, "company")
+    bank = (bank or "").strip().upper()
+    operation = re.sub(r"\s+", "", (operation_number or "").upper())
+    payload = {"contribution": contribution_id, "amount": amount, "paid_on": paid_on, "bank": bank,
+               "operation": operation, "actor": actor.id}
+
+    def run() -> Payment:
+        contribution = get_contribution(contribution_id, company_id=actor.company_id, lock=True)
+        positive_amount(amount)
+        if bank not in BANKS:
+            raise DomainError("Seleccione el banco.", field="bank")
+        if not OPERATION_RE.match(operation):
+            raise DomainError("El número de operación debe tener de 4 a 30 letras o dígitos.", field="operation_number")
+        if paid_on > today:
+            raise DomainError("La fecha de pago no puede ser futura.", field="paid_on")
+        if paid_on < contribution.month:
+            raise DomainError("La fecha de pago es anterior al mes declarado.", field="paid_on")
+        existing = db.session.scalar(select(Payment).where(Payment.bank == bank, Payment.operation_number == operation))
+        if existing is not None:
+            return _recognise(existing, contribution.id, amount, paid_on)
+        room = contribution.outstanding - pending_registered(contribution.id)
+        if amount > room:
+            raise DomainError(
+                f"El pago excede lo adeudado por {contribution.month:%m/%Y}: saldo por pagar S/ {max(room, ZERO):,.2f} "
+                "(descontando pagos por confirmar). El fideicomiso no acepta pagos en exceso.", field="amount")
+        payment = Payment(contribution_id=contribution.id, company_id=contribution.company_id, amount=amount,
+                          paid_on=paid_on, bank=bank, operation_number=operation, status="registrado",
+                          registered_by_id=actor.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(payment)
+                db.session.flush()
+        except IntegrityError:
+            existing = db.session.scalar(select(Payment).where(Payment.bank == bank,
+                                                               Payment.operation_number == operation))
+            if existing is None:
+                raise
+            return _recognise(existing, contribution.id, amount, paid_on)
+        audit.record("trust.payment.register", payment, actor=actor,
+                     after={"amount": amount, "paid_on": paid_on, "bank": bank, "operation": operation})
+        return payment
+
+    return command(key, "register_payment", payload, Payment, run)
+
+
+def _recognise(existing: Payment, contribution_id: int, amount: Decimal, paid_on: dt.date) -> Payment:
+    if existing.contribution_id == contribution_id and existing.amount == amount and existing.paid_on == paid_on:
+        return existing  # the same bank operation registered again: recognised, not duplicated
+    raise DomainError("Esa operación bancaria (banco y número) ya fue registrada con otros datos.",
+                      field="operation_number")
+
+
+def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, "trustee")
+
+    def run() -> Payment:
+        payment = get_payment(payment_id, lock=True)
+        if payment.status != "registrado":
+            raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede confirmar.")
+        contribution = get_contribution(payment.contribution_id, lock=True)
+        if payment.amount > contribution.outstanding:
+            raise DomainError("El pago excede el saldo adeudado de la declaración; recházelo.")
+        entry = ledger.post_entry(
+            db.session, key=f"{key}:asiento", kind="pago", effective_date=today, actor_id=actor.id,
+            memo=f"Aporte {contribution.month:%m/%Y} – {contribution.company.legal_name} – {payment.bank} "
+                 f"{payment.operation_number}",
+            lines=ledger.transfer_lines(fixed_account(BANK_AVAILABLE), company_receivable(contribution.company),
+                                        payment.amount))
+        payment.status, payment.entry_id = "confirmado", entry.id
+        payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
+        contribution.amount_paid = contribution.amount_paid + payment.amount
+        db.session.flush()
+        audit.record("trust.payment.confirm", payment, actor=actor, before={"status": "registrado"},
+                     after={"status": "confirmado", "entry": entry.id})
+        return payment
+
+    return command(key, "confirm_payment", {"payment": payment_id, "actor": actor.id}, Payment, run)
+
+
+def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
+    require_role(actor, "trustee")
+
+    def run() -> Payment:
+        payment = get_payment(payment_id, lock=True)
+        if payment.status != "registrado":
+            raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede rechazar.")
+        if not (note or "").strip():
+            raise DomainError("Indique el motivo del rechazo.", field="note")
+        payment.status, payment.decision_note = "rechazado", note.strip()[:300]
+        payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
+        db.session.flush()
+        audit.record("trust.payment.reject", payment, actor=actor, before={"status": "registrado"},
+                     after={"status": "rechazado", "note": payment.decision_note})
+        return payment
+
+    return command(key, "reject_payment", {"payment": payment_id, "note": note, "actor": actor.id}, Payment, run)
+
+
+def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
+    """The bank reversed a confirmed payment: a reversing entry undoes it (if the funds are still available)."""
+    today = today or dt.date.today()
+    require_role(actor, "trustee")
+
+    def run() -> Payment:
+        payment = get_payment(payment_id, lock=True)
+        if payment.status != "confirmado":
+            raise DomainError("Solo se revierte un pago confirmado.")
+        if not (reason or "").strip():
+            raise DomainError("Indique el motivo de la reversión.", field="reason")
+        contribution = get_contribution(payment.contribution_id, lock=True)
+        entry = ledger.reverse(db.session, payment.entry_id, key=f"{key}:asiento", effective_date=today,
+                               memo=f"Reversión del pago {payment.bank} {payment.operation_number}: {reason.strip()}",
+                               actor_id=actor.id)
+        payment.status, payment.reversal_entry_id, payment.decision_note = "revertido", entry.id, reason.strip()[:300]
+        contribution.amount_paid = contribution.amount_paid - payment.amount
+        db.session.flush()
+        audit.record("trust.payment.reverse", payment, actor=actor, before={"status": "confirmado"},
+                     after={"status": "revertido", "entry": entry.id})
+        return payment
+
+    return command(key, "reverse_payment", {"payment": payment_id, "reason": reason, "actor": actor.id}, Payment, run)

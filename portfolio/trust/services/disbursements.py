@@ -1,0 +1,295 @@
+"""Disbursements: request, board votes with quorum and recusal, reservation, execution, cancellation.
+
+Money flow: reaching the quorum reserves the amount (bank available → committed, a pending two-phase
+transfer); each execution tranche posts part of it (committed → program expense); a cancellation voids
+what is left (committed → available). Segregation of duties: only staff or the trustee request, only
+active board members vote (never on their own request nor where they declared a conflict with the
+beneficiary), only the trustee executes; admin and auditor hold no money power.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from portfolio import audit, db
+from portfolio.auth.models import User
+from portfolio.errors import DomainError, Forbidden, NotFound
+from portfolio.forms import clean_ruc, ruc_problem
+from portfolio.rules import rule_value
+from portfolio.trust import ledger
+from portfolio.trust.models import (
+    ConflictOfInterest, Disbursement, DisbursementInvoice, Organization, Program, ProgramAllocation, Tranche, Vote,
+)
+from portfolio.trust.services.common import (
+    BANK_AVAILABLE, BANK_RESERVED, Done, actor_id, command, fixed_account, positive_amount, program_expense,
+    require_role,
+)
+
+ZERO = ledger.ZERO
+SERIE_RE = re.compile(r"^[A-Z0-9]{4}$")
+NUMERO_RE = re.compile(r"^\d{1,8}$")
+REQUESTERS = ("staff", "trustee")
+# status → statuses it may move to
+TRANSITIONS = {
+    "solicitado": {"aprobado", "rechazado", "cancelado"},
+    "aprobado": {"en_ejecucion", "pagado", "cancelado"},
+    "en_ejecucion": {"en_ejecucion", "pagado", "cancelado"},
+    "pagado": set(), "rechazado": set(), "cancelado": set(),
+}
+
+
+def _move(disbursement: Disbursement, status: str) -> None:
+    if status not in TRANSITIONS[disbursement.status]:
+        raise DomainError(f"El desembolso está «{disbursement.status_label}»: no admite esta operación.")
+    disbursement.status = status
+
+
+def get_disbursement(disbursement_id: int, *, lock: bool = False) -> Disbursement:
+    row = db.session.get(Disbursement, disbursement_id, with_for_update=lock, populate_existing=lock)
+    if row is None:
+        raise NotFound("El desembolso no existe.")
+    return row
+
+
+def normalize_invoice(ruc: str, serie: str, numero: str) -> tuple[str, str, str]:
+    ruc, serie, numero = clean_ruc(ruc), (serie or "").strip().upper(), (numero or "").strip()
+    problem = ruc_problem(ruc)
+    if problem:
+        raise DomainError(f"Comprobante {ruc or '(sin RUC)'}: {problem}", field="invoices")
+    if not SERIE_RE.match(serie):
+        raise DomainError(f"Comprobante {ruc}: la serie tiene 4 letras o dígitos (p. ej. F001).", field="invoices")
+    if not NUMERO_RE.match(numero):
+        raise DomainError(f"Comprobante {ruc} {serie}: el número tiene de 1 a 8 dígitos.", field="invoices")
+    return ruc, serie, str(int(numero))
+
+
+def invoice_in_use(ruc: str, serie: str, numero: str) -> DisbursementInvoice | None:
+    return db.session.scalar(select(DisbursementInvoice).where(
+        DisbursementInvoice.ruc == ruc, DisbursementInvoice.serie == serie, DisbursementInvoice.numero == numero))
+
+
+def allocation_for(program_id: int, year: int, *, lock: bool = False) -> ProgramAllocation | None:
+    query = select(ProgramAllocation).where(ProgramAllocation.program_id == program_id, ProgramAllocation.year == year)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def committed_for(program_id: int, year: int) -> Decimal:
+    """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones."""
+    total = db.session.scalar(select(ledger.money_sum(Disbursement.amount)).where(
+        Disbursement.program_id == program_id, Disbursement.year == year,
+        Disbursement.status.in_(("aprobado", "en_ejecucion", "pagado"))))
+    paid_cancelled = db.session.scalar(select(ledger.money_sum(Disbursement.paid_amount)).where(
+        Disbursement.program_id == program_id, Disbursement.year == year, Disbursement.status == "cancelado"))
+    return (total or ZERO) + (paid_cancelled or ZERO)
+
+
+def request(*, program_id: int, organization_id: int, year: int, amount: Decimal, purpose: str,
+            invoices: list[tuple[str, str, str]], actor, key: str, today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, *REQUESTERS)
+    payload = {"program": program_id, "organization": organization_id, "year": year, "amount": amount,
+               "purpose": purpose, "invoices": [list(i) for i in invoices], "actor": actor.id}
+
+    def run() -> Disbursement:
+        positive_amount(amount)
+        program = db.session.get(Program, program_id)
+        if program is None or not program.active:
+            raise DomainError("Seleccione un programa activo.", field="program_id")
+        organization = db.session.get(Organization, organization_id)
+        if organization is None:
+            raise DomainError("Seleccione la organización beneficiaria.", field="organization_id")
+        if not organization.can_receive:
+            raise DomainError(f"{organization.name} no está constituida legalmente: no puede recibir fondos.",
+                              field="organization_id")
+        if not (purpose or "").strip():
+            raise DomainError("Describa la finalidad del desembolso.", field="purpose")
+        allocation = allocation_for(program_id, year)
+        if allocation is None:
+            raise DomainError(f"El programa no tiene asignación aprobada para {year}.", field="year")
+        room = allocation.amount - committed_for(program_id, year)
+        if amount > room:
+            raise DomainError(f"El monto excede lo que queda de la asignación {year} del programa (S/ {room:,.2f}).",
+                              field="amount")
+        if not invoices:
+            raise DomainError("Adjunte al menos un comprobante (RUC, serie y número).", field="invoices")
+        normalized = [normalize_invoice(*inv) for inv in invoices]
+        if len(set(normalized)) != len(normalized):
+            raise DomainError("Un comprobante aparece dos veces en la solicitud.", field="invoices")
+        for inv in normalized:
+            used = invoice_in_use(*inv)
+            if used is not None:
+                raise DomainError(f"El comprobante {used.label} ya sustenta el desembolso N.º {used.disbursement_id}: "
+                                  "no puede usarse dos veces.", field="invoices")
+        disbursement = Disbursement(program_id=program_id, organization_id=organization_id, year=year, amount=amount,
+                                    paid_amount=ZERO, purpose=purpose.strip(), status="solicitado",
+                                    requested_by_id=actor.id, requested_on=today)
+        db.session.add(disbursement)
+        db.session.flush()
+        from portfolio.trust.services.common import insert_unique
+
+        for ruc, serie, numero in normalized:
+            insert_unique(DisbursementInvoice(disbursement_id=disbursement.id, ruc=ruc, serie=serie, numero=numero),
+                          f"El comprobante {ruc} {serie}-{numero} ya sustenta otro desembolso.", field="invoices")
+        audit.record("trust.disbursement.request", disbursement, actor=actor,
+                     after={"program": program.code, "organization": organization.ruc, "amount": amount,
+                            "invoices": [" ".join(i) for i in normalized]})
+        return disbursement
+
+    return command(key, "request_disbursement", payload, Disbursement, run)
+
+
+def active_board() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == "board", User.active.is_(True)).order_by(User.id)))
+
+
+def recused_ids(organization_id: int) -> set[int]:
+    return set(db.session.scalars(select(ConflictOfInterest.user_id).where(
+        ConflictOfInterest.organization_id == organization_id)))
+
+
+def quorum_needed() -> int:
+    minimum = int(rule_value("trust.quorum_min_approvals"))
+    majority = len(active_board()) // 2 + 1 if int(rule_value("trust.quorum_majority")) else 0
+    return max(minimum, majority)
+
+
+def eligible_voters(disbursement: Disbursement) -> list[User]:
+    recused = recused_ids(disbursement.organization_id)
+    return [u for u in active_board() if u.id != disbursement.requested_by_id and u.id not in recused]
+
+
+def tally(disbursement: Disbursement) -> dict[str, int]:
+    approvals = sum(1 for v in disbursement.votes if v.decision == "aprobar")
+    rejections = sum(1 for v in disbursement.votes if v.decision == "rechazar")
+    eligible = len(eligible_voters(disbursement))
+    return {"approvals": approvals, "rejections": rejections, "needed": quorum_needed(), "eligible": eligible,
+            "reachable": eligible - rejections >= quorum_needed()}
+
+
+def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, "board")
+    payload = {"disbursement": disbursement_id, "decision": decision, "comment": comment, "actor": actor.id}
+
+    def run() -> Vote:
+        disbursement = get_disbursement(disbursement_id, lock=True)
+        if decision not in ("aprobar", "rechazar"):
+            raise DomainError("Elija aprobar o rechazar.", field="decision")
+        if not (comment or "").strip():
+            raise DomainError("El voto debe llevar un comentario.", field="comment")
+        if disbursement.status != "solicitado":
+            raise DomainError(f"La solicitud ya no está en votación ({disbursement.status_label.lower()}).")
+        if disbursement.requested_by_id == actor.id:
+            raise Forbidden("No puede votar su propia solicitud.")
+        if actor.id in recused_ids(disbursement.organization_id):
+            raise Forbidden("Tiene un conflicto de interés declarado con el beneficiario: debe abstenerse.")
+        if any(v.user_id == actor.id for v in disbursement.votes):
+            raise DomainError("Ya votó esta solicitud.")
+        ballot = Vote(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
+                      comment=comment.strip()[:500])
+        db.session.add(ballot)
+        db.session.flush()
+        db.session.refresh(disbursement, ["votes"])
+        result = tally(disbursement)
+        audit.record("trust.vote", ballot, actor=actor, after={"disbursement": disbursement.id, "decision": decision})
+        if result["approvals"] >= result["needed"]:
+            _approve(disbursement, key=key, today=today, actor=actor)
+        elif not result["reachable"]:
+            _move(disbursement, "rechazado")
+            disbursement.decided_at = db.utcnow()
+            audit.record("trust.disbursement.reject", disbursement, actor=actor, after={"status": "rechazado"})
+        db.session.flush()
+        return ballot
+
+    return command(key, "vote", payload, Vote, run)
+
+
+def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> None:
+    """Quorum reached: reserve the funds, within the program's annual allocation and the available funds."""
+    if not disbursement.organization.can_receive:
+        raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
+    allocation = allocation_for(disbursement.program_id, disbursement.year, lock=True)
+    if allocation is None:
+        raise DomainError(f"El programa no tiene asignación para {disbursement.year}.")
+    room = allocation.amount - committed_for(disbursement.program_id, disbursement.year)
+    if disbursement.amount > room:
+        raise DomainError(f"No se puede aprobar: excede la asignación {disbursement.year} del programa "
+                          f"(queda S/ {room:,.2f}).")
+    available, reserved = fixed_account(BANK_AVAILABLE), fixed_account(BANK_RESERVED)
+    ledger.lock_accounts(db.session, {available.id})
+    if available.balance < disbursement.amount:
+        raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible S/ {available.balance:,.2f},"
+                          f" solicitado S/ {disbursement.amount:,.2f}).")
+    transfer = ledger.reserve(db.session, key=f"{key}:reserva", source=available, holding=reserved,
+                              target=program_expense(disbursement.program), amount=disbursement.amount,
+                              effective_date=today, actor_id=actor.id,
+                              memo=f"Reserva del desembolso N.º {disbursement.id} – {disbursement.organization.name}")
+    _move(disbursement, "aprobado")
+    disbursement.transfer_id, disbursement.decided_at = transfer.id, db.utcnow()
+    audit.record("trust.disbursement.approve", disbursement, actor=actor,
+                 after={"status": "aprobado", "transfer": transfer.id})
+
+
+def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key: str,
+            today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, "trustee")
+    payload = {"disbursement": disbursement_id, "amount": amount, "reference": reference, "actor": actor.id}
+
+    def run() -> Tranche:
+        disbursement = get_disbursement(disbursement_id, lock=True)
+        positive_amount(amount)
+        if disbursement.status == "solicitado":
+            raise DomainError("El desembolso aún no tiene el quórum de aprobación del Comité Técnico.")
+        if disbursement.status not in ("aprobado", "en_ejecucion"):
+            raise DomainError(f"El desembolso está «{disbursement.status_label}»: no se puede ejecutar.")
+        if not (reference or "").strip():
+            raise DomainError("Indique la referencia de la transferencia bancaria.", field="reference")
+        if not disbursement.organization.can_receive:
+            raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
+        remaining = disbursement.amount - disbursement.paid_amount
+        if amount > remaining:
+            raise DomainError(f"El monto excede el saldo por ejecutar (S/ {remaining:,.2f}).", field="amount")
+        entry = ledger.post_pending(db.session, disbursement.transfer_id, amount, key=f"{key}:asiento",
+                                    effective_date=today, actor_id=actor.id,
+                                    memo=f"Pago del desembolso N.º {disbursement.id} – {reference.strip()}")
+        disbursement.paid_amount = disbursement.paid_amount + amount
+        _move(disbursement, "pagado" if disbursement.paid_amount == disbursement.amount else "en_ejecucion")
+        tranche = Tranche(disbursement_id=disbursement.id, amount=amount, executed_on=today,
+                          reference=reference.strip()[:60], entry_id=entry.id, executed_by_id=actor.id)
+        db.session.add(tranche)
+        db.session.flush()
+        audit.record("trust.disbursement.execute", disbursement, actor=actor,
+                     after={"amount": amount, "paid": disbursement.paid_amount, "status": disbursement.status})
+        return tranche
+
+    return command(key, "execute", payload, Tranche, run)
+
+
+def cancel(*, disbursement_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
+    today = today or dt.date.today()
+    require_role(actor, *REQUESTERS)
+    payload = {"disbursement": disbursement_id, "reason": reason, "actor": actor.id}
+
+    def run() -> Disbursement:
+        disbursement = get_disbursement(disbursement_id, lock=True)
+        if not (reason or "").strip():
+            raise DomainError("Indique el motivo de la cancelación.", field="reason")
+        before = disbursement.status
+        _move(disbursement, "cancelado")
+        if disbursement.transfer_id is not None:
+            ledger.void_pending(db.session, disbursement.transfer_id, key=f"{key}:anulacion", effective_date=today,
+                                actor_id=actor_id(actor),
+                                memo=f"Anulación de la reserva del desembolso N.º {disbursement.id}")
+        disbursement.cancel_reason, disbursement.decided_at = reason.strip()[:300], db.utcnow()
+        db.session.flush()
+        audit.record("trust.disbursement.cancel", disbursement, actor=actor, before={"status": before},
+                     after={"status": "cancelado", "reason": disbursement.cancel_reason})
+        return disbursement
+
+    return command(key, "cancel_disbursement", payload, Disbursement, run)

@@ -1,0 +1,43 @@
+"""Domain-level invariants checked by ``ledger verify`` besides the ledger's own."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portfolio import db
+from portfolio.trust import ledger
+from portfolio.trust.ledger import money_sum
+from portfolio.trust.models import Contribution, Disbursement, Payment, Tranche
+from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED
+
+
+def domain_problems() -> list[str]:
+    problems: list[str] = []
+    paid = dict(db.session.execute(
+        select(Payment.contribution_id, money_sum(Payment.amount)).where(Payment.status == "confirmado")
+        .group_by(Payment.contribution_id)).all())
+    for row in db.session.execute(select(Contribution.id, Contribution.amount_paid, Contribution.amount_due)):
+        expected = paid.get(row.id, ledger.ZERO)
+        if row.amount_paid != expected:
+            problems.append(f"Declaración {row.id}: pagado en caché {row.amount_paid} ≠ pagos confirmados {expected}.")
+        if row.amount_paid > row.amount_due:
+            problems.append(f"Declaración {row.id}: pagado {row.amount_paid} mayor que lo adeudado {row.amount_due}.")
+    tranches = dict(db.session.execute(
+        select(Tranche.disbursement_id, money_sum(Tranche.amount)).group_by(Tranche.disbursement_id)).all())
+    reserved_total = ledger.ZERO
+    for d in db.session.scalars(select(Disbursement)):
+        if d.paid_amount != tranches.get(d.id, ledger.ZERO):
+            problems.append(f"Desembolso {d.id}: pagado {d.paid_amount} ≠ suma de tramos {tranches.get(d.id)}.")
+        if d.status in ("aprobado", "en_ejecucion", "pagado") and d.transfer_id is None:
+            problems.append(f"Desembolso {d.id}: aprobado sin reserva de fondos.")
+        if d.transfer_id is not None:
+            transfer = db.session.get(ledger.Transfer, d.transfer_id)
+            if transfer.amount != d.amount or transfer.posted_amount != d.paid_amount:
+                problems.append(f"Desembolso {d.id}: no coincide con su reserva {transfer.id}.")
+            reserved_total += transfer.remaining if transfer.status == "pending" else ledger.ZERO
+    accounts = dict(db.session.execute(select(ledger.Account.code, ledger.Account.balance).where(
+        ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))).all())
+    if accounts.get(BANK_RESERVED, ledger.ZERO) != reserved_total:
+        problems.append(f"Fondos comprometidos {accounts.get(BANK_RESERVED)} ≠ reservas pendientes {reserved_total}.")
+    if accounts.get(BANK_AVAILABLE, ledger.ZERO) < 0:
+        problems.append("Fondos disponibles negativos.")
+    return problems

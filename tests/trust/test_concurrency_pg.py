@@ -1,0 +1,192 @@
+"""PostgreSQL only: real commits from many connections released together (threading.Barrier).
+
+Each test uses a private database (created, migrated, dropped) because concurrent transactions must
+really commit for the row locks and unique indexes to be what decides the race.
+"""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import sessionmaker
+
+from portfolio import create_app, db, migrate
+from portfolio.db import make_engine
+from portfolio.errors import DomainError
+from portfolio.trust import ledger
+from portfolio.trust.models import Disbursement, Payment, Tranche
+from portfolio.trust.services import books, contributions, disbursements
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.trust.conftest import TODAY, World, key, run
+
+pytestmark = pytest.mark.postgresql_only
+THREADS = 24
+D = Decimal
+
+
+@pytest.fixture
+def pg_app():
+    url = create_pg_database("portfolio_trust_race")
+    try:
+        migrate.upgrade(url)
+        app = create_app({"ENV_MODE": "testing", "TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x" * 40,
+                          "PASSWORD_HASH_PROFILE": "fast", "DEMO_DATA": False, "SERVER_NAME": "localhost"})
+        engine = make_engine(url, pool_size=THREADS + 5, max_overflow=5)
+        app.extensions["portfolio_db"]["engine"].dispose()
+        app.extensions["portfolio_db"].update(engine=engine, sessionmaker=sessionmaker(bind=engine, expire_on_commit=False))
+        with app.app_context():
+            from portfolio import seeding
+
+            seeding.load_reference()
+            db.session.commit()
+        yield app
+        engine.dispose()
+    finally:
+        drop_pg_database(url)
+
+
+def race(app, actions):
+    """Run each action in its own thread, app context and connection; start them all at once."""
+    barrier = threading.Barrier(len(actions))
+    results: list = [None] * len(actions)
+
+    def worker(index, action):
+        with app.app_context():
+            db.session.execute(text("SELECT 1"))  # hold a connection before the start line
+            barrier.wait()
+            try:
+                results[index] = ("ok", run(action))
+            except DomainError as exc:
+                results[index] = ("refused", exc.message)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertions
+                db.session.rollback()
+                results[index] = ("error", repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+def verify_clean(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "conforme" in result.output
+
+
+def test_concurrent_approvals_only_the_ones_that_fit_succeed(pg_app):
+    with pg_app.app_context():
+        w = World(allocation=D("1000000.00"))
+        w.fund(D("1500.00"))  # covers exactly 10 requests of S/ 150.00
+        requests = [w.request(D("150.00")).value for _ in range(THREADS)]
+        for d in requests:
+            w.vote(d, w.board[0])
+        member_id, ids = w.board[1].id, [d.id for d in requests]
+
+    def approve(did):
+        def action():
+            from portfolio.auth.models import User
+
+            member = db.session.get(User, member_id)
+            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado", actor=member,
+                                      key=key(), today=TODAY)
+        return action
+
+    results = race(pg_app, [approve(did) for did in ids])
+    assert [r[0] for r in results].count("error") == 0, results
+    assert [r[0] for r in results].count("ok") == 10, results
+    assert all("insuficientes" in r[1] for r in results if r[0] == "refused")
+    with pg_app.app_context():
+        approved = db.session.scalar(select(func.count(Disbursement.id)).where(Disbursement.status == "aprobado"))
+        assert approved == 10
+        position = books.fund_position()
+        assert position == {"bank": D("1500.00"), "reserved": D("1500.00"), "available": D("0.00")}
+    verify_clean(pg_app)
+
+
+def test_concurrent_tranches_never_exceed_the_reservation(pg_app):
+    with pg_app.app_context():
+        w = World()
+        w.fund(D("5000.00"))
+        d = w.request(D("1000.00")).value
+        w.approve(d)
+        did, trustee_id = d.id, w.trustee.id
+
+    def tranche():
+        from portfolio.auth.models import User
+
+        return disbursements.execute(disbursement_id=did, amount=D("100.00"), reference="TRF",
+                                     actor=db.session.get(User, trustee_id), key=key(), today=TODAY)
+
+    results = race(pg_app, [tranche for _ in range(THREADS)])
+    assert [r[0] for r in results].count("error") == 0, results
+    assert [r[0] for r in results].count("ok") == 10, results
+    with pg_app.app_context():
+        d = db.session.get(Disbursement, did)
+        assert d.status == "pagado" and d.paid_amount == D("1000.00")
+        assert db.session.scalar(select(func.count(Tranche.id))) == 10
+    verify_clean(pg_app)
+
+
+def test_concurrent_replays_of_one_execution_post_once(pg_app):
+    with pg_app.app_context():
+        w = World()
+        w.fund(D("5000.00"))
+        d = w.request(D("1000.00")).value
+        w.approve(d)
+        did, trustee_id = d.id, w.trustee.id
+    same_key = key()
+
+    def tranche():
+        from portfolio.auth.models import User
+
+        return disbursements.execute(disbursement_id=did, amount=D("400.00"), reference="TRF",
+                                     actor=db.session.get(User, trustee_id), key=same_key, today=TODAY)
+
+    results = race(pg_app, [tranche for _ in range(THREADS)])
+    assert all(r[0] == "ok" for r in results), results
+    assert sum(1 for r in results if not r[1].replayed) == 1
+    with pg_app.app_context():
+        assert db.session.get(Disbursement, did).paid_amount == D("400.00")
+        assert db.session.scalar(select(func.count(Tranche.id))) == 1
+    verify_clean(pg_app)
+
+
+def test_concurrent_duplicate_payment_registrations_make_one_record(pg_app):
+    with pg_app.app_context():
+        w = World()
+        contribution = w.declare().value
+        cid, user_id = contribution.id, w.company_user.id
+
+    def register():
+        from portfolio.auth.models import User
+
+        return contributions.register_payment(contribution_id=cid, amount=D("750.00"), paid_on=TODAY, bank="BCP",
+                                              operation_number="00991122", actor=db.session.get(User, user_id),
+                                              key=key(), today=TODAY)
+
+    results = race(pg_app, [register for _ in range(THREADS)])
+    assert all(r[0] == "ok" for r in results), results
+    assert len({r[1].value.id for r in results}) == 1
+    with pg_app.app_context():
+        assert db.session.scalar(select(func.count(Payment.id))) == 1
+    verify_clean(pg_app)
+
+
+def test_unbalanced_entry_is_refused_by_the_database(ctx, isolated):
+    """The deferred constraint trigger checks each entry's debits = credits at commit."""
+    s = db.session
+    bank = ledger.get_or_create_account(s, "X-BANK", "Banco", "asset", no_negative=False)
+    entry = ledger.Entry(key=key(), kind="x", memo="x", effective_date=TODAY, total=D("10.00"))
+    s.add(entry)
+    s.flush()
+    s.execute(text("INSERT INTO ledger_postings (entry_id, account_id, debit, credit) VALUES (:e, :a, 1000, 0)"),
+              {"e": entry.id, "a": bank.id})
+    with pytest.raises(DBAPIError, match="no cuadra"):
+        s.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))

@@ -1,0 +1,190 @@
+"""Disbursements: request rules, invoices, votes with quorum and recusal, reservation, execution, cancel."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from portfolio import db
+from portfolio.errors import DomainError, Forbidden
+from portfolio.trust import ledger
+from portfolio.trust.services import books, disbursements, programs
+from tests.trust.conftest import TODAY, key, ledger_snapshot, make_user, new_ruc, run
+
+D = Decimal
+
+
+def test_request_needs_constituted_beneficiary(world):
+    informal = programs.create_organization(ruc=new_ruc(), name="Asociación sin inscribir", legal_status="en_formacion",
+                                            registry_entry=None, constituted_on=None, actor=world.staff)
+    with pytest.raises(DomainError, match="no está constituida"):
+        world.request(D("10.00"), organization_id=informal.id)
+
+
+def test_request_roles(world):
+    with pytest.raises(Forbidden):
+        world.request(D("10.00"), actor=world.board[0])
+    with pytest.raises(Forbidden):
+        world.request(D("10.00"), actor=make_user("admin"))
+    with pytest.raises(Forbidden):
+        world.request(D("10.00"), actor=make_user("auditor"))
+
+
+@pytest.mark.parametrize("amount", [D("0.00"), D("-5.00"), D("1.005")])
+def test_bad_amounts_refused(world, amount):
+    with pytest.raises(DomainError):
+        world.request(amount)
+
+
+def test_invoice_used_in_any_disbursement_is_blocked(world):
+    invoice = (new_ruc(), "F001", "00012345")
+    first = world.request(D("10.00"), invoices=[invoice]).value
+    before = ledger_snapshot()
+    with pytest.raises(DomainError, match=f"ya sustenta el desembolso N.º {first.id}"):
+        world.request(D("10.00"), invoices=[(invoice[0], "f001", "12345")])
+    assert ledger_snapshot() == before
+    with pytest.raises(DomainError, match="dos veces"):
+        world.request(D("10.00"), invoices=[invoice[:2] + ("777",), invoice[:2] + ("0777",)])
+    with pytest.raises(DomainError, match="RUC"):
+        world.request(D("10.00"), invoices=[("20123456789", "F001", "1")])
+
+
+def test_request_beyond_allocation_refused(world):
+    with pytest.raises(DomainError, match="asignación"):
+        world.request(D("1000000.01"))
+
+
+def test_quorum_reserves_funds_and_execution_posts_in_tranches(world):
+    world.fund(D("3000.00"))
+    d = world.request(D("1200.00")).value
+    world.vote(d, world.board[0])
+    assert d.status == "solicitado" and world.position()["reserved"] == 0
+    with pytest.raises(DomainError, match="quórum"):
+        world.execute(d, D("100.00"))
+    world.vote(d, world.board[1])
+    assert d.status == "aprobado"
+    assert world.position() == {"bank": D("3000.00"), "reserved": D("1200.00"), "available": D("1800.00")}
+    world.execute(d, D("200.00"))
+    assert d.status == "en_ejecucion"
+    with pytest.raises(DomainError, match="excede"):
+        world.execute(d, D("1000.01"))
+    world.execute(d, D("1000.00"))
+    assert d.status == "pagado" and d.paid_amount == D("1200.00")
+    assert world.position() == {"bank": D("1800.00"), "reserved": D("0.00"), "available": D("1800.00")}
+    with pytest.raises(DomainError, match="Pagado"):
+        world.execute(d, D("0.01"))
+    assert ledger.verify(db.session) == []
+
+
+def test_requester_and_recused_cannot_vote_and_votes_once(world):
+    world.fund(D("3000.00"))
+    requester = world.board[0]
+    d = world.request(D("100.00")).value
+    db.session.refresh(d)
+    programs.declare_conflict(user_id=world.board[2].id, organization_id=world.org.id, description="Fundador",
+                              actor=world.board[2])
+    db.session.commit()
+    with pytest.raises(Forbidden, match="conflicto"):
+        world.vote(d, world.board[2])
+    world.vote(d, world.board[1])
+    with pytest.raises(DomainError, match="Ya votó"):
+        world.vote(d, world.board[1])
+    assert requester  # requester can't be a board member here (only staff/trustee request); see next test
+
+
+def test_requester_who_is_board_cannot_vote(world):
+    # A trustee requested; the same person cannot vote even if they also appear in the board list.
+    d = world.request(D("100.00"), actor=world.trustee).value
+    d.requested_by_id = world.board[0].id  # simulate a board member who filed it (data from before a role change)
+    db.session.commit()
+    with pytest.raises(Forbidden, match="propia solicitud"):
+        world.vote(d, world.board[0])
+
+
+def test_rejection_when_quorum_unreachable(world):
+    d = world.request(D("100.00")).value
+    world.vote(d, world.board[0], "rechazar")
+    assert d.status == "solicitado"  # two members can still approve
+    world.vote(d, world.board[1], "rechazar")
+    assert d.status == "rechazado"
+    with pytest.raises(DomainError, match="ya no está en votación"):
+        world.vote(d, world.board[2])
+
+
+def test_quorum_fails_when_available_funds_short(world):
+    world.fund(D("1000.00"))
+    d = world.request(D("1000.01")).value
+    world.vote(d, world.board[0])
+    before = ledger_snapshot()
+    with pytest.raises(DomainError, match="fondos disponibles insuficientes"):
+        world.vote(d, world.board[1])
+    assert ledger_snapshot() == before and d.status == "solicitado" and len(d.votes) == 1
+
+
+def test_quorum_fails_when_program_allocation_exceeded(world):
+    world.fund(D("3000.00"))
+    run(lambda: programs.set_allocation(program_id=world.program.id, year=TODAY.year, amount=D("1500.00"), goals=None,
+                                        actor=world.staff))
+    d1 = world.request(D("1000.00")).value
+    d2 = world.request(D("500.00")).value
+    world.approve(d1)
+    run(lambda: programs.set_allocation(program_id=world.program.id, year=TODAY.year, amount=D("1200.00"), goals=None,
+                                        actor=world.staff))
+    world.vote(d2, world.board[0])
+    with pytest.raises(DomainError, match="excede la asignación"):
+        world.vote(d2, world.board[1])
+    with pytest.raises(DomainError, match="comprometido"):
+        programs.set_allocation(program_id=world.program.id, year=TODAY.year, amount=D("999.99"), goals=None,
+                                actor=world.staff)
+
+
+def test_cancel_voids_reservation_and_is_final(world):
+    world.fund(D("3000.00"))
+    d = world.request(D("1000.00")).value
+    world.approve(d)
+    world.execute(d, D("400.00"))
+    run(lambda: disbursements.cancel(disbursement_id=d.id, reason="Proyecto suspendido", actor=world.staff, key=key(),
+                                     today=TODAY))
+    assert d.status == "cancelado"
+    assert world.position() == {"bank": D("2600.00"), "reserved": D("0.00"), "available": D("2600.00")}
+    with pytest.raises(DomainError, match="Cancelado"):
+        disbursements.cancel(disbursement_id=d.id, reason="otra", actor=world.staff, key=key(), today=TODAY)
+    with pytest.raises(DomainError):
+        world.execute(d, D("1.00"))
+    summary = {row["program"].id: row for row in books.program_summary(TODAY.year)}[world.program.id]
+    assert summary["paid"] == D("400.00") and summary["reserved"] == 0
+    assert ledger.verify(db.session) == []
+
+
+def test_admin_and_board_have_no_execution_power(world):
+    world.fund(D("3000.00"))
+    d = world.request(D("100.00")).value
+    world.approve(d)
+    for actor in (make_user("admin"), world.board[2], world.staff):
+        with pytest.raises(Forbidden):
+            world.execute(d, D("100.00"), actor=actor)
+
+
+def test_replayed_execution_is_not_posted_twice(world):
+    world.fund(D("3000.00"))
+    d = world.request(D("1000.00")).value
+    world.approve(d)
+    first = world.execute(d, D("300.00"), key="tramo-1")
+    again = world.execute(d, D("300.00"), key="tramo-1")
+    assert again.replayed and again.value.id == first.value.id and d.paid_amount == D("300.00")
+
+
+def test_trust_statement_ties_to_ledger_and_bank_reconciliation(world):
+    world.fund(D("3000.00"))
+    d = world.request(D("1000.00")).value
+    world.approve(d)
+    world.execute(d, D("1000.00"))
+    statement = books.trust_statement(dt.date(2026, 1, 1), TODAY)
+    lines = dict(statement["lines"])
+    assert statement["opening"] == 0 and statement["closing"] == D("2000.00") and statement["ties"]
+    assert lines["Aportes confirmados"] == D("3000.00") and lines["Desembolsos ejecutados"] == D("-1000.00")
+    run(lambda: books.record_bank_balance(on=TODAY, balance=D("2000.50"), note=None, actor=world.trustee, key=key(),
+                                          today=TODAY))
+    rows = books.bank_reconciliation()
+    assert rows[0]["ledger"] == D("2000.00") and rows[0]["difference"] == D("0.50")

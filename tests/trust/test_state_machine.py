@@ -1,0 +1,230 @@
+"""A hypothesis state machine drives random sequences of every money command against the real database
+and checks every invariant after every step."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from portfolio import db
+from portfolio.errors import DomainError
+from portfolio.trust import ledger
+from portfolio.trust.models import Disbursement, Payment, Tranche
+from portfolio.trust.services import contributions, disbursements
+from portfolio.trust.services.verify import domain_problems
+from tests.trust.conftest import TODAY, World, key, ledger_snapshot, run
+
+cents = st.integers(min_value=1, max_value=500_000).map(lambda c: (Decimal(c) / 100).quantize(Decimal("0.01")))
+OUTCOMES: Counter = Counter()
+pick = st.integers(min_value=0, max_value=10_000)
+
+
+def attempt(action):
+    """Run a command; a refusal is a legitimate outcome, but it must leave the ledger unchanged."""
+    before = ledger_snapshot()
+    try:
+        return run(action)
+    except DomainError:
+        assert ledger_snapshot() == before, "a refused command changed the ledger"
+        return None
+
+
+class TrustMachine(RuleBasedStateMachine):
+    app = None
+
+    def __init__(self):
+        super().__init__()
+        engine = self.app.extensions["portfolio_db"]["engine"]
+        self.connection = engine.connect()
+        self.outer = self.connection.begin()
+        self.original = self.app.extensions["portfolio_db"]["sessionmaker"]
+        self.app.extensions["portfolio_db"]["sessionmaker"] = sessionmaker(
+            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        self.context = self.app.app_context()
+        self.context.push()
+        self.w = World(allocation=Decimal("20000.00"))
+        db.session.commit()
+        self.contributions: list[int] = []
+        self.payments: list[int] = []
+        self.disbursements: list[int] = []
+        self.done: list[tuple] = []  # (callable(key), key) of successful commands, for replays
+
+    def teardown(self):
+        db.session.remove()
+        self.context.pop()
+        self.app.extensions["portfolio_db"]["sessionmaker"] = self.original
+        self.outer.rollback()
+        self.connection.close()
+
+    def _remember(self, name, command):
+        k = key()
+        result = attempt(lambda: command(k))
+        event(f"{name}: {'hecho' if result is not None else 'rechazado'}")
+        OUTCOMES[(name, result is not None)] += 1
+        if result is not None:
+            self.done.append((command, k, result.value.id))
+        return result
+
+    @initialize(payroll=cents.map(lambda v: v * 2000))
+    def opening_funds(self, payroll):
+        """Start from a funded trust (declared, paid and confirmed through the same commands)."""
+        contribution = self._remember("declare", lambda k: contributions.declare(
+            company_id=self.w.company.id, month=dt.date(2026, 6, 1), payroll=payroll, headcount=50,
+            actor=self.w.company_user, key=k, today=TODAY)).value
+        self.contributions.append(contribution.id)
+        cid, due = contribution.id, contribution.amount_due
+        payment = self._remember("register_payment", lambda k: contributions.register_payment(
+            contribution_id=cid, amount=due, paid_on=TODAY, bank="BBVA",
+            operation_number=k[:16].upper(), actor=self.w.company_user, key=k, today=TODAY)).value
+        pid = payment.id
+        self.payments.append(pid)
+        self._remember("confirm_payment", lambda k: contributions.confirm_payment(
+            payment_id=pid, actor=self.w.trustee, key=k, today=TODAY))
+
+    @initialize(amount=cents.map(lambda v: (v / 50).quantize(Decimal("0.01")) + Decimal("0.01")))
+    def opening_request(self, amount):
+        self.request(amount)
+
+    @rule(month=st.integers(min_value=0, max_value=5), payroll=cents.map(lambda v: v * 2000))
+    def declare(self, month, payroll):
+        m = dt.date(2026, month + 1, 1)
+        result = self._remember("declare", lambda k: contributions.declare(
+            company_id=self.w.company.id, month=m, payroll=payroll, headcount=5, actor=self.w.company_user, key=k,
+            today=TODAY))
+        if result is not None:
+            self.contributions.append(result.value.id)
+
+    @precondition(lambda self: self.contributions)
+    @rule(i=pick, payroll=cents.map(lambda v: v * 2000))
+    def rectify(self, i, payroll):
+        cid = self.contributions[i % len(self.contributions)]
+        self._remember("rectify", lambda k: contributions.rectify(
+            contribution_id=cid, payroll=payroll, headcount=6, reason="Ajuste", actor=self.w.company_user, key=k,
+            today=TODAY))
+
+    @precondition(lambda self: self.contributions)
+    @rule(i=pick, amount=cents, full=st.booleans())
+    def pay(self, i, amount, full):
+        cid = self.contributions[i % len(self.contributions)]
+        if full:  # often pay exactly what is still owed
+            contribution = contributions.get_contribution(cid)
+            amount = contribution.outstanding - contributions.pending_registered(cid)
+        result = self._remember("register_payment", lambda k: contributions.register_payment(
+            contribution_id=cid, amount=amount, paid_on=TODAY, bank="BCP", operation_number=k[:16].upper(),
+            actor=self.w.company_user, key=k, today=TODAY))
+        if result is not None:
+            self.payments.append(result.value.id)
+
+    @precondition(lambda self: self.payments)
+    @rule(i=pick)
+    def confirm(self, i):
+        pid = self.payments[i % len(self.payments)]
+        self._remember("confirm_payment", lambda k: contributions.confirm_payment(payment_id=pid, actor=self.w.trustee, key=k,
+                                                               today=TODAY))
+
+    @precondition(lambda self: self.payments)
+    @rule(i=pick)
+    def reverse(self, i):
+        pid = self.payments[i % len(self.payments)]
+        self._remember("reverse_payment", lambda k: contributions.reverse_payment(payment_id=pid, reason="Devuelto por el banco",
+                                                               actor=self.w.trustee, key=k, today=TODAY))
+
+    @rule(amount=cents.map(lambda v: (v / 5).quantize(Decimal("0.01")) + Decimal("0.01")))
+    def request(self, amount):
+        result = self._remember("request", lambda k: disbursements.request(
+            program_id=self.w.program.id, organization_id=self.w.org.id, year=TODAY.year, amount=amount,
+            purpose="Prueba", invoices=[("20131312955", "F001", str(int(k[:6], 16)))], actor=self.w.staff, key=k,
+            today=TODAY))
+        if result is not None:
+            self.disbursements.append(result.value.id)
+
+    @precondition(lambda self: self.disbursements)
+    @rule(i=pick, member=st.integers(min_value=0, max_value=2), approve=st.booleans())
+    def vote(self, i, member, approve):
+        self._vote(i, member, approve)
+
+    @precondition(lambda self: self.disbursements)
+    @rule(i=pick, member=st.integers(min_value=0, max_value=2))
+    def vote_approve(self, i, member):
+        self._vote(i, member, True)
+
+    def _in_status(self, i, *statuses):
+        """Prefer a disbursement in one of ``statuses`` (else any), so that sequences reach deep states."""
+        ids = list(db.session.scalars(select(Disbursement.id).where(Disbursement.status.in_(statuses))
+                                      .order_by(Disbursement.id).limit(3))) or self.disbursements
+        return ids[i % len(ids)]
+
+    def _vote(self, i, member, approve):
+        did = self._in_status(i, "solicitado")
+        self._remember("vote", lambda k: disbursements.vote(
+            disbursement_id=did, decision="aprobar" if approve else "rechazar", comment="Voto", actor=self.w.board[member],
+            key=k, today=TODAY))
+
+    @precondition(lambda self: self.disbursements)
+    @rule(i=pick, amount=cents, full=st.booleans())
+    def execute(self, i, amount, full):
+        did = self._in_status(i, "aprobado", "en_ejecucion")
+        if full:
+            d = disbursements.get_disbursement(did)
+            amount = d.amount - d.paid_amount
+        self._remember("execute", lambda k: disbursements.execute(disbursement_id=did, amount=amount, reference="TRF",
+                                                       actor=self.w.trustee, key=k, today=TODAY))
+
+    @precondition(lambda self: self.disbursements)
+    @rule(i=pick)
+    def cancel(self, i):
+        did = self.disbursements[i % len(self.disbursements)]
+        self._remember("cancel", lambda k: disbursements.cancel(disbursement_id=did, reason="Desistimiento", actor=self.w.staff,
+                                                      key=k, today=TODAY))
+
+    @precondition(lambda self: self.done)
+    @rule(i=pick)
+    def replay_with_same_key(self, i):
+        command, k, result_id = self.done[i % len(self.done)]
+        before = ledger_snapshot()
+        result = run(lambda: command(k))
+        assert result.replayed and result.value.id == result_id
+        assert ledger_snapshot() == before
+
+    @invariant()
+    def books_balance(self):
+        assert ledger.verify(db.session) == []
+        assert domain_problems() == []
+
+    @invariant()
+    def nothing_posted_twice(self):
+        confirmed = db.session.scalar(select(func.count(Payment.id)).where(
+            Payment.status.in_(("confirmado", "revertido"))))
+        assert db.session.scalar(select(func.count(ledger.Entry.id)).where(ledger.Entry.kind == "pago")) == confirmed
+        assert db.session.scalar(select(func.count(ledger.Entry.id)).where(ledger.Entry.kind == "ejecucion")) == \
+            db.session.scalar(select(func.count(Tranche.id)))
+        reserved = db.session.scalar(select(func.count(Disbursement.id)).where(Disbursement.transfer_id.is_not(None)))
+        assert db.session.scalar(select(func.count(ledger.Entry.id)).where(ledger.Entry.kind == "reserva")) == reserved
+
+    @invariant()
+    def available_never_negative(self):
+        position = self.w.position()
+        assert position["available"] >= 0 and position["reserved"] >= 0
+        for account in db.session.scalars(select(ledger.Account).where(ledger.Account.no_negative.is_(True))):
+            assert account.balance >= 0, account.code
+
+
+def test_random_command_sequences_keep_every_invariant(app):
+    TrustMachine.app = app
+    OUTCOMES.clear()
+    run_state_machine_as_test(TrustMachine, settings=settings(
+        max_examples=40, stateful_step_count=40, deadline=None, derandomize=True, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    print(sorted(OUTCOMES.items()))
+    # The run must have reached the deep states, not only refusals.
+    for name in ("declare", "register_payment", "confirm_payment", "request", "vote", "execute", "cancel",
+                 "reverse_payment"):
+        assert OUTCOMES[(name, True)] > 0, f"{name} never succeeded: {sorted(OUTCOMES.items())}"
