@@ -58,6 +58,11 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         "días",
         [("90", dt.date(2024, 1, 1), "Criterio de seguimiento de ProInversión")],
     ),
+    "public.min_companies": (
+        "Portal público: mínimo de empresas aportantes para publicar el total de aportes de un trimestre",
+        "empresas",
+        [("3", dt.date(2024, 1, 1), "Reserva tributaria y de datos personales: ninguna cifra individual deducible")],
+    ),
     "indicators.on_track_gap_pct": (
         "Indicadores: brecha máxima frente a la meta para estar «En camino»",
         "%",

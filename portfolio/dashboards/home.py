@@ -10,7 +10,7 @@ from flask import current_app, url_for
 from portfolio import charts
 from portfolio.auth.policy import allows
 from portfolio.auth.roles import ADMIN, AUDITOR, BOARD, COMPANY, STAFF, TRUSTEE
-from portfolio.dashboards import oxi
+from portfolio.dashboards import oxi, trust_data
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import QUARTERS, STATUSES
 from portfolio.money import format_money
@@ -68,20 +68,68 @@ def company(user, today: dt.date) -> dict[str, Any]:
         "Avance físico de sus proyectos: programado vs. real (%)", [p.name[:38] for p in projects],
         [("Programado a la fecha", [p.planned_pct or 0 for p in projects]),
          ("Real", [p.actual_pct or 0 for p in projects])], fmt=charts.percent, chart_id="avance") if projects else None
-    return {"projects": projects, "progress": progress, "certs": oxi.company_certificates(user.company_id, today)}
+    return {"projects": projects, "progress": progress, "certs": oxi.company_certificates(user.company_id, today),
+            "contributions": trust_data.contribution_status(user.company_id, today),
+            "company_ageing": ageing_chart(trust_data.ageing(today, company_id=user.company_id))}
+
+
+def program_chart(programs: list[dict], year: int) -> charts.Chart | None:
+    if not programs:
+        return None
+    return charts.grouped_bar_chart(
+        f"Programas {year}: plan vs. reservado vs. pagado (S/)", [p["code"] for p in programs],
+        [("Plan anual", [p["plan"] for p in programs]), ("Reservado", [p["reserved"] for p in programs]),
+         ("Pagado", [p["paid"] for p in programs])], fmt=format_money, chart_id="programas",
+        description="Ejecución de cada programa del fideicomiso frente a su plan anual")
+
+
+def flows_chart(today: dt.date) -> charts.Chart:
+    flows = trust_data.monthly_flows(today)
+    return charts.grouped_bar_chart(
+        "Aportes confirmados vs. desembolsos pagados por mes (S/)", [f"{m:%m/%y}" for m, _, _ in flows],
+        [("Aportes", [c for _, c, _ in flows]), ("Desembolsos", [d for _, _, d in flows])], fmt=format_money,
+        chart_id="flujos", description="Movimientos de la cuenta bancaria del fideicomiso en los últimos 12 meses")
+
+
+def ageing_chart(rows: list[dict]) -> charts.Chart | None:
+    if not rows:
+        return None
+    from portfolio.trust.services.books import AGE_BUCKETS
+
+    return charts.stacked_bar_chart(
+        "Morosidad por antigüedad (S/)", [r["company"][:24] for r in rows],
+        [(label, [r["buckets"][i] for r in rows]) for i, (label, _, _) in enumerate(AGE_BUCKETS)],
+        fmt=format_money, chart_id="morosidad", description="Aportes vencidos e impagos por empresa y antigüedad")
 
 
 def board(user, today: dt.date) -> dict[str, Any]:
-    return {}
+    count, queue = trust_data.awaiting_vote(user.id)
+    programs = trust_data.program_rows(today.year)
+    program_ids = [p["id"] for p in programs]
+    return {"vote_count": count, "queue": queue, "funds": trust_data.fund_position(), "programs": programs,
+            "program_chart": program_chart(programs, today.year),
+            "program_indicators": indicator_summary(("program", program_ids))["rows"] if program_ids else []}
 
 
 def trustee(user, today: dt.date) -> dict[str, Any]:
-    return {}
+    pay_count, pay_total, payments = trust_data.payments_to_confirm()
+    exec_count, exec_total, executions = trust_data.to_execute()
+    diff_count, differences = trust_data.reconciliation()
+    ageing = trust_data.ageing(today)
+    return {"pay_count": pay_count, "pay_total": pay_total, "payments": payments, "exec_count": exec_count,
+            "exec_total": exec_total, "executions": executions, "diff_count": diff_count,
+            "differences": differences, "next_period": trust_data.next_period(today),
+            "funds": trust_data.fund_position(), "flows_chart": flows_chart(today),
+            "ageing_chart": ageing_chart(ageing)}
 
 
 def overview(user, today: dt.date) -> dict[str, Any]:
     pipeline = oxi.pipeline()
+    programs = trust_data.program_rows(today.year)
     return {"totals": oxi.totals(), "pipeline": pipeline, "stage_label": stages.label,
+            "funds": trust_data.fund_position(), "flows_chart": flows_chart(today),
+            "ageing_totals": trust_data.ageing_totals(today), "programs": programs,
+            "program_chart": program_chart(programs, today.year),
             "funnel": charts.bar_chart("Proyectos por etapa", [(stages.label(s), c) for s, c, _ in pipeline
                                                                if s in stages.MAIN_STAGES],
                                        funnel=True, chart_id="embudo", value_label="Proyectos")}
@@ -99,6 +147,7 @@ def context_for(user, today: dt.date | None = None) -> tuple[str, dict[str, Any]
         "projects": "projects.index", "pipeline": "projects.pipeline", "new_project": "projects.create",
         "my_certificates": "projects.company_panel", "indicators": "indicators.report", "audit": "admin.audit_log",
         "users": "admin.users", "rules": "admin.rules", "orgs": "orgs.companies", "exports": "exports.index",
-        "trust": "trust.index", "public": "public.home"}.items()}
+        "trust": "trust.overview", "trust_company": "trust.company_home", "board_queue": "trust.board_queue",
+        "trustee_home": "trust.trustee_home", "public": "public.home"}.items()}
     context["today"] = today
     return f"dashboards/{name}.html", context

@@ -91,3 +91,60 @@ def kpi(html: str, name: str) -> str:
     match = re.search(rf'id="kpi-{name}">(?:<a[^>]*>)?([^<]+)<', html)
     assert match, f"kpi {name} not found"
     return match.group(1).strip()
+
+
+@pytest.fixture
+def populate_trust(app, isolated):
+    """``populate_trust(n, company_id)`` adds, directly in the tables, ``n`` overdue contributions of the
+    company, ``n`` payments to confirm, ``n`` disbursement requests in vote, ``n`` approved ones and ``n``
+    bank balances that differ from the (empty) ledger."""
+    from portfolio.auth.models import User
+    from portfolio.trust.models import (
+        BankBalance,
+        Contribution,
+        Disbursement,
+        Organization,
+        Payment,
+        Program,
+        ProgramAllocation,
+    )
+    from tests.trust.conftest import new_ruc
+
+    state = {"day": 0}
+
+    def factory(n: int, company_id: int) -> None:
+        today = dt.date.today()
+        with app.app_context():
+            requester = db.session.scalar(select(User.id).where(User.role == "staff").limit(1))
+            if requester is None:
+                user = User(email=f"req-{next(_serial)}@prueba.pe", name="Solicitante", role="staff", active=True,
+                            password_hash="!")
+                db.session.add(user)
+                db.session.flush()
+                requester = user.id
+            program = Program(code=f"PR{next(_serial)}", name=f"Programa tablero {next(_serial)}")
+            org = Organization(ruc=new_ruc(), name=f"Asociación tablero {next(_serial)}", legal_status="constituida")
+            db.session.add_all([program, org])
+            db.session.flush()
+            db.session.add(ProgramAllocation(program_id=program.id, year=today.year, amount=Decimal("1000000.00")))
+            for i in range(n):
+                state["day"] += 1
+                month = dt.date(1990 + state["day"] // 12, state["day"] % 12 + 1, 1)
+                contribution = Contribution(company_id=company_id, month=month, due_date=month + dt.timedelta(days=45),
+                                            amount_due=Decimal("150.00"), amount_paid=Decimal("0.00"))
+                db.session.add(contribution)
+                db.session.flush()
+                db.session.add_all([
+                    Payment(contribution_id=contribution.id, company_id=company_id, amount=Decimal("10.00"),
+                            paid_on=today, bank="BCP", operation_number=f"OP{next(_serial)}"),
+                    Disbursement(program_id=program.id, organization_id=org.id, year=today.year,
+                                 amount=Decimal("500.00"), purpose="Equipos", status="solicitado",
+                                 requested_by_id=requester, requested_on=today),
+                    Disbursement(program_id=program.id, organization_id=org.id, year=today.year,
+                                 amount=Decimal("700.00"), purpose="Patrullaje", status="aprobado",
+                                 requested_by_id=requester, requested_on=today),
+                    BankBalance(on=today - dt.timedelta(days=state["day"]), balance=Decimal("1.00")),
+                ])
+            db.session.commit()
+
+    return factory

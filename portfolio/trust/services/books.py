@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 
 from portfolio import audit, db
 from portfolio.errors import DomainError
@@ -17,7 +17,13 @@ from portfolio.trust import ledger
 from portfolio.trust.ledger import Entry, Posting, money_sum
 from portfolio.trust.models import BankBalance, Contribution, Disbursement, Program, ProgramAllocation
 from portfolio.trust.services.common import (
-    BANK_AVAILABLE, BANK_RESERVED, Done, chart_of_accounts, command, positive_amount, require_role,
+    BANK_AVAILABLE,
+    BANK_RESERVED,
+    Done,
+    chart_of_accounts,
+    command,
+    positive_amount,
+    require_role,
 )
 
 ZERO = ledger.ZERO

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, db
@@ -30,8 +30,17 @@ from portfolio.rules import rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import BANKS, Contribution, ContributionVersion, Payment
 from portfolio.trust.services.common import (
-    BANK_AVAILABLE, CONTRIBUTIONS_INCOME, Done, actor_id, add_month, command, company_receivable, day_in_month,
-    fixed_account, positive_amount, require_role,
+    BANK_AVAILABLE,
+    CONTRIBUTIONS_INCOME,
+    Done,
+    actor_id,
+    add_month,
+    command,
+    company_receivable,
+    day_in_month,
+    fixed_account,
+    positive_amount,
+    require_role,
 )
 
 ZERO = ledger.ZERO

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portfolio import audit, db
 from portfolio.auth.models import User
@@ -21,10 +21,24 @@ from portfolio.forms import clean_ruc, ruc_problem
 from portfolio.rules import rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import (
-    ConflictOfInterest, Disbursement, DisbursementInvoice, Organization, Program, ProgramAllocation, Tranche, Vote,
+    ConflictOfInterest,
+    Disbursement,
+    DisbursementInvoice,
+    Organization,
+    Program,
+    ProgramAllocation,
+    Tranche,
+    Vote,
 )
 from portfolio.trust.services.common import (
-    BANK_AVAILABLE, BANK_RESERVED, Done, actor_id, command, fixed_account, positive_amount, program_expense,
+    BANK_AVAILABLE,
+    BANK_RESERVED,
+    Done,
+    actor_id,
+    command,
+    fixed_account,
+    positive_amount,
+    program_expense,
     require_role,
 )
 
