@@ -127,7 +127,7 @@ def populate_trust(app, isolated):
             db.session.add_all([program, org])
             db.session.flush()
             db.session.add(ProgramAllocation(program_id=program.id, year=today.year, amount=Decimal("1000000.00")))
-            for i in range(n):
+            for _ in range(n):
                 state["day"] += 1
                 month = dt.date(1990 + state["day"] // 12, state["day"] % 12 + 1, 1)
                 contribution = Contribution(company_id=company_id, month=month, due_date=month + dt.timedelta(days=45),
