@@ -18,6 +18,7 @@ from portfolio import charts
 from portfolio.auth.policy import public
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
+from portfolio.money import format_money
 from portfolio.projects import stages
 from portfolio.public import portfolio_data
 
@@ -25,7 +26,7 @@ bp = Blueprint("public", __name__, url_prefix="/transparencia")
 
 CACHE_SECONDS = 300
 MENU = [("public.home", "Inicio"), ("public.projects", "Proyectos"), ("public.indicators_page", "Indicadores"),
-        ("public.open_data", "Datos abiertos")]
+        ("public.trust_statement", "Fideicomiso"), ("public.open_data", "Datos abiertos")]
 
 
 @bp.context_processor
@@ -161,3 +162,27 @@ def projects_csv():
                          "" if r.progress is None else f"{r.progress:.2f}", "si" if r.multidepartmental else "no"])
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=proyectos-oxi.csv"})
+
+
+@bp.route("/fideicomiso")
+@public
+def trust_statement():
+    from portfolio.dashboards import trust_data
+    from portfolio.rules import rule_value
+
+    today = dt.date.today()
+    default = (today.year, (today.month - 1) // 3 + 1)  # the quarter in progress, to date
+    try:
+        year = int(request.args.get("anio", default[0]))
+        quarter = int(request.args.get("trimestre", default[1]))
+    except ValueError:
+        year, quarter = default
+    if not (2000 <= year <= today.year and quarter in QUARTERS) or dt.date(year, quarter * 3 - 2, 1) > today:
+        year, quarter = default
+    statement = trust_data.quarter_statement(year, quarter, min_companies=int(rule_value("public.min_companies")))
+    chart = charts.bar_chart(f"Desembolsos pagados por programa · {QUARTERS[quarter]} {year}",
+                             statement["by_program"], fmt=format_money, chart_id="desembolsos-programa",
+                             value_label="Pagado")
+    programs = trust_data.program_rows(year)
+    return render_template("public/trust.html", s=statement, year=year, quarter=quarter, quarters=QUARTERS,
+                           chart=chart, programs=programs, today=today)

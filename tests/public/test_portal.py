@@ -4,6 +4,7 @@ non-public ids are 404; nothing can be posted."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -26,7 +27,16 @@ def private_database_strings(app) -> list[str]:
         notes = db.session.scalars(select(StageTransition.note).where(StageTransition.note.is_not(None))).all()
         emails = db.session.scalars(select(StageTransition.actor_email)
                                     .where(StageTransition.actor_email.is_not(None))).all()
-    return [n for n in notes if len(n) >= 15] + list(emails)
+    from portfolio.trust.models import BankBalance, ConflictOfInterest, ContributionVersion, Payment, Vote
+
+    with app.app_context():
+        payrolls = db.session.scalars(select(ContributionVersion.payroll)).all()
+        private = [*db.session.scalars(select(Payment.operation_number)),
+                   *db.session.scalars(select(Vote.comment)),
+                   *db.session.scalars(select(ConflictOfInterest.description)),
+                   *db.session.scalars(select(BankBalance.note).where(BankBalance.note.is_not(None)))]
+    money = [format_money(p) for p in payrolls] + [f"{p:,.2f}" for p in payrolls] + [f"{p:.2f}" for p in payrolls]
+    return [n for n in notes if len(n) >= 15] + list(emails) + money + [t for t in private if len(t) >= 6]
 
 
 def test_anonymous_crawl_finds_no_private_data(client, demo, app):
@@ -150,3 +160,82 @@ def test_public_overview_figures_tie_to_the_database(client, demo, app):
     assert f'id="pub-proyectos">{len(projects)}<' in html
     assert f'id="pub-monto">{format_money(total)}<' in html
     assert "Multidepartamental" in html and "Trujillo" in html
+
+
+def _trust_world(app, payers: int):
+    """``payers`` companies each contribute S/ 123.45 this quarter; one disbursement of S/ 80.00 is paid."""
+    from tests.trust.conftest import World, make_company, make_user
+
+    today = dt.date.today()
+    month = today.replace(day=1)
+    with app.app_context():
+        world = World()
+        contributions = []
+        for i in range(payers):
+            if i:
+                world.company = make_company(f"Aportante privado {i} S.A.C.")
+                world.company_user = make_user("company", world.company.id)
+            payroll = (Decimal("123.45") * 100 / Decimal("0.15")).quantize(Decimal("0.01"))
+            contribution = world.declare(month=month, payroll=payroll, today=today).value
+            from portfolio.trust.services import contributions as svc
+            from tests.trust.conftest import key, run
+
+            payment = run(lambda c=contribution: svc.register_payment(
+                contribution_id=c.id, amount=Decimal("123.45"), paid_on=today, bank="BCP",
+                operation_number=f"OP{c.id}X", actor=world.company_user, key=key(), today=today)).value
+            run(lambda p=payment: svc.confirm_payment(payment_id=p.id, actor=world.trustee, key=key(), today=today))
+            contributions.append(payroll)
+        from portfolio.trust.services import disbursements
+        from tests.trust.conftest import run
+
+        disbursement = run(lambda: disbursements.request(
+            program_id=world.program.id, organization_id=world.org.id, year=today.year, amount=Decimal("80.00"),
+            purpose="Cámaras", invoices=[("20100070970", "F001", "99")], actor=world.staff, key=key(), today=today))
+        pending = disbursement.value
+        for member in disbursements.eligible_voters(pending):  # demo board members count for the quorum too
+            if pending.status != "solicitado":
+                break
+            world.vote(pending, member)
+        run(lambda: disbursements.execute(disbursement_id=disbursement.value.id, amount=Decimal("80.00"),
+                                          reference="TRF-9", actor=world.trustee, key=key(), today=today))
+        db.session.commit()
+        return world.program.name, world.org.name, contributions
+
+
+def test_trust_statement_withholds_contributions_of_fewer_than_three_companies(client, app):
+    program, org, payrolls = _trust_world(app, payers=1)
+    html = client.get("/transparencia/fideicomiso").get_data(as_text=True)
+    assert 'id="reserva"' in html and "123.45" not in html
+    assert 'id="pub-aportes">Reservado<' in html and 'id="pub-saldo">Reservado<' in html
+    assert program in html and org in html and 'id="pub-desembolsado">S/ 80.00<' in html
+    for payroll in payrolls:
+        assert format_money(payroll) not in html and f"{payroll:,.2f}" not in html
+
+
+def test_trust_statement_shows_aggregate_contributions_from_three_companies(client, app):
+    _program, _org, payrolls = _trust_world(app, payers=3)
+    response = client.get("/transparencia/fideicomiso")
+    html = response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert 'id="pub-aportantes">3<' in html
+    assert 'id="pub-aportes">S/ 370.35<' in html  # 3 × 123.45, never one company's figure alone
+    assert "S/ 123.45" not in html
+    for payroll in payrolls:
+        assert format_money(payroll) not in html
+    assert "Aportante privado" not in html
+
+
+def test_trust_statement_ignores_future_or_bad_quarters(client):
+    for query in ("?anio=2999&trimestre=1", "?anio=x", "?trimestre=9"):
+        assert client.get("/transparencia/fideicomiso" + query).status_code == 200
+
+
+def test_anonymous_crawl_with_trust_activity_shows_no_payroll_or_individual_payment(client, demo, app):
+    _trust_world(app, payers=3)
+    forbidden = forbidden_strings() + private_database_strings(app) + ["S/ 123.45", "Aportante privado"]
+    pages = crawl(client.c)
+    assert "/transparencia/fideicomiso" in pages
+    for url, response in pages.items():
+        body = response.get_data(as_text=True)
+        for text in forbidden:
+            assert text not in body, f"{text!r} appears on {url}"
