@@ -3,13 +3,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_wtf import FlaskForm
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pe import ruc as ruc_number
 from wtforms import Field, StringField
+from wtforms.i18n import get_translations
 from wtforms.validators import ValidationError
 
 from portfolio.money import MoneyError, parse_money
 from portfolio.orgs import ubigeo
+
+_SPANISH = get_translations(["es"])
+
+
+class SpanishForm(FlaskForm):
+    """A FlaskForm whose built-in WTForms messages ("Not a valid date value.") come in Spanish.
+
+    Flask-WTF only translates them through Flask-Babel, which the app does not use."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _SPANISH
 
 
 class MoneyField(StringField):

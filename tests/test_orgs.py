@@ -130,3 +130,16 @@ def test_company_users_cannot_see_organization_pages(login_as, make_company):
     company = login_as("company")
     assert company.get("/organizaciones/empresas").status_code == 403
     assert company.get(f"/organizaciones/empresas/{company.user['company_id']}").status_code == 403
+
+
+def test_built_in_form_messages_are_spanish(login_as, app):
+    staff = login_as("staff")
+    with app.app_context():
+        entity_id = db.session.scalar(select(PublicEntity.id).where(PublicEntity.name.like("%Salaverry")))
+    response = staff.post(f"/organizaciones/entidades/{entity_id}/topes",
+                          {"cap-year": "dos mil", "cap-amount": "1.00", "cap-legal_basis": "DS",
+                           "cap-published_on": "31/02/2026"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Not a valid" not in body
+    assert "válid" in body

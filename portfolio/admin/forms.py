@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portfolio.forms import select_choices
+from portfolio.forms import SpanishForm, select_choices
 from portfolio.rules import RULES
 
 
-class RuleValueForm(FlaskForm):
+class RuleValueForm(SpanishForm):
     key = SelectField("Regla", choices=select_choices(((k, v[0]) for k, v in RULES.items()), blank=None),
                       validators=[DataRequired("Seleccione la regla.")])
     value = StringField("Nuevo valor", validators=[DataRequired("Ingrese el valor."), Length(max=20)])

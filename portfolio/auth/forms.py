@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portfolio.auth.passwords import MAX_LENGTH
 from portfolio.auth.roles import ROLE_LABELS
-from portfolio.forms import select_choices
+from portfolio.forms import SpanishForm, select_choices
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SpanishForm):
     email = EmailField("Correo electrónico", validators=[DataRequired("Ingrese su correo."), Length(max=254)])
     password = PasswordField("Contraseña", validators=[DataRequired("Ingrese su contraseña."),
                                                        Length(max=MAX_LENGTH)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SpanishForm):
     current_password = PasswordField("Contraseña actual", validators=[DataRequired("Ingrese su contraseña actual.")])
     new_password = PasswordField("Nueva contraseña", validators=[DataRequired("Ingrese la nueva contraseña.")])
     confirm = PasswordField("Repita la nueva contraseña", validators=[DataRequired("Repita la nueva contraseña.")])
@@ -27,7 +26,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError("Las contraseñas no coinciden.")
 
 
-class UserForm(FlaskForm):
+class UserForm(SpanishForm):
     email = EmailField("Correo electrónico", validators=[DataRequired("Ingrese el correo."),
                                                          Email("Correo inválido."), Length(max=254)])
     name = StringField("Nombre completo", validators=[DataRequired("Ingrese el nombre."), Length(max=200)])
@@ -37,6 +36,6 @@ class UserForm(FlaskForm):
     password = PasswordField("Contraseña inicial", validators=[Optional(), Length(max=MAX_LENGTH)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SpanishForm):
     password = PasswordField("Nueva contraseña", validators=[DataRequired("Ingrese la nueva contraseña."),
                                                              Length(max=MAX_LENGTH)])

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,11 +12,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from portfolio.forms import MoneyField, select_choices, valid_ruc, valid_ubigeo
+from portfolio.forms import MoneyField, SpanishForm, select_choices, valid_ruc, valid_ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(SpanishForm):
     version = HiddenField()
     ruc = StringField("RUC", validators=[DataRequired("Ingrese el RUC."), Length(max=13), valid_ruc])
     legal_name = StringField("Razón social", validators=[DataRequired("Ingrese la razón social."), Length(max=200)])
@@ -30,7 +29,7 @@ class CompanyForm(FlaskForm):
     active = BooleanField("Activa", default=True)
 
 
-class EntityForm(FlaskForm):
+class EntityForm(SpanishForm):
     version = HiddenField()
     name = StringField("Nombre", validators=[DataRequired("Ingrese el nombre."), Length(max=200)])
     short_name = StringField("Sigla", validators=[Optional(), Length(max=40)])
@@ -41,7 +40,7 @@ class EntityForm(FlaskForm):
     active = BooleanField("Activa", default=True)
 
 
-class CapForm(FlaskForm):
+class CapForm(SpanishForm):
     year = IntegerField("Año", validators=[DataRequired("Ingrese el año."), NumberRange(2008, 2100, "Año inválido.")])
     # InputRequired, not DataRequired: a zero cap (0.00) is real and must be accepted.
     amount = MoneyField("Tope CIPRL (S/)", validators=[InputRequired("Ingrese el tope (puede ser 0.00).")])

@@ -33,6 +33,18 @@ def _year(column):
     return extract("year", column)
 
 
+def lock_for_limits(project) -> None:
+    """Serialise limit checks: lock the project's and its entity's rows (``SELECT … FOR UPDATE`` on
+    PostgreSQL; SQLite serialises writers anyway). Two certificates or adendas checked at the same time
+    cannot both pass a cap that only one of them fits under."""
+    from portfolio.orgs.models import PublicEntity
+    from portfolio.projects.models import Project
+
+    db.session.execute(select(PublicEntity.id).where(PublicEntity.id == project.entity_id).with_for_update())
+    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    db.session.expire(project, ["variations_total"])  # re-read what others committed before we held the lock
+
+
 # --- variations --------------------------------------------------------------------------------------
 
 def variation_increases(project_id: int) -> Decimal:

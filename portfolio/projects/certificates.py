@@ -70,6 +70,7 @@ def add_certificate(project: Project, *, number: str | None, amount: Any, issue_
     if db.session.scalar(select(Certificate.id).where(Certificate.cert_type == cert_type,
                                                       Certificate.number == number)):
         raise DomainError(f"Ya existe un {cert_type} con el número {number}.", field="number")
+    caps.lock_for_limits(project)
     check = stages.Check()
     caps.check_certificate_limits(project, value, issue_date, milestone, check)
     if check.reasons:

@@ -134,6 +134,7 @@ def add_variation(project: Project, *, kind: str, amount_delta: Any, days_delta:
     reference = _text(legal_reference, 200)
     if not reference:
         raise DomainError("Indique la referencia legal de la adenda (resolución o documento).", field="legal_reference")
+    caps.lock_for_limits(project)
     check = stages.Check()
     caps.check_variation_cap(project, amount, approved_on, check)
     if not check.reasons and amount > 0:

@@ -1,7 +1,6 @@
 """Forms of the OxI pipeline. They check shape only; rules that need the database live in the services."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from portfolio.forms import MoneyField
+from portfolio.forms import MoneyField, SpanishForm, select_choices
 from portfolio.projects.models import (
     BUDGET_CATEGORIES,
     MECHANISMS,
@@ -29,14 +28,14 @@ DATE_MESSAGE = "Fecha inválida."
 
 
 def _choices(mapping):
-    return [("", "— Seleccione —")] + list(mapping.items())
+    return select_choices(mapping)
 
 
 def _date(label):
     return DateField(label, validators=[Optional()], format="%Y-%m-%d")
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(SpanishForm):
     version = HiddenField()
     cui = StringField("CUI (Invierte.pe)", validators=[Optional(), Regexp(r"^\d{7}$", message=(
         "CUI inválido: el Código Único de Inversiones tiene exactamente 7 dígitos."))])
@@ -44,7 +43,7 @@ class ProjectForm(FlaskForm):
     description = TextAreaField("Descripción", validators=[Optional(), Length(max=5000)])
     entity_id = SelectField("Entidad pública", coerce=str, validators=[DataRequired("Seleccione la entidad.")])
     sector = SelectField("Función / sector", choices=_choices(SECTORS), validators=[DataRequired("Seleccione.")])
-    mechanism = SelectField("Mecanismo", choices=list(MECHANISMS.items()), default="oxi")
+    mechanism = SelectField("Mecanismo", choices=select_choices(MECHANISMS, blank=None), default="oxi")
     locations = StringField("Ubigeos (distritos INEI, separados por comas)", validators=[Optional(), Length(max=500)])
     multidepartmental = BooleanField("Multidepartamental")
     reference_amount = MoneyField("Monto referencial (S/)")
@@ -66,7 +65,7 @@ class ProjectForm(FlaskForm):
     settlement_on = _date("Fecha de liquidación")
 
 
-class MemberRow(FlaskForm):
+class MemberRow(SpanishForm):
     class Meta:
         csrf = False
 
@@ -74,37 +73,37 @@ class MemberRow(FlaskForm):
     share = StringField("Participación (%)", validators=[Optional(), Length(max=10)])
 
 
-class MembersForm(FlaskForm):
+class MembersForm(SpanishForm):
     version = HiddenField()
     rows = FieldList(FormField(MemberRow), min_entries=5, max_entries=5)
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(SpanishForm):
     from_stage = HiddenField()
     target = SelectField("Nueva etapa", coerce=str, validate_choice=False,
                          validators=[DataRequired("Seleccione la etapa.")])
-    on = DateField("Fecha del evento (buena pro, convenio, inicio…)", validators=[Optional()], format="%Y-%m-%d")
+    on = DateField("Fecha del evento", validators=[Optional()], format="%Y-%m-%d")
     note = TextAreaField("Nota / motivo", validators=[Optional(), Length(max=2000)])
 
 
-class BudgetLineForm(FlaskForm):
+class BudgetLineForm(SpanishForm):
     category = SelectField("Categoría", choices=_choices(BUDGET_CATEGORIES), validators=[DataRequired("Seleccione.")])
     description = StringField("Descripción", validators=[Optional(), Length(max=300)])
     amount = MoneyField("Monto original (S/)", validators=[InputRequired("Ingrese el monto.")])
 
 
-class BudgetRevisionForm(FlaskForm):
+class BudgetRevisionForm(SpanishForm):
     amount = MoneyField("Nuevo monto (S/)", validators=[InputRequired("Ingrese el monto.")])
     reason = StringField("Sustento", validators=[DataRequired("Indique el sustento."), Length(max=300)])
 
 
-class BudgetExecutionForm(FlaskForm):
+class BudgetExecutionForm(SpanishForm):
     version = HiddenField()
     accrued = MoneyField("Devengado acumulado (S/)", validators=[InputRequired("Ingrese el devengado.")])
     paid = MoneyField("Girado acumulado (S/)", validators=[InputRequired("Ingrese el girado.")])
 
 
-class VariationForm(FlaskForm):
+class VariationForm(SpanishForm):
     kind = SelectField("Tipo", choices=_choices(VARIATION_KINDS), validators=[DataRequired("Seleccione el tipo.")])
     amount_delta = MoneyField("Variación de monto (S/; negativo para deductivos)", allow_negative=True)
     days_delta = IntegerField("Variación de plazo (días)", validators=[Optional(), NumberRange(-3650, 3650, "Días inválidos.")])
@@ -114,7 +113,7 @@ class VariationForm(FlaskForm):
     description = TextAreaField("Descripción", validators=[Optional(), Length(max=2000)])
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(SpanishForm):
     version = HiddenField()
     kind = SelectField("Tipo de hito", choices=_choices(MILESTONE_KINDS), validators=[DataRequired("Seleccione.")])
     description = StringField("Descripción", validators=[Optional(), Length(max=300)])
@@ -123,22 +122,22 @@ class MilestoneForm(FlaskForm):
     planned_physical = StringField("Avance físico programado acumulado (%)", validators=[Optional(), Length(max=10)])
     actual_physical = StringField("Avance físico real acumulado (%)", validators=[Optional(), Length(max=10)])
     amount = MoneyField("Monto de la valorización (S/)")
-    status = SelectField("Estado", choices=list(MILESTONE_STATUSES.items()), default="programado")
+    status = SelectField("Estado", choices=select_choices(MILESTONE_STATUSES, blank=None), default="programado")
     conformity_date = _date("Fecha de conformidad (supervisora)")
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(SpanishForm):
     number = StringField("Número del certificado", validators=[DataRequired("Ingrese el número."), Length(max=40)])
     amount = MoneyField("Monto (S/)", validators=[InputRequired("Ingrese el monto.")])
     issue_date = DateField("Fecha de emisión", validators=[DataRequired(DATE_MESSAGE)], format="%Y-%m-%d")
     milestone_id = SelectField("Hito / valorización que lo respalda", coerce=str, validate_choice=False)
 
 
-class CertificateStatusForm(FlaskForm):
+class CertificateStatusForm(SpanishForm):
     version = HiddenField()
     status = HiddenField(validators=[DataRequired()])
 
 
-class TaxForm(FlaskForm):
+class TaxForm(SpanishForm):
     year = IntegerField("Año tributario", validators=[DataRequired("Ingrese el año.")])
     amount = MoneyField("Impuesto a la renta de ese año (S/)", validators=[InputRequired("Ingrese el monto.")])

@@ -62,8 +62,9 @@ DEMO = [
                  "supervisor": "Supervisora Norte Consultores S.A.C.", "proinversion_assisted": True},
         "members": [(CORDILLERA, "60"), (CHAN_CHAN, "40")],
         "stages": ("actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito", "en_ejecucion"),
-        "budget": [("expediente", "650000.00", None), ("obra", "16800000.00", ("17900000.00", "Adenda N.° 1")),
-                   ("supervision", "1050000.00", None)],
+        "budget": [("expediente", "650000.00", None, ("650000.00", "650000.00")),
+                   ("obra", "16800000.00", ("17900000.00", "Adenda N.° 1"), ("10000000.00", "5200000.00")),
+                   ("supervision", "1050000.00", None, ("420000.00", "350000.00"))],
         "variations": [("monto", "1100000.00", 0, D(2026, 6, 15), "Adenda N.° 1 — mayores trabajos"),
                        ("plazo", "0", 45, D(2026, 7, 1), "Adenda N.° 2 — ampliación de plazo")],
         "milestones": [
@@ -89,7 +90,7 @@ DEMO = [
                  "supervisor": "Consorcio Supervisor Moche", "proinversion_assisted": True},
         "members": [(CORDILLERA, "100")],
         "stages": ("actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito"),
-        "budget": [("obra", "6400000.00", None), ("supervision", "400000.00", None)],
+        "budget": [("obra", "6400000.00", None, None), ("supervision", "400000.00", None, None)],
         "milestones": [("entrega", "Entrega del primer lote de equipos", D(2027, 1, 15), None, "50", None,
                         "3400000.00", "programado", None)],
     },
@@ -125,7 +126,8 @@ DEMO = [
                  "executing_company": "Tecnologías de Seguridad del Norte S.A.C."},
         "members": [(VALLE_MOCHE, "50"), (BANNORTE, "50")],
         "stages": ("actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito", "en_ejecucion"),
-        "budget": [("obra", "8500000.00", None), ("supervision", "500000.00", None)],
+        "budget": [("obra", "8500000.00", None, ("8500000.00", "8500000.00")),
+                   ("supervision", "500000.00", None, ("500000.00", "480000.00"))],
         "milestones": [
             ("entrega", "Entrega de escáneres", D(2025, 8, 30), D(2025, 9, 10), "50", "50", "4500000.00", "cumplido",
              D(2025, 9, 20)),
@@ -147,10 +149,12 @@ def _build(spec: dict) -> None:
     if spec.get("members"):
         services.set_members(project, _members(*spec["members"]), expected_version=None)
     _advance(project, *spec.get("stages", ()))
-    for category, amount, revision in spec.get("budget", ()):
+    for category, amount, revision, executed in spec.get("budget", ()):
         line = execution.add_budget_line(project, category=category, description=None, amount=amount)
         if revision:
             execution.revise_budget_line(line, amount=revision[0], reason=revision[1])
+        if executed:
+            execution.record_budget_execution(line, accrued=executed[0], paid=executed[1], expected_version=None)
     for kind, amount, days, approved_on, reference in spec.get("variations", ()):
         execution.add_variation(project, kind=kind, amount_delta=amount, days_delta=days, approved_on=approved_on,
                                 legal_reference=reference)

@@ -46,7 +46,7 @@ MONEY_FIELDS = ("reference_amount", "awarded_amount", "final_cost")
 DATE_FIELDS = ("contraloria_date", "prioritized_on", "call_on", "awarded_on", "convenio_on", "start_on",
                "completion_on", "reception_on", "settlement_on")
 # Once the convenio is signed its amount changes only through variations (adendas).
-LOCKED_AFTER_CONVENIO = ("awarded_amount", "convenio_on")
+LOCKED_AFTER_CONVENIO = ("awarded_amount", "convenio_on", "entity_id")
 
 
 def _text(value: Any, limit: int | None = None) -> str | None:
@@ -202,8 +202,8 @@ def update_project(project: Project, data: dict[str, Any], *, expected_version: 
     if project.stage in stages.CONVENIO_STAGES:
         for name in LOCKED_AFTER_CONVENIO:
             if values[name] != getattr(project, name):
-                raise DomainError("El convenio ya está suscrito: su monto y fecha solo cambian mediante una adenda "
-                                  "(variación).", field=name)
+                raise DomainError("El convenio ya está suscrito: la entidad, el monto y la fecha del convenio solo "
+                                  "cambian mediante una adenda (variación).", field=name)
     before = audit.snapshot(project, EDITABLE_FIELDS) | {"locations": project.location_codes}
     for name, value in values.items():
         setattr(project, name, value)
@@ -258,11 +258,17 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
                        f"«{stages.label(project.stage)}»). Vuelva a cargar la página.")
     if on is not None and on > dt.date.today():
         raise DomainError("La fecha no puede ser futura.", field="on")
+    if target == "convenio_suscrito":
+        from portfolio.projects.caps import lock_for_limits
+
+        lock_for_limits(project)  # the CIPRL cap check must not race another convenio of the same entity
     date_field = stages.STAGE_DATES.get(target)
+    if project.stage == "suspendido":
+        date_field = None  # resuming keeps the original start date
     previous_date = getattr(project, date_field) if date_field else None
-    if on is not None and date_field and previous_date is None and target in stages.allowed_next(project.stage):
+    if on is not None and date_field and target in stages.allowed_next(project.stage):
         setattr(project, date_field, on)
-    check = stages.check_transition(project, target, note, on)
+    check = stages.check_transition(project, target, note)
     if not check.ok:
         if date_field:
             setattr(project, date_field, previous_date)

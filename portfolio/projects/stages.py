@@ -6,7 +6,6 @@ may). Services call ``check_transition``; nothing else decides what may follow w
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,9 +46,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "cancelado": (),
 }
 
-# The key date a stage sets when the transition form gives one (only if the project has none yet).
+# The key date that the date given with a transition records (resuming from suspendido records none).
 STAGE_DATES: dict[str, str] = {
-    "actos_previos": "prioritized_on",
     "en_seleccion": "call_on",
     "adjudicado": "awarded_on",
     "convenio_suscrito": "convenio_on",
@@ -109,6 +107,8 @@ def _adjudicado(project, note: str, check: Check) -> None:
         check.reasons.append("Registre el monto adjudicado antes de adjudicar la buena pro.")
     if not project.awarded_on:
         check.reasons.append("Indique la fecha de la buena pro.")
+    elif project.call_on and project.awarded_on < project.call_on:
+        check.reasons.append("La buena pro no puede ser anterior a la convocatoria.")
 
 
 def _convenio_suscrito(project, note: str, check: Check) -> None:
@@ -189,7 +189,7 @@ PRECONDITIONS: dict[str, Callable] = {
 }
 
 
-def check_transition(project, target: str, note: str = "", on: dt.date | None = None) -> Check:
+def check_transition(project, target: str, note: str = "") -> Check:
     """May ``project`` move to ``target`` now? Reasons (refusals) and warnings, in Spanish."""
     check = Check()
     if target not in STAGES:

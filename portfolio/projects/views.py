@@ -6,14 +6,15 @@ Budget, variations, milestones and certificates are in ``views_items.py`` (same 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
-from portfolio.forms import run_service
+from portfolio.forms import run_service, select_choices
 from portfolio.listing import int_arg, paginate, text_arg
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
@@ -63,7 +64,22 @@ def index():
         "projects/index.html", page=page, f=filters, stages=stages.STAGES, levels=LEVELS, sectors=SECTORS,
         entities=_entities(), companies=[] if is_company else _companies(), departments=ubigeo.departments(),
         can_manage=allows(current_user, "projects.manage"), pipeline=queries.pipeline(current_user),
+        can_export=allows(current_user, "exports.download"),
     )
+
+
+@bp.route("/exportar.xlsx")
+@requires("exports.download")
+def export():
+    from portfolio.projects import exports
+
+    query = queries.filtered(_filters(), current_user)
+    sort = queries.SORTABLE.get(text_arg("sort", 20), queries.SORTABLE["stage"])
+    sort = sort.desc() if text_arg("dir", 4) == "desc" else sort.asc()
+    projects = list(db.session.scalars(query.order_by(sort, Project.id).limit(exports.MAX_ROWS)).unique())
+    return Response(exports.projects_xlsx(projects), headers={
+        "Content-Disposition": f"attachment; filename=proyectos-oxi-{dt.date.today():%Y%m%d}.xlsx"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/etapas")
@@ -72,13 +88,13 @@ def pipeline():
     demo = text_arg("demo", 2)
     rows = queries.pipeline(current_user, demo=demo)
     total_count = sum(r.count for r in rows)
-    total_amount = sum((r.amount for r in rows), start=type(rows[0].amount)(0)) if rows else 0
+    total_amount = sum((r.amount for r in rows), Decimal("0.00"))
     return render_template("projects/pipeline.html", rows=rows, total_count=total_count, total_amount=total_amount,
                            demo=demo, main_stages=stages.MAIN_STAGES)
 
 
 def _project_form(form: ProjectForm, project: Project | None = None) -> ProjectForm:
-    form.entity_id.choices = [("", "— Seleccione —")] + [(str(e.id), e.name) for e in _entities()]
+    form.entity_id.choices = select_choices([(str(e.id), e.name) for e in _entities()])
     if project is not None and not form.is_submitted():
         form.version.data = str(project.version)
         form.entity_id.data = str(project.entity_id)
@@ -105,7 +121,7 @@ def detail(project_id: int):
     data = queries.project_page(project)
     today = dt.date.today()
     transition_form = TransitionForm(from_stage=project.stage)
-    transition_form.target.choices = [(s, stages.label(s)) for s in stages.allowed_next(project.stage)]
+    transition_form.target.choices = select_choices([(s, stages.label(s)) for s in stages.allowed_next(project.stage)], blank=None)
     return render_template(
         "projects/detail.html", p=project, data=data, today=today, curve=chart.build(project, data.milestones, today),
         transition_form=transition_form, stages=stages, ubigeo=ubigeo,
@@ -132,7 +148,7 @@ def edit(project_id: int):
 def members(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     form = MembersForm()
-    choices = [("", "— Ninguna —")] + [(str(c.id), f"{c.legal_name} (RUC {c.ruc})") for c in _companies()]
+    choices = select_choices([(str(c.id), f"{c.legal_name} (RUC {c.ruc})") for c in _companies()], blank="— Ninguna —")
     if not form.is_submitted():
         form.version.data = str(project.version)
         for row, member in zip(form.rows, project.members, strict=False):
@@ -155,7 +171,7 @@ def members(project_id: int):
 def transition(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     form = TransitionForm()
-    form.target.choices = [(s, stages.label(s)) for s in stages.allowed_next(project.stage)]
+    form.target.choices = select_choices([(s, stages.label(s)) for s in stages.allowed_next(project.stage)], blank=None)
     if not form.is_submitted():
         form.from_stage.data = project.stage
     if form.validate_on_submit():

@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portfolio.auth.policy import requires
-from portfolio.forms import run_service
+from portfolio.forms import run_service, select_choices
 from portfolio.projects import certificates, execution, queries
 from portfolio.projects.forms import (
     BudgetExecutionForm,
@@ -144,8 +144,9 @@ def certificate_new(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     data = queries.project_page(project)
     form = CertificateForm()
-    form.milestone_id.choices = [("", "— Ninguno (certificado total tras la recepción) —")] + [
-        (str(m.id), f"{m.label} · {m.planned_date:%d/%m/%Y}") for m in data.milestones if m.accepted]
+    form.milestone_id.choices = select_choices(
+        [(str(m.id), f"{m.label} · {m.planned_date:%d/%m/%Y}") for m in data.milestones if m.accepted],
+        blank="— Ninguno (certificado total tras la recepción) —")
     if form.validate_on_submit():
         outcome = run_service(form, lambda: certificates.add_certificate(
             project, number=form.number.data, amount=form.amount.data, issue_date=form.issue_date.data,

@@ -89,3 +89,10 @@ def login(page):
         return target
 
     return do_login
+
+
+def logout(page) -> None:
+    """Log out through the user menu, as a person would."""
+    page.click("#user-menu")
+    page.get_by_role("button", name="Cerrar sesión").click()
+    page.wait_for_load_state()

@@ -4,6 +4,7 @@ import re
 import pytest
 
 from portfolio.auth.roles import ROLE_LABELS
+from tests.e2e.conftest import logout
 
 ACCOUNTS = {
     "admin": "admin@demo.pe",
@@ -40,9 +41,7 @@ def test_wrong_password_shows_generic_spanish_message(page, login):
 
 def test_logout_ends_the_session(page, login):
     login("auditor@demo.pe")
-    page.click("#user-menu")
-    page.click("text=Cerrar sesión")
-    page.wait_for_load_state()
+    logout(page)
     assert re.search(r"/login", page.url)
     page.goto("/auditoria")
     assert "/login" in page.url

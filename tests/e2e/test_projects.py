@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from tests.e2e.conftest import logout as _logout
+
 NAME = "Cámaras de videovigilancia del penal de Trujillo (prueba e2e)"
 
 
-def _logout(page):
-    page.get_by_role("button", name="Cerrar sesión").click()
-    page.wait_for_load_state()
 
 
 def _transition(page, target: str, on: str | None = None, note: str = "Paso de la prueba e2e"):

@@ -69,6 +69,9 @@ def test_valid_project_is_created_in_priorizado(app, staff):
     ({"locations": ""}, "Indique al menos un ubigeo o marque «multidepartamental»."),
     ({"convenio_on": "2026-03-01", "start_on": "2026-02-01"}, "La fecha de inicio no puede ser anterior a la suscripción"),
     ({"name": ""}, "Ingrese el nombre."),
+    ({"convenio_on": "2026-13-45"}, "No es una fecha válida."),
+    ({"term_days": "doce"}, "No es un valor entero válido."),
+    ({"sector": "inventado"}, "Opción inválida."),
 ])
 def test_bad_project_input_is_refused_and_nothing_written(app, staff, fields, message):
     before = _counts(app)
@@ -202,3 +205,23 @@ def test_convenio_amount_locked_after_signature(app, staff, make_project):
     assert "solo cambian mediante una adenda" in _text(response)
     with app.app_context():
         assert str(db.session.get(Project, project["id"]).awarded_amount) == "1000000.00"
+
+
+def test_certificate_status_change_and_replayed_post(app, staff, make_project):
+    project = make_project("en_ejecucion", milestone=True)
+    with app.app_context():
+        from portfolio.projects import certificates
+
+        p = db.session.get(Project, project["id"])
+        certificate, _ = certificates.add_certificate(p, number="C-9", amount="1000.00", issue_date=p.convenio_on,
+                                                      milestone_id=project["milestone_id"])
+        db.session.commit()
+        cid, version = certificate.id, certificate.version
+    url = f"/proyectos/{project['id']}/certificados/{cid}/estado"
+    assert staff.post(url, {"status": "emitido", "version": str(version)}).status_code == 302
+    replay = staff.post(url, {"status": "emitido", "version": str(version)}, follow_redirects=True)
+    assert "Otra persona modificó este proyecto" in _text(replay)
+    forged = staff.post(url, {"status": "solicitado", "version": str(version + 1)}, follow_redirects=True)
+    assert "no puede pasar a «solicitado»" in _text(forged)
+    with app.app_context():
+        assert db.session.get(Certificate, cid).status == "emitido"

@@ -70,12 +70,32 @@ def test_another_companys_project_is_404_on_every_url(make_project, login_as, me
     assert foreign.status_code == (404 if url == "/proyectos/{id}" else 403)
 
 
-def test_staff_getter_returns_404_for_another_companys_children(make_project, login_as):
+def test_children_of_another_project_are_404(app, make_project, login_as):
+    from portfolio import db
+    from portfolio.projects import certificates, execution
+    from portfolio.projects.models import Project
+
     first = make_project("en_ejecucion", milestone=True)
     second = make_project("en_ejecucion")
+    with app.app_context():
+        p = db.session.get(Project, first["id"])
+        line = execution.add_budget_line(p, category="obra", description=None, amount="10.00")
+        certificate, _ = certificates.add_certificate(p, number="S-1", amount="10.00", issue_date=p.convenio_on,
+                                                      milestone_id=first["milestone_id"])
+        db.session.commit()
+        line_id, certificate_id, version = line.id, certificate.id, certificate.version
     client = login_as("staff")
-    response = client.get(f"/proyectos/{second['id']}/hitos/{first['milestone_id']}/editar")
+    other = second["id"]
+    assert client.get(f"/proyectos/{other}/hitos/{first['milestone_id']}/editar").status_code == 404
+    assert client.get(f"/proyectos/{other}/presupuesto/{line_id}/modificar").status_code == 404
+    assert client.get(f"/proyectos/{other}/presupuesto/{line_id}/ejecucion").status_code == 404
+    response = client.post(f"/proyectos/{other}/certificados/{certificate_id}/estado",
+                           {"status": "anulado", "version": str(version)})
     assert response.status_code == 404
+    with app.app_context():
+        from portfolio.projects.models import Certificate
+
+        assert db.session.get(Certificate, certificate_id).status == "solicitado"
 
 
 def test_scope_in_the_getter_itself(app, ctx, make_project, make_user):

@@ -178,3 +178,19 @@ def test_stage_history_is_append_only_in_the_database(oxi):
         with db.session.begin_nested():
             db.session.execute(text("UPDATE project_stage_transitions SET note = 'x' WHERE project_id = :p"),
                                {"p": project.id})
+
+
+def test_the_date_given_with_a_transition_is_recorded_as_the_stage_date(oxi):
+    project = oxi.project("adjudicado", convenio_on=None)
+    services.transition(project, "convenio_suscrito", on=D(2026, 3, 5))
+    services.transition(project, "en_ejecucion", on=D(2026, 3, 20))
+    assert (project.convenio_on, project.start_on) == (D(2026, 3, 5), D(2026, 3, 20))
+    services.transition(project, "suspendido", note="Paralización por lluvias")
+    services.transition(project, "en_ejecucion", on=D(2026, 5, 1))
+    assert project.start_on == D(2026, 3, 20)  # resuming keeps the original start
+
+
+def test_rule_award_not_before_the_call(oxi):
+    project = oxi.project("en_seleccion", awarded_on=None, call_on=D(2026, 2, 1))
+    with pytest.raises(DomainError, match="anterior a la convocatoria"):
+        services.transition(project, "adjudicado", on=D(2026, 1, 15))
