@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.execute": frozenset({TRUSTEE}),
     "trust.close_period": frozenset({TRUSTEE}),
     "trust.programs.manage": frozenset({STAFF, TRUSTEE}),
+    "trust.conflicts.declare": frozenset({BOARD, STAFF, TRUSTEE}),
     # Indicators (§3.2) and dashboards
     "indicators.view": EVERYONE,
     "indicators.manage": frozenset({STAFF, TRUSTEE}),

@@ -60,7 +60,7 @@ def run(action):
 class World:
     """Everything a trust scenario needs, created through the services where a rule applies."""
 
-    def __init__(self, boards: int = 3, allocation: Decimal = D("1000000.00")):
+    def __init__(self, boards: int = 3, allocation: Decimal = Decimal("1000000.00")):  # noqa: B008
         self.company = make_company()
         self.company_user = make_user("company", self.company.id)
         self.trustee = make_user("trustee")
@@ -75,7 +75,7 @@ class World:
                                                 actor=self.staff)
 
     # contributions
-    def declare(self, month=dt.date(2026, 5, 1), payroll=D("1000000.00"), headcount=10, **kw):
+    def declare(self, month=dt.date(2026, 5, 1), payroll=Decimal("1000000.00"), headcount=10, **kw):  # noqa: B008
         return run(lambda: contributions.declare(company_id=self.company.id, month=month, payroll=payroll, headcount=headcount,
                                      actor=kw.pop("actor", self.company_user), key=kw.pop("key", key()),
                                      today=kw.pop("today", TODAY), **kw))

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portfolio import db
 from portfolio.errors import Conflict
@@ -71,7 +71,7 @@ def test_no_negative_floor(accounts):
 def test_entry_key_is_unique(accounts):
     bank, _hold, income, *_ = accounts
     post(bank, income, D("1.00"), k="mismo")
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         with db.session.begin_nested():
             post(bank, income, D("1.00"), k="mismo")
 
@@ -98,13 +98,13 @@ def test_entries_and_postings_cannot_be_changed_by_the_orm(accounts):
 def test_entries_and_postings_cannot_be_changed_in_the_database(accounts, isolated):
     bank, _hold, income, *_ = accounts
     entry = post(bank, income, D("10.00"))
-    for sql in (f"UPDATE ledger_postings SET debit = 1 WHERE entry_id = {entry.id}",
-                f"DELETE FROM ledger_postings WHERE entry_id = {entry.id}",
-                f"UPDATE ledger_entries SET memo = 'x' WHERE id = {entry.id}",
-                f"DELETE FROM ledger_entries WHERE id = {entry.id}"):
+    for sql in ("UPDATE ledger_postings SET debit = 1 WHERE entry_id = :id",
+                "DELETE FROM ledger_postings WHERE entry_id = :id",
+                "UPDATE ledger_entries SET memo = 'x' WHERE id = :id",
+                "DELETE FROM ledger_entries WHERE id = :id"):
         with pytest.raises(DBAPIError, match="solo inserción"):
             with db.session.begin_nested():
-                db.session.execute(text(sql))
+                db.session.execute(text(sql), {"id": entry.id})
 
 
 def test_reversal_links_to_original_and_happens_once(accounts):

@@ -1,0 +1,207 @@
+"""Read-only overview for staff, board, trustee and auditor; disbursement requests; programs."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portfolio import db
+from portfolio.auth.policy import allows, requires
+from portfolio.forms import run_service
+from portfolio.listing import paginate, text_arg
+from portfolio.orgs.models import Company
+from portfolio.trust.forms import (
+    AllocationForm,
+    ConflictForm,
+    ExecuteForm,
+    NoteForm,
+    OrganizationForm,
+    ProgramForm,
+    RequestForm,
+    VoteForm,
+)
+from portfolio.trust.models import (
+    CONTRIBUTION_STATUS,
+    DISBURSEMENT_STATUS,
+    ConflictOfInterest,
+    Contribution,
+    Disbursement,
+    Organization,
+)
+from portfolio.trust.services import books, disbursements, programs
+from portfolio.trust.views import REPLAYED, act, bp, period_args
+
+
+@bp.route("/")
+@requires("trust.view")
+def overview():
+    today = dt.date.today()
+    return render_template("trust/overview.html", position=books.fund_position(),
+                           programs=books.program_summary(today.year), year=today.year,
+                           arrears=books.arrears_ageing(today), buckets=books.AGE_BUCKETS,
+                           recent=db.session.scalars(select(Disbursement).order_by(Disbursement.id.desc()).limit(10)))
+
+
+@bp.route("/aportes")
+@requires("trust.view")
+def contributions_list():
+    query = select(Contribution).join(Company, Company.id == Contribution.company_id)
+    q = text_arg("q")
+    if q:
+        query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
+    page = paginate(query, sortable={"month": Contribution.month, "company": Company.legal_name,
+                                     "due": Contribution.amount_due, "paid": Contribution.amount_paid},
+                    default_sort="month", tiebreak=Contribution.id)
+    return render_template("trust/contributions.html", page=page, q=q, today=dt.date.today(),
+                           statuses=CONTRIBUTION_STATUS)
+
+
+@bp.route("/estado-de-cuenta")
+@requires("trust.view")
+def trust_statement():
+    start, end = period_args()
+    return render_template("trust/trust_statement.html", s=books.trust_statement(start, end))
+
+
+@bp.route("/desembolsos")
+@requires("trust.view")
+def disbursement_list():
+    query = select(Disbursement)
+    status = text_arg("estado")
+    if status in DISBURSEMENT_STATUS:
+        query = query.where(Disbursement.status == status)
+    page = paginate(query, sortable={"id": Disbursement.id, "amount": Disbursement.amount,
+                                     "status": Disbursement.status}, default_sort="id", tiebreak=Disbursement.id)
+    return render_template("trust/disbursements.html", page=page, status=status, statuses=DISBURSEMENT_STATUS)
+
+
+def _request_form() -> RequestForm:
+    form = RequestForm()
+    form.program_id.choices = [(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs() if p.active]
+    form.organization_id.choices = [(0, "— Seleccione —")] + [
+        (o.id, o.name + ("" if o.can_receive else " (no constituida)")) for o in programs.organizations()]
+    if form.year.data is None and not form.is_submitted():
+        form.year.data = dt.date.today().year
+    return form
+
+
+@bp.route("/desembolsos/nuevo", methods=["GET", "POST"])
+@requires("trust.request")
+def disbursement_new():
+    form = _request_form()
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: disbursements.request(
+            program_id=form.program_id.data, organization_id=form.organization_id.data, year=form.year.data,
+            amount=form.amount.data, purpose=form.purpose.data, invoices=form.parsed_invoices, actor=current_user,
+            key=form.key()))
+        if outcome:
+            done = outcome.value
+            flash(REPLAYED if done.replayed else f"Solicitud N.º {done.value.id} registrada; pasa a votación del Comité.",
+                  "success")
+            return redirect(url_for("trust.disbursement_detail", disbursement_id=done.value.id))
+    return render_template("trust/request_form.html", form=form)
+
+
+def decision_facts(d: Disbursement) -> dict:
+    """What the board needs to decide: funds, the program's plan vs spent, conflicts, invoice flags."""
+    summary = {row["program"].id: row for row in books.program_summary(d.year)}.get(d.program_id)
+    conflicts = list(db.session.scalars(select(ConflictOfInterest).where(
+        ConflictOfInterest.organization_id == d.organization_id)))
+    return {"position": books.fund_position(), "plan": summary, "conflicts": conflicts,
+            "tally": disbursements.tally(d), "recused": {c.user_id for c in conflicts}}
+
+
+@bp.route("/desembolsos/<int:disbursement_id>")
+@requires("trust.view")
+def disbursement_detail(disbursement_id: int):
+    d = disbursements.get_disbursement(disbursement_id)
+    execute = ExecuteForm(prefix=f"e{d.id}")
+    execute.amount.data = d.amount - d.paid_amount
+    from portfolio.trust.views.board import invoice_flags
+
+    return render_template("trust/disbursement.html", d=d, facts=decision_facts(d), vote_form=VoteForm(prefix=f"v{d.id}"),
+                           flags=invoice_flags(d),
+                           execute_form=execute, cancel_form=NoteForm(),
+                           can_vote=allows(current_user, "trust.vote"), can_execute=allows(current_user, "trust.execute"),
+                           can_cancel=allows(current_user, "trust.request"))
+
+
+@bp.route("/desembolsos/<int:disbursement_id>/cancelar", methods=["POST"])
+@requires("trust.request")
+def disbursement_cancel(disbursement_id: int):
+    disbursements.get_disbursement(disbursement_id)
+    form = NoteForm()
+    return act(form, lambda: disbursements.cancel(disbursement_id=disbursement_id, reason=form.note.data,
+                                                  actor=current_user, key=form.key()),
+               "Desembolso cancelado; la reserva de fondos, si la había, fue anulada.",
+               url_for("trust.disbursement_detail", disbursement_id=disbursement_id))
+
+
+@bp.route("/programas")
+@requires("trust.view")
+def programs_page():
+    year = request.args.get("anio", type=int) or dt.date.today().year
+    allocation = AllocationForm()
+    allocation.program_id.choices = [(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs()]
+    allocation.year.data = allocation.year.data or year
+    conflict = ConflictForm()
+    from portfolio.trust.services.disbursements import active_board
+
+    conflict.user_id.choices = [(0, "— Seleccione —")] + [(u.id, u.name) for u in active_board()]
+    conflict.organization_id.choices = [(0, "— Seleccione —")] + [(o.id, o.name) for o in programs.organizations()]
+    return render_template(
+        "trust/programs.html", year=year, summary=books.program_summary(year), programs=programs.programs(),
+        organizations=programs.organizations(),
+        conflicts=db.session.scalars(select(ConflictOfInterest).order_by(ConflictOfInterest.id)).all(),
+        program_form=ProgramForm(), allocation_form=allocation, organization_form=OrganizationForm(),
+        conflict_form=conflict, can_manage=allows(current_user, "trust.programs.manage"),
+        can_declare=allows(current_user, "trust.conflicts.declare"))
+
+
+def _manage(form, action, success):
+    return act(form, action, success, url_for("trust.programs_page"))
+
+
+@bp.route("/programas/nuevo", methods=["POST"])
+@requires("trust.programs.manage")
+def program_create():
+    form = ProgramForm()
+    return _manage(form, lambda: programs.create_program(code=form.code.data, name=form.name.data,
+                                                          description=form.description.data, actor=current_user),
+                   "Programa registrado.")
+
+
+@bp.route("/programas/asignacion", methods=["POST"])
+@requires("trust.programs.manage")
+def allocation_set():
+    form = AllocationForm()
+    form.program_id.choices = [(p.id, p.name) for p in programs.programs()]
+    return _manage(form, lambda: programs.set_allocation(program_id=form.program_id.data, year=form.year.data,
+                                                          amount=form.amount.data, goals=form.goals.data,
+                                                          actor=current_user), "Asignación anual registrada.")
+
+
+@bp.route("/organizaciones/nueva", methods=["POST"])
+@requires("trust.programs.manage")
+def organization_create():
+    form = OrganizationForm()
+    return _manage(form, lambda: programs.create_organization(
+        ruc=form.ruc.data, name=form.name.data, legal_status=form.legal_status.data,
+        registry_entry=form.registry_entry.data, constituted_on=form.constituted_on.data, actor=current_user),
+        "Organización beneficiaria registrada.")
+
+
+@bp.route("/conflictos/nuevo", methods=["POST"])
+@requires("trust.conflicts.declare")
+def conflict_declare():
+    form = ConflictForm()
+    from portfolio.trust.services.disbursements import active_board
+
+    form.user_id.choices = [(u.id, u.name) for u in active_board()]
+    form.organization_id.choices = [(o.id, o.name) for o in db.session.scalars(select(Organization))]
+    return _manage(form, lambda: programs.declare_conflict(user_id=form.user_id.data,
+                                                            organization_id=form.organization_id.data,
+                                                            description=form.description.data, actor=current_user),
+                   "Conflicto de interés registrado: el miembro se abstendrá en las solicitudes de esa organización.")

@@ -1,0 +1,197 @@
+"""The web layer: permissions, company scope, bad input and replayed forms through real HTTP requests."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from portfolio import db
+from portfolio.trust import ledger
+from portfolio.trust.models import Contribution, Disbursement, Payment
+from portfolio.trust.services import programs
+from tests.trust.conftest import new_ruc
+
+D = Decimal
+MONTH = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count(model.id)))
+
+
+def entries(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count(ledger.Entry.id)))
+
+
+def declare(client, month=MONTH, payroll="1,000,000.00", headcount="10", idem=None):
+    return client.post("/fideicomiso/empresa/declarar", {"month": month, "payroll": payroll, "headcount": headcount,
+                                                         "idem": idem or uuid.uuid4().hex}, follow_redirects=True)
+
+
+def test_company_declares_and_sees_its_contribution(app, login_as):
+    company = login_as("company")
+    page = declare(company)
+    assert page.status_code == 200
+    assert "Declaración registrada: aporte de S/ 1,500.00." in page.get_data(as_text=True)
+    home = company.get("/fideicomiso/empresa").get_data(as_text=True)
+    assert "S/ 1,500.00" in home
+
+
+@pytest.mark.parametrize("payroll, message", [
+    ("-5.00", "negativo"), ("0", "mayor que cero"), ("", "Ingrese la planilla"), ("1,000.005", "más de dos decimales"), ("abc", "Monto inválido"),
+])
+def test_bad_payroll_shows_spanish_message_and_writes_nothing(app, login_as, payroll, message):
+    company = login_as("company")
+    before = (count(app, Contribution), entries(app))
+    page = declare(company, payroll=payroll)
+    assert page.status_code == 200 and message in page.get_data(as_text=True)
+    assert (count(app, Contribution), entries(app)) == before
+
+
+def test_month_declared_twice_and_replayed_form(app, login_as):
+    company = login_as("company")
+    idem = uuid.uuid4().hex
+    declare(company, idem=idem)
+    replay = declare(company, idem=idem).get_data(as_text=True)
+    assert "ya se había registrado" in replay
+    twice = declare(company).get_data(as_text=True)
+    assert "Ya declaró" in twice and "Rectificar" in twice
+    assert count(app, Contribution) == 1 and entries(app) == 1
+
+
+def test_other_company_ids_are_404(app, login_as):
+    first = login_as("company")
+    declare(first)
+    with app.app_context():
+        cid = db.session.scalar(select(Contribution.id).where(Contribution.company_id == first.user["company_id"]))
+    other = login_as("company")
+    assert other.get(f"/fideicomiso/empresa/declaraciones/{cid}").status_code == 404
+    assert other.get("/fideicomiso/empresa/declaraciones/999999").status_code == 404
+    response = other.post(f"/fideicomiso/empresa/declaraciones/{cid}/pagar",
+                          {"amount": "1.00", "paid_on": dt.date.today().isoformat(), "bank": "BCP",
+                           "operation_number": "123456", "idem": uuid.uuid4().hex})
+    assert response.status_code == 404
+    assert count(app, Payment) == 0
+
+
+def test_overpayment_refused_and_payment_registered(app, login_as):
+    company = login_as("company")
+    declare(company)
+    with app.app_context():
+        cid = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company.user["company_id"]))
+    url = f"/fideicomiso/empresa/declaraciones/{cid}/pagar"
+    data = {"paid_on": dt.date.today().isoformat(), "bank": "BCP", "operation_number": "778812"}
+    page = company.post(url, {**data, "amount": "1,500.01", "idem": uuid.uuid4().hex}, follow_redirects=True)
+    assert "no acepta pagos en exceso" in page.get_data(as_text=True) and count(app, Payment) == 0
+    page = company.post(url, {**data, "amount": "1,500.00", "idem": uuid.uuid4().hex}, follow_redirects=True)
+    assert "Pago registrado" in page.get_data(as_text=True) and count(app, Payment) == 1
+    assert entries(app) == 1  # only the declaration: the payment posts when the trustee confirms
+
+
+def setup_disbursement(app, requester_email=None):
+    """A funded trust, a program and a beneficiary, and one request awaiting votes (built via services)."""
+    from tests.trust.conftest import World
+
+    with app.app_context():
+        world = World()
+        world.fund(D("5000.00"), month=dt.date(2026, 1, 1))
+        d = world.request(D("1000.00")).value
+        db.session.commit()
+        return {"disbursement": d.id, "org": world.org.id, "board": [m.id for m in world.board]}
+
+
+def test_execution_before_quorum_and_by_wrong_roles(app, login_as):
+    info = setup_disbursement(app)
+    trustee = login_as("trustee")
+    before = entries(app)
+    page = trustee.post(f"/fideicomiso/desembolsos/{info['disbursement']}/ejecutar",
+                        {f"e{info['disbursement']}-amount": "100.00", f"e{info['disbursement']}-reference": "TRF-1",
+                         f"e{info['disbursement']}-idem": uuid.uuid4().hex}, follow_redirects=True)
+    assert "aún no tiene el quórum" in page.get_data(as_text=True)
+    assert entries(app) == before
+    for role in ("admin", "auditor", "board", "company", "staff"):
+        client = login_as(role)
+        response = client.post(f"/fideicomiso/desembolsos/{info['disbursement']}/ejecutar",
+                               {f"e{info['disbursement']}-amount": "100.00"})
+        assert response.status_code == 403, role
+    assert entries(app) == before
+
+
+def test_recused_member_vote_refused_over_http(app, login_as):
+    info = setup_disbursement(app)
+    member = login_as("board")
+    with app.app_context():
+        from portfolio.auth.models import User
+
+        user = db.session.get(User, member.user["id"])
+        programs.declare_conflict(user_id=user.id, organization_id=info["org"], description="Socio fundador", actor=user)
+        db.session.commit()
+    d = info["disbursement"]
+    page = member.post(f"/fideicomiso/desembolsos/{d}/votar",
+                       {f"v{d}-decision": "aprobar", f"v{d}-comment": "ok", f"v{d}-idem": uuid.uuid4().hex},
+                       follow_redirects=True)
+    assert "conflicto de interés" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Disbursement, d).votes == []
+
+
+def test_forged_post_without_csrf_is_refused(app, login_as):
+    company = login_as("company")
+    response = company.post("/fideicomiso/empresa/declarar", {"month": MONTH, "payroll": "100.00", "headcount": "1"},
+                            csrf=False)
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    assert count(app, Contribution) == 0
+
+
+def test_money_forms_ask_for_confirmation(app, login_as):
+    company = login_as("company")
+    declare(company)
+    with app.app_context():
+        cid = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company.user["company_id"]))
+    html = company.get(f"/fideicomiso/empresa/declaraciones/{cid}").get_data(as_text=True)
+    assert html.count('method="post"') == html.count("data-confirm=") + 1  # + the logout form
+    assert "¿Registrar este pago?" in html
+
+
+def test_ledger_verify_command(app, isolated):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        from tests.trust.conftest import World
+
+        World().fund(D("300.00"))
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Libro mayor conforme" in result.output
+    with app.app_context():
+        db.session.execute(text("UPDATE ledger_accounts SET balance = balance + 1 WHERE code = '1011'"))
+        db.session.commit()
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1
+    assert "Cuenta 1011: saldo en caché" in result.output
+
+
+def test_pages_render_for_each_role(app, login_as):
+    setup_disbursement(app)
+    pages = {
+        "trustee": ["/fideicomiso/", "/fideicomiso/fiduciario", "/fideicomiso/desembolsos", "/fideicomiso/programas",
+                    "/fideicomiso/aportes", "/fideicomiso/estado-de-cuenta"],
+        "board": ["/fideicomiso/comite", "/fideicomiso/"],
+        "auditor": ["/fideicomiso/", "/fideicomiso/desembolsos", "/fideicomiso/estado-de-cuenta", "/fideicomiso/aportes"],
+        "staff": ["/fideicomiso/desembolsos/nuevo", "/fideicomiso/programas"],
+        "company": ["/fideicomiso/empresa", "/fideicomiso/empresa/estado-de-cuenta"],
+    }
+    for role, urls in pages.items():
+        client = login_as(role)
+        for url in urls:
+            assert client.get(url).status_code == 200, (role, url)
+    auditor = login_as("auditor")
+    html = auditor.get("/fideicomiso/").get_data(as_text=True)
+    assert 'method="post"' not in html.replace('action="/logout"', "").split("Cerrar sesión")[-1]
+    assert login_as("company").get("/fideicomiso/").status_code == 403
+    assert login_as("admin").get("/fideicomiso/fiduciario").status_code == 403
+    assert new_ruc()
