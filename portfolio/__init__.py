@@ -40,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from portfolio.admin.views import bp as admin_bp
     from portfolio.auth.views import bp as auth_bp
+    from portfolio.exports import register as register_exports
     from portfolio.main.views import bp as main_bp
     from portfolio.orgs.views import bp as orgs_bp
     from portfolio.projects import register as register_projects
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_projects(app)
     register_trust(app)
+    register_exports(app)
 
     from portfolio.indicators import register as register_indicators
 

@@ -6,6 +6,7 @@ one page query, whatever the size of the table.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,59 @@ def int_arg(name: str, default: int | None = None, *, minimum: int = 1, maximum:
 
 
 def text_arg(name: str, max_length: int = 100) -> str:
-    return request.args.get(name, "").strip()[:max_length]
+    return text_value(request.args, name, max_length)
+
+
+def text_value(args: Mapping[str, str], name: str, max_length: int = 100) -> str:
+    """A filter value from ``args`` (the query string, or the arguments stored with an export job)."""
+    return (args.get(name) or "").strip()[:max_length]
+
+
+@dataclass
+class ListQuery:
+    """A list page's filtered query and how it sorts: built once, used by the page and by its export.
+
+    ``notes`` describes the applied filters for people (the *Notas* sheet of an export); ``errors`` holds
+    messages about ignored filter values.
+    """
+
+    query: Select
+    sortable: dict[str, Any]
+    default_sort: str
+    default_direction: str = "asc"
+    tiebreak: Any = None
+    filters: dict[str, str] = field(default_factory=dict)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def paginate(self, per_page: int = 25, scalars: bool = True) -> Page:
+        return paginate(self.query, sortable=self.sortable, default_sort=self.default_sort,
+                        default_direction=self.default_direction, tiebreak=self.tiebreak,
+                        per_page=per_page, scalars=scalars)
+
+    def ordered(self, args: Mapping[str, str]) -> Select:
+        """The whole filtered query in the order the page shows for ``args`` (?sort=, ?dir=)."""
+        _, _, order = sort_order(args, self.sortable, self.default_sort, self.default_direction, self.tiebreak)
+        return self.query.order_by(*order)
+
+    def count(self) -> int:
+        return db.session.scalar(select(func.count()).select_from(self.query.order_by(None).subquery())) or 0
+
+
+def sort_order(args: Mapping[str, str], sortable: dict[str, Any], default_sort: str,
+               default_direction: str = "asc", tiebreak: Any = None) -> tuple[str, str, list[Any]]:
+    """``?sort=`` and ``?dir=`` → (sort key, direction, ORDER BY clauses); unknown values fall back."""
+    sort = args.get("sort", default_sort)
+    if sort not in sortable:
+        sort = default_sort
+    direction = args.get("dir", default_direction)
+    if direction not in ("asc", "desc"):
+        direction = default_direction
+    column = sortable[sort]
+    order = [column.desc() if direction == "desc" else column.asc()]
+    if tiebreak is not None:
+        order.append(tiebreak)
+    return sort, direction, order
 
 
 def paginate(
@@ -83,20 +136,11 @@ def paginate(
     scalars: bool = True,
 ) -> Page:
     """Apply ?sort=, ?dir=, ?page= to ``query`` and fetch one page plus the total count."""
-    sort = request.args.get("sort", default_sort)
-    if sort not in sortable:
-        sort = default_sort
-    direction = request.args.get("dir", default_direction)
-    if direction not in ("asc", "desc"):
-        direction = default_direction
+    sort, direction, order = sort_order(request.args, sortable, default_sort, default_direction, tiebreak)
     per_page = int_arg("per_page", per_page, maximum=MAX_PAGE_SIZE) or per_page
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(int_arg("page", 1) or 1, pages)
-    column = sortable[sort]
-    order = [column.desc() if direction == "desc" else column.asc()]
-    if tiebreak is not None:
-        order.append(tiebreak)
     paged = query.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(paged)
     items = list(result.scalars().unique()) if scalars else list(result.all())

@@ -3,22 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portfolio import db
+from portfolio.admin import queries
 from portfolio.admin.forms import RuleValueForm
 from portfolio.audit import OBJECT_LABELS, AuditEntry
 from portfolio.auth import services as auth_services
 from portfolio.auth.forms import ResetPasswordForm, UserForm
-from portfolio.auth.models import User
 from portfolio.auth.policy import allows, requires
 from portfolio.auth.roles import ROLE_LABELS
 from portfolio.errors import DomainError
-from portfolio.formatting import LIMA
 from portfolio.forms import run_service, select_choices
-from portfolio.listing import paginate, text_arg
 from portfolio.orgs.models import Company
 from portfolio.rules import RULES, RuleValue, add_rule_value
 
@@ -33,21 +31,10 @@ def _company_choices():
 @bp.route("/admin/usuarios")
 @requires("users.manage")
 def users():
-    query = select(User).outerjoin(User.company)
-    q = text_arg("q")
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(User.email.ilike(like), User.name.ilike(like)))
-    role = text_arg("rol")
-    if role in ROLE_LABELS:
-        query = query.where(User.role == role)
-    state = text_arg("estado")
-    if state in ("activo", "inactivo"):
-        query = query.where(User.active.is_(state == "activo"))
-    page = paginate(query, sortable={"email": User.email, "name": User.name, "role": User.role,
-                                     "last_login": User.last_login_at},
-                    default_sort="email", tiebreak=User.id)
-    return render_template("admin/users.html", page=page, roles=ROLE_LABELS, q=q, role=role, state=state)
+    listing = queries.user_list(request.args)
+    page = listing.paginate()
+    return render_template("admin/users.html", page=page, roles=ROLE_LABELS, q=listing.filters.get("q", ""),
+                           role=listing.filters.get("rol", ""), state=listing.filters.get("estado", ""))
 
 
 @bp.route("/admin/usuarios/nuevo", methods=["GET", "POST"])
@@ -137,45 +124,12 @@ def rule_add():
     return _render_rules(form, True), 422
 
 
-def _date_arg(name: str) -> dt.date | None:
-    raw = text_arg(name, 10)
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 @bp.route("/auditoria")
 @requires("audit.view")
 def audit_log():
-    query = select(AuditEntry)
-    actor = text_arg("actor")
-    if actor:
-        query = query.where(AuditEntry.actor_email.ilike(f"%{actor.lower()}%"))
-    action = text_arg("accion")
-    if action:
-        query = query.where(AuditEntry.action.ilike(f"{action}%"))
-    object_type = text_arg("objeto")
-    if object_type:
-        query = query.where(AuditEntry.object_type == object_type)
-    object_id = text_arg("id", 40)
-    if object_id:
-        query = query.where(AuditEntry.object_id == object_id)
-    since, until = _date_arg("desde"), _date_arg("hasta")
-    errors = []
-    if since and until and since > until:
-        errors.append("La fecha «desde» es posterior a la fecha «hasta»; se ignoró el rango.")
-        since = until = None
-    if since:
-        query = query.where(AuditEntry.at >= dt.datetime.combine(since, dt.time(), LIMA))
-    if until:
-        query = query.where(AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), LIMA))
-    page = paginate(query, sortable={"at": AuditEntry.at, "action": AuditEntry.action,
-                                     "actor": AuditEntry.actor_email},
-                    default_sort="at", default_direction="desc", tiebreak=AuditEntry.id.desc(), per_page=50)
+    listing = queries.audit_list(request.args)
+    page = listing.paginate(per_page=50)
     object_types = [(t, OBJECT_LABELS.get(t, t)) for t in
                     db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))]
-    return render_template("admin/audit_log.html", page=page, object_types=object_types, errors=errors,
-                           filters={"actor": actor, "accion": action, "objeto": object_type, "id": object_id,
-                                    "desde": since.isoformat() if since else "",
-                                    "hasta": until.isoformat() if until else ""})
+    return render_template("admin/audit_log.html", page=page, object_types=object_types, errors=listing.errors,
+                           filters=listing.filters)

@@ -30,7 +30,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({ADMIN, AUDITOR}),
     "orgs.view": frozenset({ADMIN, STAFF, BOARD, TRUSTEE, AUDITOR}),
     "orgs.manage": frozenset({ADMIN, STAFF}),
-    "exports.download": frozenset({STAFF, BOARD, TRUSTEE, AUDITOR, COMPANY}),
+    # Each export also requires the permission of the page it mirrors (users.manage, audit.view…), so
+    # admin downloads only the lists it administers; the MEF workbook needs exports.mef as well.
+    "exports.download": frozenset({ADMIN, STAFF, BOARD, TRUSTEE, AUDITOR, COMPANY}),
+    "exports.mef": frozenset({STAFF, BOARD, TRUSTEE, AUDITOR}),
     # Obras por Impuestos
     "projects.view": frozenset({STAFF, COMPANY, BOARD, TRUSTEE, AUDITOR}),
     "projects.manage": frozenset({STAFF}),

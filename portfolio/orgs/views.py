@@ -1,16 +1,14 @@
 """Companies and public entities: lists with search, filters, sorting and pagination; forms for staff/admin."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service
-from portfolio.listing import paginate, text_arg
-from portfolio.orgs import services, ubigeo
+from portfolio.orgs import queries, services, ubigeo
 from portfolio.orgs.forms import CapForm, CompanyForm, EntityForm
-from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS, Company, PublicEntity
+from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS
 
 bp = Blueprint("orgs", __name__, url_prefix="/organizaciones")
 
@@ -23,21 +21,12 @@ def _version(form) -> int | None:
 @bp.route("/empresas")
 @requires("orgs.view")
 def companies():
-    query = select(Company)
-    q = text_arg("q")
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Company.ruc.like(like), Company.legal_name.ilike(like), Company.trade_name.ilike(like)))
-    sector = text_arg("sector")
-    if sector in SECTORS:
-        query = query.where(Company.sector == sector)
-    region = text_arg("region", 2)
-    if region:
-        query = query.where(Company.ubigeo.like(f"{region}%"))
-    page = paginate(query, sortable={"ruc": Company.ruc, "name": Company.legal_name, "sector": Company.sector},
-                    default_sort="name", tiebreak=Company.id)
-    return render_template("orgs/companies.html", page=page, q=q, sector=sector, region=region, sectors=SECTORS,
-                           departments=ubigeo.departments(), can_manage=allows(current_user, "orgs.manage"))
+    listing = queries.company_list(request.args)
+    page = listing.paginate()
+    return render_template("orgs/companies.html", page=page, q=listing.filters.get("q", ""),
+                           sector=listing.filters.get("sector", ""), region=listing.filters.get("region", ""),
+                           sectors=SECTORS, departments=ubigeo.departments(),
+                           can_manage=allows(current_user, "orgs.manage"))
 
 
 @bp.route("/empresas/nueva", methods=["GET", "POST"])
@@ -79,23 +68,11 @@ def company_edit(company_id: int):
 @bp.route("/entidades")
 @requires("orgs.view")
 def entities():
-    query = select(PublicEntity)
-    q = text_arg("q")
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(PublicEntity.name.ilike(like), PublicEntity.short_name.ilike(like),
-                                PublicEntity.ruc.like(like)))
-    level = text_arg("nivel")
-    if level in LEVELS:
-        query = query.where(PublicEntity.level == level)
-    kind = text_arg("tipo")
-    if kind in ENTITY_KINDS:
-        query = query.where(PublicEntity.kind == kind)
-    page = paginate(query, sortable={"name": PublicEntity.name, "level": PublicEntity.level,
-                                     "kind": PublicEntity.kind},
-                    default_sort="name", tiebreak=PublicEntity.id)
-    return render_template("orgs/entities.html", page=page, q=q, level=level, kind=kind, levels=LEVELS,
-                           kinds=ENTITY_KINDS, can_manage=allows(current_user, "orgs.manage"))
+    listing = queries.entity_list(request.args)
+    page = listing.paginate()
+    return render_template("orgs/entities.html", page=page, q=listing.filters.get("q", ""),
+                           level=listing.filters.get("nivel", ""), kind=listing.filters.get("tipo", ""),
+                           levels=LEVELS, kinds=ENTITY_KINDS, can_manage=allows(current_user, "orgs.manage"))
 
 
 @bp.route("/entidades/nueva", methods=["GET", "POST"])

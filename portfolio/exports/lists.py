@@ -1,0 +1,151 @@
+"""Exports of the list pages that exist in the foundation: companies, public entities, users, audit trail.
+
+Each uses the page's own query function (portfolio/orgs/queries.py, portfolio/admin/queries.py), so the
+export holds exactly the rows the page shows for the same query string, in the same order.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_
+from sqlalchemy.orm import aliased
+
+from portfolio.admin import queries as admin_queries
+from portfolio.auth.roles import ROLE_LABELS
+from portfolio.exports.registry import ExportRequest, list_export, register_export
+from portfolio.exports.xlsx import Column, Table
+from portfolio.formatting import LIMA
+from portfolio.orgs import queries as orgs_queries
+from portfolio.orgs import ubigeo
+from portfolio.orgs.models import EntityCap, PublicEntity
+
+COMPANY_COLUMNS = [
+    Column("ruc", "RUC", width=14),
+    Column("legal_name", "Razón social"),
+    Column("trade_name", "Nombre comercial"),
+    Column("sector", "Sector"),
+    Column("ubigeo", "Ubigeo", width=9),
+    Column("location", "Ubicación"),
+    Column("contact_name", "Contacto"),
+    Column("contact_email", "Correo de contacto"),
+    Column("contact_phone", "Teléfono"),
+    Column("active", "Estado", width=10),
+    Column("created_at", "Registrada el", "datetime"),
+]
+
+
+def _companies(req: ExportRequest):
+    listing = orgs_queries.company_list(req.params)
+    rows = (
+        (c.ruc, c.legal_name, c.trade_name, c.sector_label, c.ubigeo, ubigeo.describe(c.ubigeo) if c.ubigeo else None,
+         c.contact_name, c.contact_email, c.contact_phone, "Activa" if c.active else "Inactiva", c.created_at)
+        for c in req.stream(listing.ordered(req.params))
+    )
+    return [Table("Empresas", COMPANY_COLUMNS, rows), req.notes_sheet("Empresas", listing.notes)]
+
+
+def cap_year(req: ExportRequest) -> int:
+    return req.generated_at.astimezone(LIMA).year
+
+
+def _entity_columns(year: int) -> list[Column]:
+    return [
+        Column("name", "Entidad"),
+        Column("short_name", "Sigla", width=12),
+        Column("ruc", "RUC", width=14),
+        Column("level", "Nivel de gobierno"),
+        Column("kind", "Tipo"),
+        Column("certificate", "Certificado", width=12),
+        Column("ubigeo", "Ubigeo", width=9),
+        Column("location", "Ubicación"),
+        Column("active", "Estado", width=10),
+        Column("cap_prev", f"Tope CIPRL {year - 1}", "money", total=True),
+        Column("cap", f"Tope CIPRL {year}", "money", total=True),
+        Column("cap_change", f"Variación {year} vs {year - 1}", "money", total=True, formula="{cap}-{cap_prev}"),
+    ]
+
+
+def _entities(req: ExportRequest):
+    listing = orgs_queries.entity_list(req.params)
+    year = cap_year(req)
+    cap, prev = aliased(EntityCap), aliased(EntityCap)
+    query = (listing.ordered(req.params)
+             .add_columns(prev.amount, cap.amount)
+             .outerjoin(prev, and_(prev.entity_id == PublicEntity.id, prev.year == year - 1))
+             .outerjoin(cap, and_(cap.entity_id == PublicEntity.id, cap.year == year)))
+
+    def rows():
+        for entity, prev_amount, amount in req.stream(query, scalars=False):
+            change = None
+            if prev_amount is not None or amount is not None:
+                change = (amount or 0) - (prev_amount or 0)
+            yield (entity.name, entity.short_name, entity.ruc, entity.level_label, entity.kind_label,
+                   entity.certificate_type, entity.ubigeo, ubigeo.describe(entity.ubigeo) if entity.ubigeo else None,
+                   "Activa" if entity.active else "Inactiva", prev_amount, amount, change)
+
+    return [Table("Entidades", _entity_columns(year), rows()),
+            req.notes_sheet("Entidades públicas", listing.notes,
+                            extra=[("Topes", f"Topes CIPRL anuales de {year - 1} y {year} (vacío: sin tope registrado)")])]
+
+
+USER_COLUMNS = [
+    Column("email", "Correo"),
+    Column("name", "Nombre"),
+    Column("role", "Rol"),
+    Column("company", "Empresa"),
+    Column("active", "Estado", width=10),
+    Column("created_at", "Creado el", "datetime"),
+    Column("last_login_at", "Último ingreso", "datetime"),
+]
+
+
+def _users(req: ExportRequest):
+    listing = admin_queries.user_list(req.params)
+    rows = (
+        (u.email, u.name, ROLE_LABELS.get(u.role, u.role), u.company.legal_name if u.company else None,
+         "Activo" if u.active else "Inactivo", u.created_at, u.last_login_at)
+        for u in req.stream(listing.ordered(req.params))
+    )
+    return [Table("Usuarios", USER_COLUMNS, rows), req.notes_sheet("Usuarios", listing.notes)]
+
+
+AUDIT_COLUMNS = [
+    Column("at", "Fecha y hora", "datetime"),
+    Column("actor", "Usuario"),
+    Column("action", "Acción", width=30),
+    Column("action_code", "Código de acción", width=20),
+    Column("object_type", "Tipo de objeto", width=20),
+    Column("object_id", "Id", width=10),
+    Column("before", "Antes", width=50),
+    Column("after", "Después", width=50),
+    Column("address", "Dirección IP", width=16),
+]
+
+
+def _audit(req: ExportRequest):
+    listing = admin_queries.audit_list(req.params)
+    rows = (
+        (e.at, e.actor_email or "sistema", e.action_label, e.action, e.object_label, e.object_id, e.before, e.after,
+         e.address)
+        for e in req.stream(listing.ordered(req.params))
+    )
+    extra = [("Aviso", message) for message in listing.errors]
+    return [Table("Auditoría", AUDIT_COLUMNS, rows), req.notes_sheet("Registro de auditoría", listing.notes, extra=extra)]
+
+
+def _count(list_fn):
+    return lambda req: list_fn(req.params).count()
+
+
+def register_builtin() -> None:
+    register_export(list_export("companies", "Empresas", "orgs.view", _companies,
+                                count=_count(orgs_queries.company_list), back_endpoint="orgs.companies",
+                                filename="empresas"))
+    register_export(list_export("entities", "Entidades públicas", "orgs.view", _entities,
+                                count=_count(orgs_queries.entity_list), back_endpoint="orgs.entities",
+                                filename="entidades"))
+    register_export(list_export("users", "Usuarios", "users.manage", _users,
+                                count=_count(admin_queries.user_list), back_endpoint="admin.users",
+                                filename="usuarios"))
+    register_export(list_export("audit", "Registro de auditoría", "audit.view", _audit,
+                                count=_count(admin_queries.audit_list), back_endpoint="admin.audit_log",
+                                filename="auditoria"))
+
