@@ -10,3 +10,6 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     navigation.add(app, *NAV)
+    from portfolio.indicators.exports import register_builtin
+
+    register_builtin()

@@ -1,25 +1,13 @@
 """Indicator forms: shape only; the rules (past years, recorded quarters, owners) live in services."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portfolio.forms import select_choices
+from portfolio.forms import SpanishForm, select_choices
 from portfolio.indicators.models import DIRECTIONS, LEVELS, QUARTERS
 
 YEAR = NumberRange(1990, 2100, "Año fuera de rango.")
-
-
-class SpanishForm(FlaskForm):
-    """WTForms' own messages ("not a valid integer", "not a valid date"…) in Spanish."""
-
-    class Meta:
-        locales = ("es",)
-
-        def get_translations(self, form):
-            return DefaultMeta.get_translations(self, form)
 
 
 class IndicatorForm(SpanishForm):

@@ -152,3 +152,30 @@ def test_report_page_counts_statuses(app, login_as):
 
 def test_unknown_indicator_is_404(login_as):
     assert login_as("staff").get("/indicadores/999999").status_code == 404
+
+
+def test_quarterly_report_excel_export_holds_the_report_rows(app, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    year, quarter = last_completed_quarter()
+    a_id = new_indicator(app, code="XLS-A", direction="higher", unit="cámaras")
+    with app.app_context():
+        a = db.session.get(Indicator, a_id)
+        services.set_target(a, year=year, value="120", today=dt.date(year, 12, 31))
+        services.record_measurement(a, year=year, quarter=quarter, value="118.5", source="C4", measured_on=TODAY)
+        db.session.commit()
+    client = login_as("auditor")
+    page = client.get(f"/indicadores/?anio={year}&trimestre={quarter}").get_data(as_text=True)
+    assert "/exportaciones/indicators_report" in page
+    response = client.post(f"/exportaciones/indicators_report?anio={year}&trimestre={quarter}")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=False)) for row in sheet.iter_rows(min_row=2)]
+    row = next(r for r in rows if r["Código"] == "XLS-A")
+    assert Decimal(str(row["Valor del trimestre"])) == Decimal("118.5")
+    assert Decimal(str(row["Meta del año"])) == 120 and row["Estado"] == "En camino"
+    assert row["Fuente"] == "C4"
