@@ -23,6 +23,7 @@ Formatter = Callable[[Number], str]
 
 PALETTE = ("#0b3d62", "#e07a1f", "#2a9d8f", "#b23a48", "#6c757d", "#8ab17d")
 TENTH = Decimal("0.1")
+MONEY_TH = ' class="money"'
 
 
 def plain(value: Number) -> str:
@@ -35,6 +36,22 @@ def plain(value: Number) -> str:
 
 def percent(value: Number) -> str:
     return f"{Decimal(value):,.1f} %"
+
+
+def compact_money(value: Number) -> str:
+    """Axis labels in soles: S/ 6.25 M, S/ 12.5 mil, S/ 800."""
+    value = Decimal(value)
+    for size, suffix in ((Decimal(10) ** 9, " mil M"), (Decimal(10) ** 6, " M"), (Decimal(1000), " mil")):
+        if abs(value) >= size:
+            text = f"{value / size:,.2f}".rstrip("0").rstrip(".")
+            return f"S/ {text}{suffix}"
+    return f"S/ {value:,.0f}"
+
+
+def fit(label: str, width_px: Decimal | int, char_px: Decimal = Decimal("6.6")) -> str:
+    """``label`` shortened with «…» to fit ``width_px`` at about ``char_px`` per character (11 px text)."""
+    room = max(3, int(Decimal(width_px) / char_px))
+    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
 
 
 @dataclass
@@ -50,7 +67,8 @@ class Chart:
     marks: list[dict] = field(default_factory=list)  # what was drawn: label, series, value, geometry
 
     def table_html(self) -> Markup:
-        head = "".join(f"<th scope=\"col\">{escape(c)}</th>" for c in self.columns)
+        head = "".join(f"<th scope=\"col\"{MONEY_TH if i else ''}>{escape(c)}</th>"
+                       for i, c in enumerate(self.columns))
         body = []
         for row in self.rows:
             cells = [f"<th scope=\"row\">{escape(row[0])}</th>"]
@@ -123,10 +141,13 @@ def _legend(series_names: Sequence[str], x: int, y: int) -> str:
 
 
 def bar_chart(title: str, items: Sequence[tuple[str, Number]], *, fmt: Formatter = plain, funnel: bool = False,
-              chart_id: str | None = None, value_label: str = "Valor", description: str = "") -> Chart:
-    """Horizontal bars in the given order; ``funnel=True`` centres them (pipeline funnel)."""
+              chart_id: str | None = None, value_label: str = "Valor", description: str = "",
+              width: int = 780) -> Chart:
+    """Horizontal bars in the given order; ``funnel=True`` centres them (pipeline funnel). ``width`` is the
+    drawing's own width: use about 480 for a chart in half a page so its text stays legible."""
     cid = _id(title, chart_id)
-    label_w, bar_w, row_h, width = 230, 420, 30, 780
+    label_w, row_h = max(width * 30 // 100, 180), 30
+    bar_w = width - label_w - max(130, width * 16 // 100)
     height = max(1, len(items)) * row_h + 10
     top = max([Decimal(v) for _, v in items] + [Decimal(0)])
     scale = nice_max(top) if not funnel else (top or Decimal(1))
@@ -140,7 +161,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, Number]], *, fmt: Formatter
         colour = PALETTE[0]
         parts.append(
             f"<text x=\"{label_w - 8}\" y=\"{_n(y + 15)}\" text-anchor=\"end\" font-size=\"12\" class=\"chart-label\">"
-            f"{escape(label)}</text>"
+            f"<title>{escape(label)}</title>{escape(fit(label, label_w - 10, Decimal('7')))}</text>"
             f"<rect x=\"{_n(x)}\" y=\"{_n(y)}\" width=\"{_n(w)}\" height=\"{row_h - 8}\" fill=\"{colour}\" "
             f"class=\"chart-bar chart-s0\" data-label=\"{escape(label)}\" data-value=\"{value}\">"
             f"<title>{escape(label)}: {escape(fmt(value))}</title></rect>"
@@ -155,14 +176,17 @@ def bar_chart(title: str, items: Sequence[tuple[str, Number]], *, fmt: Formatter
 
 def grouped_bar_chart(title: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]], *,
                       fmt: Formatter = plain, stacked: bool = False, chart_id: str | None = None,
-                      description: str = "", total_label: str | None = None) -> Chart:
-    """Vertical bars per category: side by side (grouped) or one on top of the other (``stacked``)."""
+                      description: str = "", total_label: str | None = None, axis_fmt: Formatter | None = None,
+                      width: int = 780) -> Chart:
+    """Vertical bars per category: side by side (grouped) or one on top of the other (``stacked``).
+    ``axis_fmt`` writes the axis ticks (e.g. ``compact_money``); labels and the table use ``fmt``."""
     cid = _id(title, chart_id)
+    axis_fmt = axis_fmt or fmt
     for name, values in series:
         if len(values) != len(categories):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
-    plot_h, left, top_pad, width = 220, 90, 30, 780
-    slot = Decimal(width - left - 10) / max(1, len(categories))
+    plot_h, left, top_pad = 220, 80, 30
+    slot = min(Decimal(width - left - 10) / max(1, len(categories)), Decimal(200))  # few categories: no giant bars
     if stacked:
         peak = max([sum((Decimal(s[1][i]) for s in series), Decimal(0)) for i in range(len(categories))]
                    + [Decimal(0)])
@@ -178,7 +202,7 @@ def grouped_bar_chart(title: str, categories: Sequence[str], series: Sequence[tu
         y = base_y - Decimal(plot_h) * tick / 4
         parts.append(f"<line x1=\"{left}\" x2=\"{width - 10}\" y1=\"{_n(y)}\" y2=\"{_n(y)}\" stroke=\"#dee2e6\" "
                      f"class=\"chart-grid\"/><text x=\"{left - 6}\" y=\"{_n(y + 4)}\" text-anchor=\"end\" "
-                     f"font-size=\"11\" class=\"chart-axis\">{escape(fmt(value))}</text>")
+                     f"font-size=\"11\" class=\"chart-axis\">{escape(axis_fmt(value))}</text>")
     marks = []
     bar_w = (slot * Decimal("0.8")) / (1 if stacked else max(1, len(series)))
     for ci, category in enumerate(categories):
@@ -200,7 +224,8 @@ def grouped_bar_chart(title: str, categories: Sequence[str], series: Sequence[tu
             if stacked:
                 stack += value
         parts.append(f"<text x=\"{_n(x0 + slot * Decimal('0.4'))}\" y=\"{_n(base_y + 16)}\" text-anchor=\"middle\" "
-                     f"font-size=\"11\" class=\"chart-label\">{escape(category)}</text>")
+                     f"font-size=\"11\" class=\"chart-label\"><title>{escape(category)}</title>"
+                     f"{escape(fit(category, slot - 4))}</text>")
     parts.append("</svg>")
     columns = [""] + [name for name, _ in series]
     rows = []
@@ -223,14 +248,14 @@ def stacked_bar_chart(title: str, categories: Sequence[str], series: Sequence[tu
 
 def line_chart(title: str, x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[Number | None]]], *,
                fmt: Formatter = percent, y_max: Number | None = 100, chart_id: str | None = None,
-               description: str = "") -> Chart:
+               description: str = "", width: int = 780) -> Chart:
     """Lines over ordered x labels (an S-curve: planned vs actual %). ``None`` leaves a point out
     (actual progress not reported yet) and the line stops there."""
     cid = _id(title, chart_id)
     for name, values in series:
         if len(values) != len(x_labels):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(x_labels)} labels")
-    plot_h, left, top_pad, width = 220, 70, 30, 780
+    plot_h, left, top_pad = 220, 70, 30
     known = [Decimal(v) for _, values in series for v in values if v is not None]
     scale = Decimal(y_max) if y_max is not None else nice_max(max(known + [Decimal(0)]))
     scale = max([scale] + known) if known else scale

@@ -43,16 +43,16 @@ def staff(user, today: dt.date) -> dict[str, Any]:
     funnel = charts.bar_chart(
         "Embudo de la cartera: proyectos por etapa", [(stages.label(s), c) for s, c, _ in pipeline
                                                       if s in stages.MAIN_STAGES],
-        funnel=True, chart_id="embudo", value_label="Proyectos",
+        funnel=True, chart_id="embudo", value_label="Proyectos", width=480,
         description="Número de proyectos en cada etapa del proceso de Obras por Impuestos, en orden")
     levels = oxi.by_level()
     level_chart = charts.bar_chart("Inversión por nivel de gobierno (S/)", [(label, amount) for label, _, amount in levels],
-                                   fmt=format_money, chart_id="por-nivel", value_label="Monto")
+                                   fmt=format_money, chart_id="por-nivel", value_label="Monto", width=480)
     caps, ciprl, cipgn = oxi.certificates_vs_caps(today.year)
     cap_chart = charts.grouped_bar_chart(
         f"Certificados CIPRL emitidos vs. tope {today.year} (S/)", [c.name for c in caps],
         [("Tope CIPRL", [c.cap for c in caps]), ("Emitido", [c.issued for c in caps])], fmt=format_money,
-        chart_id="topes") if caps else None
+        axis_fmt=charts.compact_money, chart_id="topes") if caps else None
     overdue_count, overdue = oxi.overdue_milestones(today)
     stalled_days, stalled_count, stalled = oxi.stalled_projects(today)
     return {"pipeline": pipeline, "funnel": funnel, "levels": levels, "level_chart": level_chart,
@@ -65,12 +65,23 @@ def staff(user, today: dt.date) -> dict[str, Any]:
 def company(user, today: dt.date) -> dict[str, Any]:
     projects = oxi.company_projects(user.company_id, today)
     progress = charts.grouped_bar_chart(
-        "Avance físico de sus proyectos: programado vs. real (%)", [p.name[:38] for p in projects],
+        "Avance físico de sus proyectos: programado vs. real (%)", [p.name for p in projects],
         [("Programado a la fecha", [p.planned_pct or 0 for p in projects]),
          ("Real", [p.actual_pct or 0 for p in projects])], fmt=charts.percent, chart_id="avance") if projects else None
     return {"projects": projects, "progress": progress, "certs": oxi.company_certificates(user.company_id, today),
             "contributions": trust_data.contribution_status(user.company_id, today),
-            "company_ageing": ageing_chart(trust_data.ageing(today, company_id=user.company_id))}
+            "company_ageing": company_ageing_chart(trust_data.ageing(today, company_id=user.company_id))}
+
+
+def company_ageing_chart(rows: list[dict]) -> charts.Chart | None:
+    """One company's overdue contributions by age bucket."""
+    if not rows:
+        return None
+    from portfolio.trust.services.books import AGE_BUCKETS
+
+    return charts.bar_chart("Sus aportes vencidos por antigüedad (S/)",
+                            [(label, rows[0]["buckets"][i]) for i, (label, _, _) in enumerate(AGE_BUCKETS)],
+                            fmt=format_money, chart_id="morosidad", value_label="Monto vencido", width=560)
 
 
 def program_chart(programs: list[dict], year: int) -> charts.Chart | None:
@@ -79,7 +90,8 @@ def program_chart(programs: list[dict], year: int) -> charts.Chart | None:
     return charts.grouped_bar_chart(
         f"Programas {year}: plan vs. reservado vs. pagado (S/)", [p["code"] for p in programs],
         [("Plan anual", [p["plan"] for p in programs]), ("Reservado", [p["reserved"] for p in programs]),
-         ("Pagado", [p["paid"] for p in programs])], fmt=format_money, chart_id="programas",
+         ("Pagado", [p["paid"] for p in programs])], fmt=format_money, axis_fmt=charts.compact_money,
+        chart_id="programas",
         description="Ejecución de cada programa del fideicomiso frente a su plan anual")
 
 
@@ -88,7 +100,7 @@ def flows_chart(today: dt.date) -> charts.Chart:
     return charts.grouped_bar_chart(
         "Aportes confirmados vs. desembolsos pagados por mes (S/)", [f"{m:%m/%y}" for m, _, _ in flows],
         [("Aportes", [c for _, c, _ in flows]), ("Desembolsos", [d for _, _, d in flows])], fmt=format_money,
-        chart_id="flujos", description="Movimientos de la cuenta bancaria del fideicomiso en los últimos 12 meses")
+        axis_fmt=charts.compact_money, chart_id="flujos", description="Movimientos de la cuenta bancaria del fideicomiso en los últimos 12 meses")
 
 
 def ageing_chart(rows: list[dict]) -> charts.Chart | None:
@@ -97,9 +109,9 @@ def ageing_chart(rows: list[dict]) -> charts.Chart | None:
     from portfolio.trust.services.books import AGE_BUCKETS
 
     return charts.stacked_bar_chart(
-        "Morosidad por antigüedad (S/)", [r["company"][:24] for r in rows],
+        "Morosidad por antigüedad (S/)", [r["company"] for r in rows],
         [(label, [r["buckets"][i] for r in rows]) for i, (label, _, _) in enumerate(AGE_BUCKETS)],
-        fmt=format_money, chart_id="morosidad", description="Aportes vencidos e impagos por empresa y antigüedad")
+        fmt=format_money, axis_fmt=charts.compact_money, chart_id="morosidad", description="Aportes vencidos e impagos por empresa y antigüedad")
 
 
 def board(user, today: dt.date) -> dict[str, Any]:
@@ -132,7 +144,7 @@ def overview(user, today: dt.date) -> dict[str, Any]:
             "program_chart": program_chart(programs, today.year),
             "funnel": charts.bar_chart("Proyectos por etapa", [(stages.label(s), c) for s, c, _ in pipeline
                                                                if s in stages.MAIN_STAGES],
-                                       funnel=True, chart_id="embudo", value_label="Proyectos")}
+                                       funnel=True, chart_id="embudo", value_label="Proyectos", width=560)}
 
 
 BUILDERS = {"staff": staff, "company": company, "board": board, "trustee": trustee, "overview": overview}

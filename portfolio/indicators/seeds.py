@@ -37,10 +37,30 @@ def last_quarters(count: int, today: dt.date) -> list[tuple[int, int]]:
     return result[::-1]
 
 
+def _program_indicators() -> int:
+    """Demo indicators owned by the trust's demo programs (the board sees them next to the spending)."""
+    try:
+        from portfolio.trust.models import Program
+    except ImportError:  # pragma: no cover - the trust half is not installed
+        return 0
+    added = 0
+    for row in read_csv("demo_program_indicators.csv"):
+        program_id = db.session.scalar(select(Program.id).where(Program.code == row["program"]))
+        if program_id is None or db.session.scalar(select(Indicator.id).where(Indicator.code == row["code"])):
+            continue
+        services.create_indicator(code=row["code"], name=row["name"], unit=row["unit"], direction=row["direction"],
+                                  level=row["level"], owner_type="program", owner_id=program_id,
+                                  description=row["description"])
+        added += 1
+    db.session.flush()
+    return added
+
+
 def load_demo(today: dt.date | None = None) -> dict[str, int]:
     today = today or dt.date.today()
     added = 0
-    for row in read_csv("demo_indicator_values.csv"):
+    program_indicators = _program_indicators()
+    for row in read_csv("demo_indicator_values.csv") + read_csv("demo_program_indicators.csv"):
         indicator = db.session.scalar(select(Indicator).where(Indicator.code == row["code"]))
         if indicator is None or db.session.scalar(select(Measurement.id).where(Measurement.indicator_id == indicator.id)):
             continue
@@ -70,7 +90,7 @@ def load_demo(today: dt.date | None = None) -> dict[str, int]:
                                          today=today)
             added += 1
     db.session.flush()
-    return {"mediciones demo": added}
+    return {"indicadores de programas demo": program_indicators, "mediciones demo": added}
 
 
 def _next_quarter_start(year: int, quarter: int) -> dt.date:

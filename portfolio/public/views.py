@@ -181,7 +181,7 @@ def trust_statement():
         year, quarter = default
     statement = trust_data.quarter_statement(year, quarter, min_companies=int(rule_value("public.min_companies")))
     chart = charts.bar_chart(f"Desembolsos pagados por programa · {QUARTERS[quarter]} {year}",
-                             statement["by_program"], fmt=format_money, chart_id="desembolsos-programa",
+                             statement["by_program"], fmt=format_money, chart_id="desembolsos-programa", width=640,
                              value_label="Pagado")
     programs = trust_data.program_rows(year)
     return render_template("public/trust.html", s=statement, year=year, quarter=quarter, quarters=QUARTERS,

@@ -36,16 +36,16 @@ def test_bar_widths_are_proportional_to_values_and_keep_order():
     assert [b.get("data-label") for b in bars] == ["Priorizado", "Adjudicado", "En ejecución"]
     assert [Decimal(b.get("data-value")) for b in bars] == [8, 4, 2]
     widths = [Decimal(b.get("width")) for b in bars]
-    # axis top is nice_max(8) = 10 → 420 px × 8/10 = 336
-    assert widths == [Decimal("336"), Decimal("168"), Decimal("84")]
+    # drawing 780 wide: labels 234, bars 416, values 130; axis top nice_max(8) = 10 → 416 × 8/10 = 332.8
+    assert widths == [Decimal("332.8"), Decimal("166.4"), Decimal("83.2")]
     assert chart.rows == [["Priorizado", "8"], ["Adjudicado", "4"], ["En ejecución", "2"]]
 
 
 def test_funnel_centres_bars_and_widest_fills_the_plot():
     chart = charts.bar_chart("Embudo", [("A", 10), ("B", 5)], funnel=True)
     a, b = rects(chart)
-    assert Decimal(a.get("width")) == 420 and Decimal(a.get("x")) == 230
-    assert Decimal(b.get("width")) == 210 and Decimal(b.get("x")) == 230 + 105
+    assert Decimal(a.get("width")) == 416 and Decimal(a.get("x")) == 234
+    assert Decimal(b.get("width")) == 208 and Decimal(b.get("x")) == 234 + 104
 
 
 def test_money_values_use_the_formatter_in_labels_and_table():
@@ -133,3 +133,19 @@ def test_empty_chart_says_so_instead_of_drawing():
     chart = charts.bar_chart("Nada", [])
     html = str(chart.__html__())
     assert "Sin datos para mostrar" in html and "<svg" not in html
+
+
+def test_compact_money_axis_and_long_labels_fit():
+    assert charts.compact_money(Decimal("6250000")) == "S/ 6.25 M"
+    assert charts.compact_money(Decimal("12500")) == "S/ 12.5 mil"
+    assert charts.compact_money(Decimal("800")) == "S/ 800"
+    long = "Municipalidad Distrital de Víctor Larco Herrera"
+    chart = charts.grouped_bar_chart("Topes", [long, "MPT"], [("Tope", [Decimal("25000000"), 1])],
+                                     fmt=format_money, axis_fmt=charts.compact_money, width=480)
+    svg = str(chart.svg)
+    assert "S/ 25 M" in svg and "S/ 25,000,000.00" in svg  # axis compact, tooltip exact
+    labels = [t for t in svg_tree(chart).iter(f"{SVG}text") if t.get("class") == "chart-label"]
+    shown = ["".join(t.itertext()).replace(t.find(f"{SVG}title").text, "") for t in labels]
+    assert shown[0].endswith("…") and len(shown[0]) < len(long)
+    assert labels[0].find(f"{SVG}title").text == long  # the full name stays available
+    assert chart.rows[0][0] == long  # and the table is never shortened
