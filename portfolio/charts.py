@@ -121,7 +121,7 @@ def nice_max(value: Number) -> Decimal:
 def _svg_open(chart_id: str, title: str, description: str, width: int, height: int) -> str:
     return (
         f"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart-svg\" viewBox=\"0 0 {width} {height}\" "
-        f"width=\"100%\" height=\"{height}\" preserveAspectRatio=\"xMinYMin meet\" role=\"img\" "
+        f"width=\"{width}\" height=\"{height}\" preserveAspectRatio=\"xMinYMin meet\" role=\"img\" "
         f"aria-labelledby=\"{chart_id}-t {chart_id}-d\">"
         f"<title id=\"{chart_id}-t\">{escape(title)}</title><desc id=\"{chart_id}-d\">{escape(description)}</desc>"
     )
