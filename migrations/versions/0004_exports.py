@@ -1,7 +1,7 @@
 """export jobs
 
 Revision ID: 0004_exports
-Revises: 0001
+Revises: 0002_projects
 Create Date: 2026-11-28 01:43:35.033529
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004_exports'
-down_revision = '0001'
+down_revision = "0002_projects"
 branch_labels = None
 depends_on = None
 
