@@ -3,7 +3,7 @@
 Values are stored as integer ten-thousandths (portfolio.indicators.models.Quantity).
 
 Revision ID: 0006_indicators
-Revises: 0002_projects, 0003_trust, 0004_exports
+Revises: 0003_trust, 0004_exports
 Create Date: 2026-11-28 01:45:29.208432
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0006_indicators'
-down_revision = ('0002_projects', '0003_trust', '0004_exports')  # on this branch: joins the two halves (the lead re-chains)
+down_revision = ('0003_trust', '0004_exports')  # on this branch: joins the two halves (the lead re-chains)
 branch_labels = None
 depends_on = None
 

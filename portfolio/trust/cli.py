@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from portfolio import db
 
@@ -18,8 +19,8 @@ def verify_command():
     from portfolio.trust.services.verify import domain_problems
 
     problems = ledger.verify(db.session) + domain_problems()
-    entries = db.session.scalar(ledger.select(ledger.func.count(ledger.Entry.id)))
-    accounts = db.session.scalar(ledger.select(ledger.func.count(ledger.Account.id)))
+    entries = db.session.scalar(select(func.count(ledger.Entry.id)))
+    accounts = db.session.scalar(select(func.count(ledger.Account.id)))
     if problems:
         click.echo(f"Se encontraron {len(problems)} inconsistencias:", err=True)
         for problem in problems:

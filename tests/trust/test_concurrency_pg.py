@@ -190,3 +190,37 @@ def test_unbalanced_entry_is_refused_by_the_database(ctx, isolated):
               {"e": entry.id, "a": bank.id})
     with pytest.raises(DBAPIError, match="no cuadra"):
         s.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
+def test_period_close_waits_for_postings_in_flight(pg_app):
+    """A posting holds its month's shared lock until commit: a close of that month cannot slip in between
+    the posting's "is the period open?" check and its commit."""
+    import datetime as dt
+
+    from sqlalchemy.exc import OperationalError
+
+    with pg_app.app_context():
+        w = World()
+        db.session.commit()
+        trustee_id = w.trustee.id
+        engine = pg_app.extensions["portfolio_db"]["engine"]
+        factory = sessionmaker(bind=engine)
+        poster, closer = factory(), factory()
+        bank = ledger.get_or_create_account(poster, "X-B", "Banco", "asset", no_negative=False)
+        income = ledger.get_or_create_account(poster, "X-I", "Ingreso", "income")
+        ledger.post_entry(poster, key=key(), kind="x", memo="x", effective_date=dt.date(2026, 5, 10),
+                          lines=ledger.transfer_lines(bank, income, D("1.00")))  # transaction still open
+        closer.execute(text("SET lock_timeout = '300ms'"))
+        with pytest.raises(OperationalError, match="lock"):
+            ledger.close_period(closer, dt.date(2026, 5, 1), today=TODAY, actor_id=trustee_id)
+        closer.rollback()
+        poster.commit()
+        ledger.close_period(closer, dt.date(2026, 5, 1), today=TODAY, actor_id=trustee_id)
+        closer.commit()
+        with pytest.raises(ledger.LedgerError, match="cerrado"):
+            ledger.post_entry(poster, key=key(), kind="x", memo="x", effective_date=dt.date(2026, 5, 11),
+                              lines=ledger.transfer_lines(bank, income, D("1.00")))
+        poster.rollback()
+        poster.close()
+        closer.close()
+    verify_clean(pg_app)

@@ -198,3 +198,22 @@ def test_arrears_ageing_buckets_and_company_statement_tie(world):
     statement = books.company_statement(world.company, dt.date(2026, 1, 1), TODAY)
     assert statement["opening"] == 0 and statement["closing"] == D("9000.00") and statement["ties"]
     assert statement["charges"] == D("9000.00") and statement["credits"] == 0
+
+
+def test_rate_is_effective_dated(world):
+    from portfolio.rules import add_rule_value
+
+    add_rule_value(key="trust.contribution_rate_pct", value="0.20", effective_from=dt.date(2026, 3, 1),
+                   legal_basis="Ordenanza de prueba", actor=None)
+    db.session.commit()
+    before = world.declare(month=dt.date(2026, 2, 1), payroll=D("1000000.00")).value
+    after = world.declare(month=dt.date(2026, 3, 1), payroll=D("1000000.00")).value
+    assert before.amount_due == D("1500.00") and after.amount_due == D("2000.00")
+    assert after.versions[0].rate_pct == "0.20"
+
+
+def test_collection_summary_pledged_vs_collected(world):
+    c = world.declare().value
+    world.confirm(world.pay(c, D("600.00")).value)
+    summary = books.collection_summary()
+    assert summary == {"declared": D("1500.00"), "collected": D("600.00"), "owed": D("900.00")}

@@ -188,3 +188,24 @@ def test_trust_statement_ties_to_ledger_and_bank_reconciliation(world):
                                           today=TODAY))
     rows = books.bank_reconciliation()
     assert rows[0]["ledger"] == D("2000.00") and rows[0]["difference"] == D("0.50")
+
+
+def test_quorum_is_configurable(world):
+    from portfolio.rules import add_rule_value
+
+    world.fund(D("3000.00"))
+    add_rule_value(key="trust.quorum_min_approvals", value="3", effective_from=dt.date(2025, 1, 1),
+                   legal_basis="Acuerdo de prueba", actor=None)
+    db.session.commit()
+    assert disbursements.quorum_needed() == 3
+    d = world.request(D("100.00")).value
+    world.approve(d)
+    assert d.status == "solicitado"
+    world.vote(d, world.board[2])
+    assert d.status == "aprobado"
+
+
+def test_majority_of_active_board_members(world):
+    world.board.extend(make_user("board") for _ in range(2))  # 5 members → majority 3
+    db.session.commit()
+    assert disbursements.quorum_needed() == 3

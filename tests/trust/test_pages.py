@@ -195,3 +195,63 @@ def test_pages_render_for_each_role(app, login_as):
     assert login_as("company").get("/fideicomiso/").status_code == 403
     assert login_as("admin").get("/fideicomiso/fiduciario").status_code == 403
     assert new_ruc()
+
+
+def test_list_pages_issue_a_constant_number_of_queries(app, login_as):
+    """No N+1: doubling the rows shown does not add statements."""
+    from sqlalchemy import event
+
+    from tests.trust.conftest import World
+
+    trustee = login_as("trustee")
+    engine = app.extensions["portfolio_db"]["engine"]
+    statements: list[str] = []
+
+    def counter(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def measure():
+        result = {}
+        for url in ("/fideicomiso/", "/fideicomiso/aportes", "/fideicomiso/desembolsos"):
+            statements.clear()
+            event.listen(engine, "before_cursor_execute", counter)
+            try:
+                assert trustee.get(url).status_code == 200
+            finally:
+                event.remove(engine, "before_cursor_execute", counter)
+            result[url] = len(statements)
+        return result
+
+    def grow(n):
+        with app.app_context():
+            world = World()
+            for month in range(1, n + 1):
+                world.declare(month=dt.date(2025, month, 1))
+            for _ in range(n):
+                world.request(D("10.00"))
+
+    grow(3)
+    small = measure()
+    grow(6)
+    assert measure() == small
+
+
+def test_excel_exports_hold_exact_money(app, login_as):
+    import io
+
+    import openpyxl
+
+    company = login_as("company")
+    declare(company, payroll="1,234,567.89")
+    response = company.get("/fideicomiso/empresa/estado-de-cuenta.xlsx?desde=2000-01-01")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1] == ("Fecha", "Concepto", "Cargo", "Abono", "Saldo")
+    assert rows[3][2] == 1851.85 and rows[-1][4] == 1851.85
+    assert sheet.cell(row=4, column=3).number_format == '"S/ "#,##0.00'
+    auditor = login_as("auditor")
+    for url in ("/fideicomiso/aportes.xlsx", "/fideicomiso/desembolsos.xlsx",
+                f"/fideicomiso/empresas/{company.user['company_id']}/estado-de-cuenta.xlsx"):
+        assert auditor.get(url).status_code == 200, url
+    assert company.get("/fideicomiso/aportes.xlsx").status_code == 403

@@ -81,7 +81,7 @@ def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, acto
 def bank_reconciliation() -> list[dict]:
     ids = bank_account_ids()
     rows = []
-    for row in db.session.scalars(select(BankBalance).order_by(BankBalance.on.desc())):
+    for row in db.session.scalars(select(BankBalance).order_by(BankBalance.on.desc()).limit(24)):
         book = ledger.balance_on(db.session, ids, row.on)
         rows.append({"row": row, "ledger": book, "difference": row.balance - book})
     return rows
@@ -182,3 +182,10 @@ def program_summary(year: int) -> list[dict]:
                     "free": allocation - res - pd})
     return out
 
+
+
+def collection_summary() -> dict[str, Decimal]:
+    """Pledged (declared) vs collected (confirmed) vs still owed, over every declaration, in one query."""
+    declared, collected = db.session.execute(
+        select(money_sum(Contribution.amount_due), money_sum(Contribution.amount_paid))).one()
+    return {"declared": declared, "collected": collected, "owed": declared - collected}

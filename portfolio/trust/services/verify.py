@@ -24,13 +24,14 @@ def domain_problems() -> list[str]:
     tranches = dict(db.session.execute(
         select(Tranche.disbursement_id, money_sum(Tranche.amount)).group_by(Tranche.disbursement_id)).all())
     reserved_total = ledger.ZERO
+    transfers = {t.id: t for t in db.session.scalars(select(ledger.Transfer))}
     for d in db.session.scalars(select(Disbursement)):
         if d.paid_amount != tranches.get(d.id, ledger.ZERO):
             problems.append(f"Desembolso {d.id}: pagado {d.paid_amount} ≠ suma de tramos {tranches.get(d.id)}.")
         if d.status in ("aprobado", "en_ejecucion", "pagado") and d.transfer_id is None:
             problems.append(f"Desembolso {d.id}: aprobado sin reserva de fondos.")
         if d.transfer_id is not None:
-            transfer = db.session.get(ledger.Transfer, d.transfer_id)
+            transfer = transfers[d.transfer_id]
             if transfer.amount != d.amount or transfer.posted_amount != d.paid_amount:
                 problems.append(f"Desembolso {d.id}: no coincide con su reserva {transfer.id}.")
             reserved_total += transfer.remaining if transfer.status == "pending" else ledger.ZERO

@@ -6,6 +6,7 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
@@ -31,26 +32,35 @@ from portfolio.trust.models import (
     Organization,
 )
 from portfolio.trust.services import books, disbursements, programs
-from portfolio.trust.views import REPLAYED, act, bp, period_args
+from portfolio.trust.views import REPLAYED, act, bp, period_args, xlsx_response
 
 
 @bp.route("/")
 @requires("trust.view")
 def overview():
     today = dt.date.today()
-    return render_template("trust/overview.html", position=books.fund_position(),
+    return render_template("trust/overview.html", position=books.fund_position(), collection=books.collection_summary(),
                            programs=books.program_summary(today.year), year=today.year,
                            arrears=books.arrears_ageing(today), buckets=books.AGE_BUCKETS,
-                           recent=db.session.scalars(select(Disbursement).order_by(Disbursement.id.desc()).limit(10)))
+                           recent=db.session.scalars(
+                               select(Disbursement).options(joinedload(Disbursement.program),
+                                                            joinedload(Disbursement.organization))
+                               .order_by(Disbursement.id.desc()).limit(10)).all())
+
+
+def _contributions_query():
+    query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
+             .options(contains_eager(Contribution.company)))
+    q = text_arg("q")
+    if q:
+        query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
+    return query, q
 
 
 @bp.route("/aportes")
 @requires("trust.view")
 def contributions_list():
-    query = select(Contribution).join(Company, Company.id == Contribution.company_id)
-    q = text_arg("q")
-    if q:
-        query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
+    query, q = _contributions_query()
     page = paginate(query, sortable={"month": Contribution.month, "company": Company.legal_name,
                                      "due": Contribution.amount_due, "paid": Contribution.amount_paid},
                     default_sort="month", tiebreak=Contribution.id)
@@ -58,17 +68,52 @@ def contributions_list():
                            statuses=CONTRIBUTION_STATUS)
 
 
+@bp.route("/aportes.xlsx")
+@requires("trust.view")
+def contributions_export():
+    from portfolio.trust.exports import table_xlsx
+
+    query, _q = _contributions_query()
+    today = dt.date.today()
+    rows = [[c.company.ruc, c.company.legal_name, c.month, c.current_version, c.amount_due, c.amount_paid,
+             c.outstanding, c.due_date, CONTRIBUTION_STATUS[c.status(today)]]
+            for c in db.session.scalars(query.order_by(Company.legal_name, Contribution.month))]
+    columns = [("RUC", 13), ("Empresa", 40), ("Mes", 12), ("Versión", 8), ("Aporte", 16), ("Pagado", 16),
+               ("Saldo", 16), ("Vence", 12), ("Estado", 14)]
+    return xlsx_response(table_xlsx("Aportes", columns, rows), "aportes-fideicomiso")
+
+
+@bp.route("/desembolsos.xlsx")
+@requires("trust.view")
+def disbursements_export():
+    from portfolio.trust.exports import table_xlsx
+
+    query = select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
+    status = text_arg("estado")
+    if status in DISBURSEMENT_STATUS:
+        query = query.where(Disbursement.status == status)
+    rows = [[d.id, d.program.name, d.organization.name, d.organization.ruc, d.year, d.amount, d.paid_amount,
+             d.status_label, d.requested_on, d.purpose] for d in db.session.scalars(query.order_by(Disbursement.id))]
+    columns = [("N.º", 6), ("Programa", 28), ("Beneficiario", 40), ("RUC", 13), ("Año", 6), ("Monto", 16),
+               ("Pagado", 16), ("Estado", 24), ("Solicitado", 12), ("Finalidad", 60)]
+    return xlsx_response(table_xlsx("Desembolsos", columns, rows), "desembolsos-fideicomiso")
+
+
 @bp.route("/estado-de-cuenta")
 @requires("trust.view")
 def trust_statement():
+    from portfolio.trust import ledger
+
     start, end = period_args()
-    return render_template("trust/trust_statement.html", s=books.trust_statement(start, end))
+    return render_template(
+        "trust/trust_statement.html", s=books.trust_statement(start, end), reconciliation=books.bank_reconciliation(),
+        periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(24)).all())
 
 
 @bp.route("/desembolsos")
 @requires("trust.view")
 def disbursement_list():
-    query = select(Disbursement)
+    query = select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
     status = text_arg("estado")
     if status in DISBURSEMENT_STATUS:
         query = query.where(Disbursement.status == status)
@@ -149,7 +194,8 @@ def programs_page():
     conflict = ConflictForm()
     from portfolio.trust.services.disbursements import active_board
 
-    conflict.user_id.choices = [(0, "— Seleccione —")] + [(u.id, u.name) for u in active_board()]
+    members = [current_user] if current_user.role == "board" else active_board()  # members declare their own
+    conflict.user_id.choices = [(0, "— Seleccione —")] + [(u.id, u.name) for u in members]
     conflict.organization_id.choices = [(0, "— Seleccione —")] + [(o.id, o.name) for o in programs.organizations()]
     return render_template(
         "trust/programs.html", year=year, summary=books.program_summary(year), programs=programs.programs(),

@@ -1,0 +1,64 @@
+"""The trust's double-entry ledger: the pure core, no web framework (every function takes a Session).
+
+Guarantees (modelled on TigerBeetle's):
+- accounts carry a type and a ``no_negative`` flag; the cached ``balance`` (normal side, céntimos) is
+  updated in the same transaction as the postings, under a row lock (``SELECT … FOR UPDATE`` on
+  PostgreSQL; SQLite serialises writers);
+- a journal entry has ≥ 2 postings whose debits equal credits (checked here, by CHECK constraints per
+  posting and, on PostgreSQL, by a deferred constraint trigger per entry);
+- every money command carries an idempotency key stored with a hash of its payload: the same key and
+  payload return the first result, the same key with another payload is refused;
+- entries and postings are append-only (database triggers + a ``before_flush`` guard); a correction is
+  a reversing entry that points at the original, and an entry can be reversed at most once;
+- two-phase transfers: ``reserve`` (pending) → ``post`` (in one or several tranches) or ``void``;
+  the status only moves along ``TRANSITIONS``;
+- closed periods (months) accept no postings.
+"""
+from __future__ import annotations
+
+from portfolio.trust.ledger.checks import verify
+from portfolio.trust.ledger.core import (
+    Claim,
+    account,
+    balance_on,
+    claim,
+    close_period,
+    finish,
+    get_or_create_account,
+    is_closed,
+    lock_accounts,
+    lock_transfer,
+    month_of,
+    payload_hash,
+    post_entry,
+    post_pending,
+    reserve,
+    reverse,
+    transfer_lines,
+    void_pending,
+)
+from portfolio.trust.ledger.models import (
+    ACCOUNT_TYPES,
+    DEBIT_NORMAL,
+    STATUS_LABELS,
+    TRANSITIONS,
+    ZERO,
+    Account,
+    Command,
+    Entry,
+    ImmutableLedger,
+    InsufficientFunds,
+    LedgerError,
+    Period,
+    Posting,
+    Transfer,
+    money_sum,
+)
+
+__all__ = [
+    "ACCOUNT_TYPES", "DEBIT_NORMAL", "STATUS_LABELS", "TRANSITIONS", "ZERO", "Account", "Claim", "Command", "Entry",
+    "ImmutableLedger", "InsufficientFunds", "LedgerError", "Period", "Posting", "Transfer", "account", "balance_on",
+    "claim", "close_period", "finish", "get_or_create_account", "is_closed", "lock_accounts", "lock_transfer",
+    "money_sum", "month_of", "payload_hash", "post_entry", "post_pending", "reserve", "reverse", "transfer_lines",
+    "verify", "void_pending",
+]

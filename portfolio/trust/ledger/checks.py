@@ -1,0 +1,72 @@
+"""``verify``: recompute every balance and invariant from the postings."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portfolio.trust.ledger.models import (
+    DEBIT_NORMAL,
+    ZERO,
+    Account,
+    Entry,
+    Period,
+    Posting,
+    Transfer,
+    money_sum,
+)
+
+
+def verify(session: Session) -> list[str]:
+    """Recompute every balance and invariant from the postings; return the problems found (Spanish)."""
+    problems: list[str] = []
+    bad_entries = session.execute(
+        select(Entry.id, Entry.total, func.count(Posting.id), money_sum(Posting.debit), money_sum(Posting.credit))
+        .outerjoin(Posting, Posting.entry_id == Entry.id).group_by(Entry.id, Entry.total)
+    ).all()
+    for entry_id, total, count, debit, credit in bad_entries:
+        if count < 2 or debit != credit or debit != total:
+            problems.append(f"Asiento {entry_id}: {count} movimientos, debe {debit} ≠ haber {credit} o total {total}.")
+    sums = {
+        row[0]: (row[1] or ZERO, row[2] or ZERO) for row in session.execute(
+            select(Posting.account_id, money_sum(Posting.debit), money_sum(Posting.credit)).group_by(Posting.account_id)
+        )
+    }
+    for acc in session.scalars(select(Account).order_by(Account.id)).all():
+        debit, credit = sums.get(acc.id, (ZERO, ZERO))
+        recomputed = debit - credit if acc.type in DEBIT_NORMAL else credit - debit
+        if recomputed != acc.balance:
+            problems.append(f"Cuenta {acc.code}: saldo en caché {acc.balance} ≠ recalculado {recomputed}.")
+        if acc.no_negative and recomputed < 0:
+            problems.append(f"Cuenta {acc.code}: saldo negativo {recomputed} en una cuenta que no lo admite.")
+    moved: dict[tuple[int, str], Decimal] = {
+        (transfer_id, kind): total for transfer_id, kind, total in session.execute(
+            select(Entry.transfer_id, Entry.kind, money_sum(Posting.debit)).join(Posting, Posting.entry_id == Entry.id)
+            .where(Entry.transfer_id.is_not(None)).group_by(Entry.transfer_id, Entry.kind)
+        )
+    }
+    for transfer in session.scalars(select(Transfer)).all():
+        reserved, posted, voided = (moved.get((transfer.id, k), ZERO) for k in ("reserva", "ejecucion", "anulacion"))
+        if reserved != transfer.amount or posted != transfer.posted_amount or voided != transfer.voided_amount:
+            problems.append(f"Reserva {transfer.id}: asientos (reserva {reserved}, ejecutado {posted}, anulado {voided}) "
+                            f"no coinciden con su registro ({transfer.amount}, {transfer.posted_amount}, "
+                            f"{transfer.voided_amount}).")
+        if transfer.status != "pending" and transfer.remaining != 0:
+            problems.append(f"Reserva {transfer.id}: cerrada con saldo pendiente {transfer.remaining}.")
+    for period in session.scalars(select(Period)).all():
+        next_month = (period.month + dt.timedelta(days=32)).replace(day=1)
+        late = session.scalars(
+            select(Entry.id).where(Entry.effective_date >= period.month, Entry.effective_date < next_month,
+                                   Entry.created_at > period.closed_at)
+        ).all()
+        for entry_id in late:
+            problems.append(f"Asiento {entry_id}: registrado después del cierre del periodo {period.month:%m/%Y}.")
+    reversed_twice = session.execute(
+        select(Entry.reverses_id, func.count()).where(Entry.reverses_id.is_not(None))
+        .group_by(Entry.reverses_id).having(func.count() > 1)
+    ).all()
+    for original, count in reversed_twice:
+        problems.append(f"Asiento {original}: revertido {count} veces.")
+    return problems

@@ -1,0 +1,170 @@
+"""Ledger tables: accounts, commands (idempotency keys), closed periods, two-phase transfers, entries and
+postings (append-only), and the ORM guard that refuses changes to entries and postings."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, event, func
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql import type_coerce
+
+from portfolio.db import Base, Money, UTCDateTime, utcnow
+from portfolio.errors import DomainError
+
+ZERO = Decimal("0.00")
+ACCOUNT_TYPES = {
+    "asset": "Activo", "liability": "Pasivo", "equity": "Patrimonio", "income": "Ingreso", "expense": "Gasto",
+}
+DEBIT_NORMAL = {"asset", "expense"}
+
+
+class LedgerError(DomainError):
+    """A ledger rule refused the command (Spanish message)."""
+
+
+class InsufficientFunds(LedgerError):
+    pass
+
+
+class ImmutableLedger(RuntimeError):
+    """Code tried to change or delete an entry or posting."""
+
+
+class Account(Base):
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        CheckConstraint("type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="type_known"),
+        CheckConstraint("NOT no_negative OR balance >= 0", name="floor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    owner_type: Mapped[str | None] = mapped_column(String(30))
+    owner_id: Mapped[int | None] = mapped_column()
+    no_negative: Mapped[bool] = mapped_column(Boolean, default=True)
+    balance: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def type_label(self) -> str:
+        return ACCOUNT_TYPES[self.type]
+
+    def signed(self, debit: Decimal, credit: Decimal) -> Decimal:
+        """The change a posting makes to this account's normal-side balance."""
+        return debit - credit if self.type in DEBIT_NORMAL else credit - debit
+
+
+class Command(Base):
+    """One row per money command: its idempotency key, what it was, a hash of its payload, its result."""
+
+    __tablename__ = "ledger_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    command: Mapped[str] = mapped_column(String(60))
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    result_type: Mapped[str | None] = mapped_column(String(40))
+    result_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Period(Base):
+    """A closed month (rows exist only for closed periods)."""
+
+    __tablename__ = "ledger_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, unique=True)
+    closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Transfer(Base):
+    """A two-phase transfer: ``amount`` moved from ``source`` into ``holding`` (pending), then posted to
+    ``target`` (in tranches) or voided back to ``source``."""
+
+    __tablename__ = "ledger_transfers"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("posted_amount >= 0 AND voided_amount >= 0", name="parts_not_negative"),
+        CheckConstraint("posted_amount + voided_amount <= amount", name="parts_within_amount"),
+        CheckConstraint("status IN ('pending', 'posted', 'voided')", name="status_known"),
+        CheckConstraint("status = 'pending' OR posted_amount + voided_amount = amount", name="closed_is_complete"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    holding_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    posted_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    voided_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.posted_amount - self.voided_amount
+
+
+STATUS_LABELS = {"pending": "pendiente", "posted": "ejecutada", "voided": "anulada"}
+# status → action → next status. Anything not listed is refused.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "pending": {"post_partial": "pending", "post_final": "posted", "void": "voided"},
+    "posted": {},
+    "voided": {},
+}
+
+
+class Entry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (CheckConstraint("total > 0", name="total_positive"), Index("ix_ledger_entries_date", "effective_date"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    memo: Mapped[str] = mapped_column(String(300))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    total: Mapped[Decimal] = mapped_column(Money)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    postings: Mapped[list[Posting]] = relationship(back_populates="entry", order_by="Posting.id")
+
+
+class Posting(Base):
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        CheckConstraint("debit >= 0 AND credit >= 0", name="not_negative"),
+        CheckConstraint("(debit > 0 AND credit = 0) OR (credit > 0 AND debit = 0)", name="one_side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    debit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    credit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+
+    entry: Mapped[Entry] = relationship(back_populates="postings")
+    account: Mapped[Account] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _immutable_guard(session: Session, _ctx, _instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Entry | Posting):
+            raise ImmutableLedger("ledger entries and postings are append-only; post a reversing entry")
+    for obj in session.dirty:
+        if isinstance(obj, Entry | Posting) and session.is_modified(obj, include_collections=False):
+            raise ImmutableLedger("ledger entries and postings are append-only; post a reversing entry")
+
+
+def money_sum(expr):
+    """SUM of a céntimos expression (0 when empty), handed out as Decimal soles on every database."""
+    return type_coerce(func.coalesce(func.sum(expr), 0), Money)
