@@ -63,12 +63,12 @@ def staff(user, today: dt.date) -> dict[str, Any]:
 
 
 def company(user, today: dt.date) -> dict[str, Any]:
-    projects = oxi.company_projects(user.company_id, today)
+    project_count, projects = oxi.company_projects(user.company_id, today)
     progress = charts.grouped_bar_chart(
         "Avance físico de sus proyectos: programado vs. real (%)", [p.name for p in projects],
         [("Programado a la fecha", [p.planned_pct or 0 for p in projects]),
          ("Real", [p.actual_pct or 0 for p in projects])], fmt=charts.percent, chart_id="avance") if projects else None
-    return {"projects": projects, "progress": progress, "certs": oxi.company_certificates(user.company_id, today),
+    return {"project_count": project_count, "projects": projects, "progress": progress, "certs": oxi.company_certificates(user.company_id, today),
             "contributions": trust_data.contribution_status(user.company_id, today),
             "company_ageing": company_ageing_chart(trust_data.ageing(today, company_id=user.company_id))}
 

@@ -30,6 +30,9 @@ from portfolio.rules import rule_value
 ZERO = Decimal("0.00")
 CLOSED_STAGES = ("liquidado", "cancelado")
 LIST_LIMIT = 10
+# How far along a stage is, for "most advanced first": side states sit next to where they happen.
+PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, "desierto": 2, "suspendido": 5,
+                  "cancelado": -1}
 
 
 def money_sum(column):
@@ -182,8 +185,11 @@ class CompanyProject:
         return None if self.actual_physical is None else Decimal(self.actual_physical) / 100
 
 
-def company_projects(company_id: int, today: dt.date) -> list[CompanyProject]:
-    """The company's projects with its share and physical progress (planned to date vs latest actual)."""
+def company_projects(company_id: int, today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, list[CompanyProject]]:
+    """How many projects the company finances, and the ``limit`` most advanced in the pipeline (then by
+    name) with its share and physical progress (planned to date vs latest actual)."""
+    mine = and_(ProjectMember.project_id == Project.id, ProjectMember.company_id == company_id)
+    count = db.session.scalar(select(func.count(Project.id)).join(ProjectMember, mine))
     planned = (select(func.max(Milestone.planned_physical)).where(Milestone.project_id == Project.id,
                                                                   Milestone.planned_date <= today)
                .correlate(Project).scalar_subquery())
@@ -192,9 +198,10 @@ def company_projects(company_id: int, today: dt.date) -> list[CompanyProject]:
     rows = db.session.execute(
         select(Project.id, Project.name, Project.stage, current_amount_expr(), ProjectMember.share_hundredths,
                planned, actual)
-        .join(ProjectMember, and_(ProjectMember.project_id == Project.id, ProjectMember.company_id == company_id))
-        .order_by(Project.name))
-    return [CompanyProject(*row) for row in rows]
+        .join(ProjectMember, mine)
+        .order_by(case(PROGRESS_ORDER, value=Project.stage, else_=-1).desc(),
+                  Project.name, Project.id).limit(limit))
+    return count, [CompanyProject(*row) for row in rows]
 
 
 @dataclass

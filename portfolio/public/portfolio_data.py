@@ -107,12 +107,11 @@ def _actual_progress():
             .correlate(Project).scalar_subquery())
 
 
-def project_rows(*, province: str | None = None, stage: str | None = None) -> list[PublicProjectRow]:
-    """Every project with its public list facts, in one statement."""
+def project_query(*, province: str | None = None, stage: str | None = None):
+    """The public list's query (one row per project, its public list facts), filtered."""
     query = (select(Project.id, Project.cui, Project.name, PublicEntity.name, PublicEntity.level, Project.stage,
-                    current_amount_expr(), _actual_progress(), Project.multidepartmental)
-             .join(PublicEntity, PublicEntity.id == Project.entity_id)
-             .order_by(Project.name, Project.id))
+                    current_amount_expr().label("amount"), _actual_progress(), Project.multidepartmental)
+             .join(PublicEntity, PublicEntity.id == Project.entity_id))
     if stage in stages.STAGES:
         query = query.where(Project.stage == stage)
     if province == MULTI:
@@ -120,6 +119,25 @@ def project_rows(*, province: str | None = None, stage: str | None = None) -> li
     elif province and re.fullmatch(r"\d{4}", province):
         query = query.where(Project.multidepartmental.is_(False), Project.id.in_(
             select(ProjectLocation.project_id).where(ProjectLocation.ubigeo.like(f"{province}%"))))
+    return query
+
+
+SORTABLE = {"name": Project.name, "stage": Project.stage, "amount": current_amount_expr()}
+
+
+def project_page(*, province: str | None = None, stage: str | None = None):
+    """One page of the public list (?page=, ?sort=name|stage|amount, ?dir=): a COUNT and a page query."""
+    from portfolio.listing import paginate
+
+    page = paginate(project_query(province=province, stage=stage), sortable=SORTABLE, default_sort="name",
+                    tiebreak=Project.id, per_page=50, scalars=False)
+    page.items = [PublicProjectRow(*row) for row in page.items]
+    return page
+
+
+def project_rows(*, province: str | None = None, stage: str | None = None) -> list[PublicProjectRow]:
+    """Every project (open data downloads), in name order, in one statement."""
+    query = project_query(province=province, stage=stage).order_by(Project.name, Project.id)
     return [PublicProjectRow(*row) for row in db.session.execute(query)]
 
 

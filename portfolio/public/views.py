@@ -115,8 +115,8 @@ def projects():
     province = request.args.get("provincia") or None
     stage = request.args.get("etapa") or None
     overview = portfolio_data.overview()
-    rows = portfolio_data.project_rows(province=province, stage=stage)
-    return render_template("public/projects.html", rows=rows, overview=overview, province=province, stage=stage,
+    page = portfolio_data.project_page(province=province, stage=stage)
+    return render_template("public/projects.html", page=page, overview=overview, province=province, stage=stage,
                            stages=stages.STAGES)
 
 
@@ -147,7 +147,7 @@ def project_json(project_id: int):
 @public
 def open_data():
     year, quarter = indicators.latest_quarter()
-    return render_template("public/open_data.html", rows=portfolio_data.project_rows(), year=year, quarter=quarter)
+    return render_template("public/open_data.html", year=year, quarter=quarter)
 
 
 @bp.route("/datos/proyectos.csv")

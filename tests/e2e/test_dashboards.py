@@ -65,7 +65,7 @@ def test_public_portal_as_anonymous_visitor(page):
     assert page.locator("#pub-provincias").is_visible()
     assert "Iniciar sesión" not in page.content() and "Cerrar sesión" not in page.content()
     page.click("nav >> text=Proyectos")
-    page.locator("#pub-lista a").first.click()
+    page.locator("#pub-lista tbody a").first.click()
     assert page.locator("#pub-linea").is_visible()
     page.goto("/transparencia/indicadores")
     assert page.locator("[data-status-count]").count() == 4
