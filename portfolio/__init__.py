@@ -54,6 +54,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_exports(app)
     register_imports(app)
 
+    from portfolio.indicators import register as register_indicators
+
+    register_indicators(app)
+
+    from portfolio.public import register as register_public
+
+    register_public(app)
+
     from portfolio import navigation
     from portfolio.main.views import NAV as main_nav
 

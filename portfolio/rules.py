@@ -53,6 +53,26 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         "día",
         [("15", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
     ),
+    "dashboards.stalled_days": (
+        "Días sin cambio de etapa a partir de los cuales un proyecto se muestra como detenido",
+        "días",
+        [("90", dt.date(2024, 1, 1), "Criterio de seguimiento de ProInversión")],
+    ),
+    "public.min_companies": (
+        "Portal público: mínimo de empresas aportantes para publicar el total de aportes de un trimestre",
+        "empresas",
+        [("3", dt.date(2024, 1, 1), "Reserva tributaria y de datos personales: ninguna cifra individual deducible")],
+    ),
+    "indicators.on_track_gap_pct": (
+        "Indicadores: brecha máxima frente a la meta para estar «En camino»",
+        "%",
+        [("5", dt.date(2024, 1, 1), "Criterio del sistema de indicadores de cumplimiento (§3.2 de la propuesta)")],
+    ),
+    "indicators.at_risk_gap_pct": (
+        "Indicadores: brecha máxima frente a la meta para estar «En riesgo» (más allá: «Fuera de meta»)",
+        "%",
+        [("15", dt.date(2024, 1, 1), "Criterio del sistema de indicadores de cumplimiento (§3.2 de la propuesta)")],
+    ),
     "trust.quorum_min_approvals": (
         "Comité Técnico: aprobaciones mínimas para aprobar un desembolso",
         "votos",

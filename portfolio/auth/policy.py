@@ -58,6 +58,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "imports.declarations": frozenset({COMPANY, TRUSTEE}),
     "imports.bank": frozenset({TRUSTEE}),
     "imports.projects": frozenset({STAFF}),
+    # Indicators (§3.2) and dashboards
+    "indicators.view": EVERYONE,
+    "indicators.manage": frozenset({STAFF, TRUSTEE}),
 }
 
 PUBLIC = "public"

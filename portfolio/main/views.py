@@ -26,7 +26,10 @@ NAV = [
 @bp.route("/")
 @requires("home")
 def home():
-    return render_template("main/home.html", user=current_user)
+    from portfolio.dashboards.home import context_for
+
+    template, context = context_for(current_user)
+    return render_template(template, user=current_user, **context)
 
 
 @bp.route("/healthz")

@@ -1,0 +1,252 @@
+"""Read-only aggregate queries over the Obras por Impuestos tables (owned by portfolio.projects).
+
+Every function issues a fixed number of statements, whatever the number of projects, milestones or
+certificates: sums and counts happen in SQL, lists are LIMITed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, select, type_coerce
+
+from portfolio import db
+from portfolio.db import Money
+from portfolio.orgs.models import LEVELS, EntityCap, PublicEntity
+from portfolio.projects import stages
+from portfolio.projects.models import (
+    Certificate,
+    CertificateHolding,
+    Milestone,
+    Project,
+    ProjectMember,
+    StageTransition,
+    TaxDeclaration,
+)
+from portfolio.projects.queries import current_amount_expr
+from portfolio.rules import rule_value
+
+ZERO = Decimal("0.00")
+CLOSED_STAGES = ("liquidado", "cancelado")
+LIST_LIMIT = 10
+# How far along a stage is, for "most advanced first": side states sit next to where they happen.
+PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, "desierto": 2, "suspendido": 5,
+                  "cancelado": -1}
+
+
+def money_sum(column):
+    return type_coerce(func.coalesce(func.sum(column), 0), Money)
+
+
+def pipeline() -> list[tuple[str, int, Decimal]]:
+    """(stage, count, S/) for every stage in order; one GROUP BY."""
+    rows = {stage: (count, total) for stage, count, total in db.session.execute(
+        select(Project.stage, func.count(Project.id), money_sum(current_amount_expr())).group_by(Project.stage))}
+    return [(stage, *rows.get(stage, (0, ZERO))) for stage in stages.STAGES]
+
+
+def by_level() -> list[tuple[str, int, Decimal]]:
+    """(level label, projects, S/) per level of government, excluding cancelled projects."""
+    rows = dict((level, (count, total)) for level, count, total in db.session.execute(
+        select(PublicEntity.level, func.count(Project.id), money_sum(current_amount_expr()))
+        .join(PublicEntity, PublicEntity.id == Project.entity_id)
+        .where(Project.stage != "cancelado").group_by(PublicEntity.level)))
+    return [(LEVELS[level], *rows[level]) for level in LEVELS if level in rows]
+
+
+def by_entity(limit: int = LIST_LIMIT) -> list[tuple[int, str, str, int, Decimal]]:
+    """(entity id, name, level label, projects, S/), largest first."""
+    total = money_sum(current_amount_expr()).label("total")
+    rows = db.session.execute(
+        select(PublicEntity.id, PublicEntity.name, PublicEntity.level, func.count(Project.id), total)
+        .join(PublicEntity, PublicEntity.id == Project.entity_id).where(Project.stage != "cancelado")
+        .group_by(PublicEntity.id, PublicEntity.name, PublicEntity.level)
+        .order_by(total.desc(), PublicEntity.name).limit(limit))
+    return [(i, name, LEVELS.get(level, level), count, amount) for i, name, level, count, amount in rows]
+
+
+@dataclass
+class Overdue:
+    project_id: int
+    project_name: str
+    milestone: str
+    planned_date: dt.date
+    days_late: int
+
+
+def overdue_milestones(today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, list[Overdue]]:
+    """Milestones still «programado» whose planned date has passed: (how many, the oldest ``limit``)."""
+    condition = and_(Milestone.status == "programado", Milestone.actual_date.is_(None), Milestone.planned_date < today)
+    count = db.session.scalar(select(func.count(Milestone.id)).where(condition))
+    rows = db.session.execute(
+        select(Project.id, Project.name, Milestone.kind, Milestone.description, Milestone.planned_date)
+        .join(Project, Project.id == Milestone.project_id).where(condition)
+        .order_by(Milestone.planned_date, Milestone.id).limit(limit))
+    from portfolio.projects.models import MILESTONE_KINDS
+
+    return count, [Overdue(pid, name, MILESTONE_KINDS.get(kind, kind) + (f" — {desc}" if desc else ""), planned,
+                           (today - planned).days) for pid, name, kind, desc, planned in rows]
+
+
+@dataclass
+class Stalled:
+    project_id: int
+    name: str
+    stage: str
+    since: dt.datetime
+    days: int
+
+    @property
+    def stage_label(self) -> str:
+        return stages.label(self.stage)
+
+
+def stalled_projects(today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, int, list[Stalled]]:
+    """Open projects with no stage transition in ``dashboards.stalled_days`` days:
+    (threshold in days, how many, the longest-stalled ``limit``)."""
+    days = int(rule_value("dashboards.stalled_days", on=today))
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min, tzinfo=dt.UTC)
+    last = (select(StageTransition.project_id, func.max(StageTransition.at).label("at"))
+            .group_by(StageTransition.project_id).subquery())
+    since = func.coalesce(last.c.at, Project.created_at)
+    base = (select(Project.id, Project.name, Project.stage, since.label("since"))
+            .outerjoin(last, last.c.project_id == Project.id)
+            .where(Project.stage.not_in(CLOSED_STAGES), since < cutoff))
+    count = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = db.session.execute(base.order_by(since, Project.id).limit(limit)).all()
+    result = []
+    for pid, name, stage, at in rows:
+        at = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        result.append(Stalled(pid, name, stage, at, (today - at.date()).days))
+    return days, count, result
+
+
+@dataclass
+class CapUse:
+    entity_id: int
+    name: str
+    cap: Decimal
+    issued: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.cap - self.issued
+
+
+def certificates_vs_caps(year: int) -> tuple[list[CapUse], Decimal, Decimal]:
+    """Per entity with a CIPRL cap for ``year``: the cap and the CIPRL certificates issued that year; plus
+    totals issued in the year by type (CIPRL, CIPGN). Two statements."""
+    issued = (select(Project.entity_id, money_sum(Certificate.amount).label("issued"))
+              .join(Project, Project.id == Certificate.project_id)
+              .where(Certificate.status == "emitido", Certificate.cert_type == "CIPRL",
+                     Certificate.issue_date >= dt.date(year, 1, 1), Certificate.issue_date <= dt.date(year, 12, 31))
+              .group_by(Project.entity_id).subquery())
+    rows = db.session.execute(
+        select(PublicEntity.id, func.coalesce(PublicEntity.short_name, PublicEntity.name), EntityCap.amount,
+               type_coerce(func.coalesce(issued.c.issued, 0), Money))
+        .join(EntityCap, and_(EntityCap.entity_id == PublicEntity.id, EntityCap.year == year))
+        .outerjoin(issued, issued.c.entity_id == PublicEntity.id)
+        .order_by(EntityCap.amount.desc(), PublicEntity.name)).all()
+    totals = dict(db.session.execute(
+        select(Certificate.cert_type, money_sum(Certificate.amount))
+        .where(Certificate.status == "emitido", Certificate.issue_date >= dt.date(year, 1, 1),
+               Certificate.issue_date <= dt.date(year, 12, 31)).group_by(Certificate.cert_type)).all())
+    return [CapUse(*row) for row in rows], totals.get("CIPRL", ZERO), totals.get("CIPGN", ZERO)
+
+
+# --- company -------------------------------------------------------------------------------------------
+
+@dataclass
+class CompanyProject:
+    id: int
+    name: str
+    stage: str
+    amount: Decimal
+    share_hundredths: int
+    planned_physical: int | None
+    actual_physical: int | None
+
+    @property
+    def stage_label(self) -> str:
+        return stages.label(self.stage)
+
+    @property
+    def share(self) -> Decimal:
+        return Decimal(self.share_hundredths) / 100
+
+    @property
+    def planned_pct(self) -> Decimal | None:
+        return None if self.planned_physical is None else Decimal(self.planned_physical) / 100
+
+    @property
+    def actual_pct(self) -> Decimal | None:
+        return None if self.actual_physical is None else Decimal(self.actual_physical) / 100
+
+
+def company_projects(company_id: int, today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, list[CompanyProject]]:
+    """How many projects the company finances, and the ``limit`` most advanced in the pipeline (then by
+    name) with its share and physical progress (planned to date vs latest actual)."""
+    mine = and_(ProjectMember.project_id == Project.id, ProjectMember.company_id == company_id)
+    count = db.session.scalar(select(func.count(Project.id)).join(ProjectMember, mine))
+    planned = (select(func.max(Milestone.planned_physical)).where(Milestone.project_id == Project.id,
+                                                                  Milestone.planned_date <= today)
+               .correlate(Project).scalar_subquery())
+    actual = (select(func.max(Milestone.actual_physical)).where(Milestone.project_id == Project.id)
+              .correlate(Project).scalar_subquery())
+    rows = db.session.execute(
+        select(Project.id, Project.name, Project.stage, current_amount_expr(), ProjectMember.share_hundredths,
+               planned, actual)
+        .join(ProjectMember, mine)
+        .order_by(case(PROGRESS_ORDER, value=Project.stage, else_=-1).desc(),
+                  Project.name, Project.id).limit(limit))
+    return count, [CompanyProject(*row) for row in rows]
+
+
+@dataclass
+class CompanyCertificates:
+    by_status: dict[str, Decimal]
+    tax_year: int
+    tax: Decimal | None
+    share_pct: Decimal
+    applied_this_year: Decimal
+
+    @property
+    def may_apply(self) -> Decimal | None:
+        from portfolio.money import round_money
+
+        return None if self.tax is None else round_money(self.tax * self.share_pct / 100)
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.may_apply is None else self.may_apply - self.applied_this_year
+
+
+def company_certificates(company_id: int, today: dt.date) -> CompanyCertificates:
+    by_status = dict(db.session.execute(
+        select(Certificate.status, money_sum(CertificateHolding.amount))
+        .join(Certificate, Certificate.id == CertificateHolding.certificate_id)
+        .where(CertificateHolding.company_id == company_id).group_by(Certificate.status)).all())
+    applied = db.session.scalar(
+        select(money_sum(CertificateHolding.amount)).join(Certificate, Certificate.id == CertificateHolding.certificate_id)
+        .where(CertificateHolding.company_id == company_id, Certificate.status == "emitido",
+               Certificate.issue_date >= dt.date(today.year, 1, 1), Certificate.issue_date <= today))
+    tax = db.session.scalar(select(TaxDeclaration.amount).where(TaxDeclaration.company_id == company_id,
+                                                                TaxDeclaration.year == today.year - 1))
+    return CompanyCertificates(by_status, today.year - 1, tax, rule_value("oxi.tax_share_pct", on=today), applied)
+
+
+# --- overview ------------------------------------------------------------------------------------------
+
+def totals() -> dict[str, object]:
+    """Headline figures of the portfolio in one statement."""
+    row = db.session.execute(select(
+        func.count(Project.id),
+        money_sum(case((Project.stage != "cancelado", current_amount_expr()), else_=0)),
+        func.count(case((Project.stage.in_(("en_ejecucion",)), 1))),
+        func.count(case((Project.stage.in_(stages.CONVENIO_STAGES), 1))),
+    )).one()
+    certified = db.session.scalar(select(money_sum(Certificate.amount)).where(Certificate.status == "emitido"))
+    return {"projects": row[0], "amount": row[1], "in_execution": row[2], "with_convenio": row[3],
+            "certified": certified}

@@ -1,0 +1,269 @@
+"""Read-only aggregate queries over the trust's tables (owned by portfolio.trust).
+
+Nothing here writes (not even the chart of accounts: a missing account reads as zero) and every function
+issues a fixed number of statements whatever the number of contributions, payments or disbursements.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, case, exists, extract, func, select, type_coerce
+
+from portfolio import db
+from portfolio.db import Money
+from portfolio.orgs.models import Company
+from portfolio.trust.ledger import Account, Entry, Period, Posting, money_sum
+from portfolio.trust.models import (
+    BankBalance,
+    ConflictOfInterest,
+    Contribution,
+    Disbursement,
+    Organization,
+    Payment,
+    Program,
+    ProgramAllocation,
+    Tranche,
+    Vote,
+)
+from portfolio.trust.services.books import AGE_BUCKETS
+from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED
+
+ZERO = Decimal("0.00")
+LIST_LIMIT = 10
+BANK_CODES = (BANK_AVAILABLE, BANK_RESERVED)
+
+
+def add_month(month: dt.date, n: int = 1) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def fund_position() -> dict[str, Decimal]:
+    """Bank = available + reserved (cached balances on the ledger accounts); one statement."""
+    rows = dict(db.session.execute(select(Account.code, Account.balance).where(Account.code.in_(BANK_CODES))).all())
+    available, reserved = rows.get(BANK_AVAILABLE, ZERO), rows.get(BANK_RESERVED, ZERO)
+    return {"bank": available + reserved, "reserved": reserved, "available": available}
+
+
+def _bank_ids():
+    return select(Account.id).where(Account.code.in_(BANK_CODES))
+
+
+def program_rows(year: int) -> list[dict]:
+    """Per program: the year's plan (allocation), reserved (approved, unpaid) and paid; one GROUP BY."""
+    reserved = money_sum(case((Disbursement.status.in_(("aprobado", "en_ejecucion")),
+                               Disbursement.amount - Disbursement.paid_amount), else_=0))
+    rows = db.session.execute(
+        select(Program.id, Program.code, Program.name,
+               type_coerce(func.coalesce(ProgramAllocation.amount, 0), Money).label("plan"),
+               reserved, money_sum(Disbursement.paid_amount))
+        .outerjoin(ProgramAllocation, and_(ProgramAllocation.program_id == Program.id, ProgramAllocation.year == year))
+        .outerjoin(Disbursement, and_(Disbursement.program_id == Program.id, Disbursement.year == year))
+        .where(Program.active.is_(True))
+        .group_by(Program.id, Program.code, Program.name, ProgramAllocation.amount).order_by(Program.name))
+    out = []
+    for pid, code, name, plan, res, paid in rows:
+        out.append({"id": pid, "code": code, "name": name, "plan": plan, "reserved": res, "paid": paid,
+                    "free": plan - res - paid})
+    return out
+
+
+@dataclass
+class QueueItem:
+    id: int
+    program: str
+    organization: str
+    amount: Decimal
+    requested_on: dt.date
+    purpose: str
+
+
+def awaiting_vote(user_id: int, limit: int = LIST_LIMIT) -> tuple[int, list[QueueItem]]:
+    """Requests in vote that ``user_id`` has not voted on and is not recused from."""
+    condition = and_(
+        Disbursement.status == "solicitado", Disbursement.requested_by_id != user_id,
+        ~exists().where(Vote.disbursement_id == Disbursement.id, Vote.user_id == user_id),
+        ~exists().where(ConflictOfInterest.user_id == user_id,
+                        ConflictOfInterest.organization_id == Disbursement.organization_id))
+    count = db.session.scalar(select(func.count(Disbursement.id)).where(condition))
+    rows = db.session.execute(
+        select(Disbursement.id, Program.name, Organization.name, Disbursement.amount, Disbursement.requested_on,
+               Disbursement.purpose)
+        .join(Program, Program.id == Disbursement.program_id)
+        .join(Organization, Organization.id == Disbursement.organization_id)
+        .where(condition).order_by(Disbursement.requested_on, Disbursement.id).limit(limit))
+    return count, [QueueItem(*row) for row in rows]
+
+
+def to_execute(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[QueueItem]]:
+    """Approved disbursements with money still to pay: (how many, S/ pending, the oldest ``limit``)."""
+    condition = Disbursement.status.in_(("aprobado", "en_ejecucion"))
+    count, pending = db.session.execute(
+        select(func.count(Disbursement.id), money_sum(Disbursement.amount - Disbursement.paid_amount))
+        .where(condition)).one()
+    rows = db.session.execute(
+        select(Disbursement.id, Program.name, Organization.name,
+               type_coerce(Disbursement.amount - Disbursement.paid_amount, Money), Disbursement.requested_on,
+               Disbursement.purpose)
+        .join(Program, Program.id == Disbursement.program_id)
+        .join(Organization, Organization.id == Disbursement.organization_id)
+        .where(condition).order_by(Disbursement.requested_on, Disbursement.id).limit(limit))
+    items = [QueueItem(*row) for row in rows]
+    return count, pending, items
+
+
+@dataclass
+class PaymentItem:
+    id: int
+    company: str
+    month: dt.date
+    amount: Decimal
+    paid_on: dt.date
+    bank: str
+    operation_number: str
+
+
+def payments_to_confirm(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[PaymentItem]]:
+    condition = Payment.status == "registrado"
+    count, total = db.session.execute(select(func.count(Payment.id), money_sum(Payment.amount)).where(condition)).one()
+    rows = db.session.execute(
+        select(Payment.id, Company.legal_name, Contribution.month, Payment.amount, Payment.paid_on, Payment.bank,
+               Payment.operation_number)
+        .join(Company, Company.id == Payment.company_id)
+        .join(Contribution, Contribution.id == Payment.contribution_id)
+        .where(condition).order_by(Payment.paid_on, Payment.id).limit(limit))
+    return count, total, [PaymentItem(*row) for row in rows]
+
+
+def reconciliation(limit: int = 5) -> tuple[int, list[tuple[dt.date, Decimal, Decimal, Decimal]]]:
+    """Bank statement balances that differ from the ledger on the same date: (how many, latest ``limit``
+    as (date, bank, ledger, difference)). The ledger balance is a correlated SUM — one statement."""
+    book = (select(money_sum(Posting.debit - Posting.credit))
+            .join(Entry, Entry.id == Posting.entry_id)
+            .where(Posting.account_id.in_(_bank_ids()), Entry.effective_date <= BankBalance.on)
+            .correlate(BankBalance).scalar_subquery())
+    rows = db.session.execute(
+        select(BankBalance.on, BankBalance.balance, book, func.count().over())
+        .where(BankBalance.balance != book).order_by(BankBalance.on.desc()).limit(limit)).all()
+    count = rows[0][3] if rows else 0
+    out = []
+    for on, bank, ledger_value, _ in rows:
+        out.append((on, bank, ledger_value, bank - ledger_value))
+    return count, out
+
+
+def next_period(today: dt.date) -> dt.date:
+    """The month to close next: the one after the last closed, else the first month with ledger entries,
+    else last month."""
+    last_closed, first_entry = db.session.execute(
+        select(select(func.max(Period.month)).scalar_subquery(),
+               select(func.min(Entry.effective_date)).scalar_subquery())).one()
+    if last_closed:
+        return add_month(last_closed)
+    if first_entry:
+        return first_entry.replace(day=1)
+    return add_month(today.replace(day=1), -1)
+
+
+def contribution_status(company_id: int, today: dt.date) -> dict[str, object]:
+    """A company's months: due (not yet overdue), paid, in arrears — counts and S/; one statement."""
+    owed = Contribution.amount_due - Contribution.amount_paid
+    unpaid = Contribution.amount_paid < Contribution.amount_due
+    late = and_(unpaid, Contribution.due_date < today)
+    row = db.session.execute(select(
+        func.count(case((and_(unpaid, Contribution.due_date >= today), 1))),
+        money_sum(case((and_(unpaid, Contribution.due_date >= today), owed), else_=0)),
+        func.count(case((~unpaid, 1))),
+        money_sum(Contribution.amount_paid),
+        func.count(case((late, 1))),
+        money_sum(case((late, owed), else_=0)),
+        func.min(case((unpaid, Contribution.due_date))),
+    ).where(Contribution.company_id == company_id)).one()
+    return {"due_count": row[0], "due_amount": row[1], "paid_count": row[2], "paid_amount": row[3],
+            "arrears_count": row[4], "arrears_amount": row[5], "next_due": row[6]}
+
+
+def ageing(as_of: dt.date, *, company_id: int | None = None, limit: int = LIST_LIMIT) -> list[dict]:
+    """Overdue amounts by company and age bucket (largest debts first, ``limit`` companies)."""
+    owed = Contribution.amount_due - Contribution.amount_paid
+    columns = []
+    for _label, low, high in AGE_BUCKETS:
+        cond = Contribution.due_date <= as_of - dt.timedelta(days=max(low, 1))
+        if high is not None:
+            cond = cond & (Contribution.due_date >= as_of - dt.timedelta(days=high))
+        columns.append(money_sum(case((cond, owed), else_=0)))
+    total = money_sum(owed).label("total")
+    query = (select(Company.legal_name, *columns, total).join(Contribution, Contribution.company_id == Company.id)
+             .where(Contribution.amount_paid < Contribution.amount_due, Contribution.due_date < as_of)
+             .group_by(Company.id, Company.legal_name).order_by(total.desc(), Company.legal_name).limit(limit))
+    if company_id is not None:
+        query = query.where(Company.id == company_id)
+    return [{"company": row[0], "buckets": list(row[1:-1]), "total": row[-1]} for row in db.session.execute(query)]
+
+
+def ageing_totals(as_of: dt.date) -> list[tuple[str, Decimal]]:
+    """Arrears of all companies together per age bucket (no company named)."""
+    owed = Contribution.amount_due - Contribution.amount_paid
+    columns = []
+    for _label, low, high in AGE_BUCKETS:
+        cond = Contribution.due_date <= as_of - dt.timedelta(days=max(low, 1))
+        if high is not None:
+            cond = cond & (Contribution.due_date >= as_of - dt.timedelta(days=high))
+        columns.append(money_sum(case((cond, owed), else_=0)))
+    row = db.session.execute(select(*columns).where(Contribution.amount_paid < Contribution.amount_due,
+                                                    Contribution.due_date < as_of)).one()
+    return [(label, value) for (label, _low, _high), value in zip(AGE_BUCKETS, row, strict=True)]
+
+
+def monthly_flows(today: dt.date, months: int = 12) -> list[tuple[dt.date, Decimal, Decimal]]:
+    """(month, contributions confirmed into the bank, disbursements paid out of it) for the last ``months``
+    months, from the ledger postings on the bank accounts; one GROUP BY."""
+    start = add_month(today.replace(day=1), -(months - 1))
+    year, month = extract("year", Entry.effective_date), extract("month", Entry.effective_date)
+    rows = db.session.execute(
+        select(year, month, money_sum(case((Entry.kind == "pago", Posting.debit - Posting.credit), else_=0)),
+               money_sum(case((Entry.kind == "ejecucion", Posting.credit - Posting.debit), else_=0)))
+        .join(Posting, Posting.entry_id == Entry.id)
+        .where(Posting.account_id.in_(_bank_ids()), Entry.effective_date >= start, Entry.effective_date <= today)
+        .group_by(year, month)).all()
+    by_month = {(int(y), int(m)): (c, d) for y, m, c, d in rows}
+    out = []
+    for i in range(months):
+        first = add_month(start, i)
+        c, d = by_month.get((first.year, first.month), (ZERO, ZERO))
+        out.append((first, c, d))
+    return out
+
+
+def quarter_statement(year: int, quarter: int, *, min_companies: int) -> dict[str, object]:
+    """The trust's public quarterly statement: contributions in aggregate only (withheld when fewer than
+    ``min_companies`` companies paid, so no company's payment can be deduced), disbursements paid by
+    program and beneficiary, and the bank balances (withheld with the contributions)."""
+    start = dt.date(year, quarter * 3 - 2, 1)
+    end = add_month(start, 3) - dt.timedelta(days=1)
+    payers, contributions = db.session.execute(
+        select(func.count(func.distinct(Payment.company_id)), money_sum(Payment.amount))
+        .where(Payment.status == "confirmado", Payment.paid_on >= start, Payment.paid_on <= end)).one()
+    balance = (select(money_sum(Posting.debit - Posting.credit))
+               .join(Entry, Entry.id == Posting.entry_id).where(Posting.account_id.in_(_bank_ids())))
+    opening, closing = db.session.execute(select(
+        balance.where(Entry.effective_date < start).scalar_subquery(),
+        balance.where(Entry.effective_date <= end).scalar_subquery())).one()
+    rows = db.session.execute(
+        select(Program.name, Organization.name, Organization.ruc, money_sum(Tranche.amount), func.count(Tranche.id))
+        .join(Disbursement, Disbursement.id == Tranche.disbursement_id)
+        .join(Program, Program.id == Disbursement.program_id)
+        .join(Organization, Organization.id == Disbursement.organization_id)
+        .where(Tranche.executed_on >= start, Tranche.executed_on <= end)
+        .group_by(Program.name, Organization.name, Organization.ruc).order_by(Program.name, Organization.name)).all()
+    by_program = {}
+    for program, _org, _ruc, amount, _n in rows:
+        by_program[program] = by_program.get(program, ZERO) + amount
+    disclosed = payers >= min_companies
+    return {"start": start, "end": end, "payers": payers, "disclosed": disclosed, "min_companies": min_companies,
+            "contributions": contributions if disclosed else None,
+            "opening": opening if disclosed else None, "closing": closing if disclosed else None,
+            "disbursements": rows, "by_program": sorted(by_program.items()),
+            "disbursed": sum((r[3] for r in rows), ZERO)}

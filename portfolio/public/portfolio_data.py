@@ -1,0 +1,299 @@
+"""Public facts about the Obras por Impuestos portfolio: aggregate figures, a list by province, one page
+per project with its timeline, and open data (CSV, OC4IDS-shaped JSON).
+
+Only what the State publishes anyway appears here: project, entity, stage, amounts, financing and
+executing companies (the *buena pro* is public), dates and progress. Never the notes or authors of
+stage transitions, budget details by line, certificate holders or anything about users.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select, type_coerce
+
+from portfolio import db
+from portfolio.db import Money
+from portfolio.errors import NotFound
+from portfolio.orgs import ubigeo
+from portfolio.orgs.models import LEVELS, Company, PublicEntity
+from portfolio.projects import stages
+from portfolio.projects.models import (
+    MECHANISMS,
+    MILESTONE_KINDS,
+    MILESTONE_STATUSES,
+    SECTORS,
+    Certificate,
+    Milestone,
+    Project,
+    ProjectLocation,
+    ProjectMember,
+    StageTransition,
+)
+from portfolio.projects.queries import current_amount_expr
+
+ZERO = Decimal("0.00")
+MULTI = "multidepartamental"
+
+
+def _money_sum(column):
+    return type_coerce(func.coalesce(func.sum(column), 0), Money)
+
+
+def overview() -> dict:
+    """Headline figures, projects and S/ by stage, and by province (map-free). Three statements."""
+    by_stage = {stage: (count, amount) for stage, count, amount in db.session.execute(
+        select(Project.stage, func.count(Project.id), _money_sum(current_amount_expr())).group_by(Project.stage))}
+    stage_rows = [(stage, stages.label(stage), *by_stage[stage]) for stage in stages.STAGES if stage in by_stage]
+    live = [r for r in stage_rows if r[0] != "cancelado"]
+    return {
+        "projects": sum(r[2] for r in stage_rows),
+        "amount": sum((r[3] for r in live), ZERO),
+        "by_stage": stage_rows,
+        "by_province": by_province(),
+    }
+
+
+def by_province() -> list[tuple[str, str, int, Decimal]]:
+    """(province code or «multidepartamental», name, projects, S/) — a project with locations in two provinces
+    counts in both; multidepartmental projects form their own group."""
+    province = func.substr(ProjectLocation.ubigeo, 1, 4)
+    per_project = (select(Project.id.label("pid"), province.label("province"), current_amount_expr().label("amount"))
+                   .join(ProjectLocation, ProjectLocation.project_id == Project.id)
+                   .where(Project.multidepartmental.is_(False), Project.stage != "cancelado")
+                   .group_by(Project.id, province).subquery())
+    rows = db.session.execute(select(per_project.c.province, func.count(per_project.c.pid),
+                                     type_coerce(func.coalesce(func.sum(per_project.c.amount), 0), Money))
+                              .group_by(per_project.c.province).order_by(per_project.c.province)).all()
+    multi = db.session.execute(select(func.count(Project.id), _money_sum(current_amount_expr()))
+                               .where(Project.multidepartmental.is_(True), Project.stage != "cancelado")).one()
+    result = [(code, f"{ubigeo.province_name(code + '01') or code} ({ubigeo.department_name(code) or ''})", count,
+               amount) for code, count, amount in rows]
+    if multi[0]:
+        result.append((MULTI, "Multidepartamental", multi[0], multi[1]))
+    return result
+
+
+@dataclass
+class PublicProjectRow:
+    id: int
+    cui: str | None
+    name: str
+    entity: str
+    level: str
+    stage: str
+    amount: Decimal
+    actual_physical: int | None
+    multidepartmental: bool
+
+    @property
+    def stage_label(self) -> str:
+        return stages.label(self.stage)
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS.get(self.level, self.level)
+
+    @property
+    def progress(self) -> Decimal | None:
+        return None if self.actual_physical is None else Decimal(self.actual_physical) / 100
+
+
+def _actual_progress():
+    return (select(func.max(Milestone.actual_physical)).where(Milestone.project_id == Project.id)
+            .correlate(Project).scalar_subquery())
+
+
+def project_query(*, province: str | None = None, stage: str | None = None):
+    """The public list's query (one row per project, its public list facts), filtered."""
+    query = (select(Project.id, Project.cui, Project.name, PublicEntity.name, PublicEntity.level, Project.stage,
+                    current_amount_expr().label("amount"), _actual_progress(), Project.multidepartmental)
+             .join(PublicEntity, PublicEntity.id == Project.entity_id))
+    if stage in stages.STAGES:
+        query = query.where(Project.stage == stage)
+    if province == MULTI:
+        query = query.where(Project.multidepartmental.is_(True))
+    elif province and re.fullmatch(r"\d{4}", province):
+        query = query.where(Project.multidepartmental.is_(False), Project.id.in_(
+            select(ProjectLocation.project_id).where(ProjectLocation.ubigeo.like(f"{province}%"))))
+    return query
+
+
+SORTABLE = {"name": Project.name, "stage": Project.stage, "amount": current_amount_expr()}
+
+
+def project_page(*, province: str | None = None, stage: str | None = None):
+    """One page of the public list (?page=, ?sort=name|stage|amount, ?dir=): a COUNT and a page query."""
+    from portfolio.listing import paginate
+
+    page = paginate(project_query(province=province, stage=stage), sortable=SORTABLE, default_sort="name",
+                    tiebreak=Project.id, per_page=50, scalars=False)
+    page.items = [PublicProjectRow(*row) for row in page.items]
+    return page
+
+
+def project_rows(*, province: str | None = None, stage: str | None = None) -> list[PublicProjectRow]:
+    """Every project (open data downloads), in name order, in one statement."""
+    query = project_query(province=province, stage=stage).order_by(Project.name, Project.id)
+    return [PublicProjectRow(*row) for row in db.session.execute(query)]
+
+
+@dataclass
+class PublicProject:
+    project: Project
+    amount: Decimal
+    financiers: list[tuple[str, Decimal]]
+    timeline: list[tuple[dt.datetime, str | None, str]]
+    milestones: list[tuple[str, dt.date, dt.date | None, str, Decimal | None, Decimal | None]]
+    certified: Decimal
+    planned_physical: Decimal | None
+    actual_physical: Decimal | None
+
+    @property
+    def locations(self) -> list[str]:
+        return [ubigeo.describe(loc.ubigeo) for loc in self.project.locations]
+
+    @property
+    def sector_label(self) -> str:
+        return SECTORS.get(self.project.sector, self.project.sector)
+
+    @property
+    def mechanism_label(self) -> str:
+        return MECHANISMS.get(self.project.mechanism, self.project.mechanism)
+
+
+def public_project(project_id: int, today: dt.date | None = None) -> PublicProject:
+    today = today or dt.date.today()
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound("El proyecto no existe.")
+    amount = db.session.scalar(select(current_amount_expr()).where(Project.id == project_id))
+    financiers = [(name, Decimal(share) / 100) for name, share in db.session.execute(
+        select(func.coalesce(Company.trade_name, Company.legal_name), ProjectMember.share_hundredths)
+        .join(Company, Company.id == ProjectMember.company_id).where(ProjectMember.project_id == project_id)
+        .order_by(ProjectMember.position, ProjectMember.id))]
+    timeline = list(db.session.execute(
+        select(StageTransition.at, StageTransition.from_stage, StageTransition.to_stage)
+        .where(StageTransition.project_id == project_id).order_by(StageTransition.at, StageTransition.id)).all())
+    milestones = [(MILESTONE_KINDS.get(kind, kind), planned, actual, MILESTONE_STATUSES.get(status, status),
+                   None if pp is None else Decimal(pp) / 100, None if ap is None else Decimal(ap) / 100)
+                  for kind, planned, actual, status, pp, ap in db.session.execute(
+                      select(Milestone.kind, Milestone.planned_date, Milestone.actual_date, Milestone.status,
+                             Milestone.planned_physical, Milestone.actual_physical)
+                      .where(Milestone.project_id == project_id).order_by(Milestone.planned_date, Milestone.id))]
+    certified = db.session.scalar(select(_money_sum(Certificate.amount)).where(
+        Certificate.project_id == project_id, Certificate.status == "emitido"))
+    progress = db.session.execute(select(
+        func.max(Milestone.planned_physical).filter(Milestone.planned_date <= today),
+        func.max(Milestone.actual_physical)).where(Milestone.project_id == project_id)).one()
+    return PublicProject(project, amount, financiers, timeline, milestones, certified,
+                         None if progress[0] is None else Decimal(progress[0]) / 100,
+                         None if progress[1] is None else Decimal(progress[1]) / 100)
+
+
+# --- open data -----------------------------------------------------------------------------------------
+
+OC4IDS_STATUS = {
+    "priorizado": "identification", "actos_previos": "preparation", "en_seleccion": "preparation",
+    "adjudicado": "preparation", "convenio_suscrito": "implementation", "en_ejecucion": "implementation",
+    "suspendido": "implementation", "recibido": "completion", "liquidado": "completion",
+    "desierto": "preparation", "cancelado": "cancelled",
+}
+_NUMBER = re.compile(r'"__num__(-?\d+(?:\.\d+)?)"')
+
+
+def _value(amount: Decimal | None) -> dict | None:
+    """An OC4IDS Value; the amount is written as an exact JSON number (never through a float)."""
+    if amount is None:
+        return None
+    return {"amount": f"__num__{Decimal(amount):.2f}", "currency": "PEN"}
+
+
+def _clean(data):
+    if isinstance(data, dict):
+        return {k: _clean(v) for k, v in data.items() if v not in (None, [], {}, "")}
+    if isinstance(data, list):
+        return [_clean(v) for v in data]
+    return data
+
+
+def oc4ids(page: PublicProject, *, base_url: str, published: dt.datetime) -> str:
+    """One project as an OC4IDS project package (JSON text), shaped after the Open Contracting for
+    Infrastructure Data Standard's project fields."""
+    p = page.project
+    entity = p.entity
+    pid = f"oc4ids-ll-{p.id}"
+    parties = [{"id": f"entidad-{entity.id}", "name": entity.name, "roles": ["publicAuthority", "buyer"],
+                "identifier": {"scheme": "PE-RUC", "id": entity.ruc} if entity.ruc else None,
+                "details": {"levelOfGovernment": entity.level}}]
+    for index, (name, share) in enumerate(page.financiers, start=1):
+        parties.append({"id": f"financista-{index}", "name": name, "roles": ["funder"],
+                        "details": {"sharePercent": f"{share:.2f}"}})
+    if p.executing_company:
+        parties.append({"id": "ejecutora", "name": p.executing_company, "roles": ["supplier"]})
+    if p.supervisor:
+        parties.append({"id": "supervisora", "name": p.supervisor, "roles": ["reviewBody"]})
+    project = {
+        "id": pid,
+        "identifiers": [{"id": p.cui, "scheme": "PE-CUI"}] if p.cui else [],
+        "title": p.name,
+        "description": p.description,
+        "status": OC4IDS_STATUS.get(p.stage, "identification"),
+        "localStatus": stages.label(p.stage),
+        "sector": ["securityAndDefence"],
+        "purpose": SECTORS.get(p.sector, p.sector),
+        "type": "construction" if p.mechanism == "oxi" else "rehabilitation",
+        "publicAuthority": {"id": f"entidad-{entity.id}", "name": entity.name},
+        "locations": [{"id": loc.ubigeo, "description": ubigeo.describe(loc.ubigeo),
+                       "gazetteer": {"scheme": "PE-UBIGEO-INEI", "identifiers": [loc.ubigeo]}}
+                      for loc in p.locations] or ([{"id": "multi", "description": "Multidepartamental"}]
+                                                   if p.multidepartmental else []),
+        "budget": {"amount": _value(p.reference_amount), "approvalDate": _iso(p.prioritized_on)},
+        "period": {"startDate": _iso(p.start_on), "endDate": _iso(p.completion_on),
+                   "durationInDays": p.term_days},
+        "parties": parties,
+        "contractingProcesses": [{
+            "id": f"{pid}-convenio",
+            "summary": {
+                "title": "Convenio de inversión (Obras por Impuestos)",
+                "status": "active" if p.stage in stages.CONVENIO_STAGES else "pending",
+                "ocid": None,
+                "tender": {"procurementMethod": "open", "procurementMethodDetails": "Ley 29230 (Obras por Impuestos)",
+                           "datePublished": _iso(p.call_on), "costEstimate": _value(p.reference_amount)},
+                "contractValue": _value(p.awarded_amount),
+                "finalValue": _value(p.final_cost),
+                "dateSigned": _iso(p.convenio_on),
+            },
+        }] if p.awarded_amount is not None or p.call_on else [],
+        "milestones": [{"id": f"hito-{i}", "title": kind, "dueDate": _iso(planned), "dateMet": _iso(actual),
+                        "status": "met" if actual else "scheduled"}
+                       for i, (kind, planned, actual, _status, _pp, _ap) in enumerate(page.milestones, start=1)],
+        "completion": {"endDate": _iso(p.reception_on), "finalValue": _value(p.final_cost)}
+        if p.reception_on else None,
+        "transactions": [{"id": "certificados-emitidos", "value": _value(page.certified),
+                          "description": "Certificados CIPRL/CIPGN emitidos (total)"}] if page.certified else [],
+        "metrics": [{"id": "avance-fisico", "title": "Avance físico", "observations": [
+            {"id": "programado", "measure": f"{page.planned_physical:.2f}", "unit": {"name": "%"}}
+            if page.planned_physical is not None else None,
+            {"id": "real", "measure": f"{page.actual_physical:.2f}", "unit": {"name": "%"}}
+            if page.actual_physical is not None else None]}],
+        "updated": published.isoformat(timespec="seconds"),
+    }
+    project["metrics"][0]["observations"] = [o for o in project["metrics"][0]["observations"] if o]
+    package = {
+        "uri": f"{base_url}transparencia/proyectos/{p.id}.json",
+        "publishedDate": published.isoformat(timespec="seconds"),
+        "publisher": {"name": "Cartera de Seguridad Ciudadana — La Libertad (portal de transparencia)"},
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "version": "0.9",
+        "projects": [_clean(project)],
+    }
+    text = json.dumps(package, ensure_ascii=False, indent=2)
+    return _NUMBER.sub(r"\1", text)
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
