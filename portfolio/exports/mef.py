@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -180,6 +181,7 @@ class MefContext:
 
 SummaryProvider = Callable[[MefContext], Sequence[tuple[Block, Sequence[Chart]]]]
 SheetsProvider = Callable[[MefContext], Iterable[Sheet]]
+NotesProvider = Callable[[MefContext], Sequence[tuple[str, Any]]]
 
 
 @dataclass(order=True)
@@ -188,14 +190,15 @@ class MefSection:
     key: str = field(compare=False)
     summary: SummaryProvider | None = field(default=None, compare=False)
     sheets: SheetsProvider | None = field(default=None, compare=False)
+    notes: NotesProvider | None = field(default=None, compare=False)  # extra lines for the Notas sheet
 
 
 _SECTIONS: dict[str, MefSection] = {}
 
 
 def register_mef_section(key: str, order: int, *, summary: SummaryProvider | None = None,
-                         sheets: SheetsProvider | None = None) -> None:
-    _SECTIONS[key] = MefSection(order=order, key=key, summary=summary, sheets=sheets)
+                         sheets: SheetsProvider | None = None, notes: NotesProvider | None = None) -> None:
+    _SECTIONS[key] = MefSection(order=order, key=key, summary=summary, sheets=sheets, notes=notes)
 
 
 def sections() -> list[MefSection]:
@@ -289,7 +292,10 @@ def build(req: ExportRequest) -> list[Sheet]:
     blocks: list[Block] = []
     charts: list[Chart] = []
     extra_sheets: list[Sheet] = []
+    extra_notes: list[tuple[str, Any]] = []
     for section in sections():
+        if section.notes is not None:
+            extra_notes.extend(section.notes(ctx))
         if section.summary is not None:
             for block, block_charts in section.summary(ctx):
                 index = len(blocks)
@@ -301,7 +307,8 @@ def build(req: ExportRequest) -> list[Sheet]:
     resumen = Summary(name="Resumen", heading="Cartera de seguridad ciudadana — La Libertad: resumen para el MEF",
                       lines=lines, blocks=blocks, charts=charts)
     notes = req.notes_sheet("Libro MEF", filters.describe(), cutoff=filters.cutoff,
-                            extra=[("Hojas", ", ".join(["Resumen", *[s.name for s in extra_sheets], "Notas"]))])
+                            extra=[("Hojas", ", ".join(["Resumen", *[s.name for s in extra_sheets], "Notas"])),
+                                   *extra_notes])
     return [resumen, *extra_sheets, notes]
 
 

@@ -94,9 +94,9 @@ def test_mef_workbook_has_resumen_with_charts_and_notas(app, login_as, make_enti
     token = response.headers["Location"].rsplit("/", 1)[1]
     data = client.get(f"/exportaciones/trabajos/{token}/descargar").data
     book = read_xlsx(data)
-    assert book.sheetnames == ["Resumen", "Notas"]
+    assert book.sheetnames[0] == "Resumen" and book.sheetnames[-1] == "Notas"  # the halves add sheets between
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert sum(1 for n in names if n.startswith("xl/charts/chart")) == 3
+    assert sum(1 for n in names if n.startswith("xl/charts/chart")) >= 3  # 3 of the organisations, + the halves'
     resumen = book["Resumen"]
     cells = [[c.value for c in row] for row in resumen.iter_rows()]
     flat = [v for row in cells for v in row if v is not None]
@@ -138,7 +138,7 @@ def test_sections_from_other_packages_add_resumen_blocks_and_sheets(app, login_a
         client = login_as("staff")
         token = client.post("/exportaciones/libro-mef", {}).headers["Location"].rsplit("/", 1)[1]
         book = read_xlsx(client.get(f"/exportaciones/trabajos/{token}/descargar").data)
-        assert book.sheetnames == ["Resumen", "Proyectos", "Notas"]
+        assert book.sheetnames[:2] == ["Resumen", "Proyectos"] and book.sheetnames[-1] == "Notas"  # order 10 first
         assert book["Proyectos"]["A2"].value == "Penal de Trujillo"
         flat = [c.value for row in book["Resumen"].iter_rows() for c in row]
         assert "Proyectos por etapa" in flat
