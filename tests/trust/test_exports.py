@@ -10,8 +10,8 @@ import zipfile
 from decimal import Decimal
 
 import openpyxl
-from openpyxl.utils.escape import unescape
 import pytest
+from openpyxl.utils.escape import unescape
 from sqlalchemy import func, select
 
 from portfolio import db
@@ -36,6 +36,8 @@ def table(ws) -> tuple[list[str], list[list], list]:
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     head, body = rows[0], rows[1:]
     totals = body.pop() if body and body[-1][0] == "Total" else None
+    if len(body) == 1 and body[0][0] == "No hay registros para los filtros elegidos.":
+        body = []
     return head, body, totals
 
 

@@ -9,10 +9,10 @@ from flask_login import current_user
 from portfolio.auth.policy import requires
 from portfolio.forms import run_service
 from portfolio.listing import paginate
+from portfolio.trust import queries
 from portfolio.trust.forms import DeclareForm, PaymentForm, RectifyForm
 from portfolio.trust.models import CONTRIBUTION_STATUS, Contribution
 from portfolio.trust.services import books, contributions
-from portfolio.trust import queries
 from portfolio.trust.views import REPLAYED, act, bp, period_args
 
 

@@ -12,7 +12,7 @@ from portfolio import db
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
 from portfolio.listing import paginate
-from portfolio.orgs.models import Company
+from portfolio.trust import queries
 from portfolio.trust.forms import (
     AllocationForm,
     ConflictForm,
@@ -27,12 +27,10 @@ from portfolio.trust.models import (
     CONTRIBUTION_STATUS,
     DISBURSEMENT_STATUS,
     ConflictOfInterest,
-    Contribution,
     Disbursement,
     Organization,
 )
 from portfolio.trust.services import books, disbursements, programs
-from portfolio.trust import queries
 from portfolio.trust.views import REPLAYED, act, bp, period_args
 
 
