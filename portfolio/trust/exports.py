@@ -145,14 +145,20 @@ def disbursement_sheets(req: ExportRequest, where, *, tranche_where=(), prefix: 
     tranches = (select(Tranche).where(Tranche.disbursement_id.in_(ids), *tranche_where)
                 .options(joinedload(Tranche.disbursement).joinedload(Disbursement.organization))
                 .order_by(Tranche.disbursement_id, Tranche.id))
+    # Generator functions, not expressions: each query runs only when the writer reaches its sheet.
+    def vote_rows():
+        for v in req.stream(votes):
+            yield (v.disbursement_id, v.disbursement.organization.name, v.user.name,
+                   DECISIONS.get(v.decision, v.decision), v.comment, v.cast_at)
+
+    def tranche_rows():
+        for t in req.stream(tranches):
+            yield (t.disbursement_id, t.disbursement.organization.name, t.executed_on, t.reference, t.amount, t.entry_id)
+
     return [
         Table(f"{prefix}Desembolsos", DISBURSEMENT_COLUMNS, rows()),
-        Table(f"{prefix}Votos", VOTE_COLUMNS,
-              ((v.disbursement_id, v.disbursement.organization.name, v.user.name, DECISIONS.get(v.decision, v.decision),
-                v.comment, v.cast_at) for v in req.stream(votes))),
-        Table(f"{prefix}Pagos de desembolsos", TRANCHE_COLUMNS,
-              ((t.disbursement_id, t.disbursement.organization.name, t.executed_on, t.reference, t.amount, t.entry_id)
-               for t in req.stream(tranches))),
+        Table(f"{prefix}Votos", VOTE_COLUMNS, vote_rows()),
+        Table(f"{prefix}Pagos de desembolsos", TRANCHE_COLUMNS, tranche_rows()),
     ]
 
 

@@ -126,12 +126,20 @@ def ledger_query(ctx: MefContext):
 
 def sheets(ctx: MefContext) -> list[Sheet]:
     req, cutoff = ctx.request, ctx.filters.cutoff
-    aportes = Table("Aportes", CONTRIBUTION_COLUMNS,
-                    (contribution_row(c, cutoff) for c in req.stream(contributions_query(ctx))))
+
+    # Generator functions: each query runs only when the writer reaches its sheet (one cursor at a time).
+    def contribution_rows():
+        for c in req.stream(contributions_query(ctx)):
+            yield contribution_row(c, cutoff)
+
+    def journal_rows():
+        for row in req.stream(ledger_query(ctx), scalars=False):
+            yield tuple(row)
+
     disbursements = disbursement_sheets(req, period_criteria(Disbursement.requested_on, ctx),
                                         tranche_where=[Tranche.executed_on <= cutoff])
-    journal = Table("Libro diario", LEDGER_COLUMNS, (tuple(row) for row in req.stream(ledger_query(ctx), scalars=False)))
-    return [aportes, *disbursements, journal]
+    return [Table("Aportes", CONTRIBUTION_COLUMNS, contribution_rows()), *disbursements,
+            Table("Libro diario", LEDGER_COLUMNS, journal_rows())]
 
 
 def notes(ctx: MefContext) -> list[tuple[str, str]]:
