@@ -191,8 +191,8 @@ def load_ledger(rows: int, url: str) -> None:
             db.session.get(Account, account_id).balance = Decimal(cents).scaleb(-2)
         db.session.commit()
         if engine.dialect.name == "postgresql":
-            for table in ("ledger_entries", "ledger_postings"):
-                db.session.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
+            db.session.execute(text("SELECT setval('ledger_entries_id_seq', (SELECT max(id) FROM ledger_entries))"))
+            db.session.execute(text("SELECT setval('ledger_postings_id_seq', (SELECT max(id) FROM ledger_postings))"))
             db.session.commit()
         problems = ledger.verify(db.session)
         assert not problems, problems
