@@ -58,7 +58,7 @@ def period_criteria(column, ctx: MefContext) -> list:
 
 
 def _bank_ids() -> dict[str, int]:
-    books.chart_of_accounts()
+    """The bank accounts' ids (read only: an export never creates accounts; a new book has none yet)."""
     return dict(db.session.execute(select(Account.code, Account.id)
                                    .where(Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))).all())
 
@@ -84,8 +84,8 @@ def monthly_flows(ctx: MefContext) -> list[tuple[str, Decimal, Decimal, Decimal]
 
 def fund_position_on(day: dt.date) -> dict[str, Decimal]:
     ids = _bank_ids()
-    available = ledger.balance_on(db.session, [ids[BANK_AVAILABLE]], day)
-    reserved = ledger.balance_on(db.session, [ids[BANK_RESERVED]], day)
+    available = ledger.balance_on(db.session, [ids[BANK_AVAILABLE]], day) if BANK_AVAILABLE in ids else ZERO
+    reserved = ledger.balance_on(db.session, [ids[BANK_RESERVED]], day) if BANK_RESERVED in ids else ZERO
     return {"bank": available + reserved, "reserved": reserved, "available": available}
 
 

@@ -273,3 +273,24 @@ def test_libreoffice_recalculates_the_journal_and_aportes_totals_to_the_database
     assert amount(total[balance_col]) == due - paid
     for row in aportes[1:-1]:
         assert amount(row[balance_col]) == amount(row[due_col]) - amount(row[paid_col])
+
+
+def test_mef_build_writes_nothing_and_funds_equal_the_ledger_at_the_cutoff(app, isolated, inline):
+    with app.app_context():
+        before = (db.session.scalar(select(func.count(ledger.Account.id))),
+                  db.session.scalar(select(func.count(Posting.id))))
+        viewer = Viewer(user_id=0, email="auditor@prueba.pe", name="Auditor", role="auditor")
+        spec = get_export("mef")
+        req = ExportRequest(spec=spec, viewer=viewer, params={"corte": CORTE}, generated_at=utcnow())
+        book = workbook(build_workbook(spec.build(req)), values=True)
+        assert not db.session.new and not db.session.dirty  # an export changes nothing
+        assert (db.session.scalar(select(func.count(ledger.Account.id))),
+                db.session.scalar(select(func.count(Posting.id)))) == before
+        bank = {code: db.session.scalar(select(ledger.Account.id).where(ledger.Account.code == code))
+                for code in (BANK_AVAILABLE, BANK_RESERVED)}
+        expected = {code: ledger.balance_on(db.session, [i], dt.date(2026, 9, 30)) if i else D("0")
+                    for code, i in bank.items()}
+    cells = [[c.value for c in row] for row in book["Resumen"].iter_rows()]
+    funds = {row[0]: cents(row[1]) for row in cells if row and row[0] in ("Saldo en banco", "Disponible")}
+    assert funds == {"Saldo en banco": expected[BANK_AVAILABLE] + expected[BANK_RESERVED],
+                     "Disponible": expected[BANK_AVAILABLE]}
