@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -142,7 +141,8 @@ def parse_filters(args: Mapping[str, str], today: dt.date | None = None) -> MefF
             raise ExportInputError("La entidad pública elegida no existe.", field="entidad")
         if level is not None and entity.level != level:
             raise ExportInputError("La entidad elegida no pertenece al nivel de gobierno elegido.", field="entidad")
-        if region is not None and not (entity.ubigeo or "").startswith(region):
+        # a national entity (INPE, MININTER…) works in every region: its projects there are a fair question
+        if region is not None and entity.level != "nacional" and not (entity.ubigeo or "").startswith(region):
             raise ExportInputError("La entidad elegida no está en la región elegida.", field="entidad")
         entity_name = entity.name
     return MefFilters(cutoff=cutoff, year=year, quarter=quarter, entity_id=entity_id, entity_name=entity_name,
@@ -181,7 +181,7 @@ class MefContext:
 
 SummaryProvider = Callable[[MefContext], Sequence[tuple[Block, Sequence[Chart]]]]
 SheetsProvider = Callable[[MefContext], Iterable[Sheet]]
-NotesProvider = Callable[[MefContext], Sequence[tuple[str, Any]]]
+NotesProvider = Callable[[MefContext], Sequence[tuple[str, str]]]
 
 
 @dataclass(order=True)
@@ -190,7 +190,7 @@ class MefSection:
     key: str = field(compare=False)
     summary: SummaryProvider | None = field(default=None, compare=False)
     sheets: SheetsProvider | None = field(default=None, compare=False)
-    notes: NotesProvider | None = field(default=None, compare=False)  # extra lines for the Notas sheet
+    notes: NotesProvider | None = field(default=None, compare=False)  # extra lines for *Notas*
 
 
 _SECTIONS: dict[str, MefSection] = {}
@@ -292,7 +292,7 @@ def build(req: ExportRequest) -> list[Sheet]:
     blocks: list[Block] = []
     charts: list[Chart] = []
     extra_sheets: list[Sheet] = []
-    extra_notes: list[tuple[str, Any]] = []
+    extra_notes: list[tuple[str, str]] = []
     for section in sections():
         if section.notes is not None:
             extra_notes.extend(section.notes(ctx))

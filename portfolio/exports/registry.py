@@ -8,7 +8,7 @@ as background jobs with progress, the *Notas* sheet, audit rows.
 
 Adding an export for a list page (what the projects and trust halves do)::
 
-    # portfolio/projects/exports.py, imported from portfolio/projects/__init__.py:register(app)
+    # portfolio/projects/exports/__init__.py, registered from portfolio/projects/__init__.py:register(app)
     from portfolio.exports.registry import register_export, list_export
     from portfolio.exports.xlsx import Column, Table
 
@@ -81,6 +81,11 @@ class Viewer:
     @classmethod
     def from_user(cls, user: Any) -> Viewer:
         return cls(user_id=user.id, email=user.email, name=user.name, role=user.role, company_id=user.company_id)
+
+    # A viewer is built from an authenticated, active user (the job re-checks that user's permissions when it
+    # runs), so the pages' own scope functions, which ask ``allows(user, …)``, accept a viewer as they are.
+    is_authenticated = True
+    is_active = True
 
     @property
     def is_company(self) -> bool:

@@ -7,10 +7,11 @@ from flask import Flask
 def register(app: Flask) -> None:
     from portfolio import navigation
     from portfolio.navigation import NavItem
-    from portfolio.projects import views_items  # noqa: F401  (routes on the same blueprint)
+    from portfolio.projects import exports, views_items  # noqa: F401  (routes on the same blueprint)
     from portfolio.projects.views import bp
 
     app.register_blueprint(bp)
+    exports.register()
     navigation.add(
         app,
         NavItem("Obras por Impuestos", "projects.index", "projects.view",

@@ -2,6 +2,7 @@
 project page's data. Each loader issues a fixed number of statements whatever the number of rows."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,12 @@ from portfolio.auth.policy import allows
 from portfolio.auth.roles import COMPANY
 from portfolio.db import Money
 from portfolio.errors import NotFound
-from portfolio.orgs.models import PublicEntity
+from portfolio.listing import ListQuery, text_value
+from portfolio.orgs import ubigeo
+from portfolio.orgs.models import LEVELS, Company, PublicEntity
 from portfolio.projects import stages
 from portfolio.projects.models import (
+    SECTORS,
     BudgetLine,
     Certificate,
     Milestone,
@@ -112,6 +116,49 @@ def filtered(filters: Filters, user: Any) -> Select:
     return query.options(selectinload(Project.members), selectinload(Project.locations))
 
 
+def _int_value(args: Mapping[str, str], name: str) -> int | None:
+    raw = text_value(args, name, 12)
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 2**31 - 1 else None
+
+
+def filters_from(args: Mapping[str, str]) -> Filters:
+    """The list's filters from ``args`` (the query string, or the arguments stored with an export job)."""
+    return Filters(
+        q=text_value(args, "q"), stage=text_value(args, "etapa", 30), entity=_int_value(args, "entidad"),
+        level=text_value(args, "nivel", 20), sector=text_value(args, "sector", 30),
+        region=text_value(args, "region", 5), company=_int_value(args, "empresa"),
+        assisted=text_value(args, "proinversion", 2), demo=text_value(args, "demo", 2),
+    )
+
+
+def _notes(filters: Filters) -> list[tuple[str, str]]:
+    """The applied filters in words, for the *Notas* sheet (values the query ignores are not listed)."""
+    notes = []
+    if filters.q:
+        notes.append(("Búsqueda", filters.q))
+    if filters.stage in stages.STAGES:
+        notes.append(("Etapa", stages.label(filters.stage)))
+    if filters.entity:
+        notes.append(("Entidad", db.session.scalar(select(PublicEntity.name).where(PublicEntity.id == filters.entity))
+                      or str(filters.entity)))
+    if filters.level:
+        notes.append(("Nivel de gobierno", LEVELS.get(filters.level, filters.level)))
+    if filters.sector:
+        notes.append(("Función", SECTORS.get(filters.sector, filters.sector)))
+    if filters.region == "multi":
+        notes.append(("Región", "Multidepartamental"))
+    elif filters.region.isdigit() and len(filters.region) == 2:
+        notes.append(("Región", ubigeo.department_name(filters.region) or filters.region))
+    if filters.company:
+        notes.append(("Empresa financista", db.session.scalar(
+            select(Company.legal_name).where(Company.id == filters.company)) or str(filters.company)))
+    if filters.assisted in ("si", "no"):
+        notes.append(("Asistencia ProInversión", "Con asistencia" if filters.assisted == "si" else "Sin asistencia"))
+    if filters.demo in ("si", "no"):
+        notes.append(("Datos de demostración", "Solo demostración" if filters.demo == "si" else "Sin demostración"))
+    return notes
+
+
 SORTABLE = {
     "cui": Project.cui,
     "name": Project.name,
@@ -119,6 +166,17 @@ SORTABLE = {
     "amount": current_amount_expr(),
     "entity": select(PublicEntity.name).where(PublicEntity.id == Project.entity_id).scalar_subquery(),
 }
+
+
+
+
+def project_list(args: Mapping[str, str], user: Any) -> ListQuery:
+    """The project list page's query (filters, company scope, sort), shared by the page and its export."""
+    filters = filters_from(args)
+    listing = ListQuery(query=filtered(filters, user), sortable=SORTABLE, default_sort="stage", tiebreak=Project.id)
+    listing.filters = {k: str(v) for k, v in vars(filters).items() if v not in (None, "")}
+    listing.notes = _notes(filters)
+    return listing
 
 
 @dataclass

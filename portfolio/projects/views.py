@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
-from portfolio.listing import int_arg, paginate, text_arg
+from portfolio.listing import text_arg
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
 from portfolio.projects import chart, queries, services, stages
@@ -45,41 +45,18 @@ def _companies():
     return list(db.session.scalars(select(Company).where(Company.active.is_(True)).order_by(Company.legal_name)))
 
 
-def _filters() -> queries.Filters:
-    return queries.Filters(
-        q=text_arg("q"), stage=text_arg("etapa", 30), entity=int_arg("entidad"), level=text_arg("nivel", 20),
-        sector=text_arg("sector", 30), region=text_arg("region", 5), company=int_arg("empresa"),
-        assisted=text_arg("proinversion", 2), demo=text_arg("demo", 2),
-    )
-
-
 @bp.route("/")
 @requires("projects.view")
 def index():
-    filters = _filters()
-    page = paginate(queries.filtered(filters, current_user), sortable=queries.SORTABLE, default_sort="stage",
-                    tiebreak=Project.id)
+    listing = queries.project_list(request.args, current_user)  # the same function as the Excel export
+    page = listing.paginate()
     is_company = current_user.role == "company"
     return render_template(
-        "projects/index.html", page=page, f=filters, stages=stages.STAGES, levels=LEVELS, sectors=SECTORS,
-        entities=_entities(), companies=[] if is_company else _companies(), departments=ubigeo.departments(),
-        can_manage=allows(current_user, "projects.manage"), pipeline=queries.pipeline(current_user),
-        can_export=allows(current_user, "exports.download"),
+        "projects/index.html", page=page, f=queries.filters_from(request.args), stages=stages.STAGES, levels=LEVELS,
+        sectors=SECTORS, entities=_entities(), companies=[] if is_company else _companies(),
+        departments=ubigeo.departments(), can_manage=allows(current_user, "projects.manage"),
+        pipeline=queries.pipeline(current_user),
     )
-
-
-@bp.route("/exportar.xlsx")
-@requires("exports.download")
-def export():
-    from portfolio.projects import exports
-
-    query = queries.filtered(_filters(), current_user)
-    sort = queries.SORTABLE.get(text_arg("sort", 20), queries.SORTABLE["stage"])
-    sort = sort.desc() if text_arg("dir", 4) == "desc" else sort.asc()
-    projects = list(db.session.scalars(query.order_by(sort, Project.id).limit(exports.MAX_ROWS)).unique())
-    return Response(exports.projects_xlsx(projects), headers={
-        "Content-Disposition": f"attachment; filename=proyectos-oxi-{dt.date.today():%Y%m%d}.xlsx"},
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/etapas")

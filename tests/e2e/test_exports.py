@@ -35,7 +35,10 @@ def test_mef_workbook_runs_in_the_background_and_offers_the_download(page, login
     page.get_by_role("button", name="Generar libro MEF").click()
     assert "/exportaciones/trabajos/" in page.url
     link = page.get_by_role("link", name="Descargar libro_mef_")
-    link.wait_for(state="visible", timeout=30_000)  # shown by exports.js when the job is done
+    # exports.js marks the box done (and only then un-hides the link); waiting for the link alone can pass early
+    # if the stylesheet that hides it (d-none) has not been applied yet
+    page.locator("#export-job[data-status=done]").wait_for(state="attached", timeout=30_000)
+    link.wait_for(state="visible", timeout=30_000)
     assert page.locator("[data-export-label]").inner_text() == "Lista"
     with page.expect_download() as download_info:
         link.click()

@@ -94,9 +94,11 @@ def test_mef_workbook_has_resumen_with_charts_and_notas(app, login_as, make_enti
     token = response.headers["Location"].rsplit("/", 1)[1]
     data = client.get(f"/exportaciones/trabajos/{token}/descargar").data
     book = read_xlsx(data)
-    assert book.sheetnames[0] == "Resumen" and book.sheetnames[-1] == "Notas"  # the halves add sheets between
-    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert sum(1 for n in names if n.startswith("xl/charts/chart")) >= 3  # 3 of the organisations, + the halves'
+    assert book.sheetnames[0] == "Resumen" and book.sheetnames[-1] == "Notas"
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    charts = b"".join(archive.read(n) for n in archive.namelist() if n.startswith("xl/charts/chart"))
+    for title in ("Entidades por nivel de gobierno", "Empresas por sector"):  # other sections add their own
+        assert title.encode() in charts
     resumen = book["Resumen"]
     cells = [[c.value for c in row] for row in resumen.iter_rows()]
     flat = [v for row in cells for v in row if v is not None]
@@ -130,16 +132,18 @@ def test_sections_from_other_packages_add_resumen_blocks_and_sheets(app, login_a
                        [("Priorizado", Decimal("513000000.00"))]), [])]
 
     def sheets(ctx):
-        return [Table("Proyectos", [Column("name", "Proyecto"), Column("cutoff", "Corte", "date")],
+        return [Table("Sección de prueba", [Column("name", "Proyecto"), Column("cutoff", "Corte", "date")],
                       [("Penal de Trujillo", ctx.filters.cutoff)])]
 
-    mef.register_mef_section("test_projects", 10, summary=summary, sheets=sheets)
+    mef.register_mef_section("test_projects", 15, summary=summary, sheets=sheets)
     try:
         client = login_as("staff")
         token = client.post("/exportaciones/libro-mef", {}).headers["Location"].rsplit("/", 1)[1]
         book = read_xlsx(client.get(f"/exportaciones/trabajos/{token}/descargar").data)
-        assert book.sheetnames[:2] == ["Resumen", "Proyectos"] and book.sheetnames[-1] == "Notas"  # order 10 first
-        assert book["Proyectos"]["A2"].value == "Penal de Trujillo"
+        names = book.sheetnames
+        assert names[0] == "Resumen" and names[-1] == "Notas"
+        assert names.index("Sección de prueba") == names.index("Certificados") + 1  # after the order-10 section
+        assert book["Sección de prueba"]["A2"].value == "Penal de Trujillo"
         flat = [c.value for row in book["Resumen"].iter_rows() for c in row]
         assert "Proyectos por etapa" in flat
     finally:
