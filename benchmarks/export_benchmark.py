@@ -7,7 +7,7 @@ entry number, account code, account name, description, debit, credit — amounts
 ledger is built in another package, so this script generates the postings itself, deterministically and
 lazily (a generator: the dataset is never held in memory, as a database cursor streaming the ledger would
 not be). Both arms consume the same generator code; each runs in its own subprocess so that its peak
-memory (``ru_maxrss``, whole process including Python and imports) and its time are its own. The ratio
+memory (``VmHWM``, whole process including Python and imports) and its time are its own. The ratio
 is taken on CPU time (``time.process_time``), which a busy machine disturbs far less than wall time;
 wall time is printed too.
 
@@ -293,6 +293,20 @@ def run_baseline(rows: int, path: str, db_path: str | None = None) -> dict:
     return {"rows": n}
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident memory in kB: VmHWM (reset by exec, so it is the child's own), or
+    ru_maxrss where /proc is missing. ru_maxrss alone would not do on Linux: it survives fork + exec, so a
+    child would report its parent's peak (the parent that loaded a million postings)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def child(arm: str, rows: int, db_path: str | None) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import xlsxwriter  # noqa: F401  (imports are outside the timed part for both arms)
@@ -313,7 +327,7 @@ def child(arm: str, rows: int, db_path: str | None) -> None:
             info = run_ours(rows, path, db_path) if arm == "ours" else run_baseline(rows, path, db_path)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         size = os.path.getsize(path)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    peak_kb = peak_rss_kb()
     print(json.dumps({"arm": arm, "seconds": seconds, "cpu": cpu, "peak_mb": peak_kb / 1024, "size_mb": size / 2**20, **info}))
 
 
@@ -339,11 +353,16 @@ def main() -> None:
                              "on the test server, see tests/conftest.py)")
     parser.add_argument("--child", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--load-ledger", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rows is None:
         args.rows = 200_000 if args.source == "ledger" else 100_000
     if args.child:
         child(args.child, args.rows, args.db)
+        return
+    if args.load_ledger:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        load_ledger(args.rows, args.load_ledger)
         return
     with tempfile.TemporaryDirectory() as tmp:
         db_path = None
@@ -359,7 +378,8 @@ def main() -> None:
                 db_path = f"sqlite:///{os.path.join(tmp, 'ledger.db')}"
             try:
                 started = time.perf_counter()
-                load_ledger(args.rows, db_path)
+                # in a subprocess, so that this parent stays small (its children are the measured arms)
+                subprocess.run([sys.executable, __file__, "--load-ledger", db_path, "--rows", str(args.rows)], check=True)
                 print(f"loaded {args.rows:,} postings into the real ledger tables ({args.database}) "
                       f"in {time.perf_counter() - started:.1f} s; ledger.verify: OK")
                 report(args, db_path)
