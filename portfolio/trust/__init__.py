@@ -11,6 +11,10 @@ def register(app: Flask) -> None:
     from portfolio.trust.views import bp
 
     app.register_blueprint(bp)
+    from portfolio.trust import exports, mef
+
+    exports.register_exports()
+    mef.register()
     app.cli.add_command(ledger_cli)
     navigation.add(
         app,

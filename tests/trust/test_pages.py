@@ -236,27 +236,6 @@ def test_list_pages_issue_a_constant_number_of_queries(app, login_as):
     assert measure() == small
 
 
-def test_excel_exports_hold_exact_money(app, login_as):
-    import io
-
-    import openpyxl
-
-    company = login_as("company")
-    declare(company, payroll="1,234,567.89")
-    response = company.get("/fideicomiso/empresa/estado-de-cuenta.xlsx?desde=2000-01-01")
-    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1] == ("Fecha", "Concepto", "Cargo", "Abono", "Saldo")
-    assert rows[3][2] == 1851.85 and rows[-1][4] == 1851.85
-    assert sheet.cell(row=4, column=3).number_format == '"S/ "#,##0.00'
-    auditor = login_as("auditor")
-    for url in ("/fideicomiso/aportes.xlsx", "/fideicomiso/desembolsos.xlsx",
-                f"/fideicomiso/empresas/{company.user['company_id']}/estado-de-cuenta.xlsx"):
-        assert auditor.get(url).status_code == 200, url
-    assert company.get("/fideicomiso/aportes.xlsx").status_code == 403
-
-
 def test_trustee_declares_on_behalf_of_a_company_from_the_form(app, login_as, make_company):
     from portfolio.audit import AuditEntry
     from portfolio.orgs.models import Company

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, flash, redirect, request
+from flask import Blueprint, flash, redirect, request
 
 from portfolio.forms import run_service
 
@@ -36,11 +36,6 @@ def act(form, action, success: str, back: str):
         for message in form.form_errors + [m for errors in form.errors.values() for m in errors]:
             flash(message, "danger")
     return redirect(back)
-
-
-def xlsx_response(content: bytes, name: str) -> Response:
-    return Response(content, headers={"Content-Disposition": f"attachment; filename={name}-{dt.date.today():%Y%m%d}.xlsx"},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def date_arg(name: str, default: dt.date) -> dt.date:

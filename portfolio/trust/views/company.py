@@ -5,22 +5,22 @@ import datetime as dt
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portfolio.auth.policy import requires
 from portfolio.forms import run_service
 from portfolio.listing import paginate
+from portfolio.trust import queries
 from portfolio.trust.forms import DeclareForm, PaymentForm, RectifyForm
 from portfolio.trust.models import CONTRIBUTION_STATUS, Contribution
 from portfolio.trust.services import books, contributions
-from portfolio.trust.views import REPLAYED, act, bp, period_args, xlsx_response
+from portfolio.trust.views import REPLAYED, act, bp, period_args
 
 
 @bp.route("/empresa")
 @requires("trust.company")
 def company_home():
-    query = select(Contribution).where(Contribution.company_id == current_user.company_id)
-    page = paginate(query, sortable={"month": Contribution.month, "due": Contribution.amount_due},
+    listing = queries.contribution_list({}, current_user)  # scoped to the user's company
+    page = paginate(listing.query, sortable={"month": Contribution.month, "due": Contribution.amount_due},
                     default_sort="month", tiebreak=Contribution.id)
     today = dt.date.today()
     arrears = books.arrears_ageing(today, company_id=current_user.company_id)
@@ -101,37 +101,3 @@ def company_statement_for(company_id: int):
     statement = books.company_statement(company, start, end)
     return render_template("trust/company_statement.html", s=statement, company=company,
                            endpoint="trust.company_statement_for", route={"company_id": company_id})
-
-
-def statement_xlsx(company, statement) -> bytes:
-    from portfolio.trust.exports import table_xlsx
-
-    rows = [[statement["start"], "Saldo inicial", None, None, statement["opening"]]]
-    balance = statement["opening"]
-    for row in statement["rows"]:
-        balance = balance + row.debit - row.credit
-        rows.append([row.effective_date, row.memo, row.debit or None, row.credit or None, balance])
-    rows.append([statement["end"], "Saldo final", statement["charges"], statement["credits"], statement["closing"]])
-    return table_xlsx("Estado de cuenta", [("Fecha", 12), ("Concepto", 70), ("Cargo", 16), ("Abono", 16), ("Saldo", 16)],
-                      rows, subtitle=f"{company.legal_name} · RUC {company.ruc} · "
-                                     f"{statement['start']:%d/%m/%Y} al {statement['end']:%d/%m/%Y}")
-
-
-@bp.route("/empresa/estado-de-cuenta.xlsx")
-@requires("trust.company")
-def company_statement_export():
-    start, end = period_args()
-    company = current_user.company
-    return xlsx_response(statement_xlsx(company, books.company_statement(company, start, end)),
-                         f"estado-de-cuenta-{company.ruc}")
-
-
-@bp.route("/empresas/<int:company_id>/estado-de-cuenta.xlsx")
-@requires("trust.view")
-def company_statement_for_export(company_id: int):
-    from portfolio.orgs.services import get_company
-
-    company = get_company(company_id)
-    start, end = period_args()
-    return xlsx_response(statement_xlsx(company, books.company_statement(company, start, end)),
-                         f"estado-de-cuenta-{company.ruc}")

@@ -6,13 +6,13 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
-from portfolio.listing import paginate, text_arg
-from portfolio.orgs.models import Company
+from portfolio.listing import paginate
+from portfolio.trust import queries
 from portfolio.trust.forms import (
     AllocationForm,
     ConflictForm,
@@ -27,12 +27,11 @@ from portfolio.trust.models import (
     CONTRIBUTION_STATUS,
     DISBURSEMENT_STATUS,
     ConflictOfInterest,
-    Contribution,
     Disbursement,
     Organization,
 )
 from portfolio.trust.services import books, disbursements, programs
-from portfolio.trust.views import REPLAYED, act, bp, period_args, xlsx_response
+from portfolio.trust.views import REPLAYED, act, bp, period_args
 
 
 @bp.route("/")
@@ -48,55 +47,12 @@ def overview():
                                .order_by(Disbursement.id.desc()).limit(10)).all())
 
 
-def _contributions_query():
-    query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
-             .options(contains_eager(Contribution.company)))
-    q = text_arg("q")
-    if q:
-        query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
-    return query, q
-
-
 @bp.route("/aportes")
 @requires("trust.view")
 def contributions_list():
-    query, q = _contributions_query()
-    page = paginate(query, sortable={"month": Contribution.month, "company": Company.legal_name,
-                                     "due": Contribution.amount_due, "paid": Contribution.amount_paid},
-                    default_sort="month", tiebreak=Contribution.id)
-    return render_template("trust/contributions.html", page=page, q=q, today=dt.date.today(),
-                           statuses=CONTRIBUTION_STATUS)
-
-
-@bp.route("/aportes.xlsx")
-@requires("trust.view")
-def contributions_export():
-    from portfolio.trust.exports import table_xlsx
-
-    query, _q = _contributions_query()
-    today = dt.date.today()
-    rows = [[c.company.ruc, c.company.legal_name, c.month, c.current_version, c.amount_due, c.amount_paid,
-             c.outstanding, c.due_date, CONTRIBUTION_STATUS[c.status(today)]]
-            for c in db.session.scalars(query.order_by(Company.legal_name, Contribution.month))]
-    columns = [("RUC", 13), ("Empresa", 40), ("Mes", 12), ("Versión", 8), ("Aporte", 16), ("Pagado", 16),
-               ("Saldo", 16), ("Vence", 12), ("Estado", 14)]
-    return xlsx_response(table_xlsx("Aportes", columns, rows), "aportes-fideicomiso")
-
-
-@bp.route("/desembolsos.xlsx")
-@requires("trust.view")
-def disbursements_export():
-    from portfolio.trust.exports import table_xlsx
-
-    query = select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
-    status = text_arg("estado")
-    if status in DISBURSEMENT_STATUS:
-        query = query.where(Disbursement.status == status)
-    rows = [[d.id, d.program.name, d.organization.name, d.organization.ruc, d.year, d.amount, d.paid_amount,
-             d.status_label, d.requested_on, d.purpose] for d in db.session.scalars(query.order_by(Disbursement.id))]
-    columns = [("N.º", 6), ("Programa", 28), ("Beneficiario", 40), ("RUC", 13), ("Año", 6), ("Monto", 16),
-               ("Pagado", 16), ("Estado", 24), ("Solicitado", 12), ("Finalidad", 60)]
-    return xlsx_response(table_xlsx("Desembolsos", columns, rows), "desembolsos-fideicomiso")
+    listing = queries.contribution_list(request.args, current_user)
+    return render_template("trust/contributions.html", page=listing.paginate(), q=listing.filters.get("q"),
+                           today=dt.date.today(), statuses=CONTRIBUTION_STATUS)
 
 
 @bp.route("/estado-de-cuenta")
@@ -113,13 +69,11 @@ def trust_statement():
 @bp.route("/desembolsos")
 @requires("trust.view")
 def disbursement_list():
-    query = select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
-    status = text_arg("estado")
-    if status in DISBURSEMENT_STATUS:
-        query = query.where(Disbursement.status == status)
-    page = paginate(query, sortable={"id": Disbursement.id, "amount": Disbursement.amount,
-                                     "status": Disbursement.status}, default_sort="id", tiebreak=Disbursement.id)
-    return render_template("trust/disbursements.html", page=page, status=status, statuses=DISBURSEMENT_STATUS)
+    listing = queries.disbursement_list(request.args, current_user)
+    page = paginate(listing.query.options(joinedload(Disbursement.program), joinedload(Disbursement.organization)),
+                    sortable=listing.sortable, default_sort=listing.default_sort, tiebreak=listing.tiebreak)
+    return render_template("trust/disbursements.html", page=page, status=listing.filters.get("estado"),
+                           statuses=DISBURSEMENT_STATUS)
 
 
 def _request_form() -> RequestForm:

@@ -1,0 +1,92 @@
+"""The filtered, role-scoped queries behind the trust's list pages, shared by the pages and their exports.
+
+Each function reads the list's filters from ``args`` (the query string, or the arguments stored with an
+export job) and the viewer (a :class:`~portfolio.exports.registry.Viewer`, or anything with ``role`` and
+``company_id``), and returns a :class:`~portfolio.listing.ListQuery`. A company user's query is always
+restricted to its own company, whatever the filters say, so a page and its export can never differ and a
+company never sees another company's rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from portfolio.auth.roles import COMPANY
+from portfolio.listing import ListQuery, text_value
+from portfolio.orgs.models import Company
+from portfolio.trust.models import DISBURSEMENT_STATUS, PAYMENT_STATUS, Contribution, Disbursement, Payment
+
+
+def _scoped(query, column, viewer: Any):
+    if getattr(viewer, "role", None) == COMPANY:
+        return query.where(column == viewer.company_id)
+    return query
+
+
+def contribution_list(args: Mapping[str, str], viewer: Any) -> ListQuery:
+    """Declarations (one row per company and month) with the company; ``q`` searches name or RUC."""
+    query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
+             .options(contains_eager(Contribution.company), selectinload(Contribution.versions)))
+    query = _scoped(query, Contribution.company_id, viewer)
+    notes: list[tuple[str, str]] = []
+    q = text_value(args, "q")
+    if q:
+        query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
+        notes.append(("Búsqueda", q))
+    return ListQuery(query=query, sortable={"month": Contribution.month, "company": Company.legal_name,
+                                            "due": Contribution.amount_due, "paid": Contribution.amount_paid},
+                     default_sort="month", tiebreak=Contribution.id, filters={"q": q} if q else {}, notes=notes)
+
+
+def payment_list(args: Mapping[str, str], viewer: Any) -> ListQuery:
+    """Payments registered against declarations; ``q`` searches company or operation number, ``estado``."""
+    query = (select(Payment).join(Company, Company.id == Payment.company_id)
+             .join(Contribution, Contribution.id == Payment.contribution_id)
+             .options(contains_eager(Payment.contribution), contains_eager(Payment.company)))
+    query = _scoped(query, Payment.company_id, viewer)
+    notes: list[tuple[str, str]] = []
+    filters: dict[str, str] = {}
+    q = text_value(args, "q")
+    if q:
+        query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%")
+                            | Payment.operation_number.like(f"%{q}%"))
+        filters["q"] = q
+        notes.append(("Búsqueda", q))
+    status = text_value(args, "estado_pago")
+    if status in PAYMENT_STATUS:
+        query = query.where(Payment.status == status)
+        filters["estado_pago"] = status
+        notes.append(("Estado del pago", PAYMENT_STATUS[status]))
+    return ListQuery(query=query, sortable={"paid_on": Payment.paid_on, "company": Company.legal_name,
+                                            "amount": Payment.amount}, default_sort="paid_on",
+                     tiebreak=Payment.id, filters=filters, notes=notes)
+
+
+def disbursement_list(args: Mapping[str, str], viewer: Any = None) -> ListQuery:
+    """Disbursement requests with program and beneficiary; ``estado`` filters by status."""
+    query = select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
+    notes: list[tuple[str, str]] = []
+    status = text_value(args, "estado")
+    filters: dict[str, str] = {}
+    if status in DISBURSEMENT_STATUS:
+        query = query.where(Disbursement.status == status)
+        filters["estado"] = status
+        notes.append(("Estado", DISBURSEMENT_STATUS[status]))
+    return ListQuery(query=query, sortable={"id": Disbursement.id, "amount": Disbursement.amount,
+                                            "status": Disbursement.status}, default_sort="id",
+                     tiebreak=Disbursement.id, filters=filters, notes=notes)
+
+
+def iso_date(args: Mapping[str, str], name: str, default: dt.date) -> dt.date | None:
+    """A ``YYYY-MM-DD`` argument; None when present but invalid (the caller decides what to say)."""
+    raw = text_value(args, name, 10)
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
