@@ -48,6 +48,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.confirm": frozenset({TRUSTEE}),
     "trust.request": frozenset({STAFF, TRUSTEE}),
     "trust.vote": frozenset({BOARD}),
+    # Read-only views of the board queue and the trustee workbench: the auditor sees them, never their forms.
+    "trust.board.view": frozenset({BOARD, AUDITOR}),
+    "trust.trustee.view": frozenset({TRUSTEE, AUDITOR}),
     "trust.execute": frozenset({TRUSTEE}),
     "trust.close_period": frozenset({TRUSTEE}),
     "trust.programs.manage": frozenset({STAFF, TRUSTEE}),

@@ -20,6 +20,6 @@ def register(app: Flask) -> None:
         app,
         NavItem("Mis aportes", "trust.company_home", "trust.company", order=30),
         NavItem("Fideicomiso", "trust.overview", "trust.view", order=31),
-        NavItem("Comité Técnico", "trust.board_queue", "trust.vote", order=32),
-        NavItem("Fiduciario", "trust.trustee_home", "trust.execute", order=33),
+        NavItem("Comité Técnico", "trust.board_queue", "trust.board.view", order=32),
+        NavItem("Fiduciario", "trust.trustee_home", "trust.trustee.view", order=33),
     )

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.auth.policy import requires
+from portfolio.auth.policy import allows, requires
 from portfolio.trust.forms import VoteForm
 from portfolio.trust.models import Disbursement, DisbursementInvoice, Vote
 from portfolio.trust.services import books, disbursements
@@ -15,14 +15,17 @@ from portfolio.trust.views.overview import decision_facts
 
 
 @bp.route("/comite")
-@requires("trust.vote")
+@requires("trust.board.view")
 def board_queue():
+    """Board members vote here; the auditor sees the same queue and facts, read-only (no forms)."""
+    can_vote = allows(current_user, "trust.vote")
     pending = db.session.scalars(select(Disbursement).where(Disbursement.status == "solicitado")
                                  .order_by(Disbursement.id)).all()
     queue = [{"d": d, "facts": decision_facts(d), "mine": next((v for v in d.votes if v.user_id == current_user.id), None),
-              "form": VoteForm(prefix=f"v{d.id}")} for d in pending]
+              "form": VoteForm(prefix=f"v{d.id}") if can_vote else None} for d in pending]
     history = db.session.scalars(select(Vote).order_by(Vote.id.desc()).limit(50)).all()
-    return render_template("trust/board.html", queue=queue, history=history, position=books.fund_position())
+    return render_template("trust/board.html", queue=queue, history=history, position=books.fund_position(),
+                           can_vote=can_vote)
 
 
 @bp.route("/desembolsos/<int:disbursement_id>/votar", methods=["POST"])

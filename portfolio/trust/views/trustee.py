@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.auth.policy import requires
+from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
@@ -26,28 +26,34 @@ from portfolio.trust.views import REPLAYED, act, bp
 
 
 @bp.route("/fiduciario")
-@requires("trust.execute")
+@requires("trust.trustee.view")
 def trustee_home():
+    """The trustee's workbench; the auditor sees the same lists read-only (each form needs its POST permission)."""
+    allowed = {"confirm": allows(current_user, "trust.confirm"), "execute": allows(current_user, "trust.execute"),
+           "close": allows(current_user, "trust.close_period")}
     payments = db.session.scalars(select(Payment).where(Payment.status == "registrado").order_by(Payment.id)).all()
     to_execute = db.session.scalars(select(Disbursement).where(Disbursement.status.in_(("aprobado", "en_ejecucion")))
                                     .order_by(Disbursement.id)).all()
     confirmed = db.session.scalars(select(Payment).where(Payment.status == "confirmado")
                                    .order_by(Payment.id.desc()).limit(10)).all()
     execute_forms = {}
-    for d in to_execute:
-        form = ExecuteForm(prefix=f"e{d.id}")
-        form.amount.data = d.amount - d.paid_amount
-        execute_forms[d.id] = form
-    close = CloseForm()
-    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    close.month.data = last_month
-    balance = BankBalanceForm()
-    balance.on.data = dt.date.today()
+    close = balance = None
+    if allowed["execute"]:
+        for d in to_execute:
+            form = ExecuteForm(prefix=f"e{d.id}")
+            form.amount.data = d.amount - d.paid_amount
+            execute_forms[d.id] = form
+        balance = BankBalanceForm()
+        balance.on.data = dt.date.today()
+    if allowed["close"]:
+        close = CloseForm()
+        close.month.data = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     return render_template(
         "trust/trustee.html", payments=payments, to_execute=to_execute, execute_forms=execute_forms,
         confirmed=confirmed, confirm_form=ConfirmForm, note_form=NoteForm, close_form=close, balance_form=balance,
         periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(12)).all(),
-        reconciliation=books.bank_reconciliation(), position=books.fund_position())
+        reconciliation=books.bank_reconciliation(), position=books.fund_position(), allowed=allowed,
+        read_only=not any(allowed.values()))
 
 
 @bp.route("/fiduciario/declarar", methods=["GET", "POST"])
