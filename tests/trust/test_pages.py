@@ -264,3 +264,101 @@ def test_trustee_declares_on_behalf_of_a_company_from_the_form(app, login_as, ma
         assert audit.actor_id == trustee.user["id"] and audit.after_data["en_nombre_de"] == ruc
     for role in ("company", "staff", "board", "auditor", "admin"):
         assert login_as(role).get("/fideicomiso/fiduciario/declarar").status_code == 403
+
+
+READ_ONLY = "Vista de solo lectura (auditoría)"
+
+
+def money_forms(html: str) -> int:
+    """Forms that POST, leaving out the logout form of the page header."""
+    return html.count('<form method="post"') - html.count('<form method="post" action="/logout"')
+
+
+def workbench_world(app):
+    """One item in every list of both pages: a request awaiting votes, an approved one to execute, a payment to
+    confirm and a confirmed one (reversible)."""
+    from tests.trust.conftest import World
+
+    with app.app_context():
+        world = World()
+        world.fund(D("5000.00"), month=dt.date(2026, 1, 1))
+        pending = world.request(D("1000.00")).value
+        approved = world.request(D("800.00")).value
+        world.approve(approved)
+        to_confirm = world.pay(world.declare(month=dt.date(2026, 2, 1)).value, D("10.00")).value
+        confirmed = db.session.scalar(select(Payment.id).where(Payment.status == "confirmado"))
+        db.session.commit()
+        return {"pending": pending.id, "approved": approved.id, "to_confirm": to_confirm.id, "confirmed": confirmed}
+
+
+def money_posts(ids):
+    """Every money route reachable from the board queue and the trustee workbench, with a well-formed body."""
+    p, a, c, x = ids["pending"], ids["approved"], ids["to_confirm"], ids["confirmed"]
+    idem = uuid.uuid4().hex
+    return [
+        (f"/fideicomiso/desembolsos/{p}/votar", {f"v{p}-decision": "aprobar", f"v{p}-comment": "ok", f"v{p}-idem": idem}),
+        (f"/fideicomiso/desembolsos/{a}/ejecutar", {f"e{a}-amount": "100.00", f"e{a}-reference": "TRF-9",
+                                                     f"e{a}-idem": idem}),
+        (f"/fideicomiso/pagos/{c}/confirmar", {f"c{c}-idem": idem}),
+        (f"/fideicomiso/pagos/{c}/rechazar", {f"r{c}-note": "No figura", f"r{c}-idem": idem}),
+        (f"/fideicomiso/pagos/{x}/revertir", {f"x{x}-note": "Devuelto", f"x{x}-idem": idem}),
+        ("/fideicomiso/periodos/cerrar", {"month": "2026-01", "idem": idem}),
+        ("/fideicomiso/saldos-bancarios", {"on": "2026-06-01", "balance": "1.00", "note": "x", "idem": idem}),
+    ]
+
+
+def trust_state(app):
+    from portfolio.trust.models import BankBalance, Tranche, Vote
+    from tests.trust.conftest import ledger_snapshot
+
+    with app.app_context():
+        return (ledger_snapshot(), count(app, Vote), count(app, Tranche), count(app, BankBalance),
+                count(app, ledger.Period),
+                tuple(db.session.execute(select(Payment.id, Payment.status).order_by(Payment.id))),
+                tuple(db.session.execute(select(Disbursement.id, Disbursement.status).order_by(Disbursement.id))))
+
+
+def test_auditor_reads_board_queue_and_trustee_workbench_without_forms(app, login_as):
+    ids = workbench_world(app)
+    auditor = login_as("auditor")
+    board = auditor.get("/fideicomiso/comite")
+    assert board.status_code == 200
+    html = board.get_data(as_text=True)
+    assert READ_ONLY in html and money_forms(html) == 0 and "Votar" not in html
+    # the same queue and facts a board member sees (the auditor has no votes or recusals of its own)
+    assert f'data-testid="queue-item-{ids["pending"]}"' in html and f'queue-item-{ids["approved"]}"' not in html
+    assert "Disponible del fideicomiso" in html and "Quórum" in html and "Usted" not in html
+    trustee = auditor.get("/fideicomiso/fiduciario")
+    assert trustee.status_code == 200
+    html = trustee.get_data(as_text=True)
+    assert READ_ONLY in html and money_forms(html) == 0 and "data-confirm" not in html
+    assert f'data-testid="payment-{ids["to_confirm"]}"' in html and f'data-testid="execute-{ids["approved"]}"' in html
+    assert "Conciliación bancaria" in html
+    menu = auditor.get("/").get_data(as_text=True)
+    assert 'href="/fideicomiso/comite"' in menu and 'href="/fideicomiso/fiduciario"' in menu
+
+
+def test_auditor_hand_made_posts_on_both_pages_are_refused_and_write_nothing(app, login_as):
+    ids = workbench_world(app)
+    auditor = login_as("auditor")
+    before = trust_state(app)
+    for url, data in money_posts(ids):
+        assert auditor.post(url, data).status_code == 403, url
+    assert trust_state(app) == before
+
+
+def test_board_and_trustee_keep_their_forms_and_use_them(app, login_as):
+    ids = workbench_world(app)
+    member = login_as("board")
+    html = member.get("/fideicomiso/comite").get_data(as_text=True)
+    assert READ_ONLY not in html and money_forms(html) == 1  # one vote form for the one pending request
+    url, data = money_posts(ids)[0]
+    assert "Voto registrado." in member.post(url, data, follow_redirects=True).get_data(as_text=True)
+    trustee = login_as("trustee")
+    html = trustee.get("/fideicomiso/fiduciario").get_data(as_text=True)
+    assert READ_ONLY not in html
+    assert money_forms(html) == 6  # confirm + reject, execute, reverse, close period, bank balance
+    before = entries(app)
+    url, data = money_posts(ids)[1]
+    assert "Tramo ejecutado" in trustee.post(url, data, follow_redirects=True).get_data(as_text=True)
+    assert entries(app) == before + 1
