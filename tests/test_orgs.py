@@ -143,3 +143,14 @@ def test_built_in_form_messages_are_spanish(login_as, app):
     assert response.status_code == 422
     assert "Not a valid" not in body
     assert "válid" in body
+
+
+def test_edit_without_or_with_forged_version_is_a_conflict_not_an_error(login_as, make_company, app):
+    company_id = make_company(legal_name="Versión S.A.")
+    staff = login_as("staff")
+    for body in ({}, {"version": "abc"}, {"version": "999"}):
+        response = staff.post(f"/organizaciones/empresas/{company_id}/editar", {**body, "legal_name": "Cambiada S.A."})
+        assert response.status_code == 200, body
+        assert "Otra persona modificó este registro" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Company, company_id).legal_name == "Versión S.A."

@@ -13,9 +13,11 @@ from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS
 bp = Blueprint("orgs", __name__, url_prefix="/organizaciones")
 
 
-def _version(form) -> int | None:
-    raw = (form.version.data or "").strip()
-    return int(raw) if raw.isdigit() else None
+def _version() -> int:
+    """The version the edit form was built from, read from the posted data only (WTForms would fill a
+    missing field from the object). A missing or forged version counts as a conflict (-1 matches nothing)."""
+    raw = request.form.get("version", "").strip()
+    return int(raw) if raw.isdigit() else -1
 
 
 @bp.route("/empresas")
@@ -58,7 +60,7 @@ def company_edit(company_id: int):
     if not form.is_submitted():
         form.version.data = str(company.version)
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.update_company(company, form.data, expected_version=_version(form)))
+        outcome = run_service(form, lambda: services.update_company(company, form.data, expected_version=_version()))
         if outcome:
             flash("Empresa actualizada.", "success")
             return redirect(url_for("orgs.company_detail", company_id=company.id))
@@ -122,7 +124,7 @@ def entity_edit(entity_id: int):
     if not form.is_submitted():
         form.version.data = str(entity.version)
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.update_entity(entity, form.data, expected_version=_version(form)))
+        outcome = run_service(form, lambda: services.update_entity(entity, form.data, expected_version=_version()))
         if outcome:
             flash("Entidad actualizada.", "success")
             return redirect(url_for("orgs.entity_detail", entity_id=entity.id))
