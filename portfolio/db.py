@@ -105,7 +105,12 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE by default: a transaction takes SQLite's write lock when it begins (waiting up to the
+        # busy timeout), so a request that reads and then writes never fails with SQLITE_BUSY_SNAPSHOT
+        # because a background job committed in between. Long read-only work (export jobs streaming
+        # rows) asks for DEFERRED with ``read_only_transaction`` so it never blocks writers.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _session_factory():
@@ -130,6 +135,14 @@ def init_app(app) -> None:
     @app.teardown_appcontext
     def _remove_session(exc):
         session.remove()
+
+
+def read_only_transaction(sess=None) -> None:
+    """End the session's current transaction and start a read-only one that never blocks writers
+    (DEFERRED on SQLite; PostgreSQL readers never block writers anyway)."""
+    sess = sess or session
+    sess.rollback()
+    sess.connection(execution_options={"sqlite_begin": "DEFERRED"})
 
 
 def engine() -> Engine:

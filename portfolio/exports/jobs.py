@@ -172,6 +172,9 @@ def run_job(job_id: int) -> str:
 
     stored_name = f"{job.token}.xlsx"
     target = export_dir() / stored_name
+    user_id = user.id
+    db.read_only_transaction()  # stream the rows without holding a write lock (SQLite)
+    user = db.session.get(User, user_id)
     partial = target.with_name(stored_name + ".part")
     try:
         req = ExportRequest(spec=spec, viewer=Viewer.from_user(user), params=job.params_data,
