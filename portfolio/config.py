@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -69,6 +70,6 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PAGE_SIZE": 25,
         # Spreadsheet imports: largest file and most data rows accepted.
-        "IMPORT_MAX_MB": float(env.get("IMPORT_MAX_MB", "5")),
+        "IMPORT_MAX_MB": Decimal(env.get("IMPORT_MAX_MB", "5")),
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "20000")),
     }

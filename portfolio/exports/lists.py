@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from portfolio.admin import queries as admin_queries
 from portfolio.auth.roles import ROLE_LABELS
-from portfolio.exports.registry import ExportRequest, list_export, register_export
+from portfolio.exports.registry import ExportRequest, count_of, list_export, register_export
 from portfolio.exports.xlsx import Column, Table
 from portfolio.formatting import LIMA
 from portfolio.orgs import queries as orgs_queries
@@ -131,21 +131,17 @@ def _audit(req: ExportRequest):
     return [Table("Auditoría", AUDIT_COLUMNS, rows), req.notes_sheet("Registro de auditoría", listing.notes, extra=extra)]
 
 
-def _count(list_fn):
-    return lambda req: list_fn(req.params).count()
-
-
 def register_builtin() -> None:
     register_export(list_export("companies", "Empresas", "orgs.view", _companies,
-                                count=_count(orgs_queries.company_list), back_endpoint="orgs.companies",
+                                count=count_of(orgs_queries.company_list, scoped=False), back_endpoint="orgs.companies",
                                 filename="empresas"))
     register_export(list_export("entities", "Entidades públicas", "orgs.view", _entities,
-                                count=_count(orgs_queries.entity_list), back_endpoint="orgs.entities",
+                                count=count_of(orgs_queries.entity_list, scoped=False), back_endpoint="orgs.entities",
                                 filename="entidades"))
     register_export(list_export("users", "Usuarios", "users.manage", _users,
-                                count=_count(admin_queries.user_list), back_endpoint="admin.users",
+                                count=count_of(admin_queries.user_list, scoped=False), back_endpoint="admin.users",
                                 filename="usuarios"))
     register_export(list_export("audit", "Registro de auditoría", "audit.view", _audit,
-                                count=_count(admin_queries.audit_list), back_endpoint="admin.audit_log",
+                                count=count_of(admin_queries.audit_list, scoped=False), back_endpoint="admin.audit_log",
                                 filename="auditoria"))
 

@@ -173,6 +173,14 @@ def keep_list_args(args: Mapping[str, str], viewer: Viewer) -> dict[str, str]:
     return kept
 
 
+def count_of(list_fn: Callable[..., Any], *, scoped: bool = True) -> Callable[[ExportRequest], int]:
+    """``count=`` for :func:`list_export`: the row count of the page's own list query function
+    (called with the viewer when the page scopes its rows by role)."""
+    if scoped:
+        return lambda req: list_fn(req.params, req.viewer).count()
+    return lambda req: list_fn(req.params).count()
+
+
 def list_export(name: str, label: str, permission: str, build: Callable[[ExportRequest], Iterable[Sheet]], *,
                 count: Callable[[ExportRequest], int] | None = None, back_endpoint: str | None = None,
                 filename: str | None = None) -> ExportSpec:

@@ -9,6 +9,7 @@ text column, an error in any other.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -82,7 +83,7 @@ def money(value: object) -> Decimal:
     if isinstance(value, bool):
         raise CellError("No es un monto.")
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise CellError("No es un monto.")
         value = Decimal(repr(value))  # the shortest decimal the cell shows; 3 decimals stay 3 decimals
     elif isinstance(value, str):

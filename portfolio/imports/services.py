@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -41,7 +42,7 @@ def get_kind(key: str) -> ImportKind:
 
 def limits() -> tuple[int, int]:
     config = current_app.config
-    max_bytes = int(float(config.get("IMPORT_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
+    max_bytes = int(Decimal(str(config.get("IMPORT_MAX_MB", DEFAULT_MAX_MB))) * 1024 * 1024)
     return max_bytes, int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
 
 

@@ -21,6 +21,7 @@ from portfolio.exports.registry import (
     ExportRequest,
     ExportSpec,
     Viewer,
+    count_of,
     list_export,
     register_export,
 )
@@ -251,27 +252,23 @@ def _trust_statement(req: ExportRequest):
                                      [("Periodo", f"{format_date(start)} – {format_date(end)}")])]
 
 
-def _count(list_fn):
-    return lambda req: list_fn(req.params, req.viewer).count()
-
-
 def register_exports() -> None:
     # The staff/board/trustee/auditor list and the company's own list share the query function; the
     # company's spec needs trust.company, and its query is scoped to the company whatever it asks.
     register_export(list_export("trust_declarations", "Declaraciones de aportes", "trust.view", _declarations,
-                                count=_count(queries.contribution_list), back_endpoint="trust.contributions_list",
+                                count=count_of(queries.contribution_list), back_endpoint="trust.contributions_list",
                                 filename="aportes_fideicomiso"))
     register_export(list_export("trust_my_declarations", "Mis declaraciones de aportes", "trust.company",
-                                _declarations, count=_count(queries.contribution_list),
+                                _declarations, count=count_of(queries.contribution_list),
                                 back_endpoint="trust.company_home", filename="mis_aportes"))
     register_export(list_export("trust_payments", "Pagos de aportes", "trust.view", _payments,
-                                count=_count(queries.payment_list), back_endpoint="trust.contributions_list",
+                                count=count_of(queries.payment_list), back_endpoint="trust.contributions_list",
                                 filename="pagos_fideicomiso"))
     register_export(list_export("trust_my_payments", "Mis pagos de aportes", "trust.company", _payments,
-                                count=_count(queries.payment_list), back_endpoint="trust.company_home",
+                                count=count_of(queries.payment_list), back_endpoint="trust.company_home",
                                 filename="mis_pagos"))
     register_export(list_export("trust_disbursements", "Desembolsos del fideicomiso", "trust.view", _disbursements,
-                                count=_count(queries.disbursement_list), back_endpoint="trust.disbursement_list",
+                                count=count_of(queries.disbursement_list), back_endpoint="trust.disbursement_list",
                                 filename="desembolsos_fideicomiso"))
     register_export(ExportSpec(name="trust_my_statement", label="Mi estado de cuenta", permission="trust.company",
                                build=_company_statement, parse=_parse_statement, count=lambda req: 1,

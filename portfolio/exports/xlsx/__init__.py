@@ -5,7 +5,7 @@ What every workbook gets, whoever builds it:
 - **Typed cells.** Each :class:`Column` has a ``kind``: ``text``, ``money`` (numeric cell, ``"S/ "#,##0.00``),
   ``date`` / ``datetime`` (real date cells shown ``dd/mm/yyyy``), ``percent`` (a fraction, ``0.0%``),
   ``int`` and ``number``. Money is handed to xlsxwriter as the ``Decimal`` itself: xlsxwriter writes the
-  value with ``format(value, ".16G")``, which for a ``Decimal`` is its exact decimal text (no ``float()``
+  value with ``format(value, ".16G")``, which for a ``Decimal`` is its exact decimal text (no conversion to binary floating point
   on our side). A spreadsheet holds IEEE doubles, which round-trip every amount up to 15 significant
   digits (S/ 999,999,999,999.99 has 14), and tests/exports check that the cents read back exactly.
 - **Inert text.** Every text value goes through ``write_string`` (never ``write``), and the workbook is

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from portfolio.exports.registry import ExportRequest, list_export, register_export
+from portfolio.exports.registry import ExportRequest, count_of, list_export, register_export
 from portfolio.exports.xlsx import Column, Table
 from portfolio.orgs import ubigeo
 from portfolio.projects import queries, stages
@@ -57,13 +57,9 @@ def _projects(req: ExportRequest):
             req.notes_sheet("Proyectos de Obras por Impuestos", listing.notes)]
 
 
-def _count(req: ExportRequest) -> int:
-    return queries.project_list(req.params, req.viewer).count()
-
-
 def register() -> None:
     from portfolio.projects.exports import mef
 
     mef.register()
     register_export(list_export("projects", "Proyectos de Obras por Impuestos", "projects.view", _projects,
-                                count=_count, back_endpoint="projects.index", filename="proyectos_oxi"))
+                                count=count_of(queries.project_list), back_endpoint="projects.index", filename="proyectos_oxi"))
