@@ -78,8 +78,8 @@ def test_rule_certificate_not_over_current_convenio(oxi):
     project = oxi.project("en_ejecucion")
     milestone = oxi.milestone(project, amount="1000000.00")
     _certificate(project, "900000.00", milestone=milestone)
+    oxi.milestone(project, amount="300000.00")
     with pytest.raises(DomainError, match="Excede el monto vigente del convenio"):
-        oxi.milestone(project, amount="300000.00")
         _certificate(project, "100000.01", milestone=milestone)
 
 

@@ -47,8 +47,15 @@ def test_forged_post_without_version_never_overwrites(app, make_project, login_a
         p = db.session.get(Project, project["id"])
         data = {"entity_id": str(p.entity_id), "sector": p.sector, "mechanism": "oxi", "locations": "130101",
                 "name": "Sin versión"}
+    with app.app_context():
+        before = db.session.get(Project, project["id"])
+        name_before, version_before = before.name, before.version
     response = client.post(f"/proyectos/{project['id']}/editar", data)
     assert "Otra persona modificó" in html.unescape(response.get_data(as_text=True))
+    with app.app_context():
+        after = db.session.get(Project, project["id"])
+        assert (after.name, after.version) == (name_before, version_before)
+        assert after.name != "Sin versión"
 
 
 def test_database_level_version_check_catches_a_concurrent_update(oxi):

@@ -5,10 +5,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from portfolio import db
 from portfolio.errors import DomainError, Forbidden
 from portfolio.trust import ledger
+from portfolio.trust.models import Vote
 from portfolio.trust.services import books, disbursements, programs
 from tests.trust.conftest import TODAY, key, ledger_snapshot, make_user, new_ruc, run
 
@@ -90,7 +92,10 @@ def test_requester_and_recused_cannot_vote_and_votes_once(world):
     world.vote(d, world.board[1])
     with pytest.raises(DomainError, match="Ya votó"):
         world.vote(d, world.board[1])
-    assert requester  # requester can't be a board member here (only staff/trustee request); see next test
+    # Exactly one vote stands: the recused member's and the repeated vote were not recorded.
+    votes = db.session.scalars(select(Vote).where(Vote.disbursement_id == d.id)).all()
+    assert [(v.user_id, v.decision) for v in votes] == [(world.board[1].id, "aprobar")]
+    assert requester.id not in {v.user_id for v in votes}
 
 
 def test_requester_who_is_board_cannot_vote(world):
