@@ -3,11 +3,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portfolio import db
 from portfolio.orgs.models import EntityCap, PublicEntity
@@ -68,23 +67,6 @@ def populate(app, isolated):
             return ids
 
     return factory
-
-
-@contextmanager
-def count_statements(app):
-    """Count SQL statements sent to the database inside the block."""
-    engine = app.extensions["portfolio_db"]["engine"]
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def kpi(html: str, name: str) -> str:

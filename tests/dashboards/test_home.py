@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from portfolio import db
 from portfolio.money import format_money
 from portfolio.projects.models import Certificate, Milestone, Project
-from tests.dashboards.conftest import count_statements, kpi
+from tests.dashboards.conftest import kpi
+from tests.support import count_statements
 
 ROLES = ["staff", "company", "board", "trustee", "auditor", "admin"]
 

@@ -1,11 +1,10 @@
 """Performance by design: list and detail pages issue the same number of SQL statements whatever the data size."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portfolio import db
 from portfolio.orgs.models import PublicEntity
@@ -21,23 +20,9 @@ from portfolio.projects.models import (
     StageTransition,
     Variation,
 )
+from tests.support import count_statements
 
 STAGES = ("priorizado", "adjudicado", "convenio_suscrito", "en_ejecucion")
-
-
-@contextlib.contextmanager
-def count_statements(app):
-    engine = app.extensions["portfolio_db"]["engine"]
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def _bulk_projects(app, n: int, company_ids: list[int], tag: str) -> list[int]:
