@@ -6,11 +6,10 @@ Create Date: 2026-11-28 01:42:56.282664
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from portfolio.immutability import drop_append_only, make_append_only
-
 
 revision = '0002_projects'
 down_revision = '0001'

@@ -6,8 +6,8 @@ Create Date: 2026-11-28 01:42:32.180473
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from portfolio.immutability import drop_append_only, make_append_only
 

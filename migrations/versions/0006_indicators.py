@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0006_indicators'
 down_revision = "0005_imports"
 branch_labels = None
@@ -19,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('indicators',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=30), nullable=False),
@@ -81,11 +80,11 @@ def upgrade() -> None:
     with op.batch_alter_table('indicator_targets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_indicator_targets_indicator_id'), ['indicator_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('indicator_targets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_indicator_targets_indicator_id'))
 
@@ -95,4 +94,4 @@ def downgrade() -> None:
 
     op.drop_table('indicator_measurements')
     op.drop_table('indicators')
-    
+
