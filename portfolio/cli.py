@@ -76,7 +76,7 @@ def register_commands(app: Flask) -> None:
         return user
 
     def _commit_or_fail(action):
-        from portfolio.errors import DomainError
+        from portfolio.domain_errors import DomainError
 
         try:
             result = action()

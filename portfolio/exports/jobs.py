@@ -23,7 +23,7 @@ from portfolio import audit, db
 from portfolio.auth.models import User
 from portfolio.auth.policy import allows
 from portfolio.db import utcnow
-from portfolio.errors import DomainError, NotFound
+from portfolio.domain_errors import DomainError, NotFound
 from portfolio.exports.models import DONE, FAILED, QUEUED, RUNNING, ExportJob
 from portfolio.exports.registry import ExportRequest, ExportSpec, Viewer, get_export
 from portfolio.exports.xlsx import build_workbook, write_workbook

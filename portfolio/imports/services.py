@@ -13,11 +13,10 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from portfolio import audit, db
-from portfolio.errors import Conflict, DomainError, NotFound
+from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.imports import reader
 from portfolio.imports.base import ImportKind, Issue, Plan
 from portfolio.imports.models import ImportBatch
@@ -41,6 +40,8 @@ def get_kind(key: str) -> ImportKind:
 
 
 def limits() -> tuple[int, int]:
+    from flask import current_app
+
     config = current_app.config
     max_bytes = int(Decimal(str(config.get("IMPORT_MAX_MB", DEFAULT_MAX_MB))) * 1024 * 1024)
     return max_bytes, int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import and_, func, select
 
 from portfolio import audit, db
-from portfolio.errors import Conflict, DomainError, NotFound
+from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.indicators import status as status_rules
 from portfolio.indicators.models import (
     DIRECTIONS,

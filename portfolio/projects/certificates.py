@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portfolio import audit, db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.money import round_money, split_by_shares
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portfolio import audit, db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
     BUDGET_CATEGORIES,

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from portfolio.db import Base, Money, UTCDateTime, utcnow
+from portfolio.db_types import Base, Money, UTCDateTime, utcnow
 from portfolio.orgs.models import Company, PublicEntity
 
 HUNDRED = Decimal(100)

@@ -14,7 +14,7 @@ from portfolio import db
 from portfolio.auth.policy import allows
 from portfolio.auth.roles import COMPANY
 from portfolio.db import Money
-from portfolio.errors import NotFound
+from portfolio.domain_errors import NotFound
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portfolio import audit, db
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, DomainError
+from portfolio.domain_errors import Conflict, DomainError
 from portfolio.money import MoneyError, parse_money
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import Company, PublicEntity

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, type_coerce
 
 from portfolio import db
 from portfolio.db import Money
-from portfolio.errors import NotFound
+from portfolio.domain_errors import NotFound
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
 from portfolio.projects import stages

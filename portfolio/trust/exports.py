@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portfolio import db
-from portfolio.errors import NotFound
+from portfolio.domain_errors import NotFound
 from portfolio.exports.registry import (
     ExportInputError,
     ExportRequest,

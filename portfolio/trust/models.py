@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.db import Base, Money, UTCDateTime, utcnow
+from portfolio.db_types import Base, Money, UTCDateTime, utcnow
 from portfolio.trust import ledger  # noqa: F401  (registers the ledger tables)
 from portfolio.trust.ledger import ZERO
 

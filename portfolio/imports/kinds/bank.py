@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.imports import adapters
 from portfolio.imports.base import (
     CREATE,

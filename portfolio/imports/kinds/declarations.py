@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.imports import adapters
 from portfolio.imports.base import (
     CREATE,

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.imports.base import CREATE, UNCHANGED, UPDATE, Action, ImportKind, Issue, Plan, duplicates
 from portfolio.imports.reader import Column
 from portfolio.money import format_money

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portfolio.errors import Conflict
+from portfolio.domain_errors import Conflict
 from portfolio.money import CENT
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,

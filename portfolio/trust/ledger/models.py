@@ -9,8 +9,8 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql import type_coerce
 
-from portfolio.db import Base, Money, UTCDateTime, utcnow
-from portfolio.errors import DomainError
+from portfolio.db_types import Base, Money, UTCDateTime, utcnow
+from portfolio.domain_errors import DomainError
 
 ZERO = Decimal("0.00")
 ACCOUNT_TYPES = {

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from portfolio import audit, db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
 from portfolio.trust.ledger import Entry, Posting, money_sum

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, db
-from portfolio.errors import DomainError, Forbidden, NotFound
+from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import round_money
 from portfolio.orgs.models import Company
 from portfolio.rules import rule_value

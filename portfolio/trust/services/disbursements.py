@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from portfolio import audit, db
 from portfolio.auth.models import User
-from portfolio.errors import DomainError, Forbidden, NotFound
-from portfolio.forms import clean_ruc, ruc_problem
+from portfolio.domain_errors import DomainError, Forbidden, NotFound
+from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.rules import rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import (

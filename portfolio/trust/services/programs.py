@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from portfolio import audit, db
 from portfolio.auth.models import User
-from portfolio.errors import DomainError, NotFound
-from portfolio.forms import clean_ruc, ruc_problem
+from portfolio.domain_errors import DomainError, NotFound
+from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.trust.models import LEGAL_STATUS, ConflictOfInterest, Organization, Program, ProgramAllocation
 from portfolio.trust.services.common import insert_unique, positive_amount, require_role
 
