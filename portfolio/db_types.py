@@ -7,6 +7,7 @@ lives in :mod:`portfolio.db`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, MetaData
@@ -75,3 +76,9 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The text of a CHECK constraint ``column IN ('a', 'b', …)`` built from a vocabulary, in its order."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"

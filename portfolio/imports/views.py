@@ -11,7 +11,7 @@ from portfolio import db
 from portfolio.auth.policy import requires
 from portfolio.errors import DomainError
 from portfolio.imports import services
-from portfolio.imports.models import ImportBatch
+from portfolio.imports.models import ImportBatch, ImportStatus
 from portfolio.imports.workbook import build_template
 from portfolio.navigation import NavItem
 
@@ -75,7 +75,7 @@ def upload(kind_key: str):
 def batch(batch_id: int):
     batch = services.get_batch(batch_id, current_user)
     kind = services.get_kind(batch.kind)
-    plan = services.replan(batch, current_user) if batch.status == "pendiente" else None
+    plan = services.replan(batch, current_user) if batch.status == ImportStatus.PENDIENTE else None
     if plan is not None:
         db.session.rollback()
     trust_link = None

@@ -25,6 +25,7 @@ from portfolio.trust.services.common import (
     positive_amount,
     require_role,
 )
+from portfolio.trust.vocab import RESERVED_DISBURSEMENTS
 
 ZERO = ledger.ZERO
 AGE_BUCKETS = [("0–30 días", 0, 30), ("31–60 días", 31, 60), ("61–90 días", 61, 90), ("Más de 90 días", 91, None)]
@@ -168,7 +169,7 @@ def arrears_ageing(as_of: dt.date, company_id: int | None = None) -> list[dict]:
 
 def program_summary(year: int) -> list[dict]:
     """Per program: the year's allocation, reserved (approved, not yet paid) and paid."""
-    reserved = money_sum(case((Disbursement.status.in_(("aprobado", "en_ejecucion")),
+    reserved = money_sum(case((Disbursement.status.in_(RESERVED_DISBURSEMENTS),
                                Disbursement.amount - Disbursement.paid_amount), else_=0))
     paid = money_sum(Disbursement.paid_amount)
     query = (select(Program, ProgramAllocation.amount, reserved, paid)

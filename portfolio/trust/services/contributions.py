@@ -45,6 +45,7 @@ from portfolio.trust.services.common import (
     positive_amount,
     require_role,
 )
+from portfolio.trust.vocab import PaymentStatus
 
 ZERO = ledger.ZERO
 OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
@@ -159,7 +160,7 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
 
 def pending_registered(contribution_id: int) -> Decimal:
     return db.session.scalar(select(ledger.money_sum(Payment.amount)).where(
-        Payment.contribution_id == contribution_id, Payment.status == "registrado")) or ZERO
+        Payment.contribution_id == contribution_id, Payment.status == PaymentStatus.REGISTRADO)) or ZERO
 
 
 def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: str, actor, key: str,
@@ -232,7 +233,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
                 f"El pago excede lo adeudado por {contribution.month:%m/%Y}: saldo por pagar S/ {max(room, ZERO):,.2f} "
                 "(descontando pagos por confirmar). El fideicomiso no acepta pagos en exceso.", field="amount")
         payment = Payment(contribution_id=contribution.id, company_id=contribution.company_id, amount=amount,
-                          paid_on=paid_on, bank=bank, operation_number=operation, status="registrado",
+                          paid_on=paid_on, bank=bank, operation_number=operation, status=PaymentStatus.REGISTRADO,
                           registered_by_id=actor.id)
         try:
             with db.session.begin_nested():
@@ -264,7 +265,7 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
-        if payment.status != "registrado":
+        if payment.status != PaymentStatus.REGISTRADO:
             raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede confirmar.")
         contribution = get_contribution(payment.contribution_id, lock=True)
         if payment.amount > contribution.outstanding:
@@ -275,12 +276,12 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
                  f"{payment.operation_number}",
             lines=ledger.transfer_lines(fixed_account(BANK_AVAILABLE), company_receivable(contribution.company),
                                         payment.amount))
-        payment.status, payment.entry_id = "confirmado", entry.id
+        payment.status, payment.entry_id = PaymentStatus.CONFIRMADO, entry.id
         payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
         contribution.amount_paid = contribution.amount_paid + payment.amount
         db.session.flush()
-        audit.record("trust.payment.confirm", payment, actor=actor, before={"status": "registrado"},
-                     after={"status": "confirmado", "entry": entry.id})
+        audit.record("trust.payment.confirm", payment, actor=actor, before={"status": PaymentStatus.REGISTRADO},
+                     after={"status": PaymentStatus.CONFIRMADO, "entry": entry.id})
         return payment
 
     return command(key, "confirm_payment", {"payment": payment_id, "actor": actor.id}, Payment, run)
@@ -291,15 +292,15 @@ def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
-        if payment.status != "registrado":
+        if payment.status != PaymentStatus.REGISTRADO:
             raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede rechazar.")
         if not (note or "").strip():
             raise DomainError("Indique el motivo del rechazo.", field="note")
-        payment.status, payment.decision_note = "rechazado", note.strip()[:300]
+        payment.status, payment.decision_note = PaymentStatus.RECHAZADO, note.strip()[:300]
         payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
         db.session.flush()
-        audit.record("trust.payment.reject", payment, actor=actor, before={"status": "registrado"},
-                     after={"status": "rechazado", "note": payment.decision_note})
+        audit.record("trust.payment.reject", payment, actor=actor, before={"status": PaymentStatus.REGISTRADO},
+                     after={"status": PaymentStatus.RECHAZADO, "note": payment.decision_note})
         return payment
 
     return command(key, "reject_payment", {"payment": payment_id, "note": note, "actor": actor.id}, Payment, run)
@@ -312,7 +313,7 @@ def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
-        if payment.status != "confirmado":
+        if payment.status != PaymentStatus.CONFIRMADO:
             raise DomainError("Solo se revierte un pago confirmado.")
         if not (reason or "").strip():
             raise DomainError("Indique el motivo de la reversión.", field="reason")
@@ -320,11 +321,11 @@ def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.
         entry = ledger.reverse(db.session, payment.entry_id, key=f"{key}:asiento", effective_date=today,
                                memo=f"Reversión del pago {payment.bank} {payment.operation_number}: {reason.strip()}",
                                actor_id=actor.id)
-        payment.status, payment.reversal_entry_id, payment.decision_note = "revertido", entry.id, reason.strip()[:300]
+        payment.status, payment.reversal_entry_id, payment.decision_note = PaymentStatus.REVERTIDO, entry.id, reason.strip()[:300]
         contribution.amount_paid = contribution.amount_paid - payment.amount
         db.session.flush()
-        audit.record("trust.payment.reverse", payment, actor=actor, before={"status": "confirmado"},
-                     after={"status": "revertido", "entry": entry.id})
+        audit.record("trust.payment.reverse", payment, actor=actor, before={"status": PaymentStatus.CONFIRMADO},
+                     after={"status": PaymentStatus.REVERTIDO, "entry": entry.id})
         return payment
 
     return command(key, "reverse_payment", {"payment": payment_id, "reason": reason, "actor": actor.id}, Payment, run)

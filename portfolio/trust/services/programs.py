@@ -12,6 +12,7 @@ from portfolio.domain_errors import DomainError, NotFound
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.trust.models import LEGAL_STATUS, ConflictOfInterest, Organization, Program, ProgramAllocation
 from portfolio.trust.services.common import insert_unique, positive_amount, require_role
+from portfolio.trust.vocab import LegalStatus
 
 MANAGERS = ("staff", "trustee")
 
@@ -67,7 +68,7 @@ def create_organization(*, ruc: str, name: str, legal_status: str, registry_entr
         raise DomainError("Ingrese el nombre de la organización.", field="name")
     if legal_status not in LEGAL_STATUS:
         raise DomainError("Seleccione la situación legal.", field="legal_status")
-    if legal_status == "constituida" and not (registry_entry or "").strip():
+    if legal_status == LegalStatus.CONSTITUIDA and not (registry_entry or "").strip():
         raise DomainError("Indique la partida registral (SUNARP) de la organización constituida.",
                           field="registry_entry")
     org = Organization(ruc=ruc, name=name.strip()[:200], legal_status=legal_status,
