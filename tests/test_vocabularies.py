@@ -98,3 +98,19 @@ def test_members_are_the_stored_strings():
     assert Stage.EN_EJECUCION == "en_ejecucion" and DisbursementStatus.EN_EJECUCION == "en_ejecucion"
     assert f"{PaymentStatus.CONFIRMADO}" == "confirmado" and str(ledger.TransferStatus.PENDING) == "pending"
     assert {"aprobado": 1}[DisbursementStatus.APROBADO] == 1  # members find plain-string keys
+
+
+def test_roles_are_compared_through_the_enum():
+    # Role words double as dict keys and column names ("company"), so this scan looks only where a role is
+    # meant: comparisons with ``.role``, ``require_role(...)`` and tuples of roles.
+    from portfolio.auth.roles import ROLES, Role
+
+    assert ROLES == tuple(Role) and all(isinstance(role, Role) for role in ROLES)
+    names = "|".join(Role)
+    pattern = re.compile(r"""(\.role\s*(==|!=|in)\s*\(?|require_role\([^)]*|_ROLES\s*=\s*\(|REQUESTERS\s*=\s*\("""
+                         r"""|MANAGERS\s*=\s*\()["'](""" + names + r""")["']""")
+    stray = [f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}"
+             for path in sorted(PACKAGE.rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if pattern.search(line)]
+    assert not stray, "role literals outside Role:\n" + "\n".join(stray)

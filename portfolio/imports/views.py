@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portfolio import db
 from portfolio.auth.policy import requires
+from portfolio.auth.roles import COMPANY, TRUSTEE
 from portfolio.errors import DomainError
 from portfolio.imports import services
 from portfolio.imports.models import ImportBatch, ImportStatus
@@ -79,9 +80,9 @@ def batch(batch_id: int):
     if plan is not None:
         db.session.rollback()
     trust_link = None
-    if current_user.role == "company" and "trust.company_home" in current_app.view_functions:
+    if current_user.role == COMPANY and "trust.company_home" in current_app.view_functions:
         trust_link = (url_for("trust.company_home"), "Ver mis declaraciones y aportes")
-    elif current_user.role == "trustee" and "trust.contributions_list" in current_app.view_functions:
+    elif current_user.role == TRUSTEE and "trust.contributions_list" in current_app.view_functions:
         trust_link = (url_for("trust.contributions_list"), "Ver las declaraciones y aportes de las empresas")
     return render_template("imports/preview.html", kind=kind, staged=None, plan=plan, batch=batch,
                            limit=PREVIEW_LIMIT, trust_link=trust_link)

@@ -12,6 +12,7 @@ from stdnum.pe import ruc as ruc_number
 
 from portfolio import db
 from portfolio.auth.models import User
+from portfolio.auth.roles import COMPANY
 from portfolio.money import parse_money
 from portfolio.seeding import company_by_ruc, read_csv
 from portfolio.trust import ledger
@@ -43,7 +44,7 @@ def _user(email: str) -> User:
 
 
 def _company_user(company_id: int) -> User:
-    return db.session.scalar(select(User).where(User.company_id == company_id, User.role == "company").order_by(User.id))
+    return db.session.scalar(select(User).where(User.company_id == company_id, User.role == COMPANY).order_by(User.id))
 
 
 def _programs(staff: User, year: int) -> dict[str, Program]:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from portfolio import audit, db
+from portfolio.auth.roles import TRUSTEE
 from portfolio.domain_errors import DomainError
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
@@ -46,7 +47,7 @@ def bank_account_ids() -> list[int]:
 
 
 def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = None) -> Done:
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
     today = today or dt.date.today()
 
     def run():
@@ -59,7 +60,7 @@ def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = Non
 
 def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, actor, key: str,
                         today: dt.date | None = None) -> Done:
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
     today = today or dt.date.today()
 
     def run():

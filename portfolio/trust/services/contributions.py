@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, db
+from portfolio.auth.roles import COMPANY, TRUSTEE
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import round_money
 from portfolio.orgs.models import Company
@@ -91,13 +92,13 @@ def _post_difference(company: Company, diff: Decimal, *, key: str, memo: str, on
                              actor_id=actor_id(actor)).id
 
 
-DECLARING_ROLES = ("company", "trustee")
+DECLARING_ROLES = (COMPANY, TRUSTEE)
 
 
 def _declarer_scope(actor) -> int | None:
     """The company a declaring actor is confined to: its own for a company user, ``None`` (any) for the trustee."""
     require_role(actor, *DECLARING_ROLES)
-    if actor.role != "company":
+    if actor.role != COMPANY:
         return None
     if actor.company_id is None:  # a company user without a company acts for nobody (never for everyone)
         raise Forbidden("Su usuario no está vinculado a una empresa.")
@@ -106,7 +107,7 @@ def _declarer_scope(actor) -> int | None:
 
 def _on_behalf(actor, company: Company) -> dict[str, str]:
     """What the audit row adds when the trustee acts for a company: the RUC of the company acted for."""
-    return {} if actor.role == "company" else {"en_nombre_de": company.ruc}
+    return {} if actor.role == COMPANY else {"en_nombre_de": company.ruc}
 
 
 def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str,
@@ -207,7 +208,7 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
 def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date, bank: str, operation_number: str,
                      actor, key: str, today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "company")
+    require_role(actor, COMPANY)
     bank = (bank or "").strip().upper()
     operation = re.sub(r"\s+", "", (operation_number or "").upper())
     payload = {"contribution": contribution_id, "amount": amount, "paid_on": paid_on, "bank": bank,
@@ -261,7 +262,7 @@ def _recognise(existing: Payment, contribution_id: int, amount: Decimal, paid_on
 
 def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
@@ -288,7 +289,7 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
 
 
 def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
@@ -309,7 +310,7 @@ def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
 def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
     """The bank reversed a confirmed payment: a reversing entry undoes it (if the funds are still available)."""
     today = today or dt.date.today()
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)

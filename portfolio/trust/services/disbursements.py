@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from portfolio import audit, db
 from portfolio.auth.models import User
+from portfolio.auth.roles import BOARD, STAFF, TRUSTEE
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.rules import rule_value
@@ -51,7 +52,7 @@ from portfolio.trust.vocab import (
 ZERO = ledger.ZERO
 SERIE_RE = re.compile(r"^[A-Z0-9]{4}$")
 NUMERO_RE = re.compile(r"^\d{1,8}$")
-REQUESTERS = ("staff", "trustee")
+REQUESTERS = (STAFF, TRUSTEE)
 # status → statuses it may move to
 TRANSITIONS: dict[DisbursementStatus, frozenset[DisbursementStatus]] = {
     DisbursementStatus.SOLICITADO: frozenset({DisbursementStatus.APROBADO, DisbursementStatus.RECHAZADO,
@@ -168,7 +169,7 @@ def request(*, program_id: int, organization_id: int, year: int, amount: Decimal
 
 
 def active_board() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == "board", User.active.is_(True)).order_by(User.id)))
+    return list(db.session.scalars(select(User).where(User.role == BOARD, User.active.is_(True)).order_by(User.id)))
 
 
 def recused_ids(organization_id: int) -> set[int]:
@@ -197,7 +198,7 @@ def tally(disbursement: Disbursement) -> dict[str, int]:
 
 def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "board")
+    require_role(actor, BOARD)
     payload = {"disbursement": disbursement_id, "decision": decision, "comment": comment, "actor": actor.id}
 
     def run() -> Vote:
@@ -262,7 +263,7 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
 def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key: str,
             today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
     payload = {"disbursement": disbursement_id, "amount": amount, "reference": reference, "actor": actor.id}
 
     def run() -> Tranche:
