@@ -5,21 +5,26 @@ blueprints, error pages and commands. Nothing touches the database at import tim
 """
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from portfolio.config import load_config
+
+if TYPE_CHECKING:  # the package imports no Flask until an app is built (the ledger and services stay pure)
+    from flask import Flask
 
 TEMPLATES = __import__("pathlib").Path(__file__).resolve().parent.parent / "templates"
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    from flask import Flask
+
     app = Flask(__name__, template_folder=str(TEMPLATES), instance_relative_config=False)
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
 
     from portfolio import db, errors, formatting, security
-    from portfolio.auth.policy import enforce
+    from portfolio.auth.enforcement import enforce
     from portfolio.extensions import bootstrap, csrf, login_manager
 
     if app.config.get("TRUSTED_PROXIES"):

@@ -11,13 +11,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context, request
-from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portfolio import db
-from portfolio.db import Base, UTCDateTime, utcnow
+from portfolio.db_types import Base, UTCDateTime, utcnow
 
 
 class AuditEntry(Base):
@@ -108,6 +106,8 @@ def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
 
 
 def client_address() -> str | None:
+    from flask import has_request_context, request  # only when called: the module loads without Flask
+
     if not has_request_context():
         return None
     return (request.remote_addr or "")[:64] or None
@@ -127,8 +127,12 @@ def record(
     if obj is not None:
         object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__)
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = current_user
+    if actor is None:
+        from flask import has_request_context
+        from flask_login import current_user
+
+        if has_request_context() and current_user and current_user.is_authenticated:
+            actor = current_user
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_email=getattr(actor, "email", None),

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from portfolio import db
+from portfolio.auth.roles import ROLES
 
 
 def register_commands(app: Flask) -> None:
@@ -76,7 +77,7 @@ def register_commands(app: Flask) -> None:
         return user
 
     def _commit_or_fail(action):
-        from portfolio.errors import DomainError
+        from portfolio.domain_errors import DomainError
 
         try:
             result = action()
@@ -89,7 +90,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", required=True)
-    @click.option("--role", required=True, type=click.Choice(["admin", "staff", "company", "board", "trustee", "auditor"]))
+    @click.option("--role", required=True, type=click.Choice([str(role) for role in ROLES]))
     @click.option("--company-ruc", help="RUC de la empresa (solo rol company).")
     @click.option("--password", help="Si se omite: PORTFOLIO_PASSWORD o se pregunta.")
     def create_user(email, name, role, company_ruc, password):

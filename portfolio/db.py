@@ -1,82 +1,23 @@
-"""Database plumbing: the declarative base, the money column type and the request-scoped session.
+"""Database plumbing: the request-scoped session, the engine and SQLite's transaction recipe.
 
 ``session`` is a scoped session bound to the current Flask app's engine. Views commit once per
 request; services only ``add``/``flush``. Tests replace the app's session factory with one bound to
-an outer transaction (see tests/conftest.py).
+an outer transaction (see tests/conftest.py). Flask is imported only when the session is first used
+inside an application context, so services that use ``session`` load without a web framework. The
+column types and ``Base`` live in :mod:`portfolio.db_types` and are re-exported here.
 """
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
-from flask import current_app, g
-from sqlalchemy import BigInteger, DateTime, MetaData, create_engine, event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import scoped_session, sessionmaker
 
-from portfolio.money import CENT, to_cents
+from portfolio.db_types import NAMING_CONVENTION, Base, Money, UTCDateTime, utcnow
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Money(TypeDecorator):
-    """Soles as integer céntimos in the database, ``Decimal`` with two places in Python.
-
-    Exact on SQLite (which would sum ``NUMERIC`` as floating point) and PostgreSQL alike. Refuses
-    values with more than two decimals instead of rounding them silently.
-    """
-
-    impl = BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return to_cents(value)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return (Decimal(int(value)) * CENT).quantize(CENT)
-
-    def process_literal_param(self, value, dialect):  # pragma: no cover - used by literal SQL only
-        return str(self.process_bind_param(value, dialect))
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC datetimes on both SQLite and PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime stored; use utcnow()")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+__all__ = [
+    "NAMING_CONVENTION", "Base", "Money", "UTCDateTime", "utcnow", "engine", "init_app", "is_postgresql",
+    "make_engine", "read_only_transaction", "session",
+]
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -114,11 +55,15 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 
 def _session_factory():
+    from flask import current_app
+
     return current_app.extensions["portfolio_db"]["sessionmaker"]()
 
 
 def _scope():
     # One session per application context (a request, a CLI command, a test block).
+    from flask import g
+
     return id(g._get_current_object())
 
 
@@ -146,6 +91,8 @@ def read_only_transaction(sess=None) -> None:
 
 
 def engine() -> Engine:
+    from flask import current_app
+
     return current_app.extensions["portfolio_db"]["engine"]
 
 

@@ -1,4 +1,4 @@
-"""Domain errors raised by services, and the Spanish error pages."""
+"""The Spanish error pages and the HTTP handlers of domain errors (defined in :mod:`portfolio.domain_errors`)."""
 from __future__ import annotations
 
 import logging
@@ -7,36 +7,11 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portfolio.domain_errors import Conflict, DomainError, Forbidden, NotFound
+
+__all__ = ["Conflict", "DomainError", "Forbidden", "NotFound", "TITLES", "register_error_handlers", "render_error"]
+
 log = logging.getLogger(__name__)
-
-
-class DomainError(Exception):
-    """A business rule refused the action. ``message`` is Spanish and safe to show to the user.
-
-    ``field`` names the form field the message belongs to, when there is one.
-    """
-
-    status_code = 422
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class NotFound(DomainError):
-    status_code = 404
-
-
-class Forbidden(DomainError):
-    status_code = 403
-
-
-class Conflict(DomainError):
-    """Someone else changed the object first (optimistic locking) or a duplicate was found."""
-
-    status_code = 409
-
 
 TITLES = {
     400: ("Solicitud no válida", "La solicitud no se pudo procesar. Revise los datos e intente de nuevo."),

@@ -4,14 +4,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.pe import ruc as ruc_number
 from wtforms import Field, StringField
 from wtforms.i18n import get_translations
 from wtforms.validators import ValidationError
 
 from portfolio.money import MoneyError, parse_money
 from portfolio.orgs import ubigeo
+from portfolio.orgs.ruc import clean_ruc, ruc_problem
+
+__all__ = [
+    "MoneyField", "Outcome", "SpanishForm", "attach_error", "clean_ruc", "ruc_problem", "run_service", "select_choices",
+    "valid_ruc", "valid_ubigeo",
+]
 
 _SPANISH = get_translations(["es"])
 
@@ -59,23 +63,6 @@ class MoneyField(StringField):
         return ""
 
 
-def clean_ruc(value: str | None) -> str:
-    return (value or "").strip().replace(" ", "").replace("-", "")
-
-
-def ruc_problem(value: str) -> str | None:
-    value = clean_ruc(value)
-    if not value.isdigit() or len(value) != 11:
-        return "El RUC debe tener exactamente 11 dígitos."
-    if value[:2] not in ("10", "15", "17", "20"):
-        return "El RUC debe empezar con 10, 15, 17 o 20."
-    try:
-        ruc_number.validate(value)
-    except StdnumError:
-        return "El RUC no es válido: el dígito verificador no coincide."
-    return None
-
-
 def valid_ruc(form, field: Field) -> None:
     if field.data:
         field.data = clean_ruc(field.data)
@@ -116,7 +103,7 @@ def run_service(form, action) -> Outcome:
     """The request contract in one place: call one service, commit once on success; on a DomainError
     roll everything back (nothing partial is written) and show the message on the form."""
     from portfolio import db
-    from portfolio.errors import DomainError
+    from portfolio.domain_errors import DomainError
 
     try:
         value = action()

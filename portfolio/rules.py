@@ -12,8 +12,8 @@ from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portfolio import audit, db
-from portfolio.db import Base, UTCDateTime, utcnow
-from portfolio.errors import DomainError, NotFound
+from portfolio.db_types import Base, UTCDateTime, utcnow
+from portfolio.domain_errors import DomainError, NotFound
 
 # key: (label shown to users, unit, default value, default effective date, default legal basis)
 RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.auth.roles import COMPANY, ROLE_LABELS, ROLES
-from portfolio.db import Base, UTCDateTime, utcnow
+from portfolio.db_types import Base, UTCDateTime, utcnow
 
 
 def new_session_token() -> str:

@@ -1,19 +1,19 @@
 """The whole access policy in one readable place.
 
 Each permission names the roles that hold it. Every route declares what it needs with one of the
-decorators below; ``enforce`` (a ``before_request`` hook) applies the declaration, and a test walks
+decorators below; ``enforce`` (a ``before_request`` hook in :mod:`portfolio.auth.enforcement`, the only
+part that needs Flask) applies the declaration, and a test walks
 ``app.url_map`` to fail on any route that declares nothing. Object scope (a company seeing only its own
 rows) lives in each domain's permission-aware getters, which return 404 for what is out of scope.
 
 Segregation of duties: ``admin`` manages users and reference data and holds no permission over money.
+
+This module imports no web framework, so services check ``allows(actor, …)`` against the same table.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-from flask import abort, current_app, request
-from flask_login import current_user
 
 from portfolio.auth.roles import ADMIN, AUDITOR, BOARD, COMPANY, STAFF, TRUSTEE
 
@@ -100,27 +100,10 @@ def anonymous(view: Callable) -> Callable:
     return _declare(view, ANONYMOUS_ONLY)
 
 
-def policy_of(endpoint: str) -> str | None:
-    view = current_app.view_functions.get(endpoint)
-    if view is None:
-        return None
-    if endpoint == "static" or endpoint.endswith(".static"):
-        return PUBLIC
-    return getattr(view, "access_policy", None)
+def __getattr__(name: str) -> Any:
+    # ``policy.enforce`` and ``policy.policy_of`` keep working; Flask loads only when they are used.
+    if name in ("enforce", "policy_of"):
+        from portfolio.auth import enforcement
 
-
-def enforce() -> None:
-    """``before_request``: refuse any request whose route declares no policy or a policy the user lacks."""
-    endpoint = request.endpoint
-    if endpoint is None:  # 404/405 handled by routing
-        return
-    policy = policy_of(endpoint)
-    if policy is None:
-        current_app.logger.error("route %s declares no access policy", endpoint)
-        abort(403)
-    if policy in (PUBLIC, ANONYMOUS_ONLY):
-        return
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if not allows(current_user, policy):
-        abort(403)
+        return getattr(enforcement, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

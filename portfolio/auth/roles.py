@@ -1,14 +1,20 @@
 """The six roles of the product (see DOMAIN.md, "Who uses it")."""
 from __future__ import annotations
 
-ADMIN = "admin"
-STAFF = "staff"
-COMPANY = "company"
-BOARD = "board"
-TRUSTEE = "trustee"
-AUDITOR = "auditor"
+from enum import StrEnum
 
-ROLES = (ADMIN, STAFF, COMPANY, BOARD, TRUSTEE, AUDITOR)
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    COMPANY = "company"
+    BOARD = "board"
+    TRUSTEE = "trustee"
+    AUDITOR = "auditor"
+
+
+ADMIN, STAFF, COMPANY, BOARD, TRUSTEE, AUDITOR = Role
+ROLES = tuple(Role)
 
 ROLE_LABELS = {
     ADMIN: "Administrador del sistema",

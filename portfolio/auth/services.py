@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from portfolio import audit, db
@@ -12,7 +11,7 @@ from portfolio.auth import passwords
 from portfolio.auth.models import LoginAttempt, User, new_session_token
 from portfolio.auth.roles import COMPANY, ROLES
 from portfolio.db import utcnow
-from portfolio.errors import DomainError, NotFound
+from portfolio.domain_errors import DomainError, NotFound
 from portfolio.orgs.models import Company
 
 GENERIC_LOGIN_ERROR = "Correo o contraseña incorrectos."
@@ -46,6 +45,8 @@ def _last_success(email: str) -> dt.datetime | None:
 
 
 def check_throttle(email: str, address: str) -> None:
+    from flask import current_app
+
     cfg = current_app.config
     minutes = cfg["LOGIN_LOCK_MINUTES"]
     since = utcnow() - dt.timedelta(minutes=minutes)

@@ -25,14 +25,14 @@ from portfolio.projects.models import (
     TaxDeclaration,
 )
 from portfolio.projects.queries import current_amount_expr
+from portfolio.projects.vocab import CLOSED_STAGES, CertificateStatus, MilestoneStatus, Stage
 from portfolio.rules import rule_value
 
 ZERO = Decimal("0.00")
-CLOSED_STAGES = ("liquidado", "cancelado")
 LIST_LIMIT = 10
 # How far along a stage is, for "most advanced first": side states sit next to where they happen.
-PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, "desierto": 2, "suspendido": 5,
-                  "cancelado": -1}
+PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, Stage.DESIERTO: 2, Stage.SUSPENDIDO: 5,
+                  Stage.CANCELADO: -1}
 
 
 def money_sum(column):
@@ -51,7 +51,7 @@ def by_level() -> list[tuple[str, int, Decimal]]:
     rows = dict((level, (count, total)) for level, count, total in db.session.execute(
         select(PublicEntity.level, func.count(Project.id), money_sum(current_amount_expr()))
         .join(PublicEntity, PublicEntity.id == Project.entity_id)
-        .where(Project.stage != "cancelado").group_by(PublicEntity.level)))
+        .where(Project.stage != Stage.CANCELADO).group_by(PublicEntity.level)))
     return [(LEVELS[level], *rows[level]) for level in LEVELS if level in rows]
 
 
@@ -60,7 +60,7 @@ def by_entity(limit: int = LIST_LIMIT) -> list[tuple[int, str, str, int, Decimal
     total = money_sum(current_amount_expr()).label("total")
     rows = db.session.execute(
         select(PublicEntity.id, PublicEntity.name, PublicEntity.level, func.count(Project.id), total)
-        .join(PublicEntity, PublicEntity.id == Project.entity_id).where(Project.stage != "cancelado")
+        .join(PublicEntity, PublicEntity.id == Project.entity_id).where(Project.stage != Stage.CANCELADO)
         .group_by(PublicEntity.id, PublicEntity.name, PublicEntity.level)
         .order_by(total.desc(), PublicEntity.name).limit(limit))
     return [(i, name, LEVELS.get(level, level), count, amount) for i, name, level, count, amount in rows]
@@ -77,7 +77,7 @@ class Overdue:
 
 def overdue_milestones(today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, list[Overdue]]:
     """Milestones still «programado» whose planned date has passed: (how many, the oldest ``limit``)."""
-    condition = and_(Milestone.status == "programado", Milestone.actual_date.is_(None), Milestone.planned_date < today)
+    condition = and_(Milestone.status == MilestoneStatus.PROGRAMADO, Milestone.actual_date.is_(None), Milestone.planned_date < today)
     count = db.session.scalar(select(func.count(Milestone.id)).where(condition))
     rows = db.session.execute(
         select(Project.id, Project.name, Milestone.kind, Milestone.description, Milestone.planned_date)
@@ -140,7 +140,7 @@ def certificates_vs_caps(year: int) -> tuple[list[CapUse], Decimal, Decimal]:
     totals issued in the year by type (CIPRL, CIPGN). Two statements."""
     issued = (select(Project.entity_id, money_sum(Certificate.amount).label("issued"))
               .join(Project, Project.id == Certificate.project_id)
-              .where(Certificate.status == "emitido", Certificate.cert_type == "CIPRL",
+              .where(Certificate.status == CertificateStatus.EMITIDO, Certificate.cert_type == "CIPRL",
                      Certificate.issue_date >= dt.date(year, 1, 1), Certificate.issue_date <= dt.date(year, 12, 31))
               .group_by(Project.entity_id).subquery())
     rows = db.session.execute(
@@ -151,7 +151,7 @@ def certificates_vs_caps(year: int) -> tuple[list[CapUse], Decimal, Decimal]:
         .order_by(EntityCap.amount.desc(), PublicEntity.name)).all()
     totals = dict(db.session.execute(
         select(Certificate.cert_type, money_sum(Certificate.amount))
-        .where(Certificate.status == "emitido", Certificate.issue_date >= dt.date(year, 1, 1),
+        .where(Certificate.status == CertificateStatus.EMITIDO, Certificate.issue_date >= dt.date(year, 1, 1),
                Certificate.issue_date <= dt.date(year, 12, 31)).group_by(Certificate.cert_type)).all())
     return [CapUse(*row) for row in rows], totals.get("CIPRL", ZERO), totals.get("CIPGN", ZERO)
 
@@ -230,7 +230,7 @@ def company_certificates(company_id: int, today: dt.date) -> CompanyCertificates
         .where(CertificateHolding.company_id == company_id).group_by(Certificate.status)).all())
     applied = db.session.scalar(
         select(money_sum(CertificateHolding.amount)).join(Certificate, Certificate.id == CertificateHolding.certificate_id)
-        .where(CertificateHolding.company_id == company_id, Certificate.status == "emitido",
+        .where(CertificateHolding.company_id == company_id, Certificate.status == CertificateStatus.EMITIDO,
                Certificate.issue_date >= dt.date(today.year, 1, 1), Certificate.issue_date <= today))
     tax = db.session.scalar(select(TaxDeclaration.amount).where(TaxDeclaration.company_id == company_id,
                                                                 TaxDeclaration.year == today.year - 1))
@@ -243,10 +243,10 @@ def totals() -> dict[str, object]:
     """Headline figures of the portfolio in one statement."""
     row = db.session.execute(select(
         func.count(Project.id),
-        money_sum(case((Project.stage != "cancelado", current_amount_expr()), else_=0)),
-        func.count(case((Project.stage.in_(("en_ejecucion",)), 1))),
+        money_sum(case((Project.stage != Stage.CANCELADO, current_amount_expr()), else_=0)),
+        func.count(case((Project.stage == Stage.EN_EJECUCION, 1))),
         func.count(case((Project.stage.in_(stages.CONVENIO_STAGES), 1))),
     )).one()
-    certified = db.session.scalar(select(money_sum(Certificate.amount)).where(Certificate.status == "emitido"))
+    certified = db.session.scalar(select(money_sum(Certificate.amount)).where(Certificate.status == CertificateStatus.EMITIDO))
     return {"projects": row[0], "amount": row[1], "in_execution": row[2], "with_convenio": row[3],
             "certified": certified}

@@ -29,6 +29,7 @@ from portfolio.trust.models import (
 )
 from portfolio.trust.services.books import AGE_BUCKETS
 from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED
+from portfolio.trust.vocab import RESERVED_DISBURSEMENTS, DisbursementStatus, PaymentStatus
 
 ZERO = Decimal("0.00")
 LIST_LIMIT = 10
@@ -53,7 +54,7 @@ def _bank_ids():
 
 def program_rows(year: int) -> list[dict]:
     """Per program: the year's plan (allocation), reserved (approved, unpaid) and paid; one GROUP BY."""
-    reserved = money_sum(case((Disbursement.status.in_(("aprobado", "en_ejecucion")),
+    reserved = money_sum(case((Disbursement.status.in_(RESERVED_DISBURSEMENTS),
                                Disbursement.amount - Disbursement.paid_amount), else_=0))
     rows = db.session.execute(
         select(Program.id, Program.code, Program.name,
@@ -83,7 +84,7 @@ class QueueItem:
 def awaiting_vote(user_id: int, limit: int = LIST_LIMIT) -> tuple[int, list[QueueItem]]:
     """Requests in vote that ``user_id`` has not voted on and is not recused from."""
     condition = and_(
-        Disbursement.status == "solicitado", Disbursement.requested_by_id != user_id,
+        Disbursement.status == DisbursementStatus.SOLICITADO, Disbursement.requested_by_id != user_id,
         ~exists().where(Vote.disbursement_id == Disbursement.id, Vote.user_id == user_id),
         ~exists().where(ConflictOfInterest.user_id == user_id,
                         ConflictOfInterest.organization_id == Disbursement.organization_id))
@@ -99,7 +100,7 @@ def awaiting_vote(user_id: int, limit: int = LIST_LIMIT) -> tuple[int, list[Queu
 
 def to_execute(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[QueueItem]]:
     """Approved disbursements with money still to pay: (how many, S/ pending, the oldest ``limit``)."""
-    condition = Disbursement.status.in_(("aprobado", "en_ejecucion"))
+    condition = Disbursement.status.in_(RESERVED_DISBURSEMENTS)
     count, pending = db.session.execute(
         select(func.count(Disbursement.id), money_sum(Disbursement.amount - Disbursement.paid_amount))
         .where(condition)).one()
@@ -126,7 +127,7 @@ class PaymentItem:
 
 
 def payments_to_confirm(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[PaymentItem]]:
-    condition = Payment.status == "registrado"
+    condition = Payment.status == PaymentStatus.REGISTRADO
     count, total = db.session.execute(select(func.count(Payment.id), money_sum(Payment.amount)).where(condition)).one()
     rows = db.session.execute(
         select(Payment.id, Company.legal_name, Contribution.month, Payment.amount, Payment.paid_on, Payment.bank,
@@ -245,7 +246,7 @@ def quarter_statement(year: int, quarter: int, *, min_companies: int) -> dict[st
     end = add_month(start, 3) - dt.timedelta(days=1)
     payers, contributions = db.session.execute(
         select(func.count(func.distinct(Payment.company_id)), money_sum(Payment.amount))
-        .where(Payment.status == "confirmado", Payment.paid_on >= start, Payment.paid_on <= end)).one()
+        .where(Payment.status == PaymentStatus.CONFIRMADO, Payment.paid_on >= start, Payment.paid_on <= end)).one()
     balance = (select(money_sum(Posting.debit - Posting.credit))
                .join(Entry, Entry.id == Posting.entry_id).where(Posting.account_id.in_(_bank_ids())))
     opening, closing = db.session.execute(select(

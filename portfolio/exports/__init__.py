@@ -6,10 +6,12 @@ See :mod:`portfolio.exports.registry` for how other packages add exports and MEF
 from __future__ import annotations
 
 import os
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from portfolio.config import INSTANCE_DIR
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEFAULTS = {
     "EXPORT_QUEUE": "thread",

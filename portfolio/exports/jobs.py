@@ -23,8 +23,8 @@ from portfolio import audit, db
 from portfolio.auth.models import User
 from portfolio.auth.policy import allows
 from portfolio.db import utcnow
-from portfolio.errors import DomainError, NotFound
-from portfolio.exports.models import DONE, FAILED, QUEUED, RUNNING, ExportJob
+from portfolio.domain_errors import DomainError, NotFound
+from portfolio.exports.models import DONE, FAILED, QUEUED, RUNNING, STATUS_LABELS, UNFINISHED, ExportJob
 from portfolio.exports.registry import ExportRequest, ExportSpec, Viewer, get_export
 from portfolio.exports.xlsx import build_workbook, write_workbook
 from portfolio.formatting import LIMA
@@ -103,7 +103,7 @@ def get_job_for(token: str, user) -> ExportJob:
 def effective_state(job: ExportJob, now: dt.datetime | None = None) -> tuple[str, str | None]:
     """(status, error) as the page should show it: a job queued or running for longer than the timeout
     is reported failed (its worker is gone), without writing anything on a GET."""
-    if job.status in (QUEUED, RUNNING):
+    if job.status in UNFINISHED:
         now = now or utcnow()
         since = job.started_at or job.created_at
         timeout = dt.timedelta(minutes=int(current_app.config["EXPORT_JOB_TIMEOUT_MINUTES"]))
@@ -228,7 +228,7 @@ def status_payload(job: ExportJob, download_url: str) -> dict:
         percent = min(99, int(job.progress * 100 / total))
     return {
         "status": status,
-        "label": {"queued": "En cola", "running": "Generando", "done": "Lista", "failed": "Fallida"}[status],
+        "label": STATUS_LABELS[status],
         "progress": job.progress,
         "total": total,
         "percent": percent,

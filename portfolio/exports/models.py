@@ -4,15 +4,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.db import Base, UTCDateTime, utcnow
+from portfolio.db_types import Base, UTCDateTime, one_of, utcnow
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES = (QUEUED, RUNNING, DONE, FAILED)
+
+class ExportStatus(StrEnum):
+    """A background export job: queued → running → done or failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+QUEUED, RUNNING, DONE, FAILED = ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE, ExportStatus.FAILED
+STATUSES = tuple(ExportStatus)
+# Still to be picked up or being generated: a stale one is reported failed.
+UNFINISHED = frozenset({QUEUED, RUNNING})
 STATUS_LABELS = {QUEUED: "En cola", RUNNING: "Generando", DONE: "Lista", FAILED: "Fallida"}
 
 
@@ -23,7 +36,7 @@ def new_token() -> str:
 class ExportJob(Base):
     __tablename__ = "export_jobs"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
+        CheckConstraint(one_of("status", ExportStatus), name="status_known"),
         CheckConstraint("progress >= 0", name="progress_not_negative"),
         Index("ix_export_jobs_user_created", "user_id", "created_at"),
     )

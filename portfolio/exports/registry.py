@@ -56,7 +56,7 @@ from sqlalchemy import Select
 
 from portfolio import db
 from portfolio.auth.roles import COMPANY, ROLE_LABELS
-from portfolio.errors import DomainError, NotFound
+from portfolio.domain_errors import DomainError, NotFound
 from portfolio.exports.xlsx import Sheet, Summary, notes_sheet
 
 STREAM_BATCH = 2000

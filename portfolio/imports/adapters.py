@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from portfolio import db
 from portfolio.money import round_money
+from portfolio.trust.vocab import PaymentStatus
 
 
 # -- trust: payroll declarations -------------------------------------------------------------------------
@@ -38,7 +39,7 @@ def declarations_for(company_ids: Iterable[int], months: Iterable[dt.date]) -> d
     ids = [r.id for r in rows]
     for start in range(0, len(ids), 1000):
         for payment in db.session.execute(select(Payment.contribution_id, Payment.amount).where(
-                Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == "registrado")):
+                Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == PaymentStatus.REGISTRADO)):
             pending[payment.contribution_id] = pending.get(payment.contribution_id, ZERO) + payment.amount
     return {(r.company_id, r.month): {"id": r.id, "payroll": r.payroll, "headcount": r.headcount,
                                       "amount_due": r.amount_due, "floor": r.amount_paid + pending.get(r.id, ZERO)}
@@ -100,7 +101,7 @@ def pending_payments(until: dt.date) -> list[dict[str, Any]]:
     from portfolio.trust.models import Payment
 
     return [_payment(p) for p in db.session.scalars(select(Payment).where(
-        Payment.status == "registrado", Payment.paid_on <= until).order_by(Payment.paid_on, Payment.id))]
+        Payment.status == PaymentStatus.REGISTRADO, Payment.paid_on <= until).order_by(Payment.paid_on, Payment.id))]
 
 
 def _payment(payment) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from portfolio.forms import clean_ruc, ruc_problem
 from portfolio.money import MoneyError, parse_money
+from portfolio.orgs.ruc import clean_ruc, ruc_problem
 
 MONTHS = {
     "enero": 1, "ene": 1, "febrero": 2, "feb": 2, "marzo": 3, "mar": 3, "abril": 4, "abr": 4, "mayo": 5, "may": 5,

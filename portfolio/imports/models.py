@@ -3,14 +3,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portfolio.db import Base, UTCDateTime, utcnow
+from portfolio.db_types import Base, UTCDateTime, one_of, utcnow
 
-STATUSES = {"pendiente": "Pendiente de confirmación", "aplicado": "Aplicado", "descartado": "Descartado"}
+
+class ImportStatus(StrEnum):
+    """A staged import: ``pendiente`` until it is applied once or discarded."""
+
+    PENDIENTE = "pendiente"
+    APLICADO = "aplicado"
+    DESCARTADO = "descartado"
+
+
+STATUSES = {ImportStatus.PENDIENTE: "Pendiente de confirmación", ImportStatus.APLICADO: "Aplicado",
+            ImportStatus.DESCARTADO: "Descartado"}
 
 
 class ImportBatch(Base):
@@ -22,7 +33,7 @@ class ImportBatch(Base):
 
     __tablename__ = "import_batches"
     __table_args__ = (
-        CheckConstraint("status IN ('pendiente', 'aplicado', 'descartado')", name="status_known"),
+        CheckConstraint(one_of("status", ImportStatus), name="status_known"),
         Index("ix_import_batches_identity", "sha256", "kind", "scope"),
     )
 
@@ -33,7 +44,7 @@ class ImportBatch(Base):
     filename: Mapped[str] = mapped_column(String(200))
     file_type: Mapped[str] = mapped_column(String(10))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pendiente")
+    status: Mapped[str] = mapped_column(String(20), default=ImportStatus.PENDIENTE)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     rows_json: Mapped[str] = mapped_column(Text)
     summary_json: Mapped[str | None] = mapped_column(Text)

@@ -13,14 +13,13 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from portfolio import audit, db
-from portfolio.errors import Conflict, DomainError, NotFound
+from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.imports import reader
 from portfolio.imports.base import ImportKind, Issue, Plan
-from portfolio.imports.models import ImportBatch
+from portfolio.imports.models import ImportBatch, ImportStatus
 
 DEFAULT_MAX_MB = 5
 DEFAULT_MAX_ROWS = 20_000
@@ -41,6 +40,8 @@ def get_kind(key: str) -> ImportKind:
 
 
 def limits() -> tuple[int, int]:
+    from flask import current_app
+
     config = current_app.config
     max_bytes = int(Decimal(str(config.get("IMPORT_MAX_MB", DEFAULT_MAX_MB))) * 1024 * 1024)
     return max_bytes, int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
@@ -83,7 +84,7 @@ def read_and_plan(kind: ImportKind, data: bytes, user) -> tuple[str, list[dict],
 def applied_batch(kind: ImportKind, sha256: str, scope: str) -> ImportBatch | None:
     return db.session.scalar(select(ImportBatch).where(
         ImportBatch.sha256 == sha256, ImportBatch.kind == kind.key, ImportBatch.scope == scope,
-        ImportBatch.status == "aplicado").order_by(ImportBatch.id).limit(1))
+        ImportBatch.status == ImportStatus.APLICADO).order_by(ImportBatch.id).limit(1))
 
 
 def stage(kind: ImportKind, data: bytes, filename: str, user) -> Staged:
@@ -101,10 +102,10 @@ def stage(kind: ImportKind, data: bytes, filename: str, user) -> Staged:
         return staged
     batch = db.session.scalar(select(ImportBatch).where(
         ImportBatch.sha256 == sha256, ImportBatch.kind == kind.key, ImportBatch.scope == scope,
-        ImportBatch.user_id == user.id, ImportBatch.status == "pendiente"))
+        ImportBatch.user_id == user.id, ImportBatch.status == ImportStatus.PENDIENTE))
     if batch is None:
         batch = ImportBatch(kind=kind.key, scope=scope, sha256=sha256, filename=filename, file_type=staged.file_type,
-                            user_id=user.id, status="pendiente", row_count=len(rows),
+                            user_id=user.id, status=ImportStatus.PENDIENTE, row_count=len(rows),
                             rows_json=json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
                             summary_json=json.dumps({"counts": staged.plan.counts()}))
         db.session.add(batch)
@@ -132,14 +133,14 @@ def apply(batch_id: int, user) -> dict[str, int]:
     if not kind.allowed(user):
         raise NotFound("La importación no existe.")
     claimed = db.session.execute(
-        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == "pendiente")
-        .values(status="aplicado", applied_at=db.utcnow()).execution_options(synchronize_session=False)
+        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PENDIENTE)
+        .values(status=ImportStatus.APLICADO, applied_at=db.utcnow()).execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
         raise Conflict("Esta importación ya fue aplicada o descartada; no se aplicó nada otra vez.")
     earlier = db.session.scalar(select(ImportBatch.id).where(
         ImportBatch.sha256 == batch.sha256, ImportBatch.kind == batch.kind, ImportBatch.scope == batch.scope,
-        ImportBatch.status == "aplicado", ImportBatch.id != batch.id))
+        ImportBatch.status == ImportStatus.APLICADO, ImportBatch.id != batch.id))
     if earlier is not None:
         raise Conflict("Este mismo archivo ya fue importado antes; no se aplicó nada otra vez.")
     plan = kind.plan(batch.rows, user)
@@ -164,8 +165,8 @@ def apply(batch_id: int, user) -> dict[str, int]:
 def discard(batch_id: int, user) -> None:
     batch = get_batch(batch_id, user)
     done = db.session.execute(
-        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == "pendiente")
-        .values(status="descartado").execution_options(synchronize_session=False)).rowcount
+        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PENDIENTE)
+        .values(status=ImportStatus.DESCARTADO).execution_options(synchronize_session=False)).rowcount
     if done != 1:
         raise Conflict("Esta importación ya no está pendiente.")
     audit.record("imports.discard", batch, actor=user, after={"kind": batch.kind, "file": batch.filename})

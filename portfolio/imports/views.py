@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from portfolio import db
 from portfolio.auth.policy import requires
+from portfolio.auth.roles import COMPANY, TRUSTEE
 from portfolio.errors import DomainError
 from portfolio.imports import services
-from portfolio.imports.models import ImportBatch
+from portfolio.imports.models import ImportBatch, ImportStatus
 from portfolio.imports.workbook import build_template
 from portfolio.navigation import NavItem
 
@@ -75,13 +76,13 @@ def upload(kind_key: str):
 def batch(batch_id: int):
     batch = services.get_batch(batch_id, current_user)
     kind = services.get_kind(batch.kind)
-    plan = services.replan(batch, current_user) if batch.status == "pendiente" else None
+    plan = services.replan(batch, current_user) if batch.status == ImportStatus.PENDIENTE else None
     if plan is not None:
         db.session.rollback()
     trust_link = None
-    if current_user.role == "company" and "trust.company_home" in current_app.view_functions:
+    if current_user.role == COMPANY and "trust.company_home" in current_app.view_functions:
         trust_link = (url_for("trust.company_home"), "Ver mis declaraciones y aportes")
-    elif current_user.role == "trustee" and "trust.contributions_list" in current_app.view_functions:
+    elif current_user.role == TRUSTEE and "trust.contributions_list" in current_app.view_functions:
         trust_link = (url_for("trust.contributions_list"), "Ver las declaraciones y aportes de las empresas")
     return render_template("imports/preview.html", kind=kind, staged=None, plan=plan, batch=batch,
                            limit=PREVIEW_LIMIT, trust_link=trust_link)

@@ -1,7 +1,10 @@
 """Quarterly indicators of §3.2: catalogue, targets, measurements with corrections, quarterly report."""
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def register(app: Flask) -> None:

@@ -8,6 +8,7 @@ from portfolio.exports.registry import ExportRequest, list_export, register_expo
 from portfolio.exports.xlsx import Column, Table
 from portfolio.indicators import services
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES, Indicator
+from portfolio.indicators.vocab import IndicatorStatus
 
 COLUMNS = [
     Column("code", "Código", width=12),
@@ -45,7 +46,7 @@ def _sheets(req: ExportRequest):
              r.value, r.version, STATUSES[r.status], r.source, r.measured_on) for r in rows)
     filters = [("Periodo", f"{QUARTERS[quarter]} {year}"), ("Nivel de gobierno", LEVELS.get(level, "Todos"))]
     counts = services.status_counts(rows)
-    extra = [(STATUSES[key], counts[key]) for key in ("on_track", "at_risk", "off_track", "no_data")]
+    extra = [(STATUSES[key], counts[key]) for key in IndicatorStatus]
     return [Table(f"Indicadores T{quarter} {year}", COLUMNS, data),
             req.notes_sheet("Reporte trimestral de indicadores", filters, extra=extra)]
 

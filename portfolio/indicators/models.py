@@ -9,7 +9,8 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from portfolio.db import Base, UTCDateTime, utcnow
+from portfolio.db_types import Base, UTCDateTime, utcnow
+from portfolio.indicators.vocab import IndicatorStatus
 
 SCALE = Decimal("0.0001")
 
@@ -22,10 +23,10 @@ LEVELS = {
 DIRECTIONS = {"higher": "Mayor es mejor", "lower": "Menor es mejor"}
 OWNER_TYPES = {"entity": "Entidad pública", "program": "Programa del fideicomiso", "project": "Proyecto OxI"}
 STATUSES = {
-    "on_track": "En camino",
-    "at_risk": "En riesgo",
-    "off_track": "Fuera de meta",
-    "no_data": "Sin datos",
+    IndicatorStatus.ON_TRACK: "En camino",
+    IndicatorStatus.AT_RISK: "En riesgo",
+    IndicatorStatus.OFF_TRACK: "Fuera de meta",
+    IndicatorStatus.NO_DATA: "Sin datos",
 }
 QUARTERS = {1: "I trimestre", 2: "II trimestre", 3: "III trimestre", 4: "IV trimestre"}
 

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import and_, func, select
 
 from portfolio import audit, db
-from portfolio.errors import Conflict, DomainError, NotFound
+from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.indicators import status as status_rules
 from portfolio.indicators.models import (
     DIRECTIONS,
@@ -24,6 +24,7 @@ from portfolio.indicators.models import (
     Measurement,
     tidy,
 )
+from portfolio.indicators.vocab import IndicatorStatus
 from portfolio.orgs.models import PublicEntity
 
 MAX_VALUE = Decimal("1000000000000")
@@ -309,7 +310,7 @@ def quarter_report(year: int, quarter: int, *, public_only: bool = False, level:
 
 
 def status_counts(rows: list[ReportRow]) -> dict[str, int]:
-    counts = {key: 0 for key in ("on_track", "at_risk", "off_track", "no_data")}
+    counts = dict.fromkeys(IndicatorStatus, 0)
     for row in rows:
         counts[row.status] += 1
     return counts

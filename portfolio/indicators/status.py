@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from portfolio.indicators.vocab import IndicatorStatus
+
 HUNDRED = Decimal(100)
 
 
@@ -31,15 +33,15 @@ def gap_pct(direction: str, value: Decimal, target: Decimal, baseline: Decimal |
 
 
 def status_for(direction: str, value: Decimal | None, target: Decimal | None, *, on_track_gap: Decimal,
-               at_risk_gap: Decimal, baseline: Decimal | None = None) -> str:
+               at_risk_gap: Decimal, baseline: Decimal | None = None) -> IndicatorStatus:
     if value is None or target is None:
-        return "no_data"
+        return IndicatorStatus.NO_DATA
     gap = gap_pct(direction, value, target, baseline)
     if gap <= on_track_gap:
-        return "on_track"
+        return IndicatorStatus.ON_TRACK
     if gap <= at_risk_gap:
-        return "at_risk"
-    return "off_track"
+        return IndicatorStatus.AT_RISK
+    return IndicatorStatus.OFF_TRACK
 
 
 def thresholds(on: dt.date) -> tuple[Decimal, Decimal]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.db import Base, Money, UTCDateTime, utcnow
+from portfolio.db_types import Base, Money, UTCDateTime, utcnow
 
 LEVELS = {
     "nacional": "Gobierno nacional",

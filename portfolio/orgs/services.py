@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import audit, db
-from portfolio.errors import Conflict, DomainError, NotFound
-from portfolio.forms import clean_ruc, ruc_problem
+from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS, Company, EntityCap, PublicEntity
+from portfolio.orgs.ruc import clean_ruc, ruc_problem
 
 COMPANY_FIELDS = ["ruc", "legal_name", "trade_name", "sector", "ubigeo", "contact_name", "contact_email",
                   "contact_phone", "active"]

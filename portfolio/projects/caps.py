@@ -24,6 +24,7 @@ from sqlalchemy import extract, func, select
 from portfolio import db
 from portfolio.money import format_money, round_money
 from portfolio.orgs.models import EntityCap
+from portfolio.projects.vocab import LIVE_CERTIFICATE_STATUSES
 from portfolio.rules import rule_value
 
 ZERO = Decimal("0.00")
@@ -111,7 +112,7 @@ def ciprl_usage(entity_id: int, year: int) -> Decimal:
     certificates = db.session.scalar(
         select(func.coalesce(func.sum(Certificate.amount), 0))
         .join(Project, Project.id == Certificate.project_id)
-        .where(Project.entity_id == entity_id, Certificate.status.in_(("solicitado", "emitido")),
+        .where(Project.entity_id == entity_id, Certificate.status.in_(LIVE_CERTIFICATE_STATUSES),
                _year(Certificate.issue_date) == year, _year(Project.convenio_on) < year)
     )
     return sum((_dec(v) for v in (committed, variations, certificates)), ZERO)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portfolio import audit, db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.money import round_money, split_by_shares
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
@@ -22,16 +22,17 @@ from portfolio.projects.models import (
     TaxDeclaration,
 )
 from portfolio.projects.services import _text, check_version, flush_or_conflict, money_value
+from portfolio.projects.vocab import FINISHED_STAGES, CertificateStatus
 from portfolio.rules import rule_value
 
 ZERO = Decimal("0.00")
 # solicitado → emitido → (anulado); a request may also be withdrawn (anulado). Nothing leaves anulado.
-CERTIFICATE_TRANSITIONS = {
-    "solicitado": ("emitido", "anulado"),
-    "emitido": ("anulado",),
-    "anulado": (),
+CERTIFICATE_TRANSITIONS: dict[CertificateStatus, tuple[CertificateStatus, ...]] = {
+    CertificateStatus.SOLICITADO: (CertificateStatus.EMITIDO, CertificateStatus.ANULADO),
+    CertificateStatus.EMITIDO: (CertificateStatus.ANULADO,),
+    CertificateStatus.ANULADO: (),
 }
-WHOLE_PROJECT_STAGES = ("recibido", "liquidado")
+WHOLE_PROJECT_STAGES = FINISHED_STAGES
 
 
 def add_certificate(project: Project, *, number: str | None, amount: Any, issue_date: dt.date | None,
@@ -77,7 +78,7 @@ def add_certificate(project: Project, *, number: str | None, amount: Any, issue_
         raise DomainError(" ".join(check.reasons), field="amount")
     certificate = Certificate(project_id=project.id, milestone_id=milestone.id if milestone else None,
                               cert_type=cert_type, number=number, amount=value, issue_date=issue_date,
-                              status="solicitado", negotiable=True)
+                              status=CertificateStatus.SOLICITADO, negotiable=True)
     members = list(project.members)
     parts = split_by_shares(value, [m.share for m in members])
     for position, (member, part) in enumerate(zip(members, parts, strict=True)):
@@ -158,7 +159,7 @@ def company_panel(company_id: int, today: dt.date | None = None) -> tuple[list[C
     declaration = db.session.scalar(select(TaxDeclaration).where(TaxDeclaration.company_id == company_id,
                                                                  TaxDeclaration.year == tax_year))
     share_pct = rule_value("oxi.tax_share_pct", on=today)
-    applied = sum((h.amount for h in holdings if h.certificate.status == "emitido"
+    applied = sum((h.amount for h in holdings if h.certificate.status == CertificateStatus.EMITIDO
                    and h.certificate.issue_date.year == today.year), ZERO)
     may_apply = round_money(declaration.amount * share_pct / 100) if declaration else None
     return holdings, TaxShare(tax_year, declaration.amount if declaration else None, share_pct, may_apply, applied)

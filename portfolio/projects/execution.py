@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portfolio import audit, db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
     BUDGET_CATEGORIES,
@@ -25,9 +25,14 @@ from portfolio.projects.models import (
     pct_to_hundredths,
 )
 from portfolio.projects.services import _text, check_version, flush_or_conflict, money_value, pct_value
+from portfolio.projects.vocab import (
+    ACCEPTED_MILESTONE_STATUSES,
+    CLOSED_STAGES,
+    VARIATION_STAGES,
+    MilestoneStatus,
+)
 
 ZERO = Decimal("0.00")
-VARIATION_STAGES = ("convenio_suscrito", "en_ejecucion", "suspendido")
 MILESTONE_FIELDS = ["kind", "description", "planned_date", "actual_date", "planned_physical", "actual_physical",
                     "amount", "status", "conformity_date"]
 
@@ -181,12 +186,12 @@ def _milestone_values(project: Project, data: dict[str, Any]) -> dict[str, Any]:
         raw = data.get(name)
         values[name] = None if raw in (None, "") else pct_to_hundredths(pct_value(raw, name))
     values["amount"] = money_value(data.get("amount"), "amount")
-    values["status"] = data.get("status") or "programado"
+    values["status"] = data.get("status") or MilestoneStatus.PROGRAMADO
     if values["status"] not in MILESTONE_STATUSES:
         raise DomainError("Seleccione el estado del hito.", field="status")
-    if values["status"] in ("cumplido", "parcial") and values["actual_date"] is None:
+    if values["status"] in ACCEPTED_MILESTONE_STATUSES and values["actual_date"] is None:
         raise DomainError("Un hito cumplido o parcial necesita su fecha real.", field="actual_date")
-    if values["status"] == "programado" and values["actual_date"] is not None:
+    if values["status"] == MilestoneStatus.PROGRAMADO and values["actual_date"] is not None:
         raise DomainError("Con fecha real, indique si el hito se cumplió, fue parcial o no se cumplió.",
                           field="status")
     if values["actual_physical"] is not None and values["actual_date"] is None:
@@ -195,7 +200,7 @@ def _milestone_values(project: Project, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_milestone(project: Project, data: dict[str, Any], *, actor=None) -> Milestone:
-    if project.stage in ("cancelado", "liquidado"):
+    if project.stage in CLOSED_STAGES:
         raise DomainError(f"No se agregan hitos a un proyecto {stages.label(project.stage).lower()}.")
     values = _milestone_values(project, data)
     milestone = Milestone(project_id=project.id, **values)
@@ -209,7 +214,7 @@ def add_milestone(project: Project, data: dict[str, Any], *, actor=None) -> Mile
 def update_milestone(project: Project, milestone: Milestone, data: dict[str, Any], *, expected_version: int | None,
                      actor=None) -> Milestone:
     check_version(milestone, expected_version)
-    if project.stage in ("cancelado", "liquidado"):
+    if project.stage in CLOSED_STAGES:
         raise DomainError(f"El proyecto está {stages.label(project.stage).lower()}: sus hitos ya no cambian.")
     values = _milestone_values(project, data)
     certified = caps.live_certificates_total(project.id, milestone.id)

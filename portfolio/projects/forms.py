@@ -23,6 +23,7 @@ from portfolio.projects.models import (
     SECTORS,
     VARIATION_KINDS,
 )
+from portfolio.projects.vocab import MilestoneStatus
 
 DATE_MESSAGE = "Fecha inválida."
 
@@ -122,7 +123,7 @@ class MilestoneForm(SpanishForm):
     planned_physical = StringField("Avance físico programado acumulado (%)", validators=[Optional(), Length(max=10)])
     actual_physical = StringField("Avance físico real acumulado (%)", validators=[Optional(), Length(max=10)])
     amount = MoneyField("Monto de la valorización (S/)")
-    status = SelectField("Estado", choices=select_choices(MILESTONE_STATUSES, blank=None), default="programado")
+    status = SelectField("Estado", choices=select_choices(MILESTONE_STATUSES, blank=None), default=MilestoneStatus.PROGRAMADO)
     conformity_date = _date("Fecha de conformidad (supervisora)")
 
 

@@ -24,8 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from portfolio.db import Base, Money, UTCDateTime, utcnow
+from portfolio.db_types import Base, Money, UTCDateTime, utcnow
 from portfolio.orgs.models import Company, PublicEntity
+from portfolio.projects.vocab import (  # noqa: F401  (the status sets are re-exported for existing imports)
+    ACCEPTED_MILESTONE_STATUSES,
+    CLOSED_MILESTONE_STATUSES,
+    LIVE_CERTIFICATE_STATUSES,
+    CertificateStatus,
+    MilestoneStatus,
+    Stage,
+)
 
 HUNDRED = Decimal(100)
 
@@ -67,21 +75,17 @@ MILESTONE_KINDS = {
 }
 
 MILESTONE_STATUSES = {
-    "programado": "Programado",
-    "cumplido": "Cumplido",
-    "parcial": "Parcial",
-    "no_cumplido": "No cumplido",
+    MilestoneStatus.PROGRAMADO: "Programado",
+    MilestoneStatus.CUMPLIDO: "Cumplido",
+    MilestoneStatus.PARCIAL: "Parcial",
+    MilestoneStatus.NO_CUMPLIDO: "No cumplido",
 }
-CLOSED_MILESTONE_STATUSES = ("cumplido", "no_cumplido")
-# A valorización counts as accepted once the supervisora gave conformity and it was (at least partly) met.
-ACCEPTED_MILESTONE_STATUSES = ("cumplido", "parcial")
 
 CERTIFICATE_STATUSES = {
-    "solicitado": "Solicitado",
-    "emitido": "Emitido",
-    "anulado": "Anulado",
+    CertificateStatus.SOLICITADO: "Solicitado",
+    CertificateStatus.EMITIDO: "Emitido",
+    CertificateStatus.ANULADO: "Anulado",
 }
-LIVE_CERTIFICATE_STATUSES = ("solicitado", "emitido")
 
 
 def hundredths_to_pct(value: int | None) -> Decimal | None:
@@ -112,7 +116,7 @@ class Project(Base):
     sector: Mapped[str] = mapped_column(String(30))
     mechanism: Mapped[str] = mapped_column(String(20), default="oxi")
     multidepartmental: Mapped[bool] = mapped_column(Boolean, default=False)
-    stage: Mapped[str] = mapped_column(String(30), default="priorizado")
+    stage: Mapped[str] = mapped_column(String(30), default=Stage.PRIORIZADO)
     reference_amount: Mapped[Decimal | None] = mapped_column(Money)
     awarded_amount: Mapped[Decimal | None] = mapped_column(Money)
     final_cost: Mapped[Decimal | None] = mapped_column(Money)
@@ -327,7 +331,7 @@ class Milestone(Base):
     planned_physical: Mapped[int | None] = mapped_column(Integer)  # cumulative, hundredths of a percent
     actual_physical: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[Decimal | None] = mapped_column(Money)  # valorización amount
-    status: Mapped[str] = mapped_column(String(20), default="programado")
+    status: Mapped[str] = mapped_column(String(20), default=MilestoneStatus.PROGRAMADO)
     conformity_date: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -354,7 +358,7 @@ class Milestone(Base):
         return self.conformity_date is not None and self.status in ACCEPTED_MILESTONE_STATUSES
 
     def overdue(self, today: dt.date) -> bool:
-        return self.status == "programado" and self.actual_date is None and self.planned_date < today
+        return self.status == MilestoneStatus.PROGRAMADO and self.actual_date is None and self.planned_date < today
 
     @property
     def label(self) -> str:
@@ -376,7 +380,7 @@ class Certificate(Base):
     number: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal] = mapped_column(Money)
     issue_date: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="solicitado")
+    status: Mapped[str] = mapped_column(String(12), default=CertificateStatus.SOLICITADO)
     negotiable: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -14,7 +14,7 @@ from portfolio import db
 from portfolio.auth.policy import allows
 from portfolio.auth.roles import COMPANY
 from portfolio.db import Money
-from portfolio.errors import NotFound
+from portfolio.domain_errors import NotFound
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
@@ -31,6 +31,7 @@ from portfolio.projects.models import (
     Variation,
     _variations_total,
 )
+from portfolio.projects.vocab import LIVE_CERTIFICATE_STATUSES
 
 NOT_FOUND = "El proyecto no existe o no está a su alcance."
 
@@ -221,7 +222,7 @@ class ProjectPage:
 
     @property
     def certified(self) -> Decimal:
-        return sum((c.amount for c in self.certificates if c.status in ("solicitado", "emitido")), Decimal("0.00"))
+        return sum((c.amount for c in self.certificates if c.status in LIVE_CERTIFICATE_STATUSES), Decimal("0.00"))
 
     @property
     def accepted_valuations(self) -> Decimal:

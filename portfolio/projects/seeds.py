@@ -15,6 +15,7 @@ from sqlalchemy import select
 from portfolio import db
 from portfolio.projects import certificates, execution, services
 from portfolio.projects.models import Project
+from portfolio.projects.vocab import CertificateStatus, MilestoneStatus, Stage
 from portfolio.seeding import company_by_ruc, entity_by_name, read_csv
 
 D = dt.date
@@ -61,7 +62,7 @@ DEMO = [
                  "start_on": D(2026, 3, 1), "executing_company": "Constructora Chan Chan S.A.C.",
                  "supervisor": "Supervisora Norte Consultores S.A.C.", "proinversion_assisted": True},
         "members": [(CORDILLERA, "60"), (CHAN_CHAN, "40")],
-        "stages": ("actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito", "en_ejecucion"),
+        "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.ADJUDICADO, Stage.CONVENIO_SUSCRITO, Stage.EN_EJECUCION),
         "budget": [("expediente", "650000.00", None, ("650000.00", "650000.00")),
                    ("obra", "16800000.00", ("17900000.00", "Adenda N.° 1"), ("10000000.00", "5200000.00")),
                    ("supervision", "1050000.00", None, ("420000.00", "350000.00"))],
@@ -69,17 +70,17 @@ DEMO = [
                        ("plazo", "0", 45, D(2026, 7, 1), "Adenda N.° 2 — ampliación de plazo")],
         "milestones": [
             ("expediente", "Expediente técnico aprobado", D(2026, 3, 31), D(2026, 3, 28), "5", "5", "650000.00",
-             "cumplido", D(2026, 4, 3)),
+             MilestoneStatus.CUMPLIDO, D(2026, 4, 3)),
             ("valorizacion", "Valorización N.° 1", D(2026, 6, 30), D(2026, 6, 30), "30", "28", "5200000.00",
-             "cumplido", D(2026, 7, 8)),
+             MilestoneStatus.CUMPLIDO, D(2026, 7, 8)),
             ("valorizacion", "Valorización N.° 2", D(2026, 9, 30), D(2026, 9, 30), "60", "52", "4800000.00",
-             "parcial", D(2026, 10, 9)),
-            ("valorizacion", "Valorización N.° 3", D(2026, 11, 15), None, "85", None, "4600000.00", "programado", None),
-            ("culminacion", "Culminación de obra", D(2027, 3, 15), None, "100", None, "3250000.00", "programado",
+             MilestoneStatus.PARCIAL, D(2026, 10, 9)),
+            ("valorizacion", "Valorización N.° 3", D(2026, 11, 15), None, "85", None, "4600000.00", MilestoneStatus.PROGRAMADO, None),
+            ("culminacion", "Culminación de obra", D(2027, 3, 15), None, "100", None, "3250000.00", MilestoneStatus.PROGRAMADO,
              None),
         ],
-        "certificates": [("CIPRL-2026-0101", "5200000.00", D(2026, 7, 20), 1, "emitido"),
-                         ("CIPRL-2026-0187", "3000000.00", D(2026, 10, 20), 2, "solicitado")],
+        "certificates": [("CIPRL-2026-0101", "5200000.00", D(2026, 7, 20), 1, CertificateStatus.EMITIDO),
+                         ("CIPRL-2026-0187", "3000000.00", D(2026, 10, 20), 2, CertificateStatus.SOLICITADO)],
     },
     {
         "data": {"name": "Equipamiento de comisarías de Trujillo Metropolitano (demo)", "cui": "2598765",
@@ -89,10 +90,10 @@ DEMO = [
                  "awarded_on": D(2026, 7, 30), "convenio_on": D(2026, 9, 1),
                  "supervisor": "Consorcio Supervisor Moche", "proinversion_assisted": True},
         "members": [(CORDILLERA, "100")],
-        "stages": ("actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito"),
+        "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.ADJUDICADO, Stage.CONVENIO_SUSCRITO),
         "budget": [("obra", "6400000.00", None, None), ("supervision", "400000.00", None, None)],
         "milestones": [("entrega", "Entrega del primer lote de equipos", D(2027, 1, 15), None, "50", None,
-                        "3400000.00", "programado", None)],
+                        "3400000.00", MilestoneStatus.PROGRAMADO, None)],
     },
     {
         "data": {"name": "Centro de Comando C4 de La Esperanza (demo)", "cui": "2603344",
@@ -101,20 +102,20 @@ DEMO = [
                  "contraloria_ref": "Informe Previo N.° 044-2026-CG/OXI", "call_on": D(2026, 8, 17),
                  "awarded_on": D(2026, 10, 20)},
         "members": [(CHAN_CHAN, "100")],
-        "stages": ("actos_previos", "en_seleccion", "adjudicado"),
+        "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.ADJUDICADO),
     },
     {
         "data": {"name": "Patrullaje integrado de El Porvenir (demo)", "cui": "2611221",
                  "entity": "Municipalidad Distrital de El Porvenir", "sector": "orden_publico", "locations": "130102",
                  "reference_amount": "3600000.00", "contraloria_ref": "Informe Previo N.° 051-2026-CG/OXI",
                  "call_on": D(2026, 11, 2)},
-        "stages": ("actos_previos", "en_seleccion"),
+        "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION),
     },
     {
         "data": {"name": "Serenazgo y cámaras del litoral de Huanchaco (demo)", "cui": "2615870",
                  "entity": "Municipalidad Distrital de Huanchaco", "sector": "orden_publico", "locations": "130104",
                  "reference_amount": "2750000.00"},
-        "stages": ("actos_previos",),
+        "stages": (Stage.ACTOS_PREVIOS,),
     },
     {
         "data": {"name": "Equipos de inspección del penal de Trujillo (demo)", "cui": "2488810",
@@ -125,18 +126,18 @@ DEMO = [
                  "reception_on": D(2026, 2, 27), "supervisor": "Supervisión Andina S.A.C.",
                  "executing_company": "Tecnologías de Seguridad del Norte S.A.C."},
         "members": [(VALLE_MOCHE, "50"), (BANNORTE, "50")],
-        "stages": ("actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito", "en_ejecucion"),
+        "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.ADJUDICADO, Stage.CONVENIO_SUSCRITO, Stage.EN_EJECUCION),
         "budget": [("obra", "8500000.00", None, ("8500000.00", "8500000.00")),
                    ("supervision", "500000.00", None, ("500000.00", "480000.00"))],
         "milestones": [
-            ("entrega", "Entrega de escáneres", D(2025, 8, 30), D(2025, 9, 10), "50", "50", "4500000.00", "cumplido",
+            ("entrega", "Entrega de escáneres", D(2025, 8, 30), D(2025, 9, 10), "50", "50", "4500000.00", MilestoneStatus.CUMPLIDO,
              D(2025, 9, 20)),
             ("recepcion", "Recepción conforme", D(2026, 2, 15), D(2026, 2, 27), "100", "100", "4500000.00",
-             "cumplido", D(2026, 3, 5)),
+             MilestoneStatus.CUMPLIDO, D(2026, 3, 5)),
         ],
-        "after": ("recibido",),
-        "certificates": [("CIPGN-2025-0440", "4500000.00", D(2025, 9, 30), 0, "emitido"),
-                         ("CIPGN-2026-0118", "4500000.00", D(2026, 3, 20), 1, "emitido")],
+        "after": (Stage.RECIBIDO,),
+        "certificates": [("CIPGN-2025-0440", "4500000.00", D(2025, 9, 30), 0, CertificateStatus.EMITIDO),
+                         ("CIPGN-2026-0118", "4500000.00", D(2026, 3, 20), 1, CertificateStatus.EMITIDO)],
     },
 ]
 
@@ -168,7 +169,7 @@ def _build(spec: dict) -> None:
     for number, amount, issued, milestone_index, status in spec.get("certificates", ()):
         certificate, _ = certificates.add_certificate(project, number=number, amount=amount, issue_date=issued,
                                                       milestone_id=milestones[milestone_index].id)
-        if status != "solicitado":
+        if status != CertificateStatus.SOLICITADO:
             certificates.change_status(certificate, status, expected_version=None)
 
 

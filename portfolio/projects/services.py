@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portfolio import audit, db
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, DomainError
+from portfolio.domain_errors import Conflict, DomainError
 from portfolio.money import MoneyError, parse_money
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import Company, PublicEntity
@@ -31,6 +31,7 @@ from portfolio.projects.models import (
     StageTransition,
     pct_to_hundredths,
 )
+from portfolio.projects.vocab import Stage
 
 CUI_RE = re.compile(r"^\d{7}$")
 CONFLICT_MESSAGE = ("Otra persona modificó este proyecto mientras usted lo editaba. Sus cambios no se guardaron: "
@@ -258,12 +259,12 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
                        f"«{stages.label(project.stage)}»). Vuelva a cargar la página.")
     if on is not None and on > dt.date.today():
         raise DomainError("La fecha no puede ser futura.", field="on")
-    if target == "convenio_suscrito":
+    if target == Stage.CONVENIO_SUSCRITO:
         from portfolio.projects.caps import lock_for_limits
 
         lock_for_limits(project)  # the CIPRL cap check must not race another convenio of the same entity
     date_field = stages.STAGE_DATES.get(target)
-    if project.stage == "suspendido":
+    if project.stage == Stage.SUSPENDIDO:
         date_field = None  # resuming keeps the original start date
     previous_date = getattr(project, date_field) if date_field else None
     if on is not None and date_field and target in stages.allowed_next(project.stage):

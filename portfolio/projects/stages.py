@@ -12,52 +12,53 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from portfolio import db
+from portfolio.projects.vocab import (  # noqa: F401  (re-exported: callers use stages.MAIN_STAGES…)
+    CONVENIO_STAGES,
+    INITIAL_STAGE,
+    MAIN_STAGES,
+    SIDE_STAGES,
+    Stage,
+)
 
 # In order (DOMAIN.md §1), then the side states.
-STAGES: dict[str, str] = {
-    "priorizado": "Priorizado",
-    "actos_previos": "Actos previos",
-    "en_seleccion": "En proceso de selección",
-    "adjudicado": "Adjudicado (buena pro)",
-    "convenio_suscrito": "Convenio suscrito",
-    "en_ejecucion": "En ejecución",
-    "recibido": "Culminado y recibido",
-    "liquidado": "Liquidado",
-    "desierto": "Desierto",
-    "suspendido": "Suspendido",
-    "cancelado": "Cancelado",
+STAGES: dict[Stage, str] = {
+    Stage.PRIORIZADO: "Priorizado",
+    Stage.ACTOS_PREVIOS: "Actos previos",
+    Stage.EN_SELECCION: "En proceso de selección",
+    Stage.ADJUDICADO: "Adjudicado (buena pro)",
+    Stage.CONVENIO_SUSCRITO: "Convenio suscrito",
+    Stage.EN_EJECUCION: "En ejecución",
+    Stage.RECIBIDO: "Culminado y recibido",
+    Stage.LIQUIDADO: "Liquidado",
+    Stage.DESIERTO: "Desierto",
+    Stage.SUSPENDIDO: "Suspendido",
+    Stage.CANCELADO: "Cancelado",
 }
-MAIN_STAGES = ("priorizado", "actos_previos", "en_seleccion", "adjudicado", "convenio_suscrito", "en_ejecucion",
-               "recibido", "liquidado")
-SIDE_STAGES = ("desierto", "suspendido", "cancelado")
-INITIAL_STAGE = "priorizado"
 
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "priorizado": ("actos_previos", "cancelado"),
-    "actos_previos": ("en_seleccion", "cancelado"),
-    "en_seleccion": ("adjudicado", "desierto", "cancelado"),
-    "desierto": ("actos_previos", "en_seleccion", "cancelado"),
-    "adjudicado": ("convenio_suscrito", "cancelado"),
-    "convenio_suscrito": ("en_ejecucion", "cancelado"),
-    "en_ejecucion": ("recibido", "suspendido"),
-    "suspendido": ("en_ejecucion", "cancelado"),
-    "recibido": ("liquidado",),
-    "liquidado": (),
-    "cancelado": (),
+TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
+    Stage.PRIORIZADO: (Stage.ACTOS_PREVIOS, Stage.CANCELADO),
+    Stage.ACTOS_PREVIOS: (Stage.EN_SELECCION, Stage.CANCELADO),
+    Stage.EN_SELECCION: (Stage.ADJUDICADO, Stage.DESIERTO, Stage.CANCELADO),
+    Stage.DESIERTO: (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.CANCELADO),
+    Stage.ADJUDICADO: (Stage.CONVENIO_SUSCRITO, Stage.CANCELADO),
+    Stage.CONVENIO_SUSCRITO: (Stage.EN_EJECUCION, Stage.CANCELADO),
+    Stage.EN_EJECUCION: (Stage.RECIBIDO, Stage.SUSPENDIDO),
+    Stage.SUSPENDIDO: (Stage.EN_EJECUCION, Stage.CANCELADO),
+    Stage.RECIBIDO: (Stage.LIQUIDADO,),
+    Stage.LIQUIDADO: (),
+    Stage.CANCELADO: (),
 }
 
 # The key date that the date given with a transition records (resuming from suspendido records none).
-STAGE_DATES: dict[str, str] = {
-    "en_seleccion": "call_on",
-    "adjudicado": "awarded_on",
-    "convenio_suscrito": "convenio_on",
-    "en_ejecucion": "start_on",
-    "recibido": "reception_on",
-    "liquidado": "settlement_on",
+STAGE_DATES: dict[Stage, str] = {
+    Stage.EN_SELECCION: "call_on",
+    Stage.ADJUDICADO: "awarded_on",
+    Stage.CONVENIO_SUSCRITO: "convenio_on",
+    Stage.EN_EJECUCION: "start_on",
+    Stage.RECIBIDO: "reception_on",
+    Stage.LIQUIDADO: "settlement_on",
 }
 
-# Stages in which the convenio is in force: variations, milestones' actual dates and certificates belong here.
-CONVENIO_STAGES = ("convenio_suscrito", "en_ejecucion", "suspendido", "recibido", "liquidado")
 # Stages in which the convenio amount counts against the entity's CIPRL cap.
 COMMITTED_STAGES = CONVENIO_STAGES
 
@@ -128,7 +129,7 @@ def _convenio_suscrito(project, note: str, check: Check) -> None:
 
 
 def _en_ejecucion(project, note: str, check: Check) -> None:
-    if project.stage == "suspendido":
+    if project.stage == Stage.SUSPENDIDO:
         return
     if not project.start_on:
         check.reasons.append("Indique la fecha de inicio de la ejecución.")
@@ -146,7 +147,8 @@ def _recibido(project, note: str, check: Check) -> None:
 
 
 def _liquidado(project, note: str, check: Check) -> None:
-    from portfolio.projects.models import CLOSED_MILESTONE_STATUSES, Milestone
+    from portfolio.projects.models import Milestone
+    from portfolio.projects.vocab import CLOSED_MILESTONE_STATUSES
 
     open_count = db.session.scalar(
         select(func.count()).select_from(Milestone)
@@ -175,17 +177,17 @@ def _cancelado(project, note: str, check: Check) -> None:
     _needs_note(project, note, check, "por qué se cancela el proyecto")
 
 
-PRECONDITIONS: dict[str, Callable] = {
-    "actos_previos": _actos_previos,
-    "en_seleccion": _en_seleccion,
-    "adjudicado": _adjudicado,
-    "convenio_suscrito": _convenio_suscrito,
-    "en_ejecucion": _en_ejecucion,
-    "recibido": _recibido,
-    "liquidado": _liquidado,
-    "desierto": _desierto,
-    "suspendido": _suspendido,
-    "cancelado": _cancelado,
+PRECONDITIONS: dict[Stage, Callable] = {
+    Stage.ACTOS_PREVIOS: _actos_previos,
+    Stage.EN_SELECCION: _en_seleccion,
+    Stage.ADJUDICADO: _adjudicado,
+    Stage.CONVENIO_SUSCRITO: _convenio_suscrito,
+    Stage.EN_EJECUCION: _en_ejecucion,
+    Stage.RECIBIDO: _recibido,
+    Stage.LIQUIDADO: _liquidado,
+    Stage.DESIERTO: _desierto,
+    Stage.SUSPENDIDO: _suspendido,
+    Stage.CANCELADO: _cancelado,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
+from portfolio.auth.roles import COMPANY
 from portfolio.forms import run_service, select_choices
 from portfolio.listing import text_arg
 from portfolio.orgs import ubigeo
@@ -50,7 +51,7 @@ def _companies():
 def index():
     listing = queries.project_list(request.args, current_user)  # the same function as the Excel export
     page = listing.paginate()
-    is_company = current_user.role == "company"
+    is_company = current_user.role == COMPANY
     return render_template(
         "projects/index.html", page=page, f=queries.filters_from(request.args), stages=stages.STAGES, levels=LEVELS,
         sectors=SECTORS, entities=_entities(), companies=[] if is_company else _companies(),

@@ -19,8 +19,9 @@ from portfolio.projects.forms import (
 )
 from portfolio.projects.models import BudgetLine, Certificate, Milestone
 from portfolio.projects.views import actor, bp, form_version
+from portfolio.projects.vocab import CertificateStatus
 
-CERTIFICATE_ACTIONS = {"emitido": "Registrar emisión", "anulado": "Anular"}
+CERTIFICATE_ACTIONS = {CertificateStatus.EMITIDO: "Registrar emisión", CertificateStatus.ANULADO: "Anular"}
 
 
 def _back(project):

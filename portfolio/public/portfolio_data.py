@@ -17,7 +17,7 @@ from sqlalchemy import func, select, type_coerce
 
 from portfolio import db
 from portfolio.db import Money
-from portfolio.errors import NotFound
+from portfolio.domain_errors import NotFound
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
 from portfolio.projects import stages
@@ -34,6 +34,7 @@ from portfolio.projects.models import (
     StageTransition,
 )
 from portfolio.projects.queries import current_amount_expr
+from portfolio.projects.vocab import CertificateStatus, Stage
 
 ZERO = Decimal("0.00")
 MULTI = "multidepartamental"
@@ -48,7 +49,7 @@ def overview() -> dict:
     by_stage = {stage: (count, amount) for stage, count, amount in db.session.execute(
         select(Project.stage, func.count(Project.id), _money_sum(current_amount_expr())).group_by(Project.stage))}
     stage_rows = [(stage, stages.label(stage), *by_stage[stage]) for stage in stages.STAGES if stage in by_stage]
-    live = [r for r in stage_rows if r[0] != "cancelado"]
+    live = [r for r in stage_rows if r[0] != Stage.CANCELADO]
     return {
         "projects": sum(r[2] for r in stage_rows),
         "amount": sum((r[3] for r in live), ZERO),
@@ -63,13 +64,13 @@ def by_province() -> list[tuple[str, str, int, Decimal]]:
     province = func.substr(ProjectLocation.ubigeo, 1, 4)
     per_project = (select(Project.id.label("pid"), province.label("province"), current_amount_expr().label("amount"))
                    .join(ProjectLocation, ProjectLocation.project_id == Project.id)
-                   .where(Project.multidepartmental.is_(False), Project.stage != "cancelado")
+                   .where(Project.multidepartmental.is_(False), Project.stage != Stage.CANCELADO)
                    .group_by(Project.id, province).subquery())
     rows = db.session.execute(select(per_project.c.province, func.count(per_project.c.pid),
                                      type_coerce(func.coalesce(func.sum(per_project.c.amount), 0), Money))
                               .group_by(per_project.c.province).order_by(per_project.c.province)).all()
     multi = db.session.execute(select(func.count(Project.id), _money_sum(current_amount_expr()))
-                               .where(Project.multidepartmental.is_(True), Project.stage != "cancelado")).one()
+                               .where(Project.multidepartmental.is_(True), Project.stage != Stage.CANCELADO)).one()
     result = [(code, f"{ubigeo.province_name(code + '01') or code} ({ubigeo.department_name(code) or ''})", count,
                amount) for code, count, amount in rows]
     if multi[0]:
@@ -185,7 +186,7 @@ def public_project(project_id: int, today: dt.date | None = None) -> PublicProje
                              Milestone.planned_physical, Milestone.actual_physical)
                       .where(Milestone.project_id == project_id).order_by(Milestone.planned_date, Milestone.id))]
     certified = db.session.scalar(select(_money_sum(Certificate.amount)).where(
-        Certificate.project_id == project_id, Certificate.status == "emitido"))
+        Certificate.project_id == project_id, Certificate.status == CertificateStatus.EMITIDO))
     progress = db.session.execute(select(
         func.max(Milestone.planned_physical).filter(Milestone.planned_date <= today),
         func.max(Milestone.actual_physical)).where(Milestone.project_id == project_id)).one()
@@ -197,10 +198,10 @@ def public_project(project_id: int, today: dt.date | None = None) -> PublicProje
 # --- open data -----------------------------------------------------------------------------------------
 
 OC4IDS_STATUS = {
-    "priorizado": "identification", "actos_previos": "preparation", "en_seleccion": "preparation",
-    "adjudicado": "preparation", "convenio_suscrito": "implementation", "en_ejecucion": "implementation",
-    "suspendido": "implementation", "recibido": "completion", "liquidado": "completion",
-    "desierto": "preparation", "cancelado": "cancelled",
+    Stage.PRIORIZADO: "identification", Stage.ACTOS_PREVIOS: "preparation", Stage.EN_SELECCION: "preparation",
+    Stage.ADJUDICADO: "preparation", Stage.CONVENIO_SUSCRITO: "implementation", Stage.EN_EJECUCION: "implementation",
+    Stage.SUSPENDIDO: "implementation", Stage.RECIBIDO: "completion", Stage.LIQUIDADO: "completion",
+    Stage.DESIERTO: "preparation", Stage.CANCELADO: "cancelled",
 }
 _NUMBER = re.compile(r'"__num__(-?\d+(?:\.\d+)?)"')
 

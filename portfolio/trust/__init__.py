@@ -1,7 +1,10 @@
 """The trust (fideicomiso): ledger, contributions, programs, disbursements and statements."""
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def register(app: Flask) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portfolio import db
-from portfolio.errors import NotFound
+from portfolio.domain_errors import NotFound
 from portfolio.exports.registry import (
     ExportInputError,
     ExportRequest,
@@ -31,6 +31,7 @@ from portfolio.orgs.models import Company
 from portfolio.trust import queries
 from portfolio.trust.models import CONTRIBUTION_STATUS, Disbursement, Tranche, Vote
 from portfolio.trust.services import books
+from portfolio.trust.vocab import VoteDecision
 
 CONTRIBUTION_COLUMNS = [
     Column("ruc", "RUC", width=13),
@@ -119,7 +120,7 @@ TRANCHE_COLUMNS = [
     Column("amount", "Monto pagado", "money", total=True),
     Column("entry", "Asiento", "int", width=9),
 ]
-DECISIONS = {"aprobar": "A favor", "rechazar": "En contra"}
+DECISIONS = {VoteDecision.APROBAR: "A favor", VoteDecision.RECHAZAR: "En contra"}
 
 
 def disbursement_sheets(req: ExportRequest, where, *, tranche_where=(), prefix: str = "") -> list[Table]:
@@ -133,11 +134,11 @@ def disbursement_sheets(req: ExportRequest, where, *, tranche_where=(), prefix: 
 
     def rows():
         for d in req.stream(query):
-            tally = {"aprobar": 0, "rechazar": 0}
+            tally = dict.fromkeys(VoteDecision, 0)
             for vote in d.votes:
                 tally[vote.decision] += 1
             yield (d.id, d.program.name, d.organization.name, d.organization.ruc, d.year, d.requested_on, d.amount,
-                   d.paid_amount, d.amount - d.paid_amount, d.status_label, tally["aprobar"], tally["rechazar"],
+                   d.paid_amount, d.amount - d.paid_amount, d.status_label, tally[VoteDecision.APROBAR], tally[VoteDecision.RECHAZAR],
                    ", ".join(i.label for i in d.invoices), d.purpose)
 
     votes = (select(Vote).join(Disbursement).where(Vote.disbursement_id.in_(ids))

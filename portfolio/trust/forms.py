@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portfolio.forms import MoneyField, SpanishForm, select_choices, valid_ruc
 from portfolio.trust.models import BANKS, LEGAL_STATUS
+from portfolio.trust.vocab import VoteDecision
 
 INVOICE_RE = re.compile(r"^\s*(\d{11})\s+([A-Za-z0-9]{4})\s*-\s*(\d{1,8})\s*$")
 
@@ -133,7 +134,7 @@ class RequestForm(MoneyForm):
 
 
 class VoteForm(MoneyForm):
-    decision = SelectField("Decisión", choices=select_choices([("aprobar", "Aprobar"), ("rechazar", "Rechazar")]),
+    decision = SelectField("Decisión", choices=select_choices([(VoteDecision.APROBAR, "Aprobar"), (VoteDecision.RECHAZAR, "Rechazar")]),
                            validators=[DataRequired("Elija aprobar o rechazar.")])
     comment = StringField("Comentario", validators=[DataRequired("El voto lleva un comentario."), Length(max=500)])
 

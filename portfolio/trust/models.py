@@ -19,9 +19,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.db import Base, Money, UTCDateTime, utcnow
+from portfolio.db_types import Base, Money, UTCDateTime, one_of, utcnow
 from portfolio.trust import ledger  # noqa: F401  (registers the ledger tables)
 from portfolio.trust.ledger import ZERO
+from portfolio.trust.vocab import (
+    RESERVED_DISBURSEMENTS,
+    ContributionStatus,
+    DisbursementStatus,
+    LegalStatus,
+    PaymentStatus,
+    VoteDecision,
+)
 
 BANKS = {
     "BCP": "Banco de Crédito del Perú",
@@ -33,14 +41,17 @@ BANKS = {
     "PICHINCHA": "Banco Pichincha",
 }
 
-PAYMENT_STATUS = {"registrado": "Registrado (por confirmar)", "confirmado": "Confirmado", "rechazado": "Rechazado",
-                  "revertido": "Revertido"}
-CONTRIBUTION_STATUS = {"pendiente": "Pendiente", "parcial": "Pago parcial", "pagado": "Pagado", "vencido": "Vencido"}
+PAYMENT_STATUS = {PaymentStatus.REGISTRADO: "Registrado (por confirmar)", PaymentStatus.CONFIRMADO: "Confirmado",
+                  PaymentStatus.RECHAZADO: "Rechazado", PaymentStatus.REVERTIDO: "Revertido"}
+CONTRIBUTION_STATUS = {ContributionStatus.PENDIENTE: "Pendiente", ContributionStatus.PARCIAL: "Pago parcial",
+                       ContributionStatus.PAGADO: "Pagado", ContributionStatus.VENCIDO: "Vencido"}
 DISBURSEMENT_STATUS = {
-    "solicitado": "En votación", "aprobado": "Aprobado (fondos reservados)", "en_ejecucion": "En ejecución",
-    "pagado": "Pagado", "rechazado": "Rechazado", "cancelado": "Cancelado",
+    DisbursementStatus.SOLICITADO: "En votación", DisbursementStatus.APROBADO: "Aprobado (fondos reservados)",
+    DisbursementStatus.EN_EJECUCION: "En ejecución", DisbursementStatus.PAGADO: "Pagado",
+    DisbursementStatus.RECHAZADO: "Rechazado", DisbursementStatus.CANCELADO: "Cancelado",
 }
-LEGAL_STATUS = {"constituida": "Constituida (inscrita en SUNARP)", "en_formacion": "En formación (no inscrita)"}
+LEGAL_STATUS = {LegalStatus.CONSTITUIDA: "Constituida (inscrita en SUNARP)",
+                LegalStatus.EN_FORMACION: "En formación (no inscrita)"}
 
 
 class Contribution(Base):
@@ -70,12 +81,12 @@ class Contribution(Base):
     def outstanding(self) -> Decimal:
         return self.amount_due - self.amount_paid
 
-    def status(self, today: dt.date) -> str:
+    def status(self, today: dt.date) -> ContributionStatus:
         if self.amount_paid >= self.amount_due:
-            return "pagado"
+            return ContributionStatus.PAGADO
         if today > self.due_date:
-            return "vencido"
-        return "parcial" if self.amount_paid > 0 else "pendiente"
+            return ContributionStatus.VENCIDO
+        return ContributionStatus.PARCIAL if self.amount_paid > 0 else ContributionStatus.PENDIENTE
 
 
 class ContributionVersion(Base):
@@ -110,7 +121,7 @@ class Payment(Base):
     __table_args__ = (
         UniqueConstraint("bank", "operation_number", name="uq_trust_payments_bank_operation"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("status IN ('registrado', 'confirmado', 'rechazado', 'revertido')", name="status_known"),
+        CheckConstraint(one_of("status", PaymentStatus), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,7 +131,7 @@ class Payment(Base):
     paid_on: Mapped[dt.date] = mapped_column(Date)
     bank: Mapped[str] = mapped_column(String(20))
     operation_number: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(12), default="registrado")
+    status: Mapped[str] = mapped_column(String(12), default=PaymentStatus.REGISTRADO)
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -178,7 +189,7 @@ class Organization(Base):
     __tablename__ = "trust_organizations"
     __table_args__ = (
         CheckConstraint("length(ruc) = 11", name="ruc_length"),
-        CheckConstraint("legal_status IN ('constituida', 'en_formacion')", name="legal_status_known"),
+        CheckConstraint(one_of("legal_status", LegalStatus), name="legal_status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,7 +201,7 @@ class Organization(Base):
 
     @property
     def can_receive(self) -> bool:
-        return self.legal_status == "constituida"
+        return self.legal_status == LegalStatus.CONSTITUIDA
 
     @property
     def legal_status_label(self) -> str:
@@ -216,8 +227,7 @@ class Disbursement(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("paid_amount >= 0 AND paid_amount <= amount", name="paid_within_amount"),
-        CheckConstraint("status IN ('solicitado', 'aprobado', 'en_ejecucion', 'pagado', 'rechazado', 'cancelado')",
-                        name="status_known"),
+        CheckConstraint(one_of("status", DisbursementStatus), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,7 +237,7 @@ class Disbursement(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     purpose: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(15), default="solicitado")
+    status: Mapped[str] = mapped_column(String(15), default=DisbursementStatus.SOLICITADO)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_on: Mapped[dt.date] = mapped_column(Date)
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -249,7 +259,7 @@ class Disbursement(Base):
 
     @property
     def to_execute(self) -> Decimal:
-        return self.amount - self.paid_amount if self.status in ("aprobado", "en_ejecucion") else ZERO
+        return self.amount - self.paid_amount if self.status in RESERVED_DISBURSEMENTS else ZERO
 
 
 class DisbursementInvoice(Base):
@@ -275,7 +285,7 @@ class Vote(Base):
     __tablename__ = "trust_votes"
     __table_args__ = (
         UniqueConstraint("disbursement_id", "user_id", name="uq_trust_votes_disbursement_user"),
-        CheckConstraint("decision IN ('aprobar', 'rechazar')", name="decision_known"),
+        CheckConstraint(one_of("decision", VoteDecision), name="decision_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

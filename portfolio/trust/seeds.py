@@ -12,12 +12,14 @@ from stdnum.pe import ruc as ruc_number
 
 from portfolio import db
 from portfolio.auth.models import User
+from portfolio.auth.roles import COMPANY
 from portfolio.money import parse_money
 from portfolio.seeding import company_by_ruc, read_csv
 from portfolio.trust import ledger
 from portfolio.trust.models import BankBalance, ConflictOfInterest, Organization, Program, ProgramAllocation
 from portfolio.trust.services import books, contributions, disbursements, programs
 from portfolio.trust.services.common import add_month, chart_of_accounts
+from portfolio.trust.vocab import VoteDecision
 
 # company RUC → (monthly payroll, behaviour)
 PAYROLLS = {
@@ -42,7 +44,7 @@ def _user(email: str) -> User:
 
 
 def _company_user(company_id: int) -> User:
-    return db.session.scalar(select(User).where(User.company_id == company_id, User.role == "company").order_by(User.id))
+    return db.session.scalar(select(User).where(User.company_id == company_id, User.role == COMPANY).order_by(User.id))
 
 
 def _programs(staff: User, year: int) -> dict[str, Program]:
@@ -141,18 +143,18 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
     plans = [
         # key, program, org, amount, purpose, invoices, votes, executions, cancel
         ("A", "OBS", obs, "120000.00", "Encuesta de victimización 2026 y reporte trimestral de extorsión",
-         [("20131312955", "F001", "4521"), ("20131312955", "F001", "4522")], ["aprobar", "aprobar"],
+         [("20131312955", "F001", "4521"), ("20131312955", "F001", "4522")], [VoteDecision.APROBAR, VoteDecision.APROBAR],
          ["70000.00", "50000.00"], False),
         ("B", "C4", tech, "250000.00", "Integración de 60 cámaras de videovigilancia al C4 Trujillo",
-         [("20512333797", "E001", "1187")], ["aprobar", "aprobar"], ["100000.00"], False),
+         [("20512333797", "E001", "1187")], [VoteDecision.APROBAR, VoteDecision.APROBAR], ["100000.00"], False),
         ("C", "C4", tech, "80000.00", "Consolas de despacho y licencias del sistema de gestión de incidentes",
-         [("20512333797", "E001", "1203")], ["aprobar", "aprobar"], [], False),
+         [("20512333797", "E001", "1203")], [VoteDecision.APROBAR, VoteDecision.APROBAR], [], False),
         ("D", "BSEP", barrio, "60000.00", "Recuperación de 5 puntos críticos con alumbrado LED en El Porvenir",
-         [("10054148289", "B002", "88")], ["aprobar"], [], False),
+         [("10054148289", "B002", "88")], [VoteDecision.APROBAR], [], False),
         ("E", "OBS", obs, "40000.00", "Campaña publicitaria en medios (sin indicadores de resultado)",
-         [("20131312955", "F001", "4600")], ["rechazar", "rechazar"], [], False),
+         [("20131312955", "F001", "4600")], [VoteDecision.RECHAZAR, VoteDecision.RECHAZAR], [], False),
         ("F", "BSEP", barrio, "30000.00", "Talleres de prevención para jóvenes (proveedor desistió)",
-         [("10054148289", "B002", "91")], ["aprobar", "aprobar"], [], True),
+         [("10054148289", "B002", "91")], [VoteDecision.APROBAR, VoteDecision.APROBAR], [], True),
         ("G", "OBS", obs, "25000.00", "Plataforma web de datos abiertos del Observatorio",
          [("20131312955", "F001", "4711")], [], [], False),
     ]
@@ -166,7 +168,7 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
         voters = [m for m in board if m.id not in disbursements.recused_ids(org.id)]
         for n, decision in enumerate(votes):
             disbursements.vote(disbursement_id=d.id, decision=decision, comment="Conforme con el plan anual"
-                               if decision == "aprobar" else "No se ajusta a las metas del programa",
+                               if decision == VoteDecision.APROBAR else "No se ajusta a las metas del programa",
                                actor=voters[n], key=f"seed:vote:{year}:{label}:{n}", today=recent)
         for n, part in enumerate(executions):
             disbursements.execute(disbursement_id=d.id, amount=Decimal(part), reference=f"TRF-{year}-{label}{n + 1}",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.imports import adapters
 from portfolio.imports.base import (
     CREATE,
@@ -28,6 +28,7 @@ from portfolio.imports.base import (
 )
 from portfolio.imports.reader import Column
 from portfolio.money import format_money
+from portfolio.trust.vocab import PaymentStatus
 
 OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
 GROUPS = {
@@ -120,9 +121,9 @@ class BankStatementImport(ImportKind):
         if row.get("payer_ruc") and row["payer_ruc"] != payment["company_ruc"]:
             return Action(row["_row"], INFO, title, f"El pago registrado es de {who}, pero el extracto indica el RUC "
                           f"{row['payer_ruc']}.", group="discrepancia")
-        if payment["status"] == "confirmado":
+        if payment["status"] == PaymentStatus.CONFIRMADO:
             return Action(row["_row"], UNCHANGED, title, f"Pago de {who} ya confirmado.", group="ya_confirmado")
-        if payment["status"] != "registrado":
+        if payment["status"] != PaymentStatus.REGISTRADO:
             return Action(row["_row"], INFO, title, f"El pago de {who} está {payment['status_label'].lower()}.",
                           group="discrepancia")
         note = "" if payment["paid_on"] == on else f" (la empresa indicó el {payment['paid_on']:%d/%m/%Y})"

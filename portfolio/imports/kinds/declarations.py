@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.errors import DomainError
+from portfolio.auth.roles import COMPANY
+from portfolio.domain_errors import DomainError
 from portfolio.imports import adapters
 from portfolio.imports.base import (
     CREATE,
@@ -73,7 +74,7 @@ class DeclarationsImport(ImportKind):
         return {CREATE: "Declarada", UPDATE: "Rectificada"}.get(action.action, action.label)
 
     def scope(self, user) -> str:
-        return f"company:{user.company_id}" if user.role == "company" else "all"
+        return f"company:{user.company_id}" if user.role == COMPANY else "all"
 
     def example_row(self, user) -> list[object]:
         row = super().example_row(user)
@@ -86,7 +87,7 @@ class DeclarationsImport(ImportKind):
         today = dt.date.today()
         rucs = {r["ruc"] for r in rows if r.get("ruc")}
         companies = {c.ruc: c for c in db.session.scalars(select(Company).where(Company.ruc.in_(rucs)))} if rucs else {}
-        own_ruc = user.company.ruc if user.role == "company" else None
+        own_ruc = user.company.ruc if user.role == COMPANY else None
         valid: list[dict[str, Any]] = []
         for row in rows:
             # A cell that did not parse is already reported; the row's other cells are still checked, so that

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.errors import DomainError
+from portfolio.domain_errors import DomainError
 from portfolio.imports.base import CREATE, UNCHANGED, UPDATE, Action, ImportKind, Issue, Plan, duplicates
 from portfolio.imports.reader import Column
 from portfolio.money import format_money
 from portfolio.orgs.models import Company, PublicEntity
+from portfolio.projects.vocab import INITIAL_STAGE, SIDE_STAGES
 
 DATE_COLUMNS = ("prioritized_on", "call_on", "awarded_on", "convenio_on", "start_on")
 MONEY_COLUMNS = ("reference_amount", "awarded_amount")
@@ -189,7 +190,7 @@ class ProjectsImport(ImportKind):
             errors.append(self.issue(row, "sector", "Indique la función del proyecto nuevo."))
         if project is None and not row.get("locations"):
             errors.append(self.issue(row, "locations", "Indique el ubigeo o «multidepartamental» del proyecto nuevo."))
-        current = project.stage if project else "priorizado"
+        current = project.stage if project else INITIAL_STAGE
         target = row.get("stage") or current
         path = stage_path(current, target)
         if path is None:
@@ -338,7 +339,7 @@ def stage_path(current: str, target: str) -> list[str] | None:
     while queue:
         stage = queue.popleft()
         for nxt in TRANSITIONS.get(stage, ()):
-            if nxt in previous or nxt in ("cancelado", "desierto", "suspendido") and nxt != target:
+            if nxt in previous or nxt in SIDE_STAGES and nxt != target:
                 continue
             previous[nxt] = stage
             if nxt == target:

@@ -47,6 +47,7 @@ from portfolio.projects.models import (
     StageTransition,
     Variation,
 )
+from portfolio.projects.vocab import ACCEPTED_MILESTONE_STATUSES
 
 ZERO = Decimal("0.00")
 BATCH = 500
@@ -212,7 +213,7 @@ def _state(project, end, end_utc, start, history, variation, milestones, certifi
     if current:
         state.financial_planned = _share(sum((m.amount or ZERO for m in planned), ZERO), current)
         accepted = sum((m.amount or ZERO for m in milestones if m.conformity_date is not None
-                        and m.conformity_date <= end and m.status in ("cumplido", "parcial")), ZERO)
+                        and m.conformity_date <= end and m.status in ACCEPTED_MILESTONE_STATUSES), ZERO)
         state.financial_actual = _share(accepted, current)
     return state
 

@@ -38,6 +38,7 @@ from portfolio.projects.models import (
     Project,
     Variation,
 )
+from portfolio.projects.vocab import MilestoneStatus
 
 DATE_FIELDS = [("prioritized_on", "Fecha de priorización"), ("call_on", "Fecha de convocatoria"),
                ("awarded_on", "Fecha de buena pro"), ("convenio_on", "Fecha de convenio"),
@@ -177,7 +178,7 @@ def _milestone_rows(ctx: MefContext) -> Iterator[tuple]:
              .order_by(Project.name, Project.id, Milestone.planned_date, Milestone.id))
     for m, cui, name, entity in ctx.request.stream(query, scalars=False):
         happened = m.actual_date is not None and m.actual_date <= end
-        status = m.status if happened or m.status == "programado" else "programado"
+        status = m.status if happened or m.status == MilestoneStatus.PROGRAMADO else MilestoneStatus.PROGRAMADO
         yield (cui, name, entity, MILESTONE_KINDS.get(m.kind, m.kind), m.description, m.planned_date,
                m.actual_date if happened else None, _pct(m.planned_physical),
                _pct(m.actual_physical) if happened else None, m.amount, MILESTONE_STATUSES.get(status, status),

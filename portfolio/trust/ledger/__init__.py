@@ -39,6 +39,7 @@ from portfolio.trust.ledger.core import (
 )
 from portfolio.trust.ledger.models import (
     ACCOUNT_TYPES,
+    CLOSED_TRANSFERS,
     DEBIT_NORMAL,
     STATUS_LABELS,
     TRANSITIONS,
@@ -52,12 +53,13 @@ from portfolio.trust.ledger.models import (
     Period,
     Posting,
     Transfer,
+    TransferStatus,
     money_sum,
 )
 
 __all__ = [
-    "ACCOUNT_TYPES", "DEBIT_NORMAL", "STATUS_LABELS", "TRANSITIONS", "ZERO", "Account", "Claim", "Command", "Entry",
-    "ImmutableLedger", "InsufficientFunds", "LedgerError", "Period", "Posting", "Transfer", "account", "balance_on",
+    "ACCOUNT_TYPES", "CLOSED_TRANSFERS", "DEBIT_NORMAL", "STATUS_LABELS", "TRANSITIONS", "ZERO", "Account", "Claim", "Command", "Entry",
+    "ImmutableLedger", "InsufficientFunds", "LedgerError", "Period", "Posting", "Transfer", "TransferStatus", "account", "balance_on",
     "claim", "close_period", "finish", "get_or_create_account", "is_closed", "lock_accounts", "lock_transfer",
     "money_sum", "month_of", "payload_hash", "post_entry", "post_pending", "reserve", "reverse", "transfer_lines",
     "verify", "void_pending",

@@ -15,6 +15,7 @@ from portfolio.trust.ledger.models import (
     Period,
     Posting,
     Transfer,
+    TransferStatus,
     money_sum,
 )
 
@@ -53,7 +54,7 @@ def verify(session: Session) -> list[str]:
             problems.append(f"Reserva {transfer.id}: asientos (reserva {reserved}, ejecutado {posted}, anulado {voided}) "
                             f"no coinciden con su registro ({transfer.amount}, {transfer.posted_amount}, "
                             f"{transfer.voided_amount}).")
-        if transfer.status != "pending" and transfer.remaining != 0:
+        if transfer.status != TransferStatus.PENDING and transfer.remaining != 0:
             problems.append(f"Reserva {transfer.id}: cerrada con saldo pendiente {transfer.remaining}.")
     for period in session.scalars(select(Period)).all():
         next_month = (period.month + dt.timedelta(days=32)).replace(day=1)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portfolio.errors import Conflict
+from portfolio.domain_errors import Conflict
 from portfolio.money import CENT
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,
@@ -28,6 +28,7 @@ from portfolio.trust.ledger.models import (
     Period,
     Posting,
     Transfer,
+    TransferStatus,
     money_sum,
 )
 
@@ -238,7 +239,7 @@ def reserve(session: Session, *, key: str, source: Account, holding: Account, ta
     if amount <= 0:
         raise LedgerError("El monto a reservar debe ser mayor que cero.")
     transfer = Transfer(key=key, source_id=source.id, holding_id=holding.id, target_id=target.id, amount=amount,
-                        posted_amount=ZERO, voided_amount=ZERO, status="pending")
+                        posted_amount=ZERO, voided_amount=ZERO, status=TransferStatus.PENDING)
     session.add(transfer)
     session.flush()
     post_entry(session, key=f"{key}:reserva", kind="reserva", memo=memo, effective_date=effective_date,
@@ -258,10 +259,10 @@ def post_pending(session: Session, transfer_id: int, amount: Decimal, *, key: st
     transfer = lock_transfer(session, transfer_id)
     if amount <= 0:
         raise LedgerError("El monto a ejecutar debe ser mayor que cero.", field="amount")
-    if transfer.status == "pending" and amount > transfer.remaining:
+    if transfer.status == TransferStatus.PENDING and amount > transfer.remaining:
         raise LedgerError(f"El monto excede el saldo reservado por ejecutar (S/ {transfer.remaining:,.2f}).",
                           field="amount")
-    _advance(transfer, "post_final" if transfer.status == "pending" and amount == transfer.remaining else "post_partial")
+    _advance(transfer, "post_final" if transfer.status == TransferStatus.PENDING and amount == transfer.remaining else "post_partial")
     transfer.posted_amount = transfer.posted_amount + amount
     entry = post_entry(session, key=key, kind="ejecucion", memo=memo, effective_date=effective_date,
                        lines=transfer_lines(transfer.target_id, transfer.holding_id, amount), actor_id=actor_id,

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, event, func
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql import type_coerce
 
-from portfolio.db import Base, Money, UTCDateTime, utcnow
-from portfolio.errors import DomainError
+from portfolio.db_types import Base, Money, UTCDateTime, one_of, utcnow
+from portfolio.domain_errors import DomainError
 
 ZERO = Decimal("0.00")
 ACCOUNT_TYPES = {
     "asset": "Activo", "liability": "Pasivo", "equity": "Patrimonio", "income": "Ingreso", "expense": "Gasto",
 }
 DEBIT_NORMAL = {"asset", "expense"}
+
+
+class TransferStatus(StrEnum):
+    """A two-phase transfer: ``pending`` (funds reserved) until it is fully ``posted`` or ``voided``."""
+
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+
+CLOSED_TRANSFERS = frozenset({TransferStatus.POSTED, TransferStatus.VOIDED})
 
 
 class LedgerError(DomainError):
@@ -91,8 +103,9 @@ class Transfer(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("posted_amount >= 0 AND voided_amount >= 0", name="parts_not_negative"),
         CheckConstraint("posted_amount + voided_amount <= amount", name="parts_within_amount"),
-        CheckConstraint("status IN ('pending', 'posted', 'voided')", name="status_known"),
-        CheckConstraint("status = 'pending' OR posted_amount + voided_amount = amount", name="closed_is_complete"),
+        CheckConstraint(one_of("status", TransferStatus), name="status_known"),
+        CheckConstraint(f"status = '{TransferStatus.PENDING}' OR posted_amount + voided_amount = amount",
+                        name="closed_is_complete"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,7 +116,7 @@ class Transfer(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     posted_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     voided_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=TransferStatus.PENDING)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -111,12 +124,14 @@ class Transfer(Base):
         return self.amount - self.posted_amount - self.voided_amount
 
 
-STATUS_LABELS = {"pending": "pendiente", "posted": "ejecutada", "voided": "anulada"}
+STATUS_LABELS = {TransferStatus.PENDING: "pendiente", TransferStatus.POSTED: "ejecutada",
+                 TransferStatus.VOIDED: "anulada"}
 # status → action → next status. Anything not listed is refused.
-TRANSITIONS: dict[str, dict[str, str]] = {
-    "pending": {"post_partial": "pending", "post_final": "posted", "void": "voided"},
-    "posted": {},
-    "voided": {},
+TRANSITIONS: dict[TransferStatus, dict[str, TransferStatus]] = {
+    TransferStatus.PENDING: {"post_partial": TransferStatus.PENDING, "post_final": TransferStatus.POSTED,
+                             "void": TransferStatus.VOIDED},
+    TransferStatus.POSTED: {},
+    TransferStatus.VOIDED: {},
 }
 
 

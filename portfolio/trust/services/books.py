@@ -11,7 +11,8 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from portfolio import audit, db
-from portfolio.errors import DomainError
+from portfolio.auth.roles import TRUSTEE
+from portfolio.domain_errors import DomainError
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
 from portfolio.trust.ledger import Entry, Posting, money_sum
@@ -25,6 +26,7 @@ from portfolio.trust.services.common import (
     positive_amount,
     require_role,
 )
+from portfolio.trust.vocab import RESERVED_DISBURSEMENTS
 
 ZERO = ledger.ZERO
 AGE_BUCKETS = [("0–30 días", 0, 30), ("31–60 días", 31, 60), ("61–90 días", 61, 90), ("Más de 90 días", 91, None)]
@@ -45,7 +47,7 @@ def bank_account_ids() -> list[int]:
 
 
 def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = None) -> Done:
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
     today = today or dt.date.today()
 
     def run():
@@ -58,7 +60,7 @@ def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = Non
 
 def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, actor, key: str,
                         today: dt.date | None = None) -> Done:
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
     today = today or dt.date.today()
 
     def run():
@@ -168,7 +170,7 @@ def arrears_ageing(as_of: dt.date, company_id: int | None = None) -> list[dict]:
 
 def program_summary(year: int) -> list[dict]:
     """Per program: the year's allocation, reserved (approved, not yet paid) and paid."""
-    reserved = money_sum(case((Disbursement.status.in_(("aprobado", "en_ejecucion")),
+    reserved = money_sum(case((Disbursement.status.in_(RESERVED_DISBURSEMENTS),
                                Disbursement.amount - Disbursement.paid_amount), else_=0))
     paid = money_sum(Disbursement.paid_amount)
     query = (select(Program, ProgramAllocation.amount, reserved, paid)

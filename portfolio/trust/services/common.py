@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portfolio import db
-from portfolio.errors import DomainError, Forbidden
+from portfolio.domain_errors import DomainError, Forbidden
 from portfolio.money import CENT, MAX_AMOUNT
 from portfolio.trust import ledger
 

@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, db
-from portfolio.errors import DomainError, Forbidden, NotFound
+from portfolio.auth.roles import COMPANY, TRUSTEE
+from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import round_money
 from portfolio.orgs.models import Company
 from portfolio.rules import rule_value
@@ -45,6 +46,7 @@ from portfolio.trust.services.common import (
     positive_amount,
     require_role,
 )
+from portfolio.trust.vocab import PaymentStatus
 
 ZERO = ledger.ZERO
 OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
@@ -90,13 +92,13 @@ def _post_difference(company: Company, diff: Decimal, *, key: str, memo: str, on
                              actor_id=actor_id(actor)).id
 
 
-DECLARING_ROLES = ("company", "trustee")
+DECLARING_ROLES = (COMPANY, TRUSTEE)
 
 
 def _declarer_scope(actor) -> int | None:
     """The company a declaring actor is confined to: its own for a company user, ``None`` (any) for the trustee."""
     require_role(actor, *DECLARING_ROLES)
-    if actor.role != "company":
+    if actor.role != COMPANY:
         return None
     if actor.company_id is None:  # a company user without a company acts for nobody (never for everyone)
         raise Forbidden("Su usuario no está vinculado a una empresa.")
@@ -105,7 +107,7 @@ def _declarer_scope(actor) -> int | None:
 
 def _on_behalf(actor, company: Company) -> dict[str, str]:
     """What the audit row adds when the trustee acts for a company: the RUC of the company acted for."""
-    return {} if actor.role == "company" else {"en_nombre_de": company.ruc}
+    return {} if actor.role == COMPANY else {"en_nombre_de": company.ruc}
 
 
 def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str,
@@ -159,7 +161,7 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
 
 def pending_registered(contribution_id: int) -> Decimal:
     return db.session.scalar(select(ledger.money_sum(Payment.amount)).where(
-        Payment.contribution_id == contribution_id, Payment.status == "registrado")) or ZERO
+        Payment.contribution_id == contribution_id, Payment.status == PaymentStatus.REGISTRADO)) or ZERO
 
 
 def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: str, actor, key: str,
@@ -206,7 +208,7 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
 def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date, bank: str, operation_number: str,
                      actor, key: str, today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "company")
+    require_role(actor, COMPANY)
     bank = (bank or "").strip().upper()
     operation = re.sub(r"\s+", "", (operation_number or "").upper())
     payload = {"contribution": contribution_id, "amount": amount, "paid_on": paid_on, "bank": bank,
@@ -232,7 +234,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
                 f"El pago excede lo adeudado por {contribution.month:%m/%Y}: saldo por pagar S/ {max(room, ZERO):,.2f} "
                 "(descontando pagos por confirmar). El fideicomiso no acepta pagos en exceso.", field="amount")
         payment = Payment(contribution_id=contribution.id, company_id=contribution.company_id, amount=amount,
-                          paid_on=paid_on, bank=bank, operation_number=operation, status="registrado",
+                          paid_on=paid_on, bank=bank, operation_number=operation, status=PaymentStatus.REGISTRADO,
                           registered_by_id=actor.id)
         try:
             with db.session.begin_nested():
@@ -260,11 +262,11 @@ def _recognise(existing: Payment, contribution_id: int, amount: Decimal, paid_on
 
 def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
-        if payment.status != "registrado":
+        if payment.status != PaymentStatus.REGISTRADO:
             raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede confirmar.")
         contribution = get_contribution(payment.contribution_id, lock=True)
         if payment.amount > contribution.outstanding:
@@ -275,31 +277,31 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
                  f"{payment.operation_number}",
             lines=ledger.transfer_lines(fixed_account(BANK_AVAILABLE), company_receivable(contribution.company),
                                         payment.amount))
-        payment.status, payment.entry_id = "confirmado", entry.id
+        payment.status, payment.entry_id = PaymentStatus.CONFIRMADO, entry.id
         payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
         contribution.amount_paid = contribution.amount_paid + payment.amount
         db.session.flush()
-        audit.record("trust.payment.confirm", payment, actor=actor, before={"status": "registrado"},
-                     after={"status": "confirmado", "entry": entry.id})
+        audit.record("trust.payment.confirm", payment, actor=actor, before={"status": PaymentStatus.REGISTRADO},
+                     after={"status": PaymentStatus.CONFIRMADO, "entry": entry.id})
         return payment
 
     return command(key, "confirm_payment", {"payment": payment_id, "actor": actor.id}, Payment, run)
 
 
 def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
-        if payment.status != "registrado":
+        if payment.status != PaymentStatus.REGISTRADO:
             raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede rechazar.")
         if not (note or "").strip():
             raise DomainError("Indique el motivo del rechazo.", field="note")
-        payment.status, payment.decision_note = "rechazado", note.strip()[:300]
+        payment.status, payment.decision_note = PaymentStatus.RECHAZADO, note.strip()[:300]
         payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
         db.session.flush()
-        audit.record("trust.payment.reject", payment, actor=actor, before={"status": "registrado"},
-                     after={"status": "rechazado", "note": payment.decision_note})
+        audit.record("trust.payment.reject", payment, actor=actor, before={"status": PaymentStatus.REGISTRADO},
+                     after={"status": PaymentStatus.RECHAZADO, "note": payment.decision_note})
         return payment
 
     return command(key, "reject_payment", {"payment": payment_id, "note": note, "actor": actor.id}, Payment, run)
@@ -308,11 +310,11 @@ def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
 def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
     """The bank reversed a confirmed payment: a reversing entry undoes it (if the funds are still available)."""
     today = today or dt.date.today()
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
-        if payment.status != "confirmado":
+        if payment.status != PaymentStatus.CONFIRMADO:
             raise DomainError("Solo se revierte un pago confirmado.")
         if not (reason or "").strip():
             raise DomainError("Indique el motivo de la reversión.", field="reason")
@@ -320,11 +322,11 @@ def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.
         entry = ledger.reverse(db.session, payment.entry_id, key=f"{key}:asiento", effective_date=today,
                                memo=f"Reversión del pago {payment.bank} {payment.operation_number}: {reason.strip()}",
                                actor_id=actor.id)
-        payment.status, payment.reversal_entry_id, payment.decision_note = "revertido", entry.id, reason.strip()[:300]
+        payment.status, payment.reversal_entry_id, payment.decision_note = PaymentStatus.REVERTIDO, entry.id, reason.strip()[:300]
         contribution.amount_paid = contribution.amount_paid - payment.amount
         db.session.flush()
-        audit.record("trust.payment.reverse", payment, actor=actor, before={"status": "confirmado"},
-                     after={"status": "revertido", "entry": entry.id})
+        audit.record("trust.payment.reverse", payment, actor=actor, before={"status": PaymentStatus.CONFIRMADO},
+                     after={"status": PaymentStatus.REVERTIDO, "entry": entry.id})
         return payment
 
     return command(key, "reverse_payment", {"payment": payment_id, "reason": reason, "actor": actor.id}, Payment, run)

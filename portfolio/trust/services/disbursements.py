@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from portfolio import audit, db
 from portfolio.auth.models import User
-from portfolio.errors import DomainError, Forbidden, NotFound
-from portfolio.forms import clean_ruc, ruc_problem
+from portfolio.auth.roles import BOARD, STAFF, TRUSTEE
+from portfolio.domain_errors import DomainError, Forbidden, NotFound
+from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.rules import rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import (
@@ -41,21 +42,31 @@ from portfolio.trust.services.common import (
     program_expense,
     require_role,
 )
+from portfolio.trust.vocab import (
+    COMMITTED_DISBURSEMENTS,
+    RESERVED_DISBURSEMENTS,
+    DisbursementStatus,
+    VoteDecision,
+)
 
 ZERO = ledger.ZERO
 SERIE_RE = re.compile(r"^[A-Z0-9]{4}$")
 NUMERO_RE = re.compile(r"^\d{1,8}$")
-REQUESTERS = ("staff", "trustee")
+REQUESTERS = (STAFF, TRUSTEE)
 # status → statuses it may move to
-TRANSITIONS = {
-    "solicitado": {"aprobado", "rechazado", "cancelado"},
-    "aprobado": {"en_ejecucion", "pagado", "cancelado"},
-    "en_ejecucion": {"en_ejecucion", "pagado", "cancelado"},
-    "pagado": set(), "rechazado": set(), "cancelado": set(),
+TRANSITIONS: dict[DisbursementStatus, frozenset[DisbursementStatus]] = {
+    DisbursementStatus.SOLICITADO: frozenset({DisbursementStatus.APROBADO, DisbursementStatus.RECHAZADO,
+                                              DisbursementStatus.CANCELADO}),
+    DisbursementStatus.APROBADO: frozenset({DisbursementStatus.EN_EJECUCION, DisbursementStatus.PAGADO,
+                                            DisbursementStatus.CANCELADO}),
+    DisbursementStatus.EN_EJECUCION: frozenset({DisbursementStatus.EN_EJECUCION, DisbursementStatus.PAGADO,
+                                                DisbursementStatus.CANCELADO}),
+    DisbursementStatus.PAGADO: frozenset(), DisbursementStatus.RECHAZADO: frozenset(),
+    DisbursementStatus.CANCELADO: frozenset(),
 }
 
 
-def _move(disbursement: Disbursement, status: str) -> None:
+def _move(disbursement: Disbursement, status: DisbursementStatus) -> None:
     if status not in TRANSITIONS[disbursement.status]:
         raise DomainError(f"El desembolso está «{disbursement.status_label}»: no admite esta operación.")
     disbursement.status = status
@@ -96,9 +107,9 @@ def committed_for(program_id: int, year: int) -> Decimal:
     """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones."""
     total = db.session.scalar(select(ledger.money_sum(Disbursement.amount)).where(
         Disbursement.program_id == program_id, Disbursement.year == year,
-        Disbursement.status.in_(("aprobado", "en_ejecucion", "pagado"))))
+        Disbursement.status.in_(COMMITTED_DISBURSEMENTS)))
     paid_cancelled = db.session.scalar(select(ledger.money_sum(Disbursement.paid_amount)).where(
-        Disbursement.program_id == program_id, Disbursement.year == year, Disbursement.status == "cancelado"))
+        Disbursement.program_id == program_id, Disbursement.year == year, Disbursement.status == DisbursementStatus.CANCELADO))
     return (total or ZERO) + (paid_cancelled or ZERO)
 
 
@@ -140,7 +151,7 @@ def request(*, program_id: int, organization_id: int, year: int, amount: Decimal
                 raise DomainError(f"El comprobante {used.label} ya sustenta el desembolso N.º {used.disbursement_id}: "
                                   "no puede usarse dos veces.", field="invoices")
         disbursement = Disbursement(program_id=program_id, organization_id=organization_id, year=year, amount=amount,
-                                    paid_amount=ZERO, purpose=purpose.strip(), status="solicitado",
+                                    paid_amount=ZERO, purpose=purpose.strip(), status=DisbursementStatus.SOLICITADO,
                                     requested_by_id=actor.id, requested_on=today)
         db.session.add(disbursement)
         db.session.flush()
@@ -158,7 +169,7 @@ def request(*, program_id: int, organization_id: int, year: int, amount: Decimal
 
 
 def active_board() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == "board", User.active.is_(True)).order_by(User.id)))
+    return list(db.session.scalars(select(User).where(User.role == BOARD, User.active.is_(True)).order_by(User.id)))
 
 
 def recused_ids(organization_id: int) -> set[int]:
@@ -178,8 +189,8 @@ def eligible_voters(disbursement: Disbursement) -> list[User]:
 
 
 def tally(disbursement: Disbursement) -> dict[str, int]:
-    approvals = sum(1 for v in disbursement.votes if v.decision == "aprobar")
-    rejections = sum(1 for v in disbursement.votes if v.decision == "rechazar")
+    approvals = sum(1 for v in disbursement.votes if v.decision == VoteDecision.APROBAR)
+    rejections = sum(1 for v in disbursement.votes if v.decision == VoteDecision.RECHAZAR)
     eligible = len(eligible_voters(disbursement))
     return {"approvals": approvals, "rejections": rejections, "needed": quorum_needed(), "eligible": eligible,
             "reachable": eligible - rejections >= quorum_needed()}
@@ -187,16 +198,16 @@ def tally(disbursement: Disbursement) -> dict[str, int]:
 
 def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "board")
+    require_role(actor, BOARD)
     payload = {"disbursement": disbursement_id, "decision": decision, "comment": comment, "actor": actor.id}
 
     def run() -> Vote:
         disbursement = get_disbursement(disbursement_id, lock=True)
-        if decision not in ("aprobar", "rechazar"):
+        if decision not in set(VoteDecision):
             raise DomainError("Elija aprobar o rechazar.", field="decision")
         if not (comment or "").strip():
             raise DomainError("El voto debe llevar un comentario.", field="comment")
-        if disbursement.status != "solicitado":
+        if disbursement.status != DisbursementStatus.SOLICITADO:
             raise DomainError(f"La solicitud ya no está en votación ({disbursement.status_label.lower()}).")
         if disbursement.requested_by_id == actor.id:
             raise Forbidden("No puede votar su propia solicitud.")
@@ -214,9 +225,9 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
         if result["approvals"] >= result["needed"]:
             _approve(disbursement, key=key, today=today, actor=actor)
         elif not result["reachable"]:
-            _move(disbursement, "rechazado")
+            _move(disbursement, DisbursementStatus.RECHAZADO)
             disbursement.decided_at = db.utcnow()
-            audit.record("trust.disbursement.reject", disbursement, actor=actor, after={"status": "rechazado"})
+            audit.record("trust.disbursement.reject", disbursement, actor=actor, after={"status": DisbursementStatus.RECHAZADO})
         db.session.flush()
         return ballot
 
@@ -243,24 +254,24 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
                               target=program_expense(disbursement.program), amount=disbursement.amount,
                               effective_date=today, actor_id=actor.id,
                               memo=f"Reserva del desembolso N.º {disbursement.id} – {disbursement.organization.name}")
-    _move(disbursement, "aprobado")
+    _move(disbursement, DisbursementStatus.APROBADO)
     disbursement.transfer_id, disbursement.decided_at = transfer.id, db.utcnow()
     audit.record("trust.disbursement.approve", disbursement, actor=actor,
-                 after={"status": "aprobado", "transfer": transfer.id})
+                 after={"status": DisbursementStatus.APROBADO, "transfer": transfer.id})
 
 
 def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key: str,
             today: dt.date | None = None) -> Done:
     today = today or dt.date.today()
-    require_role(actor, "trustee")
+    require_role(actor, TRUSTEE)
     payload = {"disbursement": disbursement_id, "amount": amount, "reference": reference, "actor": actor.id}
 
     def run() -> Tranche:
         disbursement = get_disbursement(disbursement_id, lock=True)
         positive_amount(amount)
-        if disbursement.status == "solicitado":
+        if disbursement.status == DisbursementStatus.SOLICITADO:
             raise DomainError("El desembolso aún no tiene el quórum de aprobación del Comité Técnico.")
-        if disbursement.status not in ("aprobado", "en_ejecucion"):
+        if disbursement.status not in RESERVED_DISBURSEMENTS:
             raise DomainError(f"El desembolso está «{disbursement.status_label}»: no se puede ejecutar.")
         if not (reference or "").strip():
             raise DomainError("Indique la referencia de la transferencia bancaria.", field="reference")
@@ -273,7 +284,8 @@ def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key
                                     effective_date=today, actor_id=actor.id,
                                     memo=f"Pago del desembolso N.º {disbursement.id} – {reference.strip()}")
         disbursement.paid_amount = disbursement.paid_amount + amount
-        _move(disbursement, "pagado" if disbursement.paid_amount == disbursement.amount else "en_ejecucion")
+        _move(disbursement, DisbursementStatus.PAGADO if disbursement.paid_amount == disbursement.amount
+              else DisbursementStatus.EN_EJECUCION)
         tranche = Tranche(disbursement_id=disbursement.id, amount=amount, executed_on=today,
                           reference=reference.strip()[:60], entry_id=entry.id, executed_by_id=actor.id)
         db.session.add(tranche)
@@ -295,7 +307,7 @@ def cancel(*, disbursement_id: int, reason: str, actor, key: str, today: dt.date
         if not (reason or "").strip():
             raise DomainError("Indique el motivo de la cancelación.", field="reason")
         before = disbursement.status
-        _move(disbursement, "cancelado")
+        _move(disbursement, DisbursementStatus.CANCELADO)
         if disbursement.transfer_id is not None:
             ledger.void_pending(db.session, disbursement.transfer_id, key=f"{key}:anulacion", effective_date=today,
                                 actor_id=actor_id(actor),
@@ -303,7 +315,7 @@ def cancel(*, disbursement_id: int, reason: str, actor, key: str, today: dt.date
         disbursement.cancel_reason, disbursement.decided_at = reason.strip()[:300], db.utcnow()
         db.session.flush()
         audit.record("trust.disbursement.cancel", disbursement, actor=actor, before={"status": before},
-                     after={"status": "cancelado", "reason": disbursement.cancel_reason})
+                     after={"status": DisbursementStatus.CANCELADO, "reason": disbursement.cancel_reason})
         return disbursement
 
     return command(key, "cancel_disbursement", payload, Disbursement, run)

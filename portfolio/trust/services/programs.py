@@ -8,12 +8,14 @@ from sqlalchemy import select
 
 from portfolio import audit, db
 from portfolio.auth.models import User
-from portfolio.errors import DomainError, NotFound
-from portfolio.forms import clean_ruc, ruc_problem
+from portfolio.auth.roles import BOARD, STAFF, TRUSTEE
+from portfolio.domain_errors import DomainError, NotFound
+from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.trust.models import LEGAL_STATUS, ConflictOfInterest, Organization, Program, ProgramAllocation
 from portfolio.trust.services.common import insert_unique, positive_amount, require_role
+from portfolio.trust.vocab import LegalStatus
 
-MANAGERS = ("staff", "trustee")
+MANAGERS = (STAFF, TRUSTEE)
 
 
 def create_program(*, code: str, name: str, description: str | None, actor) -> Program:
@@ -67,7 +69,7 @@ def create_organization(*, ruc: str, name: str, legal_status: str, registry_entr
         raise DomainError("Ingrese el nombre de la organización.", field="name")
     if legal_status not in LEGAL_STATUS:
         raise DomainError("Seleccione la situación legal.", field="legal_status")
-    if legal_status == "constituida" and not (registry_entry or "").strip():
+    if legal_status == LegalStatus.CONSTITUIDA and not (registry_entry or "").strip():
         raise DomainError("Indique la partida registral (SUNARP) de la organización constituida.",
                           field="registry_entry")
     org = Organization(ruc=ruc, name=name.strip()[:200], legal_status=legal_status,
@@ -79,11 +81,11 @@ def create_organization(*, ruc: str, name: str, legal_status: str, registry_entr
 
 def declare_conflict(*, user_id: int, organization_id: int, description: str, actor) -> ConflictOfInterest:
     """Board members declare their own conflicts; staff/trustee may register one on a member's behalf."""
-    require_role(actor, "board", *MANAGERS)
+    require_role(actor, BOARD, *MANAGERS)
     member = db.session.get(User, user_id)
-    if member is None or member.role != "board":
+    if member is None or member.role != BOARD:
         raise DomainError("Seleccione un miembro del Comité Técnico.", field="user_id")
-    if actor.role == "board" and actor.id != user_id:
+    if actor.role == BOARD and actor.id != user_id:
         raise DomainError("Solo puede declarar sus propios conflictos de interés.", field="user_id")
     if db.session.get(Organization, organization_id) is None:
         raise DomainError("Seleccione la organización.", field="organization_id")

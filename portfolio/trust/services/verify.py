@@ -8,12 +8,13 @@ from portfolio.trust import ledger
 from portfolio.trust.ledger import money_sum
 from portfolio.trust.models import Contribution, Disbursement, Payment, Tranche
 from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED
+from portfolio.trust.vocab import COMMITTED_DISBURSEMENTS, PaymentStatus
 
 
 def domain_problems() -> list[str]:
     problems: list[str] = []
     paid = dict(db.session.execute(
-        select(Payment.contribution_id, money_sum(Payment.amount)).where(Payment.status == "confirmado")
+        select(Payment.contribution_id, money_sum(Payment.amount)).where(Payment.status == PaymentStatus.CONFIRMADO)
         .group_by(Payment.contribution_id)).all())
     for row in db.session.execute(select(Contribution.id, Contribution.amount_paid, Contribution.amount_due)):
         expected = paid.get(row.id, ledger.ZERO)
@@ -28,13 +29,13 @@ def domain_problems() -> list[str]:
     for d in db.session.scalars(select(Disbursement)):
         if d.paid_amount != tranches.get(d.id, ledger.ZERO):
             problems.append(f"Desembolso {d.id}: pagado {d.paid_amount} ≠ suma de tramos {tranches.get(d.id)}.")
-        if d.status in ("aprobado", "en_ejecucion", "pagado") and d.transfer_id is None:
+        if d.status in COMMITTED_DISBURSEMENTS and d.transfer_id is None:
             problems.append(f"Desembolso {d.id}: aprobado sin reserva de fondos.")
         if d.transfer_id is not None:
             transfer = transfers[d.transfer_id]
             if transfer.amount != d.amount or transfer.posted_amount != d.paid_amount:
                 problems.append(f"Desembolso {d.id}: no coincide con su reserva {transfer.id}.")
-            reserved_total += transfer.remaining if transfer.status == "pending" else ledger.ZERO
+            reserved_total += transfer.remaining if transfer.status == ledger.TransferStatus.PENDING else ledger.ZERO
     accounts = dict(db.session.execute(select(ledger.Account.code, ledger.Account.balance).where(
         ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))).all())
     if accounts.get(BANK_RESERVED, ledger.ZERO) != reserved_total:

@@ -12,6 +12,7 @@ from portfolio.trust.models import Disbursement, DisbursementInvoice, Vote
 from portfolio.trust.services import books, disbursements
 from portfolio.trust.views import act, bp
 from portfolio.trust.views.overview import decision_facts
+from portfolio.trust.vocab import DisbursementStatus
 
 
 @bp.route("/comite")
@@ -19,7 +20,7 @@ from portfolio.trust.views.overview import decision_facts
 def board_queue():
     """Board members vote here; the auditor sees the same queue and facts, read-only (no forms)."""
     can_vote = allows(current_user, "trust.vote")
-    pending = db.session.scalars(select(Disbursement).where(Disbursement.status == "solicitado")
+    pending = db.session.scalars(select(Disbursement).where(Disbursement.status == DisbursementStatus.SOLICITADO)
                                  .order_by(Disbursement.id)).all()
     queue = [{"d": d, "facts": decision_facts(d), "mine": next((v for v in d.votes if v.user_id == current_user.id), None),
               "form": VoteForm(prefix=f"v{d.id}") if can_vote else None} for d in pending]

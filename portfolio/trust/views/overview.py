@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portfolio import db
 from portfolio.auth.policy import allows, requires
+from portfolio.auth.roles import BOARD
 from portfolio.forms import run_service, select_choices
 from portfolio.listing import paginate
 from portfolio.trust import queries
@@ -148,7 +149,7 @@ def programs_page():
     conflict = ConflictForm()
     from portfolio.trust.services.disbursements import active_board
 
-    members = [current_user] if current_user.role == "board" else active_board()  # members declare their own
+    members = [current_user] if current_user.role == BOARD else active_board()  # members declare their own
     conflict.user_id.choices = select_choices([(0, "— Seleccione —")] + [(u.id, u.name) for u in members], blank=None)
     conflict.organization_id.choices = select_choices([(0, "— Seleccione —")] + [(o.id, o.name) for o in programs.organizations()], blank=None)
     return render_template(

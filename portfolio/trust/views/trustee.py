@@ -23,6 +23,7 @@ from portfolio.trust.forms import (
 from portfolio.trust.models import Disbursement, Payment
 from portfolio.trust.services import books, contributions, disbursements
 from portfolio.trust.views import REPLAYED, act, bp
+from portfolio.trust.vocab import RESERVED_DISBURSEMENTS, PaymentStatus
 
 
 @bp.route("/fiduciario")
@@ -31,10 +32,10 @@ def trustee_home():
     """The trustee's workbench; the auditor sees the same lists read-only (each form needs its POST permission)."""
     allowed = {"confirm": allows(current_user, "trust.confirm"), "execute": allows(current_user, "trust.execute"),
            "close": allows(current_user, "trust.close_period")}
-    payments = db.session.scalars(select(Payment).where(Payment.status == "registrado").order_by(Payment.id)).all()
-    to_execute = db.session.scalars(select(Disbursement).where(Disbursement.status.in_(("aprobado", "en_ejecucion")))
+    payments = db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.REGISTRADO).order_by(Payment.id)).all()
+    to_execute = db.session.scalars(select(Disbursement).where(Disbursement.status.in_(RESERVED_DISBURSEMENTS))
                                     .order_by(Disbursement.id)).all()
-    confirmed = db.session.scalars(select(Payment).where(Payment.status == "confirmado")
+    confirmed = db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.CONFIRMADO)
                                    .order_by(Payment.id.desc()).limit(10)).all()
     execute_forms = {}
     close = balance = None
