@@ -119,7 +119,8 @@ def money_forms(app, login_as):
                             "invoices": f"{new_ruc()} F001-{uuid.uuid4().int % 10**6}"}),
             "proyecto": (staff, "/proyectos/nuevo",
                          {"name": f"Proyecto {uuid.uuid4().hex[:6]}", "entity_id": str(entity_id),
-                          "sector": "orden_publico", "mechanism": "oxi", "reference_amount": amount}),
+                          "sector": "orden_publico", "mechanism": "oxi", "locations": "130101",
+                          "reference_amount": amount}),
         }[name]
         token = tokens["company" if who is company else "staff"]
         return who.post(url, {**data, "idem": uuid.uuid4().hex, "csrf_token": token}, follow_redirects=True)
