@@ -87,6 +87,19 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         return result
 
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup_command(path):
+        """Respalda la base de datos en PATH sin detener la aplicación (SQLite: API de respaldo en línea;
+        PostgreSQL: pg_dump -Fc). Nunca sobrescribe un archivo existente."""
+        from portfolio import backup
+
+        try:
+            target = backup.backup(current_app.config["DATABASE_URL"], path)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Respaldo escrito en {target} ({target.stat().st_size:,} bytes).")
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

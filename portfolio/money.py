@@ -53,15 +53,16 @@ def parse_money(text: object, *, allow_negative: bool = False) -> Decimal:
             value = Decimal(raw.replace(",", ""))
         except InvalidOperation as exc:  # pragma: no cover - the regex already filters
             raise MoneyError("Monto inválido.") from exc
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(CENT):
-        raise MoneyError("Monto inválido: tiene más de dos decimales.")
-    value = value.quantize(CENT)
+    # The range comes first: quantize() raises InvalidOperation on values with more digits than the
+    # decimal context's precision (28), so a 27-digit amount must be refused before it is rounded.
     if value < 0 and not allow_negative:
         raise MoneyError("El monto no puede ser negativo.")
     if abs(value) > MAX_AMOUNT:
         raise MoneyError("El monto excede el máximo permitido (S/ 999,999,999,999.99).")
-    return value
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(CENT):
+        raise MoneyError("Monto inválido: tiene más de dos decimales.")
+    return value.quantize(CENT)
 
 
 def to_cents(value: object) -> int:

@@ -2,18 +2,24 @@
 
 Values are stored as exact decimal strings with the date they take effect and their legal basis; a new
 value never overwrites an old one, so a calculation for any past date uses the rule then in force.
+
+Each rule has an owner (``owner_permission``): the Obras por Impuestos and reference rules belong to the
+administration (``rules.manage``); the trust's rules — contribution rate, due day, quorum — move money and
+belong to the trustee (``trust.rules.manage``), who records each new value citing the Comité Técnico's
+resolution (number and date) as its legal basis. Everyone with ``rules.view`` reads them all.
 """
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portfolio import audit, db
+from portfolio.auth.policy import allows
 from portfolio.db_types import Base, UTCDateTime, utcnow
-from portfolio.domain_errors import DomainError, NotFound
+from portfolio.domain_errors import DomainError, Forbidden, NotFound
 
 # key: (label shown to users, unit, default value, default effective date, default legal basis)
 RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
@@ -86,15 +92,37 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
 }
 
 
+# The trust's rules: they decide how much money companies owe and how the board releases it.
+TRUST_RULES = frozenset({"trust.contribution_rate_pct", "trust.due_day", "trust.quorum_min_approvals",
+                         "trust.quorum_majority"})
+REFERENCE_PERMISSION = "rules.manage"
+TRUST_PERMISSION = "trust.rules.manage"
+
+
+def owner_permission(key: str) -> str:
+    """The permission (see ``portfolio.auth.policy``) that may add values to rule ``key``."""
+    return TRUST_PERMISSION if key in TRUST_RULES else REFERENCE_PERMISSION
+
+
+def rules_owned_by(permission: str) -> dict[str, tuple]:
+    return {key: spec for key, spec in RULES.items() if owner_permission(key) == permission}
+
+
 class RuleValue(Base):
     __tablename__ = "rule_values"
-    __table_args__ = (UniqueConstraint("key", "effective_from", name="uq_rule_values_key_effective_from"),)
+    __table_args__ = (
+        UniqueConstraint("key", "effective_from", name="uq_rule_values_key_effective_from"),
+        CheckConstraint("(resolution_number IS NULL) = (resolution_date IS NULL)", name="resolution_complete"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(60))
     value: Mapped[str] = mapped_column(String(40))
     effective_from: Mapped[dt.date] = mapped_column(Date)
     legal_basis: Mapped[str] = mapped_column(String(300))
+    # The Comité Técnico's resolution behind a trust rule's value (number and date); None for the others.
+    resolution_number: Mapped[str | None] = mapped_column(String(60))
+    resolution_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -109,6 +137,10 @@ class RuleValue(Base):
     @property
     def decimal(self) -> Decimal:
         return Decimal(self.value)
+
+    @property
+    def owner_label(self) -> str:
+        return "Fiduciario (acuerdo del Comité Técnico)" if self.key in TRUST_RULES else "Administración"
 
 
 def rule_value(key: str, on: dt.date | None = None) -> Decimal:
@@ -137,12 +169,42 @@ def parse_rule_value(text: str) -> Decimal:
     return value
 
 
-def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis: str, actor) -> RuleValue:
+def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis: str | None = None, actor,
+                   resolution_number: str | None = None, resolution_date: dt.date | None = None,
+                   today: dt.date | None = None) -> RuleValue:
+    """Add a value to rule ``key`` from ``effective_from``. Only the rule's owner may: the administration for
+    the reference rules, the trustee for the trust's, which cite the Comité Técnico's resolution."""
+    today = today or dt.date.today()
     if key not in RULES:
         raise DomainError("Regla desconocida.", field="key")
+    if not allows(actor, owner_permission(key)):
+        raise Forbidden("Esta regla la modifica el fiduciario con un acuerdo del Comité Técnico." if key in TRUST_RULES
+                        else "Su rol no permite modificar esta regla.")
     parsed = parse_rule_value(value)
-    if not legal_basis.strip():
-        raise DomainError("Indique la base legal del nuevo valor.", field="legal_basis")
+    if effective_from is None:
+        raise DomainError("Ingrese la fecha de vigencia.", field="effective_from")
+    basis = (legal_basis or "").strip()
+    number = None
+    if key in TRUST_RULES:
+        number = (resolution_number or "").strip()
+        if not number:
+            raise DomainError("Indique el número del acuerdo del Comité Técnico.", field="resolution_number")
+        if len(number) > 60:
+            raise DomainError("El número del acuerdo admite hasta 60 caracteres.", field="resolution_number")
+        if resolution_date is None:
+            raise DomainError("Indique la fecha del acuerdo del Comité Técnico.", field="resolution_date")
+        if resolution_date > today:
+            raise DomainError("La fecha del acuerdo no puede ser futura.", field="resolution_date")
+        if effective_from < resolution_date:
+            raise DomainError("El nuevo valor no puede regir antes de la fecha del acuerdo que lo aprueba.",
+                              field="effective_from")
+        basis = f"Acuerdo del Comité Técnico N.° {number} del {resolution_date:%d/%m/%Y}" + (f" – {basis}" if basis
+                                                                                           else "")
+        basis = basis[:300]
+    else:
+        resolution_date = None
+        if not basis:
+            raise DomainError("Indique la base legal del nuevo valor.", field="legal_basis")
     exists = db.session.scalar(
         select(RuleValue.id).where(RuleValue.key == key, RuleValue.effective_from == effective_from)
     )
@@ -152,13 +214,16 @@ def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis
         key=key,
         value=format(parsed, "f"),
         effective_from=effective_from,
-        legal_basis=legal_basis.strip(),
-        created_by_id=getattr(actor, "id", None),
+        legal_basis=basis,
+        resolution_number=number,
+        resolution_date=resolution_date,
+        created_by_id=actor.id,
     )
     db.session.add(row)
     db.session.flush()
-    audit.record("rule.add", row, after={"key": key, "value": row.value, "effective_from": effective_from,
-                                          "legal_basis": row.legal_basis})
+    audit.record("rule.add", row, actor=actor, after={
+        "key": key, "value": row.value, "effective_from": effective_from, "legal_basis": row.legal_basis,
+        **({"acuerdo": number, "fecha_acuerdo": resolution_date} if number else {})})
     return row
 
 

@@ -42,8 +42,13 @@ def test_a_route_without_policy_is_detected_and_refused(app):
 
 
 def test_admin_and_auditor_hold_no_money_power():
+    from portfolio.rules import TRUST_RULES, owner_permission
+
     money = [p for p in PERMISSIONS if p.startswith("trust.") and not p.endswith(".view")] + [
         "certificates.manage", "projects.manage"]
+    # the trust's rules (contribution rate, due day, quorum) are money: their owner permission is one of them
+    assert {"trust.contribution_rate_pct", "trust.due_day", "trust.quorum_min_approvals"} <= TRUST_RULES
+    assert {owner_permission(key) for key in TRUST_RULES} == {"trust.rules.manage"} and "trust.rules.manage" in money
     for permission in money:
         assert ADMIN not in PERMISSIONS[permission], permission
         assert AUDITOR not in PERMISSIONS[permission], permission
@@ -116,5 +121,12 @@ def test_post_routes_refuse_roles_without_permission(app, login_as):
         ("/admin/usuarios/nuevo", {"email": "x@y.pe", "name": "X", "role": "admin", "password": "Clave-Muy-Segura-99"}),
         ("/admin/reglas", {"key": "trust.contribution_rate_pct", "value": "9", "effective_from": "2020-01-01",
                            "legal_basis": "x"}),
+        ("/admin/reglas/fideicomiso", {"fid-key": "trust.contribution_rate_pct", "fid-value": "9",
+                                       "fid-effective_from": "2020-01-01", "fid-resolution_number": "1",
+                                       "fid-resolution_date": "2020-01-01"}),
     ]:
         assert auditor.post(url, data).status_code == 403, url
+    admin = login_as("admin")
+    assert admin.post("/admin/reglas/fideicomiso", {"fid-key": "trust.contribution_rate_pct", "fid-value": "9",
+                                                     "fid-effective_from": "2020-01-01", "fid-resolution_number": "1",
+                                                     "fid-resolution_date": "2020-01-01"}).status_code == 403

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portfolio import db
 from portfolio.admin import queries
-from portfolio.admin.forms import RuleValueForm
+from portfolio.admin.forms import RuleValueForm, TrustRuleValueForm
 from portfolio.audit import OBJECT_LABELS, AuditEntry
 from portfolio.auth import services as auth_services
 from portfolio.auth.forms import ResetPasswordForm, UserForm
@@ -18,7 +18,7 @@ from portfolio.auth.roles import ROLE_LABELS
 from portfolio.errors import DomainError
 from portfolio.forms import run_service, select_choices
 from portfolio.orgs.models import Company
-from portfolio.rules import RULES, RuleValue, add_rule_value
+from portfolio.rules import REFERENCE_PERMISSION, RULES, TRUST_PERMISSION, RuleValue, add_rule_value
 
 bp = Blueprint("admin", __name__)
 
@@ -93,25 +93,30 @@ def user_reset_password(user_id: int):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-def _render_rules(form, can_manage: bool):
+def _render_rules(form=None, trust_form=None):
     values = db.session.scalars(select(RuleValue).order_by(RuleValue.key, RuleValue.effective_from.desc())).all()
     today = dt.date.today()
     in_force: dict[str, int] = {}
     for row in values:
         if row.effective_from <= today and row.key not in in_force:
             in_force[row.key] = row.id
-    return render_template("admin/rules.html", values=values, rules=RULES, form=form, can_manage=can_manage,
+    # Each form only for the owner of its rules: the administration the reference rules, the trustee the trust's.
+    if form is None and allows(current_user, REFERENCE_PERMISSION):
+        form = RuleValueForm()
+    if trust_form is None and allows(current_user, TRUST_PERMISSION):
+        trust_form = TrustRuleValueForm(prefix="fid")
+    return render_template("admin/rules.html", values=values, rules=RULES, form=form, trust_form=trust_form,
                            in_force=set(in_force.values()), today=today)
 
 
 @bp.route("/admin/reglas")
 @requires("rules.view")
 def rules():
-    return _render_rules(RuleValueForm(), allows(current_user, "rules.manage"))
+    return _render_rules()
 
 
 @bp.route("/admin/reglas", methods=["POST"])
-@requires("rules.manage")
+@requires(REFERENCE_PERMISSION)
 def rule_add():
     form = RuleValueForm()
     if form.validate_on_submit():
@@ -121,7 +126,23 @@ def rule_add():
         if outcome:
             flash("Nuevo valor registrado. Los valores anteriores se conservan para fechas pasadas.", "success")
             return redirect(url_for("admin.rules"))
-    return _render_rules(form, True), 422
+    return _render_rules(form=form), 422
+
+
+@bp.route("/admin/reglas/fideicomiso", methods=["POST"])
+@requires(TRUST_PERMISSION)
+def trust_rule_add():
+    form = TrustRuleValueForm(prefix="fid")
+    if form.validate_on_submit():
+        outcome = run_service(form, lambda: add_rule_value(
+            key=form.key.data, value=form.value.data, effective_from=form.effective_from.data,
+            resolution_number=form.resolution_number.data, resolution_date=form.resolution_date.data,
+            legal_basis=form.legal_basis.data, actor=current_user))
+        if outcome:
+            flash("Nuevo valor de la regla del fideicomiso registrado con el acuerdo del Comité Técnico. "
+                  "Los valores anteriores se conservan para fechas pasadas.", "success")
+            return redirect(url_for("admin.rules"))
+    return _render_rules(trust_form=form), 422
 
 
 @bp.route("/auditoria")

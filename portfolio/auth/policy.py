@@ -26,6 +26,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "account.password": EVERYONE,
     "users.manage": frozenset({ADMIN}),
     "rules.view": frozenset({ADMIN, STAFF, TRUSTEE, AUDITOR}),
+    # Reference rules (Obras por Impuestos caps and percentages, dashboards, portal, indicators). The trust's
+    # rules (contribution rate, due day, quorum) move money: only the trustee, citing the board's resolution
+    # (trust.rules.manage); see portfolio.rules.owner_permission.
     "rules.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN, AUDITOR}),
     "orgs.view": frozenset({ADMIN, STAFF, BOARD, TRUSTEE, AUDITOR}),
@@ -53,6 +56,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trust.trustee.view": frozenset({TRUSTEE, AUDITOR}),
     "trust.execute": frozenset({TRUSTEE}),
     "trust.close_period": frozenset({TRUSTEE}),
+    "trust.rules.manage": frozenset({TRUSTEE}),
     "trust.programs.manage": frozenset({STAFF, TRUSTEE}),
     "trust.conflicts.declare": frozenset({BOARD, STAFF, TRUSTEE}),
     # Spreadsheet imports (each goes through the services of its domain)

@@ -35,6 +35,7 @@ def companies():
 @requires("orgs.manage")
 def company_new():
     form = CompanyForm()
+    del form.active  # the box is shown on edit only: a new company is active (the service's default)
     if form.validate_on_submit():
         outcome = run_service(form, lambda: services.create_company(form.data))
         if outcome:
@@ -81,6 +82,7 @@ def entities():
 @requires("orgs.manage")
 def entity_new():
     form = EntityForm()
+    del form.active  # the box is shown on edit only: a new entity is active (the service's default)
     if form.validate_on_submit():
         outcome = run_service(form, lambda: services.create_entity(form.data))
         if outcome:

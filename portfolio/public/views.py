@@ -8,17 +8,16 @@ Rules of the portal:
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Blueprint, Response, render_template, request
 
 from portfolio import charts
 from portfolio.auth.policy import public
+from portfolio.exports.csvfile import csv_response
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
-from portfolio.money import format_money
+from portfolio.money import CENT, format_money
 from portfolio.projects import stages
 from portfolio.public import portfolio_data
 
@@ -90,23 +89,13 @@ def indicator(indicator_id: int):
 def indicators_csv():
     year, quarter = _period()
     rows = indicators.quarter_report(year, quarter, public_only=True)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["codigo", "indicador", "unidad", "sentido", "nivel", "responsable", "anio", "trimestre",
-                     "linea_base", "anio_linea_base", "meta_anual", "valor", "version", "estado", "fuente",
-                     "fecha_medicion"])
-    for r in rows:
-        ind = r.indicator
-        writer.writerow([ind.code, ind.name, ind.unit, ind.direction, ind.level, r.owner_name, year, quarter,
-                         _plain(ind.baseline_value), ind.baseline_year or "", _plain(r.target), _plain(r.value),
-                         r.version or "", r.status, r.source or "",
-                         r.measured_on.isoformat() if r.measured_on else ""])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=indicadores-{year}-T{quarter}.csv"})
-
-
-def _plain(value) -> str:
-    return "" if value is None else str(value)
+    header = ["codigo", "indicador", "unidad", "sentido", "nivel", "responsable", "anio", "trimestre", "linea_base",
+              "anio_linea_base", "meta_anual", "valor", "version", "estado", "fuente", "fecha_medicion"]
+    # Figures go in as numbers (a negative value stays a number); every text cell is neutralised by csv_cell.
+    return csv_response(f"indicadores-{year}-T{quarter}.csv", header, (
+        [r.indicator.code, r.indicator.name, r.indicator.unit, r.indicator.direction, r.indicator.level,
+         r.owner_name, year, quarter, r.indicator.baseline_value, r.indicator.baseline_year, r.target, r.value,
+         r.version, r.status, r.source, r.measured_on] for r in rows))
 
 
 @bp.route("/proyectos")
@@ -153,15 +142,12 @@ def open_data():
 @bp.route("/datos/proyectos.csv")
 @public
 def projects_csv():
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["id", "cui", "proyecto", "entidad", "nivel_gobierno", "etapa", "monto_vigente_soles",
-                     "avance_fisico_real_pct", "multidepartamental"])
-    for r in portfolio_data.project_rows():
-        writer.writerow([r.id, r.cui or "", r.name, r.entity, r.level, r.stage, f"{r.amount:.2f}",
-                         "" if r.progress is None else f"{r.progress:.2f}", "si" if r.multidepartmental else "no"])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=proyectos-oxi.csv"})
+    header = ["id", "cui", "proyecto", "entidad", "nivel_gobierno", "etapa", "monto_vigente_soles",
+              "avance_fisico_real_pct", "multidepartamental"]
+    return csv_response("proyectos-oxi.csv", header, (
+        [r.id, r.cui, r.name, r.entity, r.level, r.stage, r.amount.quantize(CENT),
+         None if r.progress is None else r.progress.quantize(CENT), "si" if r.multidepartmental else "no"]
+        for r in portfolio_data.project_rows()))
 
 
 @bp.route("/fideicomiso")

@@ -205,7 +205,8 @@ def test_rate_is_effective_dated(world):
     from portfolio.rules import add_rule_value
 
     add_rule_value(key="trust.contribution_rate_pct", value="0.20", effective_from=dt.date(2026, 3, 1),
-                   legal_basis="Ordenanza de prueba", actor=None)
+                   resolution_number="002-2026-CT", resolution_date=dt.date(2026, 2, 1), legal_basis="Ordenanza de prueba",
+                   actor=world.trustee)
     db.session.commit()
     before = world.declare(month=dt.date(2026, 2, 1), payroll=D("1000000.00")).value
     after = world.declare(month=dt.date(2026, 3, 1), payroll=D("1000000.00")).value

@@ -200,7 +200,8 @@ def test_quorum_is_configurable(world):
 
     world.fund(D("3000.00"))
     add_rule_value(key="trust.quorum_min_approvals", value="3", effective_from=dt.date(2025, 1, 1),
-                   legal_basis="Acuerdo de prueba", actor=None)
+                   resolution_number="001-2025-CT", resolution_date=dt.date(2025, 1, 1), legal_basis="Acuerdo de prueba",
+                   actor=world.trustee)
     db.session.commit()
     assert disbursements.quorum_needed() == 3
     d = world.request(D("100.00")).value

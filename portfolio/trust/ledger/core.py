@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portfolio.domain_errors import Conflict
-from portfolio.money import CENT
+from portfolio.money import CENT, MAX_AMOUNT
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,
     STATUS_LABELS,
@@ -72,7 +72,8 @@ def lock_accounts(session: Session, ids: set[int]) -> dict[int, Account]:
 def payload_hash(command: str, payload: dict[str, Any]) -> str:
     def default(value):
         if isinstance(value, Decimal):
-            return f"{value:.2f}" if value == value.quantize(CENT) else str(value)
+            # abs() first: quantize() raises on values wider than the context (a 30-digit amount)
+            return f"{value:.2f}" if abs(value) <= MAX_AMOUNT and value == value.quantize(CENT) else str(value)
         if isinstance(value, dt.date):
             return value.isoformat()
         return str(value)

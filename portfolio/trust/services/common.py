@@ -91,12 +91,12 @@ def require_role(actor, *roles: str) -> None:
 def positive_amount(value: Any, field: str = "amount") -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise DomainError("Ingrese un monto válido.", field=field)
-    if value != value.quantize(CENT):
-        raise DomainError("Monto inválido: tiene más de dos decimales.", field=field)
     if value <= 0:
         raise DomainError("El monto debe ser mayor que cero.", field=field)
-    if value > MAX_AMOUNT:
+    if value > MAX_AMOUNT:  # before quantize(), which raises on more digits than the context's precision
         raise DomainError("El monto excede el máximo permitido.", field=field)
+    if value != value.quantize(CENT):
+        raise DomainError("Monto inválido: tiene más de dos decimales.", field=field)
     return value
 
 

@@ -227,7 +227,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
             raise DomainError("La fecha de pago es anterior al mes declarado.", field="paid_on")
         existing = db.session.scalar(select(Payment).where(Payment.bank == bank, Payment.operation_number == operation))
         if existing is not None:
-            return _recognise(existing, contribution.id, amount, paid_on)
+            return _recognise(existing, contribution, amount, paid_on)
         room = contribution.outstanding - pending_registered(contribution.id)
         if amount > room:
             raise DomainError(
@@ -245,7 +245,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
                                                                Payment.operation_number == operation))
             if existing is None:
                 raise
-            return _recognise(existing, contribution.id, amount, paid_on)
+            return _recognise(existing, contribution, amount, paid_on)
         audit.record("trust.payment.register", payment, actor=actor,
                      after={"amount": amount, "paid_on": paid_on, "bank": bank, "operation": operation})
         return payment
@@ -253,10 +253,18 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
     return command(key, "register_payment", payload, Payment, run)
 
 
-def _recognise(existing: Payment, contribution_id: int, amount: Decimal, paid_on: dt.date) -> Payment:
-    if existing.contribution_id == contribution_id and existing.amount == amount and existing.paid_on == paid_on:
+OPERATION_UNAVAILABLE = ("No se puede registrar el pago con esa operación bancaria. Verifique el banco y el número "
+                         "de operación de su comprobante; si son correctos, comuníquese con el fiduciario.")
+
+
+def _recognise(existing: Payment, contribution: Contribution, amount: Decimal, paid_on: dt.date) -> Payment:
+    if existing.company_id != contribution.company_id:
+        # Another company's payment: refused (one bank operation is one payment) with a message that says
+        # nothing about that payment, so a company cannot learn other companies' operations or their data.
+        raise DomainError(OPERATION_UNAVAILABLE, field="operation_number")
+    if existing.contribution_id == contribution.id and existing.amount == amount and existing.paid_on == paid_on:
         return existing  # the same bank operation registered again: recognised, not duplicated
-    raise DomainError("Esa operación bancaria (banco y número) ya fue registrada con otros datos.",
+    raise DomainError("Esa operación bancaria (banco y número) ya fue registrada por su empresa con otros datos.",
                       field="operation_number")
 
 

@@ -24,18 +24,26 @@ REPLAYED = "Esta operación ya se había registrado con este mismo formulario; n
 def act(form, action, success: str, back: str):
     """Validate an action form, run one service (commit once), flash the outcome and go back."""
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash_errors(form)
         return redirect(back)
     outcome = run_service(form, action)
     if outcome:
         replayed = getattr(outcome.value, "replayed", False)
         flash(REPLAYED if replayed else success, "info" if replayed else "success")
     else:
-        for message in form.form_errors + [m for errors in form.errors.values() for m in errors]:
-            flash(message, "danger")
+        flash_errors(form)
     return redirect(back)
+
+
+def flash_errors(form) -> None:
+    """Flash each of the form's messages once. ``form.errors`` already holds the form-level messages
+    (under the key None) next to each field's, so they are not added again from ``form_errors``."""
+    seen: set[str] = set()
+    for errors in form.errors.values():
+        for message in errors:
+            if message not in seen:
+                seen.add(message)
+                flash(message, "danger")
 
 
 def date_arg(name: str, default: dt.date) -> dt.date:
