@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from portfolio import clock
 from portfolio.money import CENT, to_cents
 
 NAMING_CONVENTION = {
@@ -76,7 +77,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.utcnow()
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.db import Base, UTCDateTime, utcnow
 from portfolio.errors import DomainError, NotFound
 
@@ -115,7 +115,7 @@ def rule_value(key: str, on: dt.date | None = None) -> Decimal:
     """The value of rule ``key`` in force on ``on`` (today by default)."""
     if key not in RULES:
         raise KeyError(key)
-    on = on or dt.date.today()
+    on = on or clock.today()
     row = db.session.scalars(
         select(RuleValue)
         .where(RuleValue.key == key, RuleValue.effective_from <= on)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, DomainError
 from portfolio.money import MoneyError, parse_money
@@ -256,7 +256,7 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
     if expected_stage is not None and expected_stage != project.stage:
         raise Conflict(f"El proyecto ya no está en «{stages.label(expected_stage)}» (ahora: "
                        f"«{stages.label(project.stage)}»). Vuelva a cargar la página.")
-    if on is not None and on > dt.date.today():
+    if on is not None and on > clock.today():
         raise DomainError("La fecha no puede ser futura.", field="on")
     if target == "convenio_suscrito":
         from portfolio.projects.caps import lock_for_limits

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, type_coerce
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.db import Money
 from portfolio.errors import NotFound
 from portfolio.orgs import ubigeo
@@ -166,7 +166,7 @@ class PublicProject:
 
 
 def public_project(project_id: int, today: dt.date | None = None) -> PublicProject:
-    today = today or dt.date.today()
+    today = today or clock.today()
     project = db.session.get(Project, project_id)
     if project is None:
         raise NotFound("El proyecto no existe.")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.errors import NotFound
 from portfolio.exports.registry import (
     ExportInputError,
@@ -26,7 +26,7 @@ from portfolio.exports.registry import (
     register_export,
 )
 from portfolio.exports.xlsx import Block, Column, Summary, Table
-from portfolio.formatting import LIMA, format_date
+from portfolio.formatting import format_date
 from portfolio.orgs.models import Company
 from portfolio.trust import queries
 from portfolio.trust.models import CONTRIBUTION_STATUS, Disbursement, Tranche, Vote
@@ -47,7 +47,7 @@ CONTRIBUTION_COLUMNS = [
 
 
 def today_of(req: ExportRequest) -> dt.date:
-    return req.generated_at.astimezone(LIMA).date()
+    return clock.local_date(req.generated_at)
 
 
 def contribution_row(c, today: dt.date) -> tuple:
@@ -176,7 +176,7 @@ def _disbursements(req: ExportRequest):
 # --- statements -----------------------------------------------------------------------------------
 
 def _period(args: Mapping[str, str]) -> dict[str, str]:
-    today = dt.date.today()  # the same default period as the page (portfolio.trust.views.period_args)
+    today = clock.today()  # the same default period as the page (portfolio.trust.views.period_args)
     start = queries.iso_date(args, "desde", today.replace(month=1, day=1))
     if start is None:
         raise ExportInputError("La fecha «desde» no es válida (use aaaa-mm-dd).", field="desde")

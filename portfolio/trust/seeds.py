@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from stdnum.pe import ruc as ruc_number
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.models import User
 from portfolio.money import parse_money
 from portfolio.seeding import company_by_ruc, read_csv
@@ -179,7 +179,7 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
 
 
 def load_demo() -> dict[str, int]:
-    today = dt.date.today()
+    today = clock.today()
     entries_before = db.session.scalar(select(func.count(ledger.Entry.id)))
     programs_before = db.session.scalar(select(func.count(Program.id)))
     orgs_before = db.session.scalar(select(func.count(Organization.id)))
