@@ -176,8 +176,11 @@ def _set_locations(project: Project, codes: list[str]) -> None:
             project.locations.append(ProjectLocation(ubigeo=code))
 
 
-def record_transition(project: Project, from_stage: str | None, to_stage: str, note: str | None, actor) -> None:
-    db.session.add(StageTransition(project_id=project.id, from_stage=from_stage, to_stage=to_stage, at=utcnow(),
+def record_transition(project: Project, from_stage: str | None, to_stage: str, note: str | None, actor,
+                      on: dt.date | None = None) -> None:
+    """Append the stage change to the timeline: it happened ``on`` (today by default), recorded now by ``actor``."""
+    db.session.add(StageTransition(project_id=project.id, from_stage=from_stage, to_stage=to_stage,
+                                   occurred_on=on or clock.today(), at=utcnow(),
                                    actor_id=getattr(actor, "id", None), actor_email=getattr(actor, "email", None),
                                    note=_text(note)))
 
@@ -189,7 +192,8 @@ def create_project(data: dict[str, Any], *, actor=None, is_demo: bool = False) -
     db.session.add(project)
     _set_locations(project, codes)
     db.session.flush()
-    record_transition(project, None, stages.INITIAL_STAGE, "Registro del proyecto", actor)
+    record_transition(project, None, stages.INITIAL_STAGE, "Registro del proyecto", actor,
+                      on=values.get("prioritized_on"))
     audit.record("project.create", project, after=audit.snapshot(project, EDITABLE_FIELDS) | {"locations": codes},
                  actor=actor)
     return project
@@ -276,7 +280,7 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
     from_stage = project.stage
     project.stage = target
     flush_or_conflict()
-    record_transition(project, from_stage, target, note, actor)
+    record_transition(project, from_stage, target, note, actor, on=on)
     audit.record("project.transition", project, before={"stage": from_stage},
                  after={"stage": target, "note": _text(note), "warnings": check.warnings}, actor=actor)
     return check

@@ -146,7 +146,7 @@ class PublicProject:
     project: Project
     amount: Decimal
     financiers: list[tuple[str, Decimal]]
-    timeline: list[tuple[dt.datetime, str | None, str]]
+    timeline: list[tuple[dt.date, str | None, str]]  # (event date, from, to)
     milestones: list[tuple[str, dt.date, dt.date | None, str, Decimal | None, Decimal | None]]
     certified: Decimal
     planned_physical: Decimal | None
@@ -176,8 +176,9 @@ def public_project(project_id: int, today: dt.date | None = None) -> PublicProje
         .join(Company, Company.id == ProjectMember.company_id).where(ProjectMember.project_id == project_id)
         .order_by(ProjectMember.position, ProjectMember.id))]
     timeline = list(db.session.execute(
-        select(StageTransition.at, StageTransition.from_stage, StageTransition.to_stage)
-        .where(StageTransition.project_id == project_id).order_by(StageTransition.at, StageTransition.id)).all())
+        select(StageTransition.occurred_on, StageTransition.from_stage, StageTransition.to_stage)
+        .where(StageTransition.project_id == project_id)
+        .order_by(StageTransition.occurred_on, StageTransition.at, StageTransition.id)).all())
     milestones = [(MILESTONE_KINDS.get(kind, kind), planned, actual, MILESTONE_STATUSES.get(status, status),
                    None if pp is None else Decimal(pp) / 100, None if ap is None else Decimal(ap) / 100)
                   for kind, planned, actual, status, pp, ap in db.session.execute(

@@ -109,7 +109,8 @@ VOTE_COLUMNS = [
     Column("member", "Miembro del Comité", width=30),
     Column("decision", "Decisión", width=10),
     Column("comment", "Comentario", width=50),
-    Column("cast_at", "Fecha del voto", "datetime"),
+    Column("cast_on", "Fecha del voto", "date"),
+    Column("cast_at", "Registrado", "datetime"),
 ]
 TRANCHE_COLUMNS = [
     Column("id", "N.º desembolso", "int", width=10),
@@ -150,7 +151,7 @@ def disbursement_sheets(req: ExportRequest, where, *, tranche_where=(), prefix: 
     def vote_rows():
         for v in req.stream(votes):
             yield (v.disbursement_id, v.disbursement.organization.name, v.user.name,
-                   DECISIONS.get(v.decision, v.decision), v.comment, v.cast_at)
+                   DECISIONS.get(v.decision, v.decision), v.comment, v.cast_on, v.cast_at)
 
     def tranche_rows():
         for t in req.stream(tranches):

@@ -205,7 +205,7 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
         if any(v.user_id == actor.id for v in disbursement.votes):
             raise DomainError("Ya votó esta solicitud.")
         ballot = Vote(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
-                      comment=comment.strip()[:500])
+                      comment=comment.strip()[:500], cast_on=today)
         db.session.add(ballot)
         db.session.flush()
         db.session.refresh(disbursement, ["votes"])
