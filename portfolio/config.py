@@ -10,6 +10,8 @@ import secrets
 from decimal import Decimal
 from pathlib import Path
 
+from portfolio import clock
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEFAULT_SQLITE_URL = f"sqlite:///{INSTANCE_DIR / 'portfolio.db'}"
 
@@ -42,6 +44,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
                 "En producción use PostgreSQL mediante DATABASE_URL "
                 "(o ALLOW_SQLITE_IN_PRODUCTION=1 si de verdad quiere SQLite)."
             )
+    timezone = env.get("TIMEZONE", "").strip() or clock.DEFAULT_TIMEZONE
+    try:
+        clock.load_zone(timezone)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -50,6 +57,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "ENV_MODE": mode,
         "SECRET_KEY": secret_key,
         "DATABASE_URL": database_url,
+        # Business dates (due dates, postings, "today") are the calendar date in this zone.
+        "TIMEZONE": timezone,
         "DEMO_DATA": _flag(env, "DEMO_DATA", default=not production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

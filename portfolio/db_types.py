@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from portfolio import clock
 from portfolio.money import CENT, to_cents
 
 NAMING_CONVENTION = {
@@ -75,7 +76,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """The current instant (aware, UTC), from the business clock."""
+    return clock.utcnow()
 
 
 def one_of(column: str, values: Iterable[str]) -> str:

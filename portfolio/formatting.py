@@ -1,15 +1,13 @@
-"""Jinja filters: money as S/ 1,234,567.89, dates as dd/mm/aaaa in Peru's time zone."""
+"""Jinja filters: money as S/ 1,234,567.89, dates as dd/mm/aaaa in the business time zone (``TIMEZONE``)."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from portfolio import clock
 from portfolio.money import format_money
-
-LIMA = ZoneInfo("America/Lima")
 
 MONTHS = [
     "enero", "febrero", "marzo", "abril", "mayo", "junio",
@@ -21,7 +19,7 @@ def format_date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, dt.datetime):
-        value = value.astimezone(LIMA).date() if value.tzinfo else value.date()
+        value = clock.local_date(value) if value.tzinfo else value.date()
     return value.strftime("%d/%m/%Y")
 
 
@@ -29,7 +27,7 @@ def format_datetime(value: dt.datetime | None) -> str:
     if value is None:
         return "—"
     if value.tzinfo is not None:
-        value = value.astimezone(LIMA)
+        value = value.astimezone(clock.zone())
     return value.strftime("%d/%m/%Y %H:%M")
 
 

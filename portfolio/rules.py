@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.auth.policy import allows
 from portfolio.db_types import Base, UTCDateTime, utcnow
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
@@ -147,7 +147,7 @@ def rule_value(key: str, on: dt.date | None = None) -> Decimal:
     """The value of rule ``key`` in force on ``on`` (today by default)."""
     if key not in RULES:
         raise KeyError(key)
-    on = on or dt.date.today()
+    on = on or clock.today()
     row = db.session.scalars(
         select(RuleValue)
         .where(RuleValue.key == key, RuleValue.effective_from <= on)
@@ -174,7 +174,7 @@ def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis
                    today: dt.date | None = None) -> RuleValue:
     """Add a value to rule ``key`` from ``effective_from``. Only the rule's owner may: the administration for
     the reference rules, the trustee for the trust's, which cite the Comité Técnico's resolution."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if key not in RULES:
         raise DomainError("Regla desconocida.", field="key")
     if not allows(actor, owner_permission(key)):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_rules_basis"
-down_revision = "0006_indicators"
+down_revision = "0009_event_dates"
 branch_labels = None
 depends_on = None
 

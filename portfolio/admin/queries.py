@@ -10,10 +10,11 @@ from collections.abc import Mapping
 
 from sqlalchemy import or_, select
 
+from portfolio import clock
 from portfolio.audit import AuditEntry
 from portfolio.auth.models import User
 from portfolio.auth.roles import ROLE_LABELS
-from portfolio.formatting import LIMA, format_date
+from portfolio.formatting import format_date
 from portfolio.listing import ListQuery, text_value
 
 
@@ -75,10 +76,10 @@ def audit_list(args: Mapping[str, str]) -> ListQuery:
         errors.append("La fecha «desde» es posterior a la fecha «hasta»; se ignoró el rango.")
         since = until = None
     if since:
-        query = query.where(AuditEntry.at >= dt.datetime.combine(since, dt.time(), LIMA))
+        query = query.where(AuditEntry.at >= clock.start_of_day(since))
         notes.append(("Desde", format_date(since)))
     if until:
-        query = query.where(AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), LIMA))
+        query = query.where(AuditEntry.at < clock.start_of_day(until + dt.timedelta(days=1)))
         notes.append(("Hasta", format_date(until)))
     filters = {"actor": actor, "accion": action, "objeto": object_type, "id": object_id,
                "desde": since.isoformat() if since else "", "hasta": until.isoformat() if until else ""}

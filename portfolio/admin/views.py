@@ -1,13 +1,11 @@
 """Administration: users, effective-dated rules and the audit trail viewer."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.admin import queries
 from portfolio.admin.forms import RuleValueForm, TrustRuleValueForm
 from portfolio.audit import OBJECT_LABELS, AuditEntry
@@ -95,7 +93,7 @@ def user_reset_password(user_id: int):
 
 def _render_rules(form=None, trust_form=None):
     values = db.session.scalars(select(RuleValue).order_by(RuleValue.key, RuleValue.effective_from.desc())).all()
-    today = dt.date.today()
+    today = clock.today()
     in_force: dict[str, int] = {}
     for row in values:
         if row.effective_from <= today and row.key not in in_force:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from portfolio import charts
+from portfolio import charts, clock
 from portfolio.auth.policy import allows
 from portfolio.auth.roles import ADMIN, AUDITOR, BOARD, COMPANY, STAFF, TRUSTEE
 from portfolio.dashboards import oxi, trust_data
@@ -151,7 +151,7 @@ BUILDERS = {"staff": staff, "company": company, "board": board, "trustee": trust
 
 
 def context_for(user, today: dt.date | None = None) -> tuple[str, dict[str, Any]]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     name = TEMPLATES.get(user.role, "overview")
     context = BUILDERS[name](user, today)
     context["indicators"] = indicator_summary()

@@ -169,7 +169,10 @@ def next_period(today: dt.date) -> dt.date:
 
 
 def contribution_status(company_id: int, today: dt.date) -> dict[str, object]:
-    """A company's months: due (not yet overdue), paid, in arrears — counts and S/; one statement."""
+    """A company's months: due (not yet overdue), paid, in arrears — counts and S/; one statement.
+
+    ``next_due`` is the nearest due date still ahead (today included); overdue months are apart, with the
+    oldest unpaid due date as ``arrears_since``."""
     owed = Contribution.amount_due - Contribution.amount_paid
     unpaid = Contribution.amount_paid < Contribution.amount_due
     late = and_(unpaid, Contribution.due_date < today)
@@ -180,10 +183,11 @@ def contribution_status(company_id: int, today: dt.date) -> dict[str, object]:
         money_sum(Contribution.amount_paid),
         func.count(case((late, 1))),
         money_sum(case((late, owed), else_=0)),
-        func.min(case((unpaid, Contribution.due_date))),
+        func.min(case((and_(unpaid, Contribution.due_date >= today), Contribution.due_date))),
+        func.min(case((late, Contribution.due_date))),
     ).where(Contribution.company_id == company_id)).one()
     return {"due_count": row[0], "due_amount": row[1], "paid_count": row[2], "paid_amount": row[3],
-            "arrears_count": row[4], "arrears_amount": row[5], "next_due": row[6]}
+            "arrears_count": row[4], "arrears_amount": row[5], "next_due": row[6], "arrears_since": row[7]}
 
 
 def ageing(as_of: dt.date, *, company_id: int | None = None, limit: int = LIST_LIMIT) -> list[dict]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import update
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.auth.models import User
 from portfolio.auth.policy import allows
 from portfolio.db import utcnow
@@ -27,7 +27,6 @@ from portfolio.domain_errors import DomainError, NotFound
 from portfolio.exports.models import DONE, FAILED, QUEUED, RUNNING, STATUS_LABELS, UNFINISHED, ExportJob
 from portfolio.exports.registry import ExportRequest, ExportSpec, Viewer, get_export
 from portfolio.exports.xlsx import build_workbook, write_workbook
-from portfolio.formatting import LIMA
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ def export_dir() -> Path:
 
 
 def download_name(spec: ExportSpec, when: dt.datetime) -> str:
-    stamp = when.astimezone(LIMA).strftime("%Y%m%d_%H%M")
+    stamp = when.astimezone(clock.zone()).strftime("%Y%m%d_%H%M")
     base = re.sub(r"[^a-z0-9_-]+", "_", spec.filename.lower()).strip("_") or "exportacion"
     return f"{base}_{stamp}.xlsx"
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from sqlalchemy import and_
 from sqlalchemy.orm import aliased
 
+from portfolio import clock
 from portfolio.admin import queries as admin_queries
 from portfolio.auth.roles import ROLE_LABELS
 from portfolio.exports.registry import ExportRequest, count_of, list_export, register_export
 from portfolio.exports.xlsx import Column, Table
-from portfolio.formatting import LIMA
 from portfolio.orgs import queries as orgs_queries
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import EntityCap, PublicEntity
@@ -43,7 +43,7 @@ def _companies(req: ExportRequest):
 
 
 def cap_year(req: ExportRequest) -> int:
-    return req.generated_at.astimezone(LIMA).year
+    return clock.local_date(req.generated_at).year
 
 
 def _entity_columns(year: int) -> list[Column]:

@@ -18,10 +18,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.exports.registry import ExportInputError, ExportRequest, ExportSpec, Viewer, register_export
 from portfolio.exports.xlsx import Block, Chart, Column, Sheet, Summary
-from portfolio.formatting import LIMA, format_date
+from portfolio.formatting import format_date
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, SECTORS, Company, EntityCap, PublicEntity
 
@@ -75,7 +75,7 @@ class MefFilters:
 
 
 def today_lima() -> dt.date:
-    return dt.datetime.now(LIMA).date()
+    return clock.today()
 
 
 def _parse_date(raw: str, label: str, field_name: str) -> dt.date:
@@ -287,7 +287,7 @@ def parse(args: Mapping[str, str], viewer: Viewer) -> dict[str, str]:
 
 def build(req: ExportRequest) -> list[Sheet]:
     # The job re-validates: an entity deleted since the request is a clear failure, not a wrong workbook.
-    filters = parse_filters(req.params, today=max(today_lima(), req.generated_at.astimezone(LIMA).date()))
+    filters = parse_filters(req.params, today=max(today_lima(), clock.local_date(req.generated_at)))
     ctx = MefContext(request=req, filters=filters)
     blocks: list[Block] = []
     charts: list[Chart] = []

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.indicators import services
 from portfolio.indicators.models import Indicator, IndicatorTarget, Measurement
 from portfolio.seeding import entity_by_name, read_csv
@@ -57,7 +57,7 @@ def _program_indicators() -> int:
 
 
 def load_demo(today: dt.date | None = None) -> dict[str, int]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     added = 0
     program_indicators = _program_indicators()
     for row in read_csv("demo_indicator_values.csv") + read_csv("demo_program_indicators.csv"):

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, func, select
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.indicators import status as status_rules
 from portfolio.indicators.models import (
@@ -113,7 +113,7 @@ def create_indicator(*, code: str, name: str, unit: str, direction: str, level: 
                      owner_id: int | None, description: str | None = None, baseline_value: object = None,
                      baseline_year: int | None = None, baseline_source: str | None = None, public: bool = True,
                      today: dt.date | None = None) -> Indicator:
-    today = today or dt.date.today()
+    today = today or clock.today()
     code = (code or "").strip().upper()
     if not code or not name or not name.strip() or not unit or not unit.strip():
         raise DomainError("Código, nombre y unidad son obligatorios.")
@@ -143,7 +143,7 @@ def create_indicator(*, code: str, name: str, unit: str, direction: str, level: 
 def set_target(indicator: Indicator, *, year: int | None, value: object, actor=None,
                today: dt.date | None = None) -> IndicatorTarget:
     """Set the target of the current or a future year. Past years are history and are refused."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if year is None:
         raise DomainError("Indique el año de la meta.", field="year")
     if year < today.year:
@@ -196,7 +196,7 @@ def record_measurement(indicator: Indicator, *, year: int | None, quarter: int |
                        source: str | None, measured_on: dt.date | None, actor=None,
                        today: dt.date | None = None) -> Measurement:
     """First value of a quarter. If the quarter already has one, refuse and point to the correction."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     _check_period(year, quarter, measured_on, today)
     parsed = parse_value(value)
     if not source or not source.strip():
@@ -220,7 +220,7 @@ def correct_measurement(indicator: Indicator, *, year: int | None, quarter: int 
                         source: str | None, measured_on: dt.date | None, reason: str | None, actor=None,
                         today: dt.date | None = None) -> Measurement:
     """A documented correction: a new version that supersedes the current one, which stays visible."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     _check_period(year, quarter, measured_on, today)
     parsed = parse_value(value)
     if not source or not source.strip():
@@ -336,6 +336,6 @@ def latest_quarter(today: dt.date | None = None) -> tuple[int, int]:
                              .order_by(Measurement.year.desc(), Measurement.quarter.desc()).limit(1)).first()
     if row:
         return row[0], row[1]
-    today = today or dt.date.today()
+    today = today or clock.today()
     quarter = (today.month - 1) // 3 + 1
     return (today.year, quarter - 1) if quarter > 1 else (today.year - 1, 4)

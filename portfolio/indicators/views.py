@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portfolio import charts
+from portfolio import charts, clock
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
 from portfolio.indicators import services
@@ -35,7 +35,7 @@ def period_args() -> tuple[int, int]:
 
 
 def _quarters_around(year: int) -> list[tuple[int, int]]:
-    today = dt.date.today()
+    today = clock.today()
     return [(y, q) for y in range(today.year, today.year - 4, -1) for q in (4, 3, 2, 1)
             if dt.date(y, q * 3 - 2, 1) <= today]
 
@@ -85,7 +85,7 @@ def create():
 
 def _render_detail(indicator: Indicator, *, target_form=None, measurement_form=None, correction_form=None,
                    conflict=None, status: int = 200):
-    today = dt.date.today()
+    today = clock.today()
     target_form = target_form or TargetForm(prefix="meta", formdata=None, data={"year": today.year})
     measurement_form = measurement_form or MeasurementForm(prefix="med", formdata=None,
                                                            data={"year": today.year, "measured_on": today})

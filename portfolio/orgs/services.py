@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS, Company, EntityCap, PublicEntity
@@ -162,7 +162,7 @@ def set_cap(entity: PublicEntity, *, year: int, amount: Decimal, legal_basis: st
     """Record (or correct) an entity's annual CIPRL cap. A zero cap is valid and real."""
     if entity.certificate_type != "CIPRL":
         raise DomainError("Las entidades del gobierno nacional usan CIPGN y no tienen tope CIPRL anual.")
-    if not 2008 <= year <= dt.date.today().year + 5:
+    if not 2008 <= year <= clock.today().year + 5:
         raise DomainError("Año fuera de rango (2008 en adelante).", field="year")
     if amount is None or amount < 0:
         raise DomainError("El tope no puede ser negativo.", field="amount")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.domain_errors import DomainError
 from portfolio.money import round_money, split_by_shares
 from portfolio.projects import caps, stages
@@ -49,7 +49,7 @@ def add_certificate(project: Project, *, number: str | None, amount: Any, issue_
         raise DomainError("Ingrese el monto del certificado (mayor que cero).", field="amount")
     if issue_date is None:
         raise DomainError("Indique la fecha de emisión.", field="issue_date")
-    if issue_date > dt.date.today():
+    if issue_date > clock.today():
         raise DomainError("La fecha de emisión no puede ser futura.", field="issue_date")
     if project.convenio_on is None or issue_date < project.convenio_on:
         raise DomainError("La fecha de emisión no puede ser anterior a la suscripción del convenio.",
@@ -114,7 +114,7 @@ def declare_tax(company_id: int, *, year: Any, amount: Any, actor=None) -> TaxDe
         year = int(year)
     except (TypeError, ValueError) as exc:
         raise DomainError("Año inválido.", field="year") from exc
-    if not 2008 <= year < dt.date.today().year:
+    if not 2008 <= year < clock.today().year:
         raise DomainError("Indique un año anterior al actual (desde 2008).", field="year")
     value = money_value(amount, "amount")
     if value is None:
@@ -149,7 +149,7 @@ class TaxShare:
 def company_panel(company_id: int, today: dt.date | None = None) -> tuple[list[CertificateHolding], TaxShare]:
     """The company's holdings and how much of its prior-year income tax it may pay with certificates
     (advisory: ``oxi.tax_share_pct`` in force today)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     holdings = list(db.session.scalars(
         select(CertificateHolding).join(Certificate).where(CertificateHolding.company_id == company_id)
         .options(selectinload(CertificateHolding.certificate).selectinload(Certificate.project))

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from portfolio import clock
+
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 30
 ZERO = Decimal("0.00")
@@ -56,7 +58,7 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
 
 
 def build(project, milestones, today: dt.date | None = None) -> SCurve:
-    today = today or dt.date.today()
+    today = today or clock.today()
     convenio = project.current_convenio_amount
     planned_phys = [(m.planned_date, m.planned_physical_pct) for m in milestones if m.planned_physical is not None]
     actual_phys = [(m.actual_date, m.actual_physical_pct) for m in milestones

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.domain_errors import DomainError
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
@@ -38,7 +38,7 @@ MILESTONE_FIELDS = ["kind", "description", "planned_date", "actual_date", "plann
 
 
 def _not_future(value: dt.date | None, field: str) -> None:
-    if value is not None and value > dt.date.today():
+    if value is not None and value > clock.today():
         raise DomainError("La fecha no puede ser futura.", field=field)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from portfolio import clock
 from portfolio.db_types import Base, Money, UTCDateTime, utcnow
 from portfolio.orgs.models import Company, PublicEntity
 from portfolio.projects.vocab import (  # noqa: F401  (the status sets are re-exported for existing imports)
@@ -219,7 +220,8 @@ class ProjectLocation(Base):
 
 
 class StageTransition(Base):
-    """Every change of stage: who, when (UTC), from, to and why. Append-only."""
+    """Every change of stage: when it happened (``occurred_on``, a business date), who recorded it and when
+    (``at``, UTC), from, to and why. Append-only."""
 
     __tablename__ = "project_stage_transitions"
 
@@ -227,6 +229,7 @@ class StageTransition(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     from_stage: Mapped[str | None] = mapped_column(String(30))
     to_stage: Mapped[str] = mapped_column(String(30))
+    occurred_on: Mapped[dt.date] = mapped_column(Date, default=clock.today)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_email: Mapped[str | None] = mapped_column(String(254))

@@ -232,7 +232,8 @@ class ProjectPage:
 def project_page(project: Project) -> ProjectPage:
     pid = project.id
     transitions = list(db.session.scalars(select(StageTransition).where(StageTransition.project_id == pid)
-                                          .order_by(StageTransition.at, StageTransition.id)))
+                                          .order_by(StageTransition.occurred_on, StageTransition.at,
+                                                    StageTransition.id)))
     budget = list(db.session.scalars(select(BudgetLine).where(BudgetLine.project_id == pid)
                                      .options(selectinload(BudgetLine.revisions)).order_by(BudgetLine.id)))
     variations = list(db.session.scalars(select(Variation).where(Variation.project_id == pid)

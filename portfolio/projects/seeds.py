@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.projects import certificates, execution, services
+from portfolio.projects import certificates, execution, services, stages
 from portfolio.projects.models import Project
 from portfolio.projects.vocab import CertificateStatus, MilestoneStatus, Stage
 from portfolio.seeding import company_by_ruc, entity_by_name, read_csv
@@ -47,9 +47,14 @@ def _members(*pairs: tuple[str, str]) -> list[tuple[int, str]]:
     return [(company_by_ruc(ruc).id, share) for ruc, share in pairs]
 
 
-def _advance(project: Project, *targets: str) -> None:
+def _advance(project: Project, dates: dict[str, dt.date], *targets: str) -> None:
+    """Move the project through ``targets``, each stage change dated on its key date (``dates``)."""
     for target in targets:
-        services.transition(project, target, note="Avance registrado en los datos de demostración")
+        on = dates.get(target)
+        if on is None:
+            field = stages.STAGE_DATES.get(target)
+            on = getattr(project, field) if field else None
+        services.transition(project, target, note="Avance registrado en los datos de demostración", on=on)
 
 
 DEMO = [
@@ -57,12 +62,14 @@ DEMO = [
         "data": {"name": "Videovigilancia del Centro Histórico de Trujillo (demo)", "cui": "2512345",
                  "entity": "Municipalidad Provincial de Trujillo", "sector": "orden_publico", "locations": "130101",
                  "reference_amount": "19000000.00", "awarded_amount": "18500000.00", "term_days": 360,
+                 "prioritized_on": D(2025, 6, 16),
                  "contraloria_ref": "Informe Previo N.° 012-2025-CG/OXI", "contraloria_date": D(2025, 10, 2),
                  "call_on": D(2025, 11, 3), "awarded_on": D(2026, 1, 12), "convenio_on": D(2026, 2, 10),
                  "start_on": D(2026, 3, 1), "executing_company": "Constructora Chan Chan S.A.C.",
                  "supervisor": "Supervisora Norte Consultores S.A.C.", "proinversion_assisted": True},
         "members": [(CORDILLERA, "60"), (CHAN_CHAN, "40")],
         "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.ADJUDICADO, Stage.CONVENIO_SUSCRITO, Stage.EN_EJECUCION),
+        "stage_dates": {Stage.ACTOS_PREVIOS: D(2025, 8, 4)},
         "budget": [("expediente", "650000.00", None, ("650000.00", "650000.00")),
                    ("obra", "16800000.00", ("17900000.00", "Adenda N.° 1"), ("10000000.00", "5200000.00")),
                    ("supervision", "1050000.00", None, ("420000.00", "350000.00"))],
@@ -86,11 +93,13 @@ DEMO = [
         "data": {"name": "Equipamiento de comisarías de Trujillo Metropolitano (demo)", "cui": "2598765",
                  "entity": "Policía Nacional del Perú", "sector": "orden_publico", "locations": "130101, 130102, 130105",
                  "reference_amount": "7000000.00", "awarded_amount": "6800000.00", "term_days": 240,
+                 "prioritized_on": D(2026, 1, 19),
                  "contraloria_ref": "Informe Previo N.° 031-2026-CG/OXI", "call_on": D(2026, 5, 4),
                  "awarded_on": D(2026, 7, 30), "convenio_on": D(2026, 9, 1),
                  "supervisor": "Consorcio Supervisor Moche", "proinversion_assisted": True},
         "members": [(CORDILLERA, "100")],
         "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.ADJUDICADO, Stage.CONVENIO_SUSCRITO),
+        "stage_dates": {Stage.ACTOS_PREVIOS: D(2026, 3, 2)},
         "budget": [("obra", "6400000.00", None, None), ("supervision", "400000.00", None, None)],
         "milestones": [("entrega", "Entrega del primer lote de equipos", D(2027, 1, 15), None, "50", None,
                         "3400000.00", MilestoneStatus.PROGRAMADO, None)],
@@ -98,29 +107,34 @@ DEMO = [
     {
         "data": {"name": "Centro de Comando C4 de La Esperanza (demo)", "cui": "2603344",
                  "entity": "Municipalidad Distrital de La Esperanza", "sector": "orden_publico", "locations": "130105",
-                 "reference_amount": "5000000.00", "awarded_amount": "4900000.00",
+                 "reference_amount": "5000000.00", "awarded_amount": "4900000.00", "prioritized_on": D(2026, 4, 6),
                  "contraloria_ref": "Informe Previo N.° 044-2026-CG/OXI", "call_on": D(2026, 8, 17),
                  "awarded_on": D(2026, 10, 20)},
         "members": [(CHAN_CHAN, "100")],
         "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION, Stage.ADJUDICADO),
+        "stage_dates": {Stage.ACTOS_PREVIOS: D(2026, 6, 1)},
     },
     {
         "data": {"name": "Patrullaje integrado de El Porvenir (demo)", "cui": "2611221",
                  "entity": "Municipalidad Distrital de El Porvenir", "sector": "orden_publico", "locations": "130102",
-                 "reference_amount": "3600000.00", "contraloria_ref": "Informe Previo N.° 051-2026-CG/OXI",
+                 "reference_amount": "3600000.00", "prioritized_on": D(2026, 7, 6),
+                 "contraloria_ref": "Informe Previo N.° 051-2026-CG/OXI",
                  "call_on": D(2026, 11, 2)},
         "stages": (Stage.ACTOS_PREVIOS, Stage.EN_SELECCION),
+        "stage_dates": {Stage.ACTOS_PREVIOS: D(2026, 9, 7)},
     },
     {
         "data": {"name": "Serenazgo y cámaras del litoral de Huanchaco (demo)", "cui": "2615870",
                  "entity": "Municipalidad Distrital de Huanchaco", "sector": "orden_publico", "locations": "130104",
-                 "reference_amount": "2750000.00"},
+                 "reference_amount": "2750000.00", "prioritized_on": D(2026, 8, 3)},
         "stages": (Stage.ACTOS_PREVIOS,),
+        "stage_dates": {Stage.ACTOS_PREVIOS: D(2026, 10, 5)},
     },
     {
         "data": {"name": "Equipos de inspección del penal de Trujillo (demo)", "cui": "2488810",
                  "entity": "Instituto Nacional Penitenciario", "sector": "justicia", "locations": "130104",
                  "reference_amount": "9200000.00", "awarded_amount": "9000000.00", "term_days": 300,
+                 "prioritized_on": D(2024, 3, 4),
                  "contraloria_ref": "Informe Previo N.° 077-2024-CG/OXI", "call_on": D(2024, 10, 1),
                  "awarded_on": D(2025, 1, 20), "convenio_on": D(2025, 3, 1), "start_on": D(2025, 4, 1),
                  "reception_on": D(2026, 2, 27), "supervisor": "Supervisión Andina S.A.C.",
@@ -135,6 +149,7 @@ DEMO = [
             ("recepcion", "Recepción conforme", D(2026, 2, 15), D(2026, 2, 27), "100", "100", "4500000.00",
              MilestoneStatus.CUMPLIDO, D(2026, 3, 5)),
         ],
+        "stage_dates": {Stage.ACTOS_PREVIOS: D(2024, 6, 3)},
         "after": (Stage.RECIBIDO,),
         "certificates": [("CIPGN-2025-0440", "4500000.00", D(2025, 9, 30), 0, CertificateStatus.EMITIDO),
                          ("CIPGN-2026-0118", "4500000.00", D(2026, 3, 20), 1, CertificateStatus.EMITIDO)],
@@ -149,7 +164,8 @@ def _build(spec: dict) -> None:
     project = services.create_project(data, is_demo=True)
     if spec.get("members"):
         services.set_members(project, _members(*spec["members"]), expected_version=None)
-    _advance(project, *spec.get("stages", ()))
+    dates = spec.get("stage_dates", {})
+    _advance(project, dates, *spec.get("stages", ()))
     for category, amount, revision, executed in spec.get("budget", ()):
         line = execution.add_budget_line(project, category=category, description=None, amount=amount)
         if revision:
@@ -165,7 +181,7 @@ def _build(spec: dict) -> None:
             "kind": kind, "description": desc, "planned_date": planned, "actual_date": actual,
             "planned_physical": p_phys, "actual_physical": a_phys, "amount": amount, "status": status,
             "conformity_date": conformity}))
-    _advance(project, *spec.get("after", ()))
+    _advance(project, dates, *spec.get("after", ()))
     for number, amount, issued, milestone_index, status in spec.get("certificates", ()):
         certificate, _ = certificates.add_certificate(project, number=number, amount=amount, issue_date=issued,
                                                       milestone_id=milestones[milestone_index].id)

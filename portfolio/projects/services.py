@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.db import utcnow
 from portfolio.domain_errors import Conflict, DomainError
 from portfolio.money import MoneyError, parse_money
@@ -177,8 +177,11 @@ def _set_locations(project: Project, codes: list[str]) -> None:
             project.locations.append(ProjectLocation(ubigeo=code))
 
 
-def record_transition(project: Project, from_stage: str | None, to_stage: str, note: str | None, actor) -> None:
-    db.session.add(StageTransition(project_id=project.id, from_stage=from_stage, to_stage=to_stage, at=utcnow(),
+def record_transition(project: Project, from_stage: str | None, to_stage: str, note: str | None, actor,
+                      on: dt.date | None = None) -> None:
+    """Append the stage change to the timeline: it happened ``on`` (today by default), recorded now by ``actor``."""
+    db.session.add(StageTransition(project_id=project.id, from_stage=from_stage, to_stage=to_stage,
+                                   occurred_on=on or clock.today(), at=utcnow(),
                                    actor_id=getattr(actor, "id", None), actor_email=getattr(actor, "email", None),
                                    note=_text(note)))
 
@@ -190,7 +193,8 @@ def create_project(data: dict[str, Any], *, actor=None, is_demo: bool = False) -
     db.session.add(project)
     _set_locations(project, codes)
     db.session.flush()
-    record_transition(project, None, stages.INITIAL_STAGE, "Registro del proyecto", actor)
+    record_transition(project, None, stages.INITIAL_STAGE, "Registro del proyecto", actor,
+                      on=values.get("prioritized_on"))
     audit.record("project.create", project, after=audit.snapshot(project, EDITABLE_FIELDS) | {"locations": codes},
                  actor=actor)
     return project
@@ -257,7 +261,7 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
     if expected_stage is not None and expected_stage != project.stage:
         raise Conflict(f"El proyecto ya no está en «{stages.label(expected_stage)}» (ahora: "
                        f"«{stages.label(project.stage)}»). Vuelva a cargar la página.")
-    if on is not None and on > dt.date.today():
+    if on is not None and on > clock.today():
         raise DomainError("La fecha no puede ser futura.", field="on")
     if target == Stage.CONVENIO_SUSCRITO:
         from portfolio.projects.caps import lock_for_limits
@@ -277,7 +281,7 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
     from_stage = project.stage
     project.stage = target
     flush_or_conflict()
-    record_transition(project, from_stage, target, note, actor)
+    record_transition(project, from_stage, target, note, actor, on=on)
     audit.record("project.transition", project, before={"stage": from_stage},
                  after={"stage": target, "note": _text(note), "warnings": check.warnings}, actor=actor)
     return check

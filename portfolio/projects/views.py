@@ -5,14 +5,13 @@ Budget, variations, milestones and certificates are in ``views_items.py`` (same 
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.policy import allows, requires
 from portfolio.auth.roles import COMPANY
 from portfolio.forms import run_service, select_choices
@@ -97,7 +96,7 @@ def create():
 def detail(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     data = queries.project_page(project)
-    today = dt.date.today()
+    today = clock.today()
     transition_form = TransitionForm(from_stage=project.stage)
     transition_form.target.choices = select_choices([(s, stages.label(s)) for s in stages.allowed_next(project.stage)], blank=None)
     return render_template(

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, type_coerce
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.db import Money
 from portfolio.domain_errors import NotFound
 from portfolio.orgs import ubigeo
@@ -147,7 +147,7 @@ class PublicProject:
     project: Project
     amount: Decimal
     financiers: list[tuple[str, Decimal]]
-    timeline: list[tuple[dt.datetime, str | None, str]]
+    timeline: list[tuple[dt.date, str | None, str]]  # (event date, from, to)
     milestones: list[tuple[str, dt.date, dt.date | None, str, Decimal | None, Decimal | None]]
     certified: Decimal
     planned_physical: Decimal | None
@@ -167,7 +167,7 @@ class PublicProject:
 
 
 def public_project(project_id: int, today: dt.date | None = None) -> PublicProject:
-    today = today or dt.date.today()
+    today = today or clock.today()
     project = db.session.get(Project, project_id)
     if project is None:
         raise NotFound("El proyecto no existe.")
@@ -177,8 +177,9 @@ def public_project(project_id: int, today: dt.date | None = None) -> PublicProje
         .join(Company, Company.id == ProjectMember.company_id).where(ProjectMember.project_id == project_id)
         .order_by(ProjectMember.position, ProjectMember.id))]
     timeline = list(db.session.execute(
-        select(StageTransition.at, StageTransition.from_stage, StageTransition.to_stage)
-        .where(StageTransition.project_id == project_id).order_by(StageTransition.at, StageTransition.id)).all())
+        select(StageTransition.occurred_on, StageTransition.from_stage, StageTransition.to_stage)
+        .where(StageTransition.project_id == project_id)
+        .order_by(StageTransition.occurred_on, StageTransition.at, StageTransition.id)).all())
     milestones = [(MILESTONE_KINDS.get(kind, kind), planned, actual, MILESTONE_STATUSES.get(status, status),
                    None if pp is None else Decimal(pp) / 100, None if ap is None else Decimal(ap) / 100)
                   for kind, planned, actual, status, pp, ap in db.session.execute(

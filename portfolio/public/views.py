@@ -12,7 +12,7 @@ import datetime as dt
 
 from flask import Blueprint, Response, render_template, request
 
-from portfolio import charts
+from portfolio import charts, clock
 from portfolio.auth.policy import public
 from portfolio.exports.csvfile import csv_response
 from portfolio.indicators import services as indicators
@@ -127,7 +127,7 @@ def project(project_id: int):
 @public
 def project_json(project_id: int):
     page = portfolio_data.public_project(project_id)
-    text = portfolio_data.oc4ids(page, base_url=request.url_root, published=dt.datetime.now(dt.UTC))
+    text = portfolio_data.oc4ids(page, base_url=request.url_root, published=clock.utcnow())
     return Response(text, mimetype="application/json",
                     headers={"Content-Disposition": f"inline; filename=proyecto-{project_id}-oc4ids.json"})
 
@@ -156,7 +156,7 @@ def trust_statement():
     from portfolio.dashboards import trust_data
     from portfolio.rules import rule_value
 
-    today = dt.date.today()
+    today = clock.today()
     default = (today.year, (today.month - 1) // 3 + 1)  # the quarter in progress, to date
     try:
         year = int(request.args.get("anio", default[0]))

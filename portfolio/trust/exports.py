@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.domain_errors import NotFound
 from portfolio.exports.registry import (
     ExportInputError,
@@ -26,7 +26,7 @@ from portfolio.exports.registry import (
     register_export,
 )
 from portfolio.exports.xlsx import Block, Column, Summary, Table
-from portfolio.formatting import LIMA, format_date
+from portfolio.formatting import format_date
 from portfolio.orgs.models import Company
 from portfolio.trust import queries
 from portfolio.trust.models import CONTRIBUTION_STATUS, Disbursement, Tranche, Vote
@@ -48,7 +48,7 @@ CONTRIBUTION_COLUMNS = [
 
 
 def today_of(req: ExportRequest) -> dt.date:
-    return req.generated_at.astimezone(LIMA).date()
+    return clock.local_date(req.generated_at)
 
 
 def contribution_row(c, today: dt.date) -> tuple:
@@ -110,7 +110,8 @@ VOTE_COLUMNS = [
     Column("member", "Miembro del Comité", width=30),
     Column("decision", "Decisión", width=10),
     Column("comment", "Comentario", width=50),
-    Column("cast_at", "Fecha del voto", "datetime"),
+    Column("cast_on", "Fecha del voto", "date"),
+    Column("cast_at", "Registrado", "datetime"),
 ]
 TRANCHE_COLUMNS = [
     Column("id", "N.º desembolso", "int", width=10),
@@ -151,7 +152,7 @@ def disbursement_sheets(req: ExportRequest, where, *, tranche_where=(), prefix: 
     def vote_rows():
         for v in req.stream(votes):
             yield (v.disbursement_id, v.disbursement.organization.name, v.user.name,
-                   DECISIONS.get(v.decision, v.decision), v.comment, v.cast_at)
+                   DECISIONS.get(v.decision, v.decision), v.comment, v.cast_on, v.cast_at)
 
     def tranche_rows():
         for t in req.stream(tranches):
@@ -177,7 +178,7 @@ def _disbursements(req: ExportRequest):
 # --- statements -----------------------------------------------------------------------------------
 
 def _period(args: Mapping[str, str]) -> dict[str, str]:
-    today = dt.date.today()  # the same default period as the page (portfolio.trust.views.period_args)
+    today = clock.today()  # the same default period as the page (portfolio.trust.views.period_args)
     start = queries.iso_date(args, "desde", today.replace(month=1, day=1))
     if start is None:
         raise ExportInputError("La fecha «desde» no es válida (use aaaa-mm-dd).", field="desde")

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portfolio import clock
 from portfolio.db_types import Base, Money, UTCDateTime, one_of, utcnow
 from portfolio.trust import ledger  # noqa: F401  (registers the ledger tables)
 from portfolio.trust.ledger import ZERO
@@ -293,6 +294,7 @@ class Vote(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     decision: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str] = mapped_column(String(500))
+    cast_on: Mapped[dt.date] = mapped_column(Date, default=clock.today)  # the business date of the vote
     cast_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     disbursement: Mapped[Disbursement] = relationship(back_populates="votes")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from stdnum.pe import ruc as ruc_number
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.models import User
 from portfolio.auth.roles import COMPANY
 from portfolio.money import parse_money
@@ -158,6 +158,11 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
         ("G", "OBS", obs, "25000.00", "Plataforma web de datos abiertos del Observatorio",
          [("20131312955", "F001", "4711")], [], [], False),
     ]
+    # Chronology: requested on ``recent``, voted on the following days (the vote that reaches the quorum
+    # reserves the funds), tranches paid after that, cancellations today; never after the seed day.
+    def day(offset: int) -> dt.date:
+        return min(recent + dt.timedelta(days=offset), today)
+
     done = 0
     for label, code, org, amount, purpose, invoices, votes, executions, cancel in plans:
         d = disbursements.request(program_id=progs[code].id, organization_id=org.id, year=year,
@@ -169,11 +174,11 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
         for n, decision in enumerate(votes):
             disbursements.vote(disbursement_id=d.id, decision=decision, comment="Conforme con el plan anual"
                                if decision == VoteDecision.APROBAR else "No se ajusta a las metas del programa",
-                               actor=voters[n], key=f"seed:vote:{year}:{label}:{n}", today=recent)
+                               actor=voters[n], key=f"seed:vote:{year}:{label}:{n}", today=day(1 + n))
         for n, part in enumerate(executions):
             disbursements.execute(disbursement_id=d.id, amount=Decimal(part), reference=f"TRF-{year}-{label}{n + 1}",
                                   actor=trustee, key=f"seed:exec:{year}:{label}:{n}",
-                                  today=min(recent + dt.timedelta(days=5 + n * 5), today))
+                                  today=day(5 + n * 5))
         if cancel:
             disbursements.cancel(disbursement_id=d.id, reason="El proveedor desistió del servicio", actor=staff,
                                  key=f"seed:cancel:{year}:{label}", today=today)
@@ -181,7 +186,7 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
 
 
 def load_demo() -> dict[str, int]:
-    today = dt.date.today()
+    today = clock.today()
     entries_before = db.session.scalar(select(func.count(ledger.Entry.id)))
     programs_before = db.session.scalar(select(func.count(Program.id)))
     orgs_before = db.session.scalar(select(func.count(Organization.id)))

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.orgs.models import EntityCap, PublicEntity
 
 _serial = itertools.count(1)
@@ -29,7 +29,7 @@ def populate(app, isolated):
     )
 
     def factory(n: int, company_id: int | None = None, *, amount: str = "1000.00") -> list[int]:
-        today = dt.date.today()
+        today = clock.today()
         with app.app_context():
             entity_id = db.session.scalar(select(PublicEntity.id).where(PublicEntity.short_name == "GRLL"))
             ids = []
@@ -95,7 +95,7 @@ def populate_trust(app, isolated):
     state = {"day": 0}
 
     def factory(n: int, company_id: int) -> None:
-        today = dt.date.today()
+        today = clock.today()
         with app.app_context():
             requester = db.session.scalar(select(User.id).where(User.role == "staff").limit(1))
             if requester is None:

@@ -2,13 +2,12 @@
 statements per dashboard does not grow with the data (10 vs 300 projects)."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.money import format_money
 from portfolio.projects.models import Certificate, Milestone, Project
 from tests.dashboards.conftest import kpi
@@ -38,7 +37,7 @@ def test_staff_dashboard_figures_tie_to_the_database(app, login_as, populate):
     populate(12)
     client = login_as("staff")
     html = client.get("/").get_data(as_text=True)
-    today = dt.date.today()
+    today = clock.today()
     with app.app_context():
         projects = db.session.scalars(select(Project)).all()
         expected_amount = sum((p.current_amount for p in projects if p.stage != "cancelado"), Decimal("0.00"))
@@ -76,7 +75,7 @@ def test_company_remaining_tax_share_follows_the_rule(app, login_as, populate):
     client = login_as("company")
     populate(2, client.user["company_id"])
     with app.app_context():
-        db.session.add(TaxDeclaration(company_id=client.user["company_id"], year=dt.date.today().year - 1,
+        db.session.add(TaxDeclaration(company_id=client.user["company_id"], year=clock.today().year - 1,
                                       amount=Decimal("10000.00")))
         db.session.commit()
     html = client.get("/").get_data(as_text=True)

@@ -74,3 +74,50 @@ def test_overview_fund_position_ties_to_the_ledger(app, login_as, ctx):
     assert kpi(html, "banco") == format_money(position["bank"])
     assert kpi(html, "reservado") == format_money(position["reserved"]) == "S/ 120.00"
     assert kpi(html, "disponible") == format_money(position["available"])
+
+
+def _contributions(app, company_id: int, rows: list[tuple[dt.date, str, str]]) -> None:
+    """(due date, amount due, amount paid) rows for ``company_id``, one a month."""
+    from portfolio.trust.models import Contribution
+
+    with app.app_context():
+        for due, amount, paid in rows:
+            month = (due.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+            db.session.add(Contribution(company_id=company_id, month=month, due_date=due, amount_due=Decimal(amount),
+                                        amount_paid=Decimal(paid)))
+        db.session.commit()
+
+
+def test_company_dashboard_shows_next_due_date_and_arrears_apart(app, login_as):
+    import re
+
+    from portfolio import clock
+
+    with clock.frozen(dt.datetime(2026, 6, 10, 15, 0, tzinfo=dt.UTC)):
+        late = login_as("company")
+        _contributions(app, late.user["company_id"], [
+            (dt.date(2026, 2, 15), "100.00", "100.00"),
+            (dt.date(2026, 3, 15), "200.00", "50.00"),   # overdue since March
+            (dt.date(2026, 4, 15), "300.00", "0.00"),    # overdue
+            (dt.date(2026, 5, 15), "400.00", "400.00"),
+            (dt.date(2026, 6, 15), "500.00", "0.00"),    # the next due date
+        ])
+        html = late.get("/").get_data(as_text=True)
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+        assert "Próximo vencimiento: 15/06/2026 · por pagar S/ 500.00." in text
+        alert = re.search(r'<div class="alert alert-danger"[^>]*id="aportes-en-mora">(.*?)</div>', html, re.S)
+        assert alert, "arrears are highlighted"
+        alert_text = re.sub(r"<[^>]+>", "", alert.group(1))
+        assert "2 meses vencidos por S/ 450.00" in alert_text and "15/03/2026" in alert_text
+        assert kpi(html, "meses-mora") == "2" and kpi(html, "deuda-vencida") == format_money(Decimal("450.00"))
+
+        current = login_as("company")
+        _contributions(app, current.user["company_id"], [
+            (dt.date(2026, 4, 15), "300.00", "300.00"),
+            (dt.date(2026, 5, 15), "400.00", "400.00"),
+            (dt.date(2026, 6, 10), "500.00", "0.00"),    # due today: not yet overdue
+        ])
+        html = current.get("/").get_data(as_text=True)
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+        assert "Próximo vencimiento: 10/06/2026 · por pagar S/ 500.00." in text
+        assert 'id="aportes-en-mora"' not in html and kpi(html, "meses-mora") == "0"

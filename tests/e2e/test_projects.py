@@ -2,9 +2,9 @@
 company sees it; another company's user gets 404."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
+from portfolio import clock
 from tests.e2e.conftest import logout as _logout
 
 NAME = "Cámaras de videovigilancia del penal de Trujillo (prueba e2e)"
@@ -23,7 +23,7 @@ def _transition(page, target: str, on: str | None = None, note: str = "Paso de l
 
 
 def test_staff_runs_a_project_and_only_the_financing_company_sees_it(page, login):
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     login("staff@demo.pe")
     page.goto("/proyectos/nuevo")
     page.fill("input[name=cui]", "2700123")

@@ -2,9 +2,10 @@
 disbursement, two board members approve, the trustee executes, and the statements show it."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
+
+from portfolio import clock
 
 
 def _logout(page):
@@ -29,7 +30,7 @@ def _executed(page) -> Decimal:
 
 
 def test_contribution_to_disbursement_journey(page, login):
-    month = dt.date.today().strftime("%Y-%m")
+    month = clock.today().strftime("%Y-%m")
     # 1. The company declares this month's payroll and registers its payment.
     login("empresa1@demo.pe")
     page.goto("/fideicomiso/empresa/declarar")

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.orgs.models import Company, EntityCap
 from tests.exports.conftest import INJECTIONS, data_rows, header, read_xlsx
 
@@ -95,7 +95,7 @@ def test_entity_names_that_look_like_formulas_are_exported_as_text(app, login_as
 
 
 def test_entities_export_caps_totals_and_variance_equal_the_database(app, login_as, make_entity):
-    year = dt.date.today().year
+    year = clock.today().year
     make_entity(caps={year: Decimal("1234567.89"), year - 1: Decimal("1000000.01")})
     make_entity(caps={year: Decimal("0.11")})
     make_entity(caps={year - 1: Decimal("250.50")})

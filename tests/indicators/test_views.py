@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.indicators import services
 from portfolio.indicators.models import Indicator, IndicatorTarget, Measurement
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def last_completed_quarter():

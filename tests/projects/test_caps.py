@@ -1,13 +1,12 @@
 """Every legal limit of OxI refuses what it must (one test per named rule), and the derived amounts."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.errors import DomainError
 from portfolio.projects import certificates, execution, services
 from portfolio.projects.models import Certificate, CertificateHolding, Project, Variation
@@ -213,13 +212,13 @@ def test_duplicate_certificate_number_refused(oxi):
 def test_rule_tax_share_80_percent_of_prior_year_tax(oxi, make_company):
     company_id = make_company()
     project = oxi.project("en_ejecucion", companies=[company_id])
-    certificate, _ = _certificate(project, "250000.00", on=dt.date.today(), milestone=oxi.milestone(project))
+    certificate, _ = _certificate(project, "250000.00", on=clock.today(), milestone=oxi.milestone(project))
     certificates.change_status(certificate, "emitido", expected_version=None)
-    certificates.declare_tax(company_id, year=dt.date.today().year - 1, amount="1000000.01")
+    certificates.declare_tax(company_id, year=clock.today().year - 1, amount="1000000.01")
     holdings, share = certificates.company_panel(company_id)
     assert share.share_pct == Decimal("80")
     assert share.may_apply == Decimal("800000.01")  # 800,000.008 rounded half up
     assert share.applied == Decimal("250000.00") and share.remaining == Decimal("550000.01")
     assert [h.amount for h in holdings] == [Decimal("250000.00")]
     with pytest.raises(DomainError, match="año anterior"):
-        certificates.declare_tax(company_id, year=dt.date.today().year, amount="1.00")
+        certificates.declare_tax(company_id, year=clock.today().year, amount="1.00")

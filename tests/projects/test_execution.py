@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.errors import Conflict, DomainError
 from portfolio.projects import certificates, execution
 from portfolio.projects.models import BudgetRevision
@@ -62,7 +62,7 @@ def test_budget_amounts_are_exact_and_not_negative(oxi, amount, message):
     ({"conformity_date": D(2026, 4, 2)}, "La conformidad requiere la fecha real"),
     ({"status": "cumplido"}, "necesita su fecha real"),
     ({"actual_date": D(2026, 4, 1), "status": "programado"}, "indique si el hito se cumplió"),
-    ({"actual_date": dt.date.today() + dt.timedelta(days=1), "status": "cumplido"}, "futura"),
+    ({"actual_date": clock.today() + dt.timedelta(days=1), "status": "cumplido"}, "futura"),
     ({"planned_physical": "100.5"}, "entre 0 y 100"),
     ({"planned_physical": "10.555"}, "hasta dos decimales"),
     ({"kind": "otro"}, "tipo de hito"),

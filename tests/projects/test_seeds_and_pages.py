@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from portfolio import db, seeding
+from portfolio import clock, db, seeding
 from portfolio.projects import seeds
 from portfolio.projects.models import Certificate, Milestone, Project
 
@@ -104,7 +104,7 @@ def test_company_panel_and_nav_item(make_project, login_as):
     client = login_as("company", company_id=project["companies"][0])
     home = client.get("/").get_data(as_text=True)
     assert "Obras por Impuestos" in home and "Mis certificados" in home
-    year = dt.date.today().year - 1
+    year = clock.today().year - 1
     response = client.post("/proyectos/mis-certificados", {"year": str(year), "amount": "1,000,000.00"})
     assert response.status_code == 302
     page = client.get("/proyectos/mis-certificados").get_data(as_text=True)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, text
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.errors import Conflict, DomainError
 from portfolio.projects import services, stages
 from portfolio.projects.models import StageTransition
@@ -168,7 +168,7 @@ def test_replayed_transition_with_stale_stage_is_a_conflict(oxi):
 def test_transition_date_may_not_be_in_the_future(oxi):
     project = oxi.project("adjudicado", convenio_on=None)
     with pytest.raises(DomainError, match="futura"):
-        services.transition(project, "convenio_suscrito", on=dt.date.today() + dt.timedelta(days=1))
+        services.transition(project, "convenio_suscrito", on=clock.today() + dt.timedelta(days=1))
 
 
 def test_stage_history_is_append_only_in_the_database(oxi):

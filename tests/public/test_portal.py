@@ -4,14 +4,13 @@ non-public ids are 404; nothing can be posted."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.indicators.models import Indicator
 from portfolio.money import format_money
 from tests.public.conftest import crawl, forbidden_strings
@@ -173,7 +172,7 @@ def _trust_world(app, payers: int):
     """``payers`` companies each contribute S/ 123.45 this quarter; one disbursement of S/ 80.00 is paid."""
     from tests.trust.conftest import World, make_company, make_user
 
-    today = dt.date.today()
+    today = clock.today()
     month = today.replace(day=1)
     with app.app_context():
         world = World()

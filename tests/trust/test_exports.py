@@ -14,7 +14,7 @@ import pytest
 from openpyxl.utils.escape import unescape
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.orgs.models import Company
 from portfolio.trust.models import Contribution, Disbursement, DisbursementInvoice, Payment, Tranche
 from portfolio.trust.services import books
@@ -114,7 +114,7 @@ def test_company_exports_hold_only_its_own_rows(app, login_as):
 def test_company_statement_export_ties_to_the_ledger(app, login_as):
     company = login_as("company")
     page = company.post("/fideicomiso/empresa/declarar", {
-        "month": (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"),
+        "month": (clock.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"),
         "payroll": "1,234,567.89", "headcount": "10", "idem": uuid.uuid4().hex}, follow_redirects=True)
     assert page.status_code == 200
     response = export(company, "trust_my_statement", desde="2000-01-01")

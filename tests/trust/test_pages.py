@@ -8,14 +8,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.trust import ledger
 from portfolio.trust.models import Contribution, Disbursement, Payment
 from portfolio.trust.services import programs
 from tests.trust.conftest import new_ruc
 
 D = Decimal
-MONTH = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+MONTH = (clock.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
 def count(app, model):
@@ -73,7 +73,7 @@ def test_other_company_ids_are_404(app, login_as):
     assert other.get(f"/fideicomiso/empresa/declaraciones/{cid}").status_code == 404
     assert other.get("/fideicomiso/empresa/declaraciones/999999").status_code == 404
     response = other.post(f"/fideicomiso/empresa/declaraciones/{cid}/pagar",
-                          {"amount": "1.00", "paid_on": dt.date.today().isoformat(), "bank": "BCP",
+                          {"amount": "1.00", "paid_on": clock.today().isoformat(), "bank": "BCP",
                            "operation_number": "123456", "idem": uuid.uuid4().hex})
     assert response.status_code == 404
     assert count(app, Payment) == 0
@@ -85,7 +85,7 @@ def test_overpayment_refused_and_payment_registered(app, login_as):
     with app.app_context():
         cid = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company.user["company_id"]))
     url = f"/fideicomiso/empresa/declaraciones/{cid}/pagar"
-    data = {"paid_on": dt.date.today().isoformat(), "bank": "BCP", "operation_number": "778812"}
+    data = {"paid_on": clock.today().isoformat(), "bank": "BCP", "operation_number": "778812"}
     page = company.post(url, {**data, "amount": "1,500.01", "idem": uuid.uuid4().hex}, follow_redirects=True)
     assert "no acepta pagos en exceso" in page.get_data(as_text=True) and count(app, Payment) == 0
     page = company.post(url, {**data, "amount": "1,500.00", "idem": uuid.uuid4().hex}, follow_redirects=True)

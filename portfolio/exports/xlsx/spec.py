@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LIMA = ZoneInfo("America/Lima")
+from portfolio import clock
+
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True}
 
 MONEY_FORMAT = '"S/ "#,##0.00'
@@ -109,9 +109,9 @@ def sheet_name(name: str) -> str:
 
 
 def to_excel_datetime(value: dt.datetime) -> dt.datetime:
-    """Aware datetimes are shown in Lima time (Excel has no time zones)."""
+    """Aware datetimes are shown in the business time zone (``TIMEZONE``) (Excel has no time zones)."""
     if value.tzinfo is not None:
-        value = value.astimezone(LIMA).replace(tzinfo=None)
+        value = value.astimezone(clock.zone()).replace(tzinfo=None)
     return value
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.roles import COMPANY
 from portfolio.domain_errors import DomainError
 from portfolio.imports import adapters
@@ -84,7 +84,7 @@ class DeclarationsImport(ImportKind):
 
     def plan(self, rows: Sequence[dict[str, Any]], user) -> Plan:
         plan = Plan()
-        today = dt.date.today()
+        today = clock.today()
         rucs = {r["ruc"] for r in rows if r.get("ruc")}
         companies = {c.ruc: c for c in db.session.scalars(select(Company).where(Company.ruc.in_(rucs)))} if rucs else {}
         own_ruc = user.company.ruc if user.role == COMPANY else None

@@ -31,11 +31,11 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, case, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.db import Money
 from portfolio.exports.mef import MefContext, register_mef_section
 from portfolio.exports.xlsx import Block, Chart, Column
-from portfolio.formatting import LIMA, format_date
+from portfolio.formatting import format_date
 from portfolio.orgs.models import LEVELS, EntityCap, PublicEntity
 from portfolio.projects import queries, stages
 from portfolio.projects.models import (
@@ -60,7 +60,7 @@ def effective_date(ctx: MefContext) -> dt.date:
 
 def end_of_day_utc(day: dt.date) -> dt.datetime:
     """The first instant after ``day`` in Lima, in UTC: system timestamps before it belong to ``day`` or earlier."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=LIMA).astimezone(dt.UTC)
+    return clock.start_of_day(day + dt.timedelta(days=1)).astimezone(dt.UTC)
 
 
 def in_scope(ctx: MefContext, query: Select) -> Select:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, select
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.auth.roles import TRUSTEE
 from portfolio.domain_errors import DomainError
 from portfolio.orgs.models import Company
@@ -48,7 +48,7 @@ def bank_account_ids() -> list[int]:
 
 def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = None) -> Done:
     require_role(actor, TRUSTEE)
-    today = today or dt.date.today()
+    today = today or clock.today()
 
     def run():
         period = ledger.close_period(db.session, month, today=today, actor_id=actor.id)
@@ -61,7 +61,7 @@ def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = Non
 def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, actor, key: str,
                         today: dt.date | None = None) -> Done:
     require_role(actor, TRUSTEE)
-    today = today or dt.date.today()
+    today = today or clock.today()
 
     def run():
         if balance != 0:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.auth.roles import COMPANY, TRUSTEE
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import round_money
@@ -112,7 +112,7 @@ def _on_behalf(actor, company: Company) -> dict[str, str]:
 
 def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str,
             today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     scope = _declarer_scope(actor)
     if scope is not None and scope != company_id:
         raise NotFound("La empresa no existe.")
@@ -166,7 +166,7 @@ def pending_registered(contribution_id: int) -> Decimal:
 
 def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: str, actor, key: str,
             today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     scope = _declarer_scope(actor)
     payload = {"contribution": contribution_id, "payroll": payroll, "headcount": headcount, "reason": reason,
                "actor": actor.id}
@@ -207,7 +207,7 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
 
 def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date, bank: str, operation_number: str,
                      actor, key: str, today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     require_role(actor, COMPANY)
     bank = (bank or "").strip().upper()
     operation = re.sub(r"\s+", "", (operation_number or "").upper())
@@ -269,7 +269,7 @@ def _recognise(existing: Payment, contribution: Contribution, amount: Decimal, p
 
 
 def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     require_role(actor, TRUSTEE)
 
     def run() -> Payment:
@@ -317,7 +317,7 @@ def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
 
 def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
     """The bank reversed a confirmed payment: a reversing entry undoes it (if the funds are still available)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     require_role(actor, TRUSTEE)
 
     def run() -> Payment:

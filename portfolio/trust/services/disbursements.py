@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portfolio import audit, db
+from portfolio import audit, clock, db
 from portfolio.auth.models import User
 from portfolio.auth.roles import BOARD, STAFF, TRUSTEE
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
@@ -115,7 +115,7 @@ def committed_for(program_id: int, year: int) -> Decimal:
 
 def request(*, program_id: int, organization_id: int, year: int, amount: Decimal, purpose: str,
             invoices: list[tuple[str, str, str]], actor, key: str, today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     require_role(actor, *REQUESTERS)
     payload = {"program": program_id, "organization": organization_id, "year": year, "amount": amount,
                "purpose": purpose, "invoices": [list(i) for i in invoices], "actor": actor.id}
@@ -197,7 +197,7 @@ def tally(disbursement: Disbursement) -> dict[str, int]:
 
 
 def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     require_role(actor, BOARD)
     payload = {"disbursement": disbursement_id, "decision": decision, "comment": comment, "actor": actor.id}
 
@@ -216,7 +216,7 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
         if any(v.user_id == actor.id for v in disbursement.votes):
             raise DomainError("Ya votó esta solicitud.")
         ballot = Vote(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
-                      comment=comment.strip()[:500])
+                      comment=comment.strip()[:500], cast_on=today)
         db.session.add(ballot)
         db.session.flush()
         db.session.refresh(disbursement, ["votes"])
@@ -262,7 +262,7 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
 
 def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key: str,
             today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     require_role(actor, TRUSTEE)
     payload = {"disbursement": disbursement_id, "amount": amount, "reference": reference, "actor": actor.id}
 
@@ -298,7 +298,7 @@ def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key
 
 
 def cancel(*, disbursement_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
-    today = today or dt.date.today()
+    today = today or clock.today()
     require_role(actor, *REQUESTERS)
     payload = {"disbursement": disbursement_id, "reason": reason, "actor": actor.id}
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import Blueprint, flash, redirect, request
 
+from portfolio import clock
 from portfolio.forms import run_service
 
 bp = Blueprint("trust", __name__, url_prefix="/fideicomiso")
@@ -56,7 +57,7 @@ def date_arg(name: str, default: dt.date) -> dt.date:
 
 
 def period_args() -> tuple[dt.date, dt.date]:
-    today = dt.date.today()
+    today = clock.today()
     start = date_arg("desde", today.replace(month=1, day=1))
     end = date_arg("hasta", today)
     if end < start:

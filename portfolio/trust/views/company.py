@@ -1,11 +1,10 @@
 """Company pages: its own declarations, payments, statement and arrears (another company's id → 404)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portfolio import clock
 from portfolio.auth.policy import requires
 from portfolio.forms import run_service
 from portfolio.listing import paginate
@@ -22,7 +21,7 @@ def company_home():
     listing = queries.contribution_list({}, current_user)  # scoped to the user's company
     page = paginate(listing.query, sortable={"month": Contribution.month, "due": Contribution.amount_due},
                     default_sort="month", tiebreak=Contribution.id)
-    today = dt.date.today()
+    today = clock.today()
     arrears = books.arrears_ageing(today, company_id=current_user.company_id)
     return render_template("trust/company_home.html", page=page, today=today, statuses=CONTRIBUTION_STATUS,
                            arrears=arrears[0] if arrears else None, buckets=books.AGE_BUCKETS, form=DeclareForm())
@@ -52,8 +51,8 @@ def contribution_detail(contribution_id: int):
     current = contribution.versions[-1]
     rectify.payroll.data, rectify.headcount.data = current.payroll, current.headcount
     payment = PaymentForm()
-    payment.paid_on.data = dt.date.today()
-    return render_template("trust/contribution.html", c=contribution, today=dt.date.today(), rectify=rectify,
+    payment.paid_on.data = clock.today()
+    return render_template("trust/contribution.html", c=contribution, today=clock.today(), rectify=rectify,
                            payment=payment, statuses=CONTRIBUTION_STATUS,
                            pending=contributions.pending_registered(contribution.id))
 

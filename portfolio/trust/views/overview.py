@@ -1,14 +1,12 @@
 """Read-only overview for staff, board, trustee and auditor; disbursement requests; programs."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.policy import allows, requires
 from portfolio.auth.roles import BOARD
 from portfolio.forms import run_service, select_choices
@@ -38,7 +36,7 @@ from portfolio.trust.views import REPLAYED, act, bp, period_args
 @bp.route("/")
 @requires("trust.view")
 def overview():
-    today = dt.date.today()
+    today = clock.today()
     return render_template("trust/overview.html", position=books.fund_position(), collection=books.collection_summary(),
                            programs=books.program_summary(today.year), year=today.year,
                            arrears=books.arrears_ageing(today), buckets=books.AGE_BUCKETS,
@@ -53,7 +51,7 @@ def overview():
 def contributions_list():
     listing = queries.contribution_list(request.args, current_user)
     return render_template("trust/contributions.html", page=listing.paginate(), q=listing.filters.get("q"),
-                           today=dt.date.today(), statuses=CONTRIBUTION_STATUS)
+                           today=clock.today(), statuses=CONTRIBUTION_STATUS)
 
 
 @bp.route("/estado-de-cuenta")
@@ -83,7 +81,7 @@ def _request_form() -> RequestForm:
     form.organization_id.choices = select_choices([(0, "— Seleccione —")] + [
         (o.id, o.name + ("" if o.can_receive else " (no constituida)")) for o in programs.organizations()], blank=None)
     if form.year.data is None and not form.is_submitted():
-        form.year.data = dt.date.today().year
+        form.year.data = clock.today().year
     return form
 
 
@@ -142,7 +140,7 @@ def disbursement_cancel(disbursement_id: int):
 @bp.route("/programas")
 @requires("trust.view")
 def programs_page():
-    year = request.args.get("anio", type=int) or dt.date.today().year
+    year = request.args.get("anio", type=int) or clock.today().year
     allocation = AllocationForm()
     allocation.program_id.choices = select_choices([(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs()], blank=None)
     allocation.year.data = allocation.year.data or year

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
 from portfolio.orgs.models import Company
@@ -45,10 +45,10 @@ def trustee_home():
             form.amount.data = d.amount - d.paid_amount
             execute_forms[d.id] = form
         balance = BankBalanceForm()
-        balance.on.data = dt.date.today()
+        balance.on.data = clock.today()
     if allowed["close"]:
         close = CloseForm()
-        close.month.data = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        close.month.data = (clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     return render_template(
         "trust/trustee.html", payments=payments, to_execute=to_execute, execute_forms=execute_forms,
         confirmed=confirmed, confirm_form=ConfirmForm, note_form=NoteForm, close_form=close, balance_form=balance,
