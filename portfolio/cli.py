@@ -27,6 +27,27 @@ def register_commands(app: Flask) -> None:
         migrate.upgrade(current_app.config["DATABASE_URL"], revision)
         click.echo("Base de datos al día.")
 
+    @db_group.command("grant-app-role")
+    @click.option("--role", required=True, help="Rol de PostgreSQL con el que se conecta la aplicación.")
+    @click.option("--password-env", default=None,
+                  help="Variable de entorno con la contraseña, para crear el rol si no existe.")
+    def db_grant_app_role(role, password_env):
+        """Permisos del rol de la aplicación: sin UPDATE/DELETE/TRUNCATE sobre el historial. Ejecútelo como dueño
+        de las tablas después de cada «db upgrade»."""
+        from portfolio.immutability import RoleError, grant_app_role
+
+        password = os.environ.get(password_env) if password_env else None
+        if password_env and not password:
+            raise click.ClickException(f"La variable de entorno {password_env} está vacía.")
+        engine = current_app.extensions["portfolio_db"]["engine"]
+        try:
+            with engine.begin() as connection:
+                statements = grant_app_role(connection, role, password=password)
+        except RoleError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Rol {role}: {len(statements)} sentencias aplicadas (lectura e inserción en todas las tablas; "
+                   "modificación solo de datos corrientes y de las columnas de estado del historial).")
+
     @app.cli.command("seed")
     @click.option("--demo/--no-demo", default=None, help="Carga datos de demostración (por defecto: DEMO_DATA).")
     def seed(demo):

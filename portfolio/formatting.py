@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from portfolio import clock
 from portfolio.money import format_money
+
+if TYPE_CHECKING:  # the ledger and services use these helpers without importing Flask
+    from flask import Flask
 
 MONTHS = [
     "enero", "febrero", "marzo", "abril", "mayo", "junio",
@@ -37,6 +39,13 @@ def format_month(value: dt.date | None) -> str:
     return f"{MONTHS[value.month - 1]} {value.year}"
 
 
+def month_label(value: dt.date | None) -> str:
+    """«noviembre de 2026»."""
+    if value is None:
+        return "—"
+    return f"{MONTHS[value.month - 1]} de {value.year}"
+
+
 def format_percent(value: Decimal | int | None, places: int = 1) -> str:
     if value is None:
         return "—"
@@ -48,4 +57,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["month"] = format_month
+    app.jinja_env.filters["month_long"] = month_label
     app.jinja_env.filters["pct"] = format_percent

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, exists, extract, func, select, type_coerce
 from portfolio import db
 from portfolio.db import Money
 from portfolio.orgs.models import Company
-from portfolio.trust.ledger import Account, Entry, Period, Posting, money_sum
+from portfolio.trust.ledger import Account, Entry, Posting, money_sum, next_period_to_close
 from portfolio.trust.models import (
     BankBalance,
     ConflictOfInterest,
@@ -156,16 +156,8 @@ def reconciliation(limit: int = 5) -> tuple[int, list[tuple[dt.date, Decimal, De
 
 
 def next_period(today: dt.date) -> dt.date:
-    """The month to close next: the one after the last closed, else the first month with ledger entries,
-    else last month."""
-    last_closed, first_entry = db.session.execute(
-        select(select(func.max(Period.month)).scalar_subquery(),
-               select(func.min(Entry.effective_date)).scalar_subquery())).one()
-    if last_closed:
-        return add_month(last_closed)
-    if first_entry:
-        return first_entry.replace(day=1)
-    return add_month(today.replace(day=1), -1)
+    """The month to close next (periods close in order, see ``ledger.next_period_to_close``), else last month."""
+    return next_period_to_close(db.session) or add_month(today.replace(day=1), -1)
 
 
 def contribution_status(company_id: int, today: dt.date) -> dict[str, object]:

@@ -39,6 +39,14 @@ class Date(DateField):
             raise ValueError("Fecha inválida (dd/mm/aaaa).") from None
 
 
+def parse_month(raw: str) -> dt.date:
+    """«aaaa-mm» → the first day of that month (ValueError with a Spanish message otherwise)."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", raw.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError("Mes inválido: use aaaa-mm.")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
 class Month(StringField):
     """``<input type="month">`` (aaaa-mm) → the first day of that month."""
 
@@ -48,15 +56,26 @@ class Month(StringField):
     def process_formdata(self, valuelist):
         raw = (valuelist[0] if valuelist else "").strip()
         self.raw_data = [raw]
-        self.data = None
-        if raw:
-            match = re.fullmatch(r"(\d{4})-(\d{2})", raw)
-            if not match or not 1 <= int(match.group(2)) <= 12:
-                raise ValueError("Mes inválido: use aaaa-mm.")
-            self.data = dt.date(int(match.group(1)), int(match.group(2)), 1)
+        self.data = parse_month(raw) if raw else None
 
     def _value(self):
         return self.raw_data[0] if self.raw_data else (self.data.strftime("%Y-%m") if self.data else "")
+
+
+def _month_choice(value):
+    return value if isinstance(value, dt.date) else parse_month(str(value))
+
+
+class MonthSelectField(SelectField):
+    """A ``<select>`` of months (value aaaa-mm, label «noviembre de 2026») → the first day of the month.
+    The choices are what the page offers; the service decides whether the posted month may be used."""
+
+    def __init__(self, label=None, validators=None, **kw):
+        super().__init__(label, validators, coerce=_month_choice, validate_choice=False, **kw)
+
+    def process_formdata(self, valuelist):
+        raw = (valuelist[0] if valuelist else "").strip()
+        self.data = parse_month(raw) if raw else None
 
 
 def new_key() -> str:
@@ -146,7 +165,7 @@ class ExecuteForm(MoneyForm):
 
 
 class CloseForm(MoneyForm):
-    month = Month("Mes a cerrar", validators=[DataRequired("Indique el mes.")])
+    month = MonthSelectField("Mes a cerrar", validators=[DataRequired("Indique el mes.")])
 
 
 class BankBalanceForm(MoneyForm):

@@ -203,22 +203,26 @@ def load_demo() -> dict[str, int]:
         conflicts = 1
     declared = _contributions(today, trustee)
     requested = _disbursements(today, staff, trustee, board, progs, orgs)
-    # Bank statement balances: one that matches the ledger, one with a bank charge not yet booked.
+    # Bank statement balances at every month end since the first entry: they match the ledger, except last
+    # month's, which includes a bank charge not yet booked.
     bank_ids = books.bank_account_ids()
-    for n, day in enumerate((add_month(today.replace(day=1), -1) - dt.timedelta(days=1),
-                             today.replace(day=1) - dt.timedelta(days=1))):
+    this_month, last_month = today.replace(day=1), add_month(today.replace(day=1), -1)
+    month = ledger.next_period_to_close(db.session) or this_month
+    while month < this_month:
+        day = add_month(month) - dt.timedelta(days=1)
         if db.session.scalar(select(BankBalance.id).where(BankBalance.on == day)) is None:
-            balance = ledger.balance_on(db.session, bank_ids, day) - (Decimal("150.00") if n else 0)
-            books.record_bank_balance(on=day, balance=balance, note="Extracto mensual" + (
-                " (incluye comisión bancaria no registrada)" if n else ""), actor=trustee,
-                key=f"seed:bank:{day:%Y%m%d}", today=today)
-    # Close the periods before the two most recent months (nothing dated there remains to post).
+            charge = Decimal("150.00") if month == last_month else Decimal("0.00")
+            books.record_bank_balance(on=day, balance=ledger.balance_on(db.session, bank_ids, day) - charge,
+                                      note="Extracto mensual" + (" (incluye comisión bancaria no registrada)"
+                                                                 if charge else ""),
+                                      actor=trustee, key=f"seed:bank:{day:%Y%m%d}", today=today)
+        month = add_month(month)
+    # Close, in order, the periods before the two most recent months (nothing dated there remains to post).
     closed = 0
-    month = add_month(today.replace(day=1), -12)
-    while month < add_month(today.replace(day=1), -2):
-        if not ledger.is_closed(db.session, month):
-            books.close_period(month=month, actor=trustee, key=f"seed:close:{month:%Y%m}", today=today)
-            closed += 1
+    month = ledger.next_period_to_close(db.session)
+    while month is not None and month < add_month(this_month, -2):
+        books.close_period(month=month, actor=trustee, key=f"seed:close:{month:%Y%m}", today=today)
+        closed += 1
         month = add_month(month)
     db.session.flush()
     return {"programas del fideicomiso": len(progs) - programs_before,

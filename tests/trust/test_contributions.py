@@ -177,8 +177,10 @@ def test_roles_and_company_scope(world):
 
 
 def test_closed_period_blocks_postings_dated_in_it(world):
-    c = world.declare().value
+    c = world.declare(month=dt.date(2026, 4, 1), today=dt.date(2026, 5, 8)).value  # the ledger starts in May
     p = world.pay(c, D("10.00")).value
+    run(lambda: books.record_bank_balance(on=dt.date(2026, 5, 31), balance=D("0.00"), note=None, actor=world.trustee,
+                                          key=key(), today=TODAY))
     run(lambda: books.close_period(month=dt.date(2026, 5, 1), actor=world.trustee, key=key(), today=TODAY))
     before = ledger_snapshot()
     with pytest.raises(DomainError, match="cerrado"):

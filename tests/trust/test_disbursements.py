@@ -99,12 +99,12 @@ def test_requester_and_recused_cannot_vote_and_votes_once(world):
 
 
 def test_requester_who_is_board_cannot_vote(world):
-    # A trustee requested; the same person cannot vote even if they also appear in the board list.
+    # A trustee requested and later joined the board: the same person cannot vote on that request.
     d = world.request(D("100.00"), actor=world.trustee).value
-    d.requested_by_id = world.board[0].id  # simulate a board member who filed it (data from before a role change)
+    world.trustee.role = "board"  # a role change after the request (the request itself is history)
     db.session.commit()
     with pytest.raises(Forbidden, match="propia solicitud"):
-        world.vote(d, world.board[0])
+        world.vote(d, world.trustee)
 
 
 def test_rejection_when_quorum_unreachable(world):

@@ -160,6 +160,7 @@ def test_reserve_beyond_floor_is_refused(accounts):
 
 def test_closed_period_refuses_postings(accounts):
     bank, _hold, income, *_ = accounts
+    post(bank, income, D("1.00"), day=dt.date(2026, 5, 3))
     ledger.close_period(db.session, dt.date(2026, 5, 1), today=TODAY)
     with pytest.raises(ledger.LedgerError, match="cerrado"):
         post(bank, income, D("1.00"), day=dt.date(2026, 5, 31))

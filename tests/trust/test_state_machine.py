@@ -1,12 +1,18 @@
 """A hypothesis state machine drives random sequences of every money command against the real database
-and checks every invariant after every step."""
+and checks every invariant after every step.
+
+Each run draws a new seed (so CI explores new sequences every time) and prints it; ``HYPOTHESIS_SEED=<n>``
+replays a run. ``HYPOTHESIS_PROFILE`` picks the budget: ``ci`` (default, 40 sequences) or ``nightly`` (1,000).
+"""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
 from collections import Counter
 from decimal import Decimal
 
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -31,6 +37,20 @@ cents = st.integers(min_value=1, max_value=500_000).map(lambda c: (Decimal(c) / 
 OUTCOMES: Counter = Counter()
 REFUSALS: Counter = Counter()
 pick = st.integers(min_value=0, max_value=10_000)
+
+settings.register_profile("ci", max_examples=40)
+settings.register_profile("nightly", max_examples=1_000)
+
+
+def machine_settings(profile: str) -> settings:
+    return settings(settings.get_profile(profile), stateful_step_count=40, deadline=None, derandomize=False,
+                    database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def run_seed() -> int:
+    """``HYPOTHESIS_SEED`` when given (to replay a run), else a fresh random seed."""
+    given = os.environ.get("HYPOTHESIS_SEED", "").strip()
+    return int(given) if given else secrets.randbelow(2**32)
 
 
 def attempt(action):
@@ -224,16 +244,37 @@ class TrustMachine(RuleBasedStateMachine):
             assert account.balance >= 0, account.code
 
 
-def test_random_command_sequences_keep_every_invariant(app):
+def test_random_command_sequences_keep_every_invariant(app, request):
     TrustMachine.app = app
     OUTCOMES.clear()
     REFUSALS.clear()
-    run_state_machine_as_test(TrustMachine, settings=settings(
-        max_examples=40, stateful_step_count=40, deadline=None, derandomize=True, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    profile, chosen = os.environ.get("HYPOTHESIS_PROFILE", "ci"), run_seed()
+    config = machine_settings(profile)
+    replay = f"HYPOTHESIS_SEED={chosen} HYPOTHESIS_PROFILE={profile}"
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:  # past the output capture, so every CI log has it
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nledger state machine [{request.node.callspec.id}]: {config.max_examples} "
+                                f"sequences, {replay}")
+    try:
+        run_state_machine_as_test(seed(chosen)(TrustMachine), settings=config)
+    except BaseException as exc:
+        exc.add_note(f"Para repetir esta ejecución: {replay} pytest {request.node.nodeid}")
+        raise
     print(sorted(OUTCOMES.items()))
     print(REFUSALS.most_common(12))
     # The run must have reached the deep states, not only refusals.
     for name in ("declare", "register_payment", "confirm_payment", "request", "vote", "execute", "cancel",
                  "reverse_payment"):
-        assert OUTCOMES[(name, True)] > 0, f"{name} never succeeded: {sorted(OUTCOMES.items())}"
+        assert OUTCOMES[(name, True)] > 0, f"{name} never succeeded ({replay}): {sorted(OUTCOMES.items())}"
+
+
+def test_profiles_keep_the_ci_budget_and_give_nightly_a_thousand_sequences(monkeypatch):
+    assert machine_settings("ci").max_examples == 40
+    assert machine_settings("nightly").max_examples >= 1_000
+    assert not machine_settings("ci").derandomize
+    monkeypatch.setenv("HYPOTHESIS_SEED", "12345")
+    assert run_seed() == 12345
+    monkeypatch.delenv("HYPOTHESIS_SEED")
+    assert len({run_seed() for _ in range(5)}) > 1

@@ -12,7 +12,8 @@ Guarantees (modelled on TigerBeetle's):
   a reversing entry that points at the original, and an entry can be reversed at most once;
 - two-phase transfers: ``reserve`` (pending) → ``post`` (in one or several tranches) or ``void``;
   the status only moves along ``TRANSITIONS``;
-- closed periods (months) accept no postings.
+- closed periods (months) accept no postings (refused here and by database triggers); they close in
+  order, from the month of the first entry, and freeze their entry count and total for ``verify``.
 """
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ from portfolio.trust.ledger.core import (
     is_closed,
     lock_accounts,
     lock_transfer,
+    month_figures,
     month_of,
+    next_month,
+    next_period_to_close,
     payload_hash,
     post_entry,
     post_pending,
@@ -61,6 +65,6 @@ __all__ = [
     "ACCOUNT_TYPES", "CLOSED_TRANSFERS", "DEBIT_NORMAL", "STATUS_LABELS", "TRANSITIONS", "ZERO", "Account", "Claim", "Command", "Entry",
     "ImmutableLedger", "InsufficientFunds", "LedgerError", "Period", "Posting", "Transfer", "TransferStatus", "account", "balance_on",
     "claim", "close_period", "finish", "get_or_create_account", "is_closed", "lock_accounts", "lock_transfer",
-    "money_sum", "month_of", "payload_hash", "post_entry", "post_pending", "reserve", "reverse", "transfer_lines",
-    "verify", "void_pending",
+    "money_sum", "month_figures", "month_of", "next_month", "next_period_to_close", "payload_hash", "post_entry",
+    "post_pending", "reserve", "reverse", "transfer_lines", "verify", "void_pending",
 ]

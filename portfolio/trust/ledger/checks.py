@@ -1,12 +1,13 @@
 """``verify``: recompute every balance and invariant from the postings."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portfolio.money import format_money
+from portfolio.trust.ledger.core import month_figures, next_month
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,
     ZERO,
@@ -56,14 +57,17 @@ def verify(session: Session) -> list[str]:
                             f"{transfer.voided_amount}).")
         if transfer.status != TransferStatus.PENDING and transfer.remaining != 0:
             problems.append(f"Reserva {transfer.id}: cerrada con saldo pendiente {transfer.remaining}.")
-    for period in session.scalars(select(Period)).all():
-        next_month = (period.month + dt.timedelta(days=32)).replace(day=1)
-        late = session.scalars(
-            select(Entry.id).where(Entry.effective_date >= period.month, Entry.effective_date < next_month,
-                                   Entry.created_at > period.closed_at)
-        ).all()
-        for entry_id in late:
-            problems.append(f"Asiento {entry_id}: registrado después del cierre del periodo {period.month:%m/%Y}.")
+    for period in session.scalars(select(Period).order_by(Period.month)).all():
+        count, total, _last = month_figures(session, period.month)
+        if (count, total) != (period.entry_count, period.entry_total):
+            problems.append(f"Periodo {period.month:%m/%Y} (cerrado): al cierre tenía {period.entry_count} asientos "
+                            f"por {format_money(period.entry_total)}; ahora tiene {count} por {format_money(total)}.")
+        late = select(Entry.id).where(Entry.effective_date >= period.month,
+                                      Entry.effective_date < next_month(period.month))
+        if period.last_entry_id is not None:  # None: the month was empty when it closed
+            late = late.where(Entry.id > period.last_entry_id)
+        for entry_id in session.scalars(late.order_by(Entry.id)).all():
+            problems.append(f"Asiento {entry_id}: registrado en el periodo {period.month:%m/%Y} después de su cierre.")
     reversed_twice = session.execute(
         select(Entry.reverses_id, func.count()).where(Entry.reverses_id.is_not(None))
         .group_by(Entry.reverses_id).having(func.count() > 1)

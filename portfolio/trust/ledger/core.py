@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portfolio.domain_errors import Conflict
+from portfolio.formatting import month_label
 from portfolio.money import CENT, MAX_AMOUNT
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,
@@ -143,14 +145,48 @@ def is_closed(session: Session, day: dt.date) -> bool:
     return session.scalar(select(Period.id).where(Period.month == month_of(day))) is not None
 
 
-def close_period(session: Session, month: dt.date, *, today: dt.date, actor_id: int | None = None) -> Period:
+def next_month(month: dt.date) -> dt.date:
+    return (month_of(month) + dt.timedelta(days=32)).replace(day=1)
+
+
+def next_period_to_close(session: Session) -> dt.date | None:
+    """Periods close in order: the month after the last closed one; the first is the month of the ledger's
+    first entry. None while the ledger has no entries."""
+    last_closed = session.scalar(select(func.max(Period.month)))
+    if last_closed is not None:
+        return next_month(last_closed)
+    first = session.scalar(select(func.min(Entry.effective_date)))
+    return month_of(first) if first is not None else None
+
+
+def month_figures(session: Session, month: dt.date) -> tuple[int, Decimal, int | None]:
+    """(entries dated in the month, their total, the highest of their ids)."""
+    count, total, last = session.execute(
+        select(func.count(Entry.id), money_sum(Entry.total), func.max(Entry.id))
+        .where(Entry.effective_date >= month_of(month), Entry.effective_date < next_month(month))).one()
+    return count, total, last
+
+
+def close_period(session: Session, month: dt.date, *, today: dt.date, actor_id: int | None = None,
+                 before_close: Callable[[dt.date], None] | None = None) -> Period:
+    """Close ``month`` (the next one in order, once it has ended); ``before_close(month)`` may refuse it.
+    The period row freezes the month's entry count, total and last entry id (what ``verify`` checks)."""
     month = month_of(month)
     if month >= month_of(today):
         raise LedgerError("Solo se puede cerrar un mes ya terminado.", field="month")
     _period_lock(session, month, exclusive=True)
     if is_closed(session, month):
-        raise LedgerError(f"El periodo {month:%m/%Y} ya está cerrado.", field="month")
-    period = Period(month=month, closed_by_id=actor_id)
+        raise LedgerError(f"El periodo {month_label(month)} ya está cerrado.", field="month")
+    expected = next_period_to_close(session)
+    if expected is None:
+        raise LedgerError("El libro mayor aún no tiene asientos: no hay periodos que cerrar.", field="month")
+    if month != expected:
+        raise LedgerError(f"Los periodos se cierran en orden: el próximo a cerrar es {month_label(expected)}.",
+                          field="month")
+    if before_close is not None:
+        before_close(month)
+    count, total, last = month_figures(session, month)
+    period = Period(month=month, closed_by_id=actor_id, entry_count=count, entry_total=total, last_entry_id=last)
     session.add(period)
     session.flush()
     return period

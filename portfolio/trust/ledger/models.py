@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, event, func
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, func
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql import type_coerce
 
@@ -84,7 +84,9 @@ class Command(Base):
 
 
 class Period(Base):
-    """A closed month (rows exist only for closed periods)."""
+    """A closed month (rows exist only for closed periods), with what the month held when it closed:
+    the number of entries dated in it, their total and the highest of their ids.
+    ``verify`` compares these frozen figures with the entries (the database checks them on insert)."""
 
     __tablename__ = "ledger_periods"
 
@@ -92,6 +94,9 @@ class Period(Base):
     month: Mapped[dt.date] = mapped_column(Date, unique=True)
     closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entry_count: Mapped[int] = mapped_column(Integer)
+    entry_total: Mapped[Decimal] = mapped_column(Money)
+    last_entry_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Transfer(Base):

@@ -13,6 +13,8 @@ from sqlalchemy import case, select
 from portfolio import audit, clock, db
 from portfolio.auth.roles import TRUSTEE
 from portfolio.domain_errors import DomainError
+from portfolio.formatting import month_label
+from portfolio.money import format_money
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
 from portfolio.trust.ledger import Entry, Posting, money_sum
@@ -46,13 +48,44 @@ def bank_account_ids() -> list[int]:
         ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))))
 
 
+def month_end_reconciliation(month: dt.date) -> dict:
+    """The bank statement balance registered for the month's last day against the ledger's bank accounts
+    on that day: ``bank`` is None when no balance was registered for that date."""
+    last_day = ledger.next_month(month) - dt.timedelta(days=1)
+    bank = db.session.scalar(select(BankBalance.balance).where(BankBalance.on == last_day))
+    book = ledger.balance_on(db.session, bank_account_ids(), last_day)
+    return {"month": ledger.month_of(month), "last_day": last_day, "bank": bank, "ledger": book,
+            "difference": None if bank is None else bank - book}
+
+
+def require_reconciled(month: dt.date) -> None:
+    """A month closes only when the bank statement balance of its last day equals the ledger's bank."""
+    r = month_end_reconciliation(month)
+    label, day = month_label(r["month"]), r["last_day"].strftime("%d/%m/%Y")
+    if r["bank"] is None:
+        raise DomainError(f"Para cerrar {label} registre primero el saldo del extracto bancario al {day}.",
+                          field="month")
+    if r["difference"] != 0:
+        raise DomainError(
+            f"No se puede cerrar {label}: el extracto bancario al {day} ({format_money(r['bank'])}) no coincide "
+            f"con el libro mayor ({format_money(r['ledger'])}); diferencia {format_money(r['difference'])}. "
+            "Registre los movimientos que faltan antes del cierre.", field="month")
+
+
+def next_period_to_close() -> dt.date | None:
+    return ledger.next_period_to_close(db.session)
+
+
 def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = None) -> Done:
+    """Close the next month in order, once it has ended and its bank balance is reconciled."""
     require_role(actor, TRUSTEE)
     today = today or clock.today()
 
     def run():
-        period = ledger.close_period(db.session, month, today=today, actor_id=actor.id)
-        audit.record("trust.period.close", period, actor=actor, after={"month": period.month})
+        period = ledger.close_period(db.session, month, today=today, actor_id=actor.id,
+                                     before_close=require_reconciled)
+        audit.record("trust.period.close", period, actor=actor, after={
+            "month": period.month, "entries": period.entry_count, "total": period.entry_total})
         return period
 
     return command(key, "close_period", {"month": month, "actor": actor.id}, ledger.Period, run)

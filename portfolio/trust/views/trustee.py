@@ -1,14 +1,13 @@
 """Trustee (fiduciario): payments to confirm, approved disbursements to execute, period close, bank balances."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portfolio import clock, db
 from portfolio.auth.policy import allows, requires
+from portfolio.formatting import month_label
 from portfolio.forms import run_service, select_choices
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
@@ -46,12 +45,17 @@ def trustee_home():
             execute_forms[d.id] = form
         balance = BankBalanceForm()
         balance.on.data = clock.today()
+    next_close = books.next_period_to_close()
     if allowed["close"]:
         close = CloseForm()
-        close.month.data = (clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        close.month.choices = []
+        if next_close is not None and next_close < clock.today().replace(day=1):
+            close.month.choices = [(f"{next_close:%Y-%m}", month_label(next_close))]
+            close.month.data = next_close
     return render_template(
         "trust/trustee.html", payments=payments, to_execute=to_execute, execute_forms=execute_forms,
         confirmed=confirmed, confirm_form=ConfirmForm, note_form=NoteForm, close_form=close, balance_form=balance,
+        next_close=next_close, month_end=books.month_end_reconciliation(next_close) if next_close else None,
         periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(12)).all(),
         reconciliation=books.bank_reconciliation(), position=books.fund_position(), allowed=allowed,
         read_only=not any(allowed.values()))
