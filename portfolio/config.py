@@ -63,10 +63,15 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "PASSWORD_HASH_PROFILE": env.get("PASSWORD_HASH_PROFILE", "strong"),
-        # Login throttling: this many failures within the window lock the account / the address.
+        # Login throttling (portfolio/auth/throttle.py), over the last LOGIN_LOCK_MINUTES: failures for one
+        # account from one address lock that address out of the account; failures from one address lock the
+        # address; failures for one account from everywhere slow the account (never lock it).
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_ACCOUNT_SLOW_AFTER": int(env.get("LOGIN_ACCOUNT_SLOW_AFTER", "50")),
+        "LOGIN_ACCOUNT_SLOW_SECONDS": int(env.get("LOGIN_ACCOUNT_SLOW_SECONDS", "10")),
+        "LOGIN_KNOWN_ADDRESS_DAYS": int(env.get("LOGIN_KNOWN_ADDRESS_DAYS", "90")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PAGE_SIZE": 25,
         # Spreadsheet imports: largest file and most data rows accepted.
