@@ -42,6 +42,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
                 "En producción use PostgreSQL mediante DATABASE_URL "
                 "(o ALLOW_SQLITE_IN_PRODUCTION=1 si de verdad quiere SQLite)."
             )
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"LOG_LEVEL desconocido: {log_level!r} (use DEBUG, INFO, WARNING o ERROR)")
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -73,6 +76,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "LOGIN_ACCOUNT_SLOW_SECONDS": int(env.get("LOGIN_ACCOUNT_SLOW_SECONDS", "10")),
         "LOGIN_KNOWN_ADDRESS_DAYS": int(env.get("LOGIN_KNOWN_ADDRESS_DAYS", "90")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # Logging to stderr (portfolio/logging_setup.py): DEBUG, INFO, WARNING, ERROR.
+        "LOG_LEVEL": log_level,
         "PAGE_SIZE": 25,
         # Spreadsheet imports: largest file and most data rows accepted.
         "IMPORT_MAX_MB": Decimal(env.get("IMPORT_MAX_MB", "5")),
