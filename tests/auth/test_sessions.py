@@ -56,3 +56,18 @@ def test_a_new_login_after_logout_works(app, login_as):
     user.post("/logout")
     assert user.login(user.user["email"]).status_code == 302
     assert user.get("/").status_code == 200
+
+
+def test_an_expired_server_side_session_opens_nothing(app, login_as):
+    import datetime as dt
+
+    from portfolio.auth.models import UserSession
+
+    user = login_as("staff")
+    assert user.get("/").status_code == 200
+    with app.app_context():
+        for record in db.session.scalars(select(UserSession).where(UserSession.user_id == user.user["id"])):
+            record.expires_at = record.created_at - dt.timedelta(seconds=1)
+        db.session.commit()
+    response = user.get("/")
+    assert response.status_code == 302 and "/login" in response.location
