@@ -17,6 +17,7 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
+from werkzeug.local import LocalProxy
 
 FORMAT = ("%(asctime)s %(levelname)s [%(request_id)s] user=%(user_id)s %(method)s %(route)s "
           "%(name)s: %(message)s")
@@ -57,6 +58,8 @@ class RequestContextFilter(logging.Filter):
 def _user_id() -> str:
     # Never load the user from here (a log line must not query the database): only one already loaded.
     user = g.get("_login_user")
+    if isinstance(user, LocalProxy):  # someone stored current_user itself: reading it would recurse
+        return "?"
     if user is None or not getattr(user, "is_authenticated", False):
         return "-"
     return str(user.id)

@@ -107,7 +107,7 @@ def change_password():
         else:
             db.session.commit()
             # The token rotated: keep this browser's session, every other one has ended.
-            login_user(current_user)
+            login_user(current_user._get_current_object())  # the user, not the proxy that points back at it
             flash("Su contraseña fue cambiada. Las demás sesiones abiertas se cerraron.", "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
