@@ -23,7 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
 
-    from portfolio import db, errors, formatting, security
+    from portfolio import db, errors, formatting, logging_setup, security
     from portfolio.auth.enforcement import enforce
     from portfolio.extensions import bootstrap, csrf, login_manager
 
@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    logging_setup.init_app(app)  # first: every later hook and log line has the request id
     db.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)

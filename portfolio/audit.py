@@ -56,6 +56,8 @@ class AuditEntry(Base):
 # Spanish labels for the viewer. Domain packages add theirs with ``describe_actions`` / ``describe_objects``.
 ACTION_LABELS: dict[str, str] = {
     "auth.login": "Inicio de sesión",
+    "auth.logout": "Cierre de sesión",
+    "auth.login_slowed": "Cuenta frenada por muchos intentos fallidos",
     "user.create": "Usuario creado",
     "user.update": "Usuario modificado",
     "user.reset_password": "Contraseña restablecida",

@@ -49,6 +49,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         clock.load_zone(timezone)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"LOG_LEVEL desconocido: {log_level!r} (use DEBUG, INFO, WARNING o ERROR)")
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -72,11 +75,18 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "PASSWORD_HASH_PROFILE": env.get("PASSWORD_HASH_PROFILE", "strong"),
-        # Login throttling: this many failures within the window lock the account / the address.
+        # Login throttling (portfolio/auth/throttle.py), over the last LOGIN_LOCK_MINUTES: failures for one
+        # account from one address lock that address out of the account; failures from one address lock the
+        # address; failures for one account from everywhere slow the account (never lock it).
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_ACCOUNT_SLOW_AFTER": int(env.get("LOGIN_ACCOUNT_SLOW_AFTER", "50")),
+        "LOGIN_ACCOUNT_SLOW_SECONDS": int(env.get("LOGIN_ACCOUNT_SLOW_SECONDS", "10")),
+        "LOGIN_KNOWN_ADDRESS_DAYS": int(env.get("LOGIN_KNOWN_ADDRESS_DAYS", "90")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # Logging to stderr (portfolio/logging_setup.py): DEBUG, INFO, WARNING, ERROR.
+        "LOG_LEVEL": log_level,
         "PAGE_SIZE": 25,
         # Spreadsheet imports: largest file and most data rows accepted.
         "IMPORT_MAX_MB": Decimal(env.get("IMPORT_MAX_MB", "5")),

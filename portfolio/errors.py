@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from portfolio.domain_errors import Conflict, DomainError, Forbidden, NotFound
@@ -23,7 +25,19 @@ TITLES = {
     422: ("No se pudo completar la operación", "Los datos no cumplen las reglas del sistema."),
     429: ("Demasiados intentos", "Ha realizado demasiados intentos. Espere unos minutos e intente de nuevo."),
     500: ("Error interno", "Ocurrió un error inesperado. El equipo técnico fue notificado; intente más tarde."),
+    503: ("Servicio no disponible por un momento",
+          "Se perdió la comunicación con la base de datos. Si estaba guardando algo, puede que sí se haya "
+          "registrado: revíselo antes de repetirlo. Intente de nuevo en unos momentos."),
 }
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is ``exc`` the database going away (dropped connection, server restart, pool exhausted, lock timeout)
+    rather than a bug? Those get a 503 «intente de nuevo», not a 500."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return isinstance(exc, sa_exc.TimeoutError)
 
 
 def _wants_json() -> bool:
@@ -33,8 +47,18 @@ def _wants_json() -> bool:
 def render_error(status: int, message: str | None = None):
     title, default = TITLES.get(status, TITLES[400])
     if _wants_json():
-        return jsonify(error=title, message=message or default), status
-    return render_template("errors/error.html", status=status, title=title, message=message or default), status
+        return jsonify(error=title, message=message or default, request_id=g.get("request_id")), status
+    return render_template("errors/error.html", status=status, title=title, message=message or default,
+                           request_id=g.get("request_id") if status >= 500 else None), status
+
+
+def _bare_page(status: int):
+    """The error page without the layout (which may need the database that just failed)."""
+    title, message = TITLES[status]
+    reference = f"<p>Código de referencia: {escape(g.get('request_id', '-'))}</p>"
+    html = (f'<!doctype html><html lang="es-PE"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body><h1>{title}</h1><p>{message}</p>{reference}</body></html>")
+    return html, status, {"Content-Type": "text/html; charset=utf-8"}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -64,9 +88,22 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):
         from portfolio import db
 
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        unavailable = database_unavailable(exc)
+        if unavailable:
+            log.error("Database unavailable on %s %s: %s", request.method, request.path,
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__, exc_info=exc)
+        else:
+            log.exception("Unhandled error on %s %s", request.method, request.path)
         try:
             db.session.rollback()
-        except Exception:  # pragma: no cover - the database may be the thing that failed
+        except Exception:  # the database may be the thing that failed
             log.exception("rollback failed")
-        return render_error(500)
+        status = 503 if unavailable else 500
+        try:
+            response = app.make_response(render_error(status))
+        except Exception:  # rendering the layout needed the database too
+            log.exception("error page failed; answering the bare page")
+            response = app.make_response(_bare_page(status))
+        if unavailable:
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

@@ -18,7 +18,7 @@ from portfolio import clock
 from portfolio.immutability import drop_append_only, make_append_only
 
 revision = "0009_event_dates"
-down_revision = "0007_ledger_history"
+down_revision = "0008_login"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
@@ -13,6 +14,11 @@ from portfolio.db_types import Base, UTCDateTime, utcnow
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def session_key_hash(key: str) -> str:
+    """What the database keeps of a browser session's key (the key itself lives only in the signed cookie)."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class User(Base):
@@ -70,6 +76,7 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_login_attempts_email_at", "email", "at"),
         Index("ix_login_attempts_address_at", "address", "at"),
+        Index("ix_login_attempts_email_address_at", "email", "address", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,3 +84,18 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+class UserSession(Base):
+    """One logged-in browser. The signed cookie names it; logout ends it on the server, so a copy of the
+    cookie stops working at once (the cookie alone is not proof of a session)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))

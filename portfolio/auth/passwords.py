@@ -51,14 +51,24 @@ def needs_rehash(stored_hash: str) -> bool:
         return True
 
 
-# Verified against for unknown e-mails, so that a missing account costs the same time as a wrong password.
-_dummy_hashes: dict[int, str] = {}
+# Verified against for unknown e-mails, so that a missing account costs the same work as a wrong password:
+# one argon2 verification with the profile's parameters and no hashing. Fixed strings (of random passwords
+# nobody knows) rather than hashes computed at run time, so not even the first call in a process differs;
+# tests/auth/test_timing.py checks that each still carries its profile's parameters.
+_DUMMY_HASHES = {
+    "strong": "$argon2id$v=19$m=65536,t=3,p=4$N4lh8r5njwZ0h47Da88thA$mJELXPnWDgebvdbtSq5f4GkmjnXxs39j/RadOmN3Ijs",
+    "fast": "$argon2id$v=19$m=8,t=1,p=1$mhwd8el837i6GVdmZraIwg$CGTKvEuNlTLAxu9BUn0KDrJT0IYmFeOJhfCkrjtN/UA",
+}
+
+
+def dummy_hash() -> str:
+    hasher = _hasher()
+    return next(stored for name, stored in _DUMMY_HASHES.items() if _hashers[name] is hasher)
 
 
 def burn_time(password: str) -> None:
-    hasher = _hasher()
-    stored = _dummy_hashes.setdefault(id(hasher), hasher.hash("contraseña-de-relleno-para-tiempos-iguales"))
-    verify_password(stored, password)
+    """Do the work of checking ``password`` against an account's hash, for an account that does not exist."""
+    verify_password(dummy_hash(), password)
 
 
 @lru_cache(maxsize=1)

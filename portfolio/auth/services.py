@@ -2,24 +2,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, or_, select, update
 
 from portfolio import audit, db
-from portfolio.auth import passwords
-from portfolio.auth.models import LoginAttempt, User, new_session_token
+from portfolio.auth import passwords, throttle
+from portfolio.auth.models import LoginAttempt, User, UserSession, new_session_token, session_key_hash
 from portfolio.auth.roles import COMPANY, ROLES
-from portfolio.db import utcnow
-from portfolio.domain_errors import DomainError, NotFound
+from portfolio.db_types import utcnow
+from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.orgs.models import Company
+
+
+def _app():
+    """The running Flask app (imported on use: the services module itself loads without Flask)."""
+    from flask import current_app
+
+    return current_app
 
 GENERIC_LOGIN_ERROR = "Correo o contraseña incorrectos."
 USER_FIELDS = ["email", "name", "role", "company_id", "active"]
-
-
-class LoginThrottled(DomainError):
-    status_code = 429
+LoginThrottled = throttle.LoginThrottled
 
 
 def normalize_email(email: str) -> str:
@@ -30,63 +35,90 @@ def normalize_email(email: str) -> str:
 class LoginResult:
     user: User | None
     error: str | None = None
-
-
-def _recent_failures(column, value: str, since: dt.datetime) -> int:
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
-    ) or 0
-
-
-def _last_success(email: str) -> dt.datetime | None:
-    return db.session.scalar(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.email == email, LoginAttempt.success.is_(True))
-    )
-
-
-def check_throttle(email: str, address: str) -> None:
-    from flask import current_app
-
-    cfg = current_app.config
-    minutes = cfg["LOGIN_LOCK_MINUTES"]
-    since = utcnow() - dt.timedelta(minutes=minutes)
-    last_ok = _last_success(email)
-    account_since = max(since, last_ok) if last_ok else since
-    if _recent_failures(LoginAttempt.email, email, account_since) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
-        raise LoginThrottled(
-            f"Demasiados intentos fallidos para esta cuenta. Espere {minutes} minutos e intente de nuevo."
-        )
-    if _recent_failures(LoginAttempt.address, address, since) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
-        raise LoginThrottled(
-            f"Demasiados intentos fallidos desde su dirección. Espere {minutes} minutos e intente de nuevo."
-        )
+    session_key: str | None = None  # names the server-side session; goes into the signed cookie
+    failed_attempts: throttle.FailedAttempts | None = None  # since the previous login, for the owner
 
 
 def authenticate(email: str, password: str, address: str) -> LoginResult:
-    """Check the credentials, record the attempt. Raises LoginThrottled when locked out.
+    """Check the credentials, record the attempt and, on success, open a server-side session.
 
-    An unknown e-mail, an inactive account and a wrong password get the same message (and cost the
-    same time), so the form reveals nothing about which accounts exist.
+    Raises ``LoginThrottled`` when this attempt may not be evaluated now (see ``portfolio.auth.throttle``).
+    An unknown e-mail, an inactive account and a wrong password get the same message and the same work
+    (one argon2 verification), so the form reveals nothing about which accounts exist.
     """
     email = normalize_email(email)[:254]
     address = (address or "-")[:64]
-    check_throttle(email, address)
+    throttle.lock(email, address)
+    verdict = throttle.check(email, address)
     user = db.session.scalar(select(User).where(User.email == email))
     ok = False
     if user is None:
         passwords.burn_time(password)
     else:
         ok = passwords.verify_password(user.password_hash, password) and user.active
-    db.session.add(LoginAttempt(email=email, address=address, success=ok))
     if not ok:
+        db.session.add(LoginAttempt(email=email, address=address, success=False))
+        if user is not None and throttle.reached_ceiling(verdict):
+            audit.record("auth.login_slowed", user, actor=None,
+                         after={"intentos_fallidos": verdict.account_failures + 1,
+                                "ventana_minutos": _app().config["LOGIN_LOCK_MINUTES"]})
         db.session.flush()
         return LoginResult(None, GENERIC_LOGIN_ERROR)
+    failed = throttle.failures_since_last_login(email)
+    db.session.add(LoginAttempt(email=email, address=address, success=True))
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
-    audit.record("auth.login", user, actor=user)
+    key = start_session(user, address=address)
+    audit.record("auth.login", user, actor=user,
+                 after={"intentos_fallidos_previos": failed.count} if failed.count else None)
     db.session.flush()
-    return LoginResult(user)
+    return LoginResult(user, session_key=key, failed_attempts=failed)
+
+
+def start_session(user: User, *, address: str | None) -> str:
+    """Open a server-side session for ``user``; returns the key the browser's signed cookie carries."""
+    now = utcnow()
+    # Sessions of this user that ended or expired more than a day ago are of no further use.
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        or_(UserSession.expires_at < now - dt.timedelta(days=1), UserSession.ended_at < now - dt.timedelta(days=1)),
+    ))
+    key = secrets.token_urlsafe(32)
+    lifetime = _app().permanent_session_lifetime  # the signed cookie's own lifetime (SESSION_HOURS)
+    db.session.add(UserSession(user_id=user.id, key_hash=session_key_hash(key), created_at=now,
+                               expires_at=now + lifetime, address=address))
+    return key
+
+
+def end_session(*, user: User, session_key: str | None, actor) -> None:
+    """Logout: the server-side session ends, so the cookie that named it (and any copy) opens nothing."""
+    if actor is None or actor.id != user.id:
+        raise Forbidden("Solo puede cerrar su propia sesión.")
+    if session_key:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.key_hash == session_key_hash(session_key),
+                   UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+    audit.record("auth.logout", user, actor=actor)
+    db.session.flush()
+
+
+def session_user(user_id: int, user_token: str, session_key: str | None) -> User | None:
+    """The active user whose open, unexpired session ``session_key`` names (one statement), else None."""
+    if not session_key:
+        return None
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == user_id, User.active.is_(True), UserSession.key_hash == session_key_hash(session_key),
+               UserSession.ended_at.is_(None), UserSession.expires_at > utcnow())
+    )
+    if user is None or not secrets.compare_digest(user.session_token, user_token):
+        return None
+    return user
 
 
 def validate_password(password: str, email: str | None = None) -> None:

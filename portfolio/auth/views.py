@@ -1,7 +1,6 @@
 """Login, logout and the user's own password."""
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -14,6 +13,7 @@ from portfolio.auth.models import User
 from portfolio.auth.policy import anonymous, requires
 from portfolio.errors import DomainError
 from portfolio.extensions import login_manager
+from portfolio.formatting import format_datetime
 from portfolio.forms import attach_error
 
 bp = Blueprint("auth", __name__)
@@ -21,13 +21,12 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(identifier: str) -> User | None:
+    """The cookie names the user, the user's token (rotated by password change and deactivation) and the
+    server-side session (ended by logout); all three must still hold."""
     user_id, _, token = identifier.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
-        return None
-    return user
+    return services.session_user(int(user_id), token, session.get("sid"))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -43,6 +42,14 @@ def client_address() -> str:
     return request.remote_addr or "-"
 
 
+def _failed_attempts_notice(failed) -> str:
+    shown = "; ".join(f"{format_datetime(at)} desde {address}" for at, address in failed.latest)
+    more = f" (se muestran los {len(failed.latest)} más recientes)" if failed.count > len(failed.latest) else ""
+    plural = "intento fallido" if failed.count == 1 else "intentos fallidos"
+    return (f"Desde su último ingreso hubo {failed.count} {plural} de iniciar sesión con su cuenta{more}: {shown}. "
+            "Si no fue usted, cambie su contraseña y avise al administrador.")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @anonymous
 def login():
@@ -56,15 +63,17 @@ def login():
         except services.LoginThrottled as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
-            return render_template("auth/login.html", form=form), 429
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         db.session.commit()
         if result.user is not None:
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a fresh session at login: nothing from before survives
-            session["sid"] = secrets.token_urlsafe(16)
+            session["sid"] = result.session_key
             session.permanent = True
             login_user(result.user)
             flash(f"Bienvenido(a), {result.user.name}.", "success")
+            if result.failed_attempts and result.failed_attempts.count:
+                flash(_failed_attempts_notice(result.failed_attempts), "warning")
             return redirect(next_url or url_for("main.home"))
         form.form_errors.append(result.error)
         status = 401
@@ -76,6 +85,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @requires("home")
 def logout():
+    services.end_session(user=current_user._get_current_object(), session_key=session.get("sid"),
+                         actor=current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("Cerró sesión correctamente.", "info")
@@ -95,7 +107,7 @@ def change_password():
         else:
             db.session.commit()
             # The token rotated: keep this browser's session, every other one has ended.
-            login_user(current_user)
+            login_user(current_user._get_current_object())  # the user, not the proxy that points back at it
             flash("Su contraseña fue cambiada. Las demás sesiones abiertas se cerraron.", "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
