@@ -95,13 +95,14 @@ HISTORY: tuple[History, ...] = (
 )
 HISTORY_BY_TABLE = {h.table: h for h in HISTORY}
 
-# Current data that the application edits (and, for the first four, deletes).
+# Current data that the application edits (and, for those in DELETABLE, deletes).
 ORDINARY = (
     "project_members", "project_locations", "companies", "public_entities", "entity_caps", "users", "projects",
     "budget_lines", "project_milestones", "project_variations", "company_tax_declarations", "indicators",
-    "trust_organizations", "trust_programs", "export_jobs",
+    "trust_organizations", "trust_programs", "export_jobs", "user_sessions",
 )
-DELETABLE = ("project_members", "project_locations", "entity_caps")
+# user_sessions: a login's server-side session; ended or expired rows are purged at the owner's next login.
+DELETABLE = ("project_members", "project_locations", "entity_caps", "user_sessions")
 
 REFUSE_APPEND = "la tabla {table} es de solo inserción: use un asiento de reversión"
 REFUSE_GUARD = "la tabla {table} guarda historia: ese cambio no está permitido"
