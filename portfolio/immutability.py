@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 
 from alembic import op
 
+from portfolio.imports.models import ImportStatus
+from portfolio.projects.vocab import CERTIFICATE_TRANSITIONS
+from portfolio.trust.ledger.models import TRANSITIONS as TRANSFER_TRANSITIONS
+from portfolio.trust.vocab import DISBURSEMENT_TRANSITIONS, PAYMENT_TRANSITIONS
+
 
 @dataclass(frozen=True)
 class History:
@@ -37,8 +42,9 @@ class History:
         return self.changes + ((self.status,) if self.status else ()) + self.once + self.grows
 
 
-def _pairs(table: dict[str, tuple[str, ...] | set[str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((a, b) for a, targets in table.items() for b in sorted(targets) if a != b)
+def _pairs(table) -> tuple[tuple[str, str], ...]:
+    """(from, to) pairs of a domain transition table, staying put excluded."""
+    return tuple((str(a), str(b)) for a, targets in table.items() for b in sorted(targets) if a != b)
 
 
 HISTORY: tuple[History, ...] = (
@@ -51,7 +57,7 @@ HISTORY: tuple[History, ...] = (
     History("budget_revisions", why="budget versions (the original is never overwritten)"),
     History("certificate_holdings", why="a certificate's split among consortium members"),
     History("project_certificates", status="status",
-            transitions=(("solicitado", "emitido"), ("solicitado", "anulado"), ("emitido", "anulado")),
+            transitions=_pairs(CERTIFICATE_TRANSITIONS),
             grows=("version",), why="certificates: only the status moves (solicitado → emitido → anulado)"),
     # indicators
     History("indicator_measurements", why="quarterly measurements; a correction is a new version"),
@@ -59,7 +65,7 @@ HISTORY: tuple[History, ...] = (
             why="annual targets: the value may be reset, the row is never deleted"),
     # imports
     History("import_batches", status="status",
-            transitions=(("pendiente", "aplicado"), ("pendiente", "descartado")), once=("applied_at",),
+            transitions=((ImportStatus.PENDIENTE, ImportStatus.APLICADO), (ImportStatus.PENDIENTE, ImportStatus.DESCARTADO)), once=("applied_at",),
             changes=("summary_json",), why="uploaded files: claimed once (pendiente → aplicado | descartado)"),
     # ledger
     History("ledger_entries", why="journal entries"),
@@ -68,7 +74,7 @@ HISTORY: tuple[History, ...] = (
     History("ledger_accounts", changes=("balance",), why="accounts: only the cached balance changes"),
     History("ledger_commands", once=("result_type", "result_id"),
             why="idempotency records: the result is filled in once"),
-    History("ledger_transfers", status="status", transitions=(("pending", "posted"), ("pending", "voided")),
+    History("ledger_transfers", status="status", transitions=_pairs({a: set(moves.values()) for a, moves in TRANSFER_TRANSITIONS.items()}),
             grows=("posted_amount", "voided_amount"),
             why="two-phase transfers: pending → posted | voided, executed and voided amounts only grow"),
     # trust
@@ -76,14 +82,10 @@ HISTORY: tuple[History, ...] = (
     History("trust_contributions", changes=("amount_due", "amount_paid"), grows=("current_version",),
             why="a month's obligation: due and paid follow the versions and payments, the version only grows"),
     History("trust_payments", status="status",
-            transitions=(("registrado", "confirmado"), ("registrado", "rechazado"), ("confirmado", "revertido")),
+            transitions=_pairs(PAYMENT_TRANSITIONS),
             once=("decided_at", "decided_by_id", "decision_note", "entry_id", "reversal_entry_id"),
             why="payments: registrado → confirmado | rechazado, confirmado → revertido; the decision is written once"),
-    History("trust_disbursements", status="status", transitions=_pairs({
-        "solicitado": {"aprobado", "rechazado", "cancelado"},
-        "aprobado": {"en_ejecucion", "pagado", "cancelado"},
-        "en_ejecucion": {"pagado", "cancelado"},
-    }), grows=("paid_amount",), once=("transfer_id", "cancel_reason"), changes=("decided_at",),
+    History("trust_disbursements", status="status", transitions=_pairs(DISBURSEMENT_TRANSITIONS), grows=("paid_amount",), once=("transfer_id", "cancel_reason"), changes=("decided_at",),
         why="disbursements: the status moves forward, the paid amount only grows"),
     History("trust_program_allocations", changes=("amount", "goals"),
             why="annual plans: amount and goals may be revised, never deleted"),

@@ -22,16 +22,11 @@ from portfolio.projects.models import (
     TaxDeclaration,
 )
 from portfolio.projects.services import _text, check_version, flush_or_conflict, money_value
-from portfolio.projects.vocab import FINISHED_STAGES, CertificateStatus
+from portfolio.projects.vocab import CERTIFICATE_TRANSITIONS, FINISHED_STAGES, CertificateStatus
 from portfolio.rules import rule_value
 
 ZERO = Decimal("0.00")
 # solicitado → emitido → (anulado); a request may also be withdrawn (anulado). Nothing leaves anulado.
-CERTIFICATE_TRANSITIONS: dict[CertificateStatus, tuple[CertificateStatus, ...]] = {
-    CertificateStatus.SOLICITADO: (CertificateStatus.EMITIDO, CertificateStatus.ANULADO),
-    CertificateStatus.EMITIDO: (CertificateStatus.ANULADO,),
-    CertificateStatus.ANULADO: (),
-}
 WHOLE_PROJECT_STAGES = FINISHED_STAGES
 
 

@@ -58,5 +58,12 @@ class CertificateStatus(StrEnum):
     ANULADO = "anulado"
 
 
+# The only moves a certificate's status makes (the service and the database trigger both follow it).
+CERTIFICATE_TRANSITIONS: dict[CertificateStatus, tuple[CertificateStatus, ...]] = {
+    CertificateStatus.SOLICITADO: (CertificateStatus.EMITIDO, CertificateStatus.ANULADO),
+    CertificateStatus.EMITIDO: (CertificateStatus.ANULADO,),
+    CertificateStatus.ANULADO: (),
+}
+
 # Requested or issued: counts against the convenio, the valorizaciones and the entity's cap.
 LIVE_CERTIFICATE_STATUSES = frozenset({CertificateStatus.SOLICITADO, CertificateStatus.EMITIDO})

@@ -18,6 +18,14 @@ class PaymentStatus(StrEnum):
     REVERTIDO = "revertido"
 
 
+# The only moves a payment's status makes: the trustee confirms or rejects it, a confirmed one may be reversed.
+PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.REGISTRADO: frozenset({PaymentStatus.CONFIRMADO, PaymentStatus.RECHAZADO}),
+    PaymentStatus.CONFIRMADO: frozenset({PaymentStatus.REVERTIDO}),
+    PaymentStatus.RECHAZADO: frozenset(),
+    PaymentStatus.REVERTIDO: frozenset(),
+}
+
 class ContributionStatus(StrEnum):
     """A month's contribution, derived from what is due, what was paid and the due date (not stored)."""
 
@@ -35,6 +43,18 @@ class DisbursementStatus(StrEnum):
     RECHAZADO = "rechazado"
     CANCELADO = "cancelado"
 
+
+# The only moves a disbursement's status makes (the service and the database trigger both follow it).
+DISBURSEMENT_TRANSITIONS: dict[DisbursementStatus, frozenset[DisbursementStatus]] = {
+    DisbursementStatus.SOLICITADO: frozenset({DisbursementStatus.APROBADO, DisbursementStatus.RECHAZADO,
+                                              DisbursementStatus.CANCELADO}),
+    DisbursementStatus.APROBADO: frozenset({DisbursementStatus.EN_EJECUCION, DisbursementStatus.PAGADO,
+                                            DisbursementStatus.CANCELADO}),
+    DisbursementStatus.EN_EJECUCION: frozenset({DisbursementStatus.EN_EJECUCION, DisbursementStatus.PAGADO,
+                                                DisbursementStatus.CANCELADO}),
+    DisbursementStatus.PAGADO: frozenset(), DisbursementStatus.RECHAZADO: frozenset(),
+    DisbursementStatus.CANCELADO: frozenset(),
+}
 
 # Approved and not fully paid: funds are reserved on the ledger and the trustee may pay tranches.
 RESERVED_DISBURSEMENTS = frozenset({DisbursementStatus.APROBADO, DisbursementStatus.EN_EJECUCION})

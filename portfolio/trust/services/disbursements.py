@@ -44,6 +44,7 @@ from portfolio.trust.services.common import (
 )
 from portfolio.trust.vocab import (
     COMMITTED_DISBURSEMENTS,
+    DISBURSEMENT_TRANSITIONS,
     RESERVED_DISBURSEMENTS,
     DisbursementStatus,
     VoteDecision,
@@ -54,16 +55,7 @@ SERIE_RE = re.compile(r"^[A-Z0-9]{4}$")
 NUMERO_RE = re.compile(r"^\d{1,8}$")
 REQUESTERS = (STAFF, TRUSTEE)
 # status → statuses it may move to
-TRANSITIONS: dict[DisbursementStatus, frozenset[DisbursementStatus]] = {
-    DisbursementStatus.SOLICITADO: frozenset({DisbursementStatus.APROBADO, DisbursementStatus.RECHAZADO,
-                                              DisbursementStatus.CANCELADO}),
-    DisbursementStatus.APROBADO: frozenset({DisbursementStatus.EN_EJECUCION, DisbursementStatus.PAGADO,
-                                            DisbursementStatus.CANCELADO}),
-    DisbursementStatus.EN_EJECUCION: frozenset({DisbursementStatus.EN_EJECUCION, DisbursementStatus.PAGADO,
-                                                DisbursementStatus.CANCELADO}),
-    DisbursementStatus.PAGADO: frozenset(), DisbursementStatus.RECHAZADO: frozenset(),
-    DisbursementStatus.CANCELADO: frozenset(),
-}
+TRANSITIONS = DISBURSEMENT_TRANSITIONS
 
 
 def _move(disbursement: Disbursement, status: DisbursementStatus) -> None:
