@@ -91,8 +91,13 @@ def entity_new():
 
 
 def _render_entity(entity, cap_form):
+    from portfolio.exports.mef import today_lima
+    from portfolio.projects.queries import entity_ciprl_usage
+
+    # The cap rule's own figures (the ones the certificate and convenio services check) for this year.
+    usage = entity_ciprl_usage(entity.id, today_lima().year)
     return render_template("orgs/entity_detail.html", entity=entity, cap_form=cap_form,
-                           can_manage=allows(current_user, "orgs.manage"), ubigeo=ubigeo)
+                           can_manage=allows(current_user, "orgs.manage"), ubigeo=ubigeo, usage=usage)
 
 
 @bp.route("/entidades/<int:entity_id>")
