@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from portfolio import db
 from portfolio.dashboards import trust_data
+from portfolio.errors import DomainError
 from portfolio.trust.services import books, contributions
 
 from .conftest import TODAY, D, key, make_company, run
@@ -51,3 +54,28 @@ def test_fund_position_is_one_figure_now_and_as_of_a_date(world):
     zero = {"bank": D("0.00"), "reserved": D("0.00"), "available": D("0.00")}
     assert books.fund_position(as_of=TODAY - dt.timedelta(days=1)) == zero
 
+
+
+def test_import_preview_computes_the_contribution_and_floor_of_the_service(world):
+    from portfolio.imports import adapters
+    from portfolio.rules import add_rule_value
+
+    add_rule_value(key="trust.contribution_rate_pct", value="0.17", effective_from=dt.date(2026, 4, 1),
+                   legal_basis="Ordenanza de prueba", actor=None)
+    preview = adapters.AmountDue()
+    for month in (dt.date(2026, 3, 1), dt.date(2026, 4, 1)):
+        for payroll in (D("333.33"), D("1000000.01"), D("12345.67"), D("2941.18")):
+            assert preview(payroll, month) == contributions.amount_due(payroll, month)[0], (month, payroll)
+    contribution = world.declare(month=dt.date(2026, 3, 1), payroll=D("1000000.00")).value  # S/ 1,500.00
+    world.confirm(world.pay(contribution, D("400.00")).value)
+    world.pay(contribution, D("300.00"), operation=" op 12-ab ")  # registered, awaiting confirmation
+    floor = adapters.declarations_for([world.company.id], [contribution.month])[
+        (world.company.id, contribution.month)]["floor"]
+    assert floor == D("700.00")
+    assert floor == contributions.rectification_floor(contribution.amount_paid,
+                                                      contributions.pending_registered(contribution.id))
+    with pytest.raises(DomainError, match=r"lo ya pagado o registrado \(S/ 700.00\)"):
+        run(lambda: contributions.rectify(contribution_id=contribution.id, payroll=D("466000.00"), headcount=10,
+                                          reason="Corrección", actor=world.company_user, key=key(), today=TODAY))
+    operations = adapters.payments_by_operation([adapters.normalize_operation(" op 12-ab ")])
+    assert list(operations) == ["OP12-AB"] == [contributions.normalize_operation("o p 1 2 - a b")]
