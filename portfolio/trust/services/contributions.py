@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, db
 from portfolio.errors import DomainError, Forbidden, NotFound
@@ -154,12 +153,7 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
         due, rate = amount_due(payroll, first)
         contribution = Contribution(company_id=company_id, month=first, due_date=due_date_for(first), amount_due=due,
                                     amount_paid=ZERO, current_version=1)
-        try:
-            with db.session.begin_nested():
-                db.session.add(contribution)
-                db.session.flush()
-        except IntegrityError as exc:
-            raise DomainError(already, field="month") from exc
+        db.insert_unique(contribution, already, field="month")
         entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
         version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,
@@ -263,10 +257,9 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
                           paid_on=paid_on, bank=bank, operation_number=operation, status="registrado",
                           registered_by_id=actor.id)
         try:
-            with db.session.begin_nested():
-                db.session.add(payment)
-                db.session.flush()
-        except IntegrityError:
+            db.insert_unique(payment, "Esa operación bancaria (banco y número) ya fue registrada.",
+                             field="operation_number")
+        except DomainError:
             existing = db.session.scalar(select(Payment).where(Payment.bank == bank,
                                                                Payment.operation_number == operation))
             if existing is None:
