@@ -196,7 +196,7 @@ class PipelineRow:
 
 def pipeline(user: Any, *, demo: str = "") -> list[PipelineRow]:
     """Count and amount (S/) per stage, every stage listed in order, in one GROUP BY."""
-    amount = type_coerce(func.coalesce(func.sum(current_amount_expr()), 0), Money)
+    amount = money_sum(current_amount_expr())
     query = scoped(select(Project.stage, func.count(Project.id), amount), user)
     if demo in ("si", "no"):
         query = query.where(Project.is_demo.is_(demo == "si"))
@@ -225,7 +225,7 @@ class ProjectPage:
 
     @property
     def certified(self) -> Decimal:
-        return sum((c.amount for c in self.certificates if c.status in ("solicitado", "emitido")), Decimal("0.00"))
+        return sum((c.amount for c in self.certificates if c.status in LIVE_CERTIFICATE_STATUSES), Decimal("0.00"))
 
     @property
     def accepted_valuations(self) -> Decimal:
