@@ -98,15 +98,10 @@ def register_commands(app: Flask) -> None:
         return user
 
     def _commit_or_fail(action):
-        from portfolio.domain_errors import DomainError
-
-        try:
-            result = action()
-        except DomainError as exc:
-            db.session.rollback()
+        def fail(exc):
             raise click.ClickException(exc.message) from exc
-        db.session.commit()
-        return result
+
+        return db.commit_or_rollback(action, fail)
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))

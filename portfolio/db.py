@@ -90,6 +90,35 @@ def read_only_transaction(sess=None) -> None:
     sess.connection(execution_options={"sqlite_begin": "DEFERRED"})
 
 
+def insert_unique(obj, message: str, field: str | None = None) -> None:
+    """Add and flush ``obj`` in a savepoint; a unique violation becomes a Spanish ``DomainError`` (carrying
+    ``message`` and ``field``) and leaves the rest of the transaction intact."""
+    from sqlalchemy.exc import IntegrityError
+
+    from portfolio.errors import DomainError
+
+    try:
+        with session.begin_nested():
+            session.add(obj)
+            session.flush()
+    except IntegrityError as exc:
+        raise DomainError(message, field=field) from exc
+
+
+def commit_or_rollback(action, on_error):
+    """The request contract of every door (form, CLI): run one service, commit once when it succeeds; on a
+    ``DomainError`` roll everything back (nothing partial is written) and return ``on_error(exc)``."""
+    from portfolio.errors import DomainError
+
+    try:
+        value = action()
+    except DomainError as exc:
+        session.rollback()
+        return on_error(exc)
+    session.commit()
+    return value
+
+
 def engine() -> Engine:
     from flask import current_app
 

@@ -103,16 +103,15 @@ def run_service(form, action) -> Outcome:
     """The request contract in one place: call one service, commit once on success; on a DomainError
     roll everything back (nothing partial is written) and show the message on the form."""
     from portfolio import db
-    from portfolio.domain_errors import DomainError
 
-    try:
-        value = action()
-    except DomainError as exc:
-        db.session.rollback()
+    failed = Outcome(False)
+
+    def refuse(exc) -> Outcome:
         attach_error(form, exc)
-        return Outcome(False)
-    db.session.commit()
-    return Outcome(True, value)
+        return failed
+
+    value = db.commit_or_rollback(action, refuse)
+    return failed if value is failed else Outcome(True, value)
 
 
 def select_choices(pairs, blank: str | None = "— Seleccione —"):

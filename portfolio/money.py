@@ -82,6 +82,16 @@ def from_cents(cents: int) -> Decimal:
     return (Decimal(int(cents)) * CENT).quantize(CENT)
 
 
+def money_sum(expr):
+    """SQL ``SUM`` of a money expression (integer céntimos), 0 when there are no rows, read back as exact
+    ``Decimal`` soles on SQLite and PostgreSQL alike: the one way to add money up in a query."""
+    from sqlalchemy import func, type_coerce
+
+    from portfolio.db import Money
+
+    return type_coerce(func.coalesce(func.sum(expr), 0), Money)
+
+
 def round_money(value: Decimal) -> Decimal:
     """The one rounding rule for computed amounts: to the cent, half up."""
     if isinstance(value, float):

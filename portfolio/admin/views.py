@@ -13,7 +13,6 @@ from portfolio.auth import services as auth_services
 from portfolio.auth.forms import ResetPasswordForm, UserForm
 from portfolio.auth.policy import allows, requires
 from portfolio.auth.roles import ROLE_LABELS
-from portfolio.errors import DomainError
 from portfolio.forms import run_service, select_choices
 from portfolio.orgs.models import Company
 from portfolio.rules import REFERENCE_PERMISSION, RULES, TRUST_PERMISSION, RuleValue, add_rule_value
@@ -78,14 +77,13 @@ def user_reset_password(user_id: int):
     user = auth_services.get_user(user_id)
     reset_form = ResetPasswordForm(prefix="reset")
     if reset_form.validate_on_submit():
-        try:
-            auth_services.set_password(user, reset_form.password.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        outcome = run_service(reset_form, lambda: auth_services.set_password(
+            user, reset_form.password.data, actor=current_user))
+        if outcome:
             flash("Contraseña restablecida; las sesiones abiertas de ese usuario se cerraron.", "success")
+        else:
+            for message in reset_form.form_errors + reset_form.password.errors:
+                flash(message, "danger")
     else:
         flash("Ingrese la nueva contraseña.", "danger")
     return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -11,10 +11,9 @@ from portfolio.auth import services
 from portfolio.auth.forms import ChangePasswordForm, LoginForm
 from portfolio.auth.models import User
 from portfolio.auth.policy import anonymous, requires
-from portfolio.errors import DomainError
 from portfolio.extensions import login_manager
 from portfolio.formatting import format_datetime
-from portfolio.forms import attach_error
+from portfolio.forms import run_service
 
 bp = Blueprint("auth", __name__)
 
@@ -99,13 +98,8 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_own_password(current_user, form.current_password.data, form.new_password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if run_service(form, lambda: services.change_own_password(
+                current_user, form.current_password.data, form.new_password.data)):
             # The token rotated: keep this browser's session, every other one has ended.
             login_user(current_user._get_current_object())  # the user, not the proxy that points back at it
             flash("Su contraseña fue cambiada. Las demás sesiones abiertas se cerraron.", "success")

@@ -50,8 +50,9 @@ def staff(user, today: dt.date) -> dict[str, Any]:
                                    fmt=format_money, chart_id="por-nivel", value_label="Monto", width=480)
     caps, ciprl, cipgn = oxi.certificates_vs_caps(today.year)
     cap_chart = charts.grouped_bar_chart(
-        f"Certificados CIPRL emitidos vs. tope {today.year} (S/)", [c.name for c in caps],
-        [("Tope CIPRL", [c.cap for c in caps]), ("Emitido", [c.issued for c in caps])], fmt=format_money,
+        f"Tope CIPRL {today.year}: usado y saldo por entidad (S/)", [c.short_name or c.name for c in caps],
+        [("Tope CIPRL", [c.cap for c in caps]), ("Usado (convenios y certificados)", [c.used for c in caps]),
+         ("Saldo disponible", [c.available for c in caps])], fmt=format_money,
         axis_fmt=charts.compact_money, chart_id="topes") if caps else None
     overdue_count, overdue = oxi.overdue_milestones(today)
     stalled_days, stalled_count, stalled = oxi.stalled_projects(today)

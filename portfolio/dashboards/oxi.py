@@ -9,11 +9,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy import and_, case, func, select
 
 from portfolio import db
-from portfolio.db import Money
-from portfolio.orgs.models import LEVELS, EntityCap, PublicEntity
+from portfolio.money import money_sum
+from portfolio.orgs.models import LEVELS, PublicEntity
 from portfolio.projects import stages
 from portfolio.projects.models import (
     Certificate,
@@ -24,7 +24,7 @@ from portfolio.projects.models import (
     StageTransition,
     TaxDeclaration,
 )
-from portfolio.projects.queries import current_amount_expr
+from portfolio.projects.queries import CapUsage, ciprl_cap_usage, current_amount_expr
 from portfolio.projects.vocab import CLOSED_STAGES, CertificateStatus, MilestoneStatus, Stage
 from portfolio.rules import rule_value
 
@@ -33,10 +33,6 @@ LIST_LIMIT = 10
 # How far along a stage is, for "most advanced first": side states sit next to where they happen.
 PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, Stage.DESIERTO: 2, Stage.SUSPENDIDO: 5,
                   Stage.CANCELADO: -1}
-
-
-def money_sum(column):
-    return type_coerce(func.coalesce(func.sum(column), 0), Money)
 
 
 def pipeline() -> list[tuple[str, int, Decimal]]:
@@ -123,37 +119,17 @@ def stalled_projects(today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, int,
     return days, count, result
 
 
-@dataclass
-class CapUse:
-    entity_id: int
-    name: str
-    cap: Decimal
-    issued: Decimal
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.cap - self.issued
-
-
-def certificates_vs_caps(year: int) -> tuple[list[CapUse], Decimal, Decimal]:
-    """Per entity with a CIPRL cap for ``year``: the cap and the CIPRL certificates issued that year; plus
-    totals issued in the year by type (CIPRL, CIPGN). Two statements."""
-    issued = (select(Project.entity_id, money_sum(Certificate.amount).label("issued"))
-              .join(Project, Project.id == Certificate.project_id)
-              .where(Certificate.status == CertificateStatus.EMITIDO, Certificate.cert_type == "CIPRL",
-                     Certificate.issue_date >= dt.date(year, 1, 1), Certificate.issue_date <= dt.date(year, 12, 31))
-              .group_by(Project.entity_id).subquery())
-    rows = db.session.execute(
-        select(PublicEntity.id, func.coalesce(PublicEntity.short_name, PublicEntity.name), EntityCap.amount,
-               type_coerce(func.coalesce(issued.c.issued, 0), Money))
-        .join(EntityCap, and_(EntityCap.entity_id == PublicEntity.id, EntityCap.year == year))
-        .outerjoin(issued, issued.c.entity_id == PublicEntity.id)
-        .order_by(EntityCap.amount.desc(), PublicEntity.name)).all()
+def certificates_vs_caps(year: int) -> tuple[list[CapUsage], Decimal, Decimal]:
+    """Per entity with a CIPRL cap for ``year``: the cap rule's own figures (cap, used, remaining: what the
+    certificate and convenio services would still accept), largest cap first; plus the certificates issued
+    in the year by type (CIPRL, CIPGN). A fixed number of statements."""
+    caps = sorted((u for u in ciprl_cap_usage(year=year) if u.cap is not None),
+                  key=lambda u: (-u.cap, u.name))
     totals = dict(db.session.execute(
         select(Certificate.cert_type, money_sum(Certificate.amount))
         .where(Certificate.status == CertificateStatus.EMITIDO, Certificate.issue_date >= dt.date(year, 1, 1),
                Certificate.issue_date <= dt.date(year, 12, 31)).group_by(Certificate.cert_type)).all())
-    return [CapUse(*row) for row in rows], totals.get("CIPRL", ZERO), totals.get("CIPGN", ZERO)
+    return caps, totals.get("CIPRL", ZERO), totals.get("CIPGN", ZERO)
 
 
 # --- company -------------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from portfolio.trust.models import (
     Tranche,
     Vote,
 )
-from portfolio.trust.services.books import AGE_BUCKETS
-from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED
+from portfolio.trust.services import books
+from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED, add_month
 from portfolio.trust.vocab import RESERVED_DISBURSEMENTS, DisbursementStatus, PaymentStatus
 
 ZERO = Decimal("0.00")
@@ -36,16 +36,9 @@ LIST_LIMIT = 10
 BANK_CODES = (BANK_AVAILABLE, BANK_RESERVED)
 
 
-def add_month(month: dt.date, n: int = 1) -> dt.date:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def fund_position() -> dict[str, Decimal]:
     """Bank = available + reserved (cached balances on the ledger accounts); one statement."""
-    rows = dict(db.session.execute(select(Account.code, Account.balance).where(Account.code.in_(BANK_CODES))).all())
-    available, reserved = rows.get(BANK_AVAILABLE, ZERO), rows.get(BANK_RESERVED, ZERO)
-    return {"bank": available + reserved, "reserved": reserved, "available": available}
+    return books.fund_position()
 
 
 def _bank_ids():
@@ -183,35 +176,13 @@ def contribution_status(company_id: int, today: dt.date) -> dict[str, object]:
 
 
 def ageing(as_of: dt.date, *, company_id: int | None = None, limit: int = LIST_LIMIT) -> list[dict]:
-    """Overdue amounts by company and age bucket (largest debts first, ``limit`` companies)."""
-    owed = Contribution.amount_due - Contribution.amount_paid
-    columns = []
-    for _label, low, high in AGE_BUCKETS:
-        cond = Contribution.due_date <= as_of - dt.timedelta(days=max(low, 1))
-        if high is not None:
-            cond = cond & (Contribution.due_date >= as_of - dt.timedelta(days=high))
-        columns.append(money_sum(case((cond, owed), else_=0)))
-    total = money_sum(owed).label("total")
-    query = (select(Company.legal_name, *columns, total).join(Contribution, Contribution.company_id == Company.id)
-             .where(Contribution.amount_paid < Contribution.amount_due, Contribution.due_date < as_of)
-             .group_by(Company.id, Company.legal_name).order_by(total.desc(), Company.legal_name).limit(limit))
-    if company_id is not None:
-        query = query.where(Company.id == company_id)
-    return [{"company": row[0], "buckets": list(row[1:-1]), "total": row[-1]} for row in db.session.execute(query)]
+    """Overdue amounts by company and age bucket (largest debts first, ``limit`` companies): the trust's books."""
+    return books.arrears_ageing(as_of, company_id, largest_first=True, limit=limit)
 
 
 def ageing_totals(as_of: dt.date) -> list[tuple[str, Decimal]]:
     """Arrears of all companies together per age bucket (no company named)."""
-    owed = Contribution.amount_due - Contribution.amount_paid
-    columns = []
-    for _label, low, high in AGE_BUCKETS:
-        cond = Contribution.due_date <= as_of - dt.timedelta(days=max(low, 1))
-        if high is not None:
-            cond = cond & (Contribution.due_date >= as_of - dt.timedelta(days=high))
-        columns.append(money_sum(case((cond, owed), else_=0)))
-    row = db.session.execute(select(*columns).where(Contribution.amount_paid < Contribution.amount_due,
-                                                    Contribution.due_date < as_of)).one()
-    return [(label, value) for (label, _low, _high), value in zip(AGE_BUCKETS, row, strict=True)]
+    return books.arrears_totals(as_of)
 
 
 def monthly_flows(today: dt.date, months: int = 12) -> list[tuple[dt.date, Decimal, Decimal]]:

@@ -74,10 +74,6 @@ class MefFilters:
         return lines
 
 
-def today_lima() -> dt.date:
-    return clock.today()
-
-
 def _parse_date(raw: str, label: str, field_name: str) -> dt.date:
     raw = raw.strip()
     match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw)
@@ -101,7 +97,7 @@ def _parse_int(raw: str, message: str, field_name: str) -> int:
 
 def parse_filters(args: Mapping[str, str], today: dt.date | None = None) -> MefFilters:
     """Validate the MEF workbook's filters; ExportInputError (Spanish, with the field) on any bad value."""
-    today = today or today_lima()
+    today = today or clock.today()
 
     def value(key: str) -> str:
         return (args.get(key) or "").strip()[:40]
@@ -287,7 +283,7 @@ def parse(args: Mapping[str, str], viewer: Viewer) -> dict[str, str]:
 
 def build(req: ExportRequest) -> list[Sheet]:
     # The job re-validates: an entity deleted since the request is a clear failure, not a wrong workbook.
-    filters = parse_filters(req.params, today=max(today_lima(), clock.local_date(req.generated_at)))
+    filters = parse_filters(req.params, today=max(clock.today(), clock.local_date(req.generated_at)))
     ctx = MefContext(request=req, filters=filters)
     blocks: list[Block] = []
     charts: list[Chart] = []

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.policy import requires
 from portfolio.exports import jobs, mef, runners
 from portfolio.exports.models import DONE, ExportJob
@@ -107,7 +107,7 @@ def mef_form():
             db.session.rollback()
             error = exc
     if not values["corte"]:
-        values["corte"] = mef.today_lima().isoformat()
+        values["corte"] = clock.today().isoformat()
     return render_template("exports/mef.html", values=values, error=error, levels=mef.level_choices(),
                            entities=mef.entity_choices(), departments=ubigeo.departments(),
                            quarters=list(mef.QUARTERS)), (422 if error else 200)

@@ -7,7 +7,6 @@ stay theirs. Imports are lazy so that this package loads even where a half is ab
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import db
-from portfolio.money import round_money
 from portfolio.trust.vocab import PaymentStatus
 
 
@@ -23,8 +21,8 @@ from portfolio.trust.vocab import PaymentStatus
 def declarations_for(company_ids: Iterable[int], months: Iterable[dt.date]) -> dict[tuple[int, dt.date], dict]:
     """Existing declarations of those companies and months: current payroll, headcount, amount due and the
     floor a rectification may not go under (paid + registered). Three queries, whatever the number of rows."""
-    from portfolio.trust.models import Contribution, ContributionVersion, Payment
-    from portfolio.trust.services.contributions import ZERO
+    from portfolio.trust.models import Contribution, ContributionVersion
+    from portfolio.trust.services.contributions import ZERO, rectification_floor, registered_by_contribution
 
     company_ids, months = set(company_ids), set(months)
     if not company_ids or not months:
@@ -35,14 +33,10 @@ def declarations_for(company_ids: Iterable[int], months: Iterable[dt.date]) -> d
         .join(ContributionVersion, (ContributionVersion.contribution_id == Contribution.id)
               & (ContributionVersion.version == Contribution.current_version))
         .where(Contribution.company_id.in_(company_ids), Contribution.month.in_(months))).all()
-    pending: dict[int, Decimal] = {}
-    ids = [r.id for r in rows]
-    for start in range(0, len(ids), 1000):
-        for payment in db.session.execute(select(Payment.contribution_id, Payment.amount).where(
-                Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == PaymentStatus.REGISTRADO)):
-            pending[payment.contribution_id] = pending.get(payment.contribution_id, ZERO) + payment.amount
+    pending = registered_by_contribution(r.id for r in rows)
     return {(r.company_id, r.month): {"id": r.id, "payroll": r.payroll, "headcount": r.headcount,
-                                      "amount_due": r.amount_due, "floor": r.amount_paid + pending.get(r.id, ZERO)}
+                                      "amount_due": r.amount_due,
+                                      "floor": rectification_floor(r.amount_paid, pending.get(r.id, ZERO))}
             for r in rows}
 
 
@@ -56,13 +50,14 @@ class AmountDue:
 
     def __call__(self, payroll: Decimal, month: dt.date) -> Decimal:
         from portfolio.trust.services.contributions import amount_due as trust_amount_due
+        from portfolio.trust.services.contributions import contribution_for
 
         rate = self.rates.get(month)
         if rate is None:
             due, rate = trust_amount_due(payroll, month)
             self.rates[month] = rate
             return due
-        return round_money(payroll * rate / 100)
+        return contribution_for(payroll, rate)
 
 
 def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str):
@@ -81,7 +76,9 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
 
 # -- trust: payments and bank reconciliation -------------------------------------------------------------
 def normalize_operation(value: str) -> str:
-    return re.sub(r"\s+", "", (value or "").upper())
+    from portfolio.trust.services.contributions import normalize_operation as trust_normalize
+
+    return trust_normalize(value)
 
 
 def payments_by_operation(operations: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

@@ -40,9 +40,12 @@ SECTORS = {
 }
 
 
+CIPGN_LEVELS = ("nacional",)
+
+
 def certificate_type_for(level: str) -> str:
     """National entities pay with CIPGN; regional/local governments and universities with CIPRL."""
-    return "CIPGN" if level == "nacional" else "CIPRL"
+    return "CIPGN" if level in CIPGN_LEVELS else "CIPRL"
 
 
 class Company(Base):

@@ -8,32 +8,20 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import audit, clock, db
-from portfolio.domain_errors import Conflict, DomainError, NotFound
+from portfolio.domain_errors import DomainError, NotFound
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS, Company, EntityCap, PublicEntity
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
+from portfolio.service_checks import check_version, clean_text
 
 COMPANY_FIELDS = ["ruc", "legal_name", "trade_name", "sector", "ubigeo", "contact_name", "contact_email",
                   "contact_phone", "active"]
 ENTITY_FIELDS = ["name", "short_name", "ruc", "level", "kind", "ubigeo", "active"]
 
 
-def _text(value: Any) -> str | None:
-    value = (value or "").strip() if isinstance(value, str) or value is None else value
-    return value or None
-
-
 def _check_ubigeo(code: str | None) -> None:
     if code and not ubigeo.is_valid(code):
         raise DomainError("Ubigeo inválido: use el código INEI de 6 dígitos de un distrito.", field="ubigeo")
-
-
-def _check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise Conflict(
-            "Otra persona modificó este registro mientras usted lo editaba. "
-            "Vuelva a abrirlo para ver los cambios y repita su edición."
-        )
 
 
 # --- companies --------------------------------------------------------------------------------------
@@ -46,7 +34,7 @@ def get_company(company_id: int) -> Company:
 
 
 def _company_values(data: dict[str, Any]) -> dict[str, Any]:
-    values = {name: _text(data.get(name)) for name in COMPANY_FIELDS if name != "active"}
+    values = {name: clean_text(data.get(name)) for name in COMPANY_FIELDS if name != "active"}
     values["ruc"] = clean_ruc(values["ruc"])
     problem = ruc_problem(values["ruc"])
     if problem:
@@ -83,7 +71,7 @@ def create_company(data: dict[str, Any]) -> Company:
 
 
 def update_company(company: Company, data: dict[str, Any], *, expected_version: int | None = None) -> Company:
-    _check_version(company, expected_version)
+    check_version(company, expected_version)
     values = _company_values(data)
     _ensure_unique_ruc(Company, values["ruc"], exclude_id=company.id)
     before = audit.snapshot(company, COMPANY_FIELDS)
@@ -106,7 +94,7 @@ def get_entity(entity_id: int) -> PublicEntity:
 
 
 def _entity_values(data: dict[str, Any]) -> dict[str, Any]:
-    values = {name: _text(data.get(name)) for name in ENTITY_FIELDS if name != "active"}
+    values = {name: clean_text(data.get(name)) for name in ENTITY_FIELDS if name != "active"}
     if not values["name"]:
         raise DomainError("Ingrese el nombre de la entidad.", field="name")
     if values["level"] not in LEVELS:
@@ -143,7 +131,7 @@ def create_entity(data: dict[str, Any]) -> PublicEntity:
 
 
 def update_entity(entity: PublicEntity, data: dict[str, Any], *, expected_version: int | None = None) -> PublicEntity:
-    _check_version(entity, expected_version)
+    check_version(entity, expected_version)
     values = _entity_values(data)
     _ensure_unique_entity_name(values["name"], exclude_id=entity.id)
     _ensure_unique_ruc(PublicEntity, values["ruc"], exclude_id=entity.id)
@@ -177,7 +165,7 @@ def set_cap(entity: PublicEntity, *, year: int, amount: Decimal, legal_basis: st
     cap.amount = amount
     cap.legal_basis = legal_basis.strip()
     cap.published_on = published_on
-    cap.notes = _text(notes)
+    cap.notes = clean_text(notes)
     db.session.flush()
     audit.record("entity_cap.set", cap, before=before, after=audit.snapshot(cap, fields))
     return cap

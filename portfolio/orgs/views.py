@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portfolio import clock
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service
 from portfolio.orgs import queries, services, ubigeo
@@ -93,8 +94,12 @@ def entity_new():
 
 
 def _render_entity(entity, cap_form):
+    from portfolio.projects.queries import entity_ciprl_usage
+
+    # The cap rule's own figures (the ones the certificate and convenio services check) for this year.
+    usage = entity_ciprl_usage(entity.id, clock.today().year)
     return render_template("orgs/entity_detail.html", entity=entity, cap_form=cap_form,
-                           can_manage=allows(current_user, "orgs.manage"), ubigeo=ubigeo)
+                           can_manage=allows(current_user, "orgs.manage"), ubigeo=ubigeo, usage=usage)
 
 
 @bp.route("/entidades/<int:entity_id>")

@@ -12,26 +12,21 @@ CIPRL cap usage for entity E in year Y = Σ current convenio amounts of E's conv
 of the same year is already inside that year's commitment, so it is not counted twice). A zero cap is a
 real cap. When no cap is registered for the year, we do not guess: the action is treated like one over
 the cap (refused when ``oxi.cap_check_refuses`` = 1, a warning when 0) with a message asking to register
-the cap in Organizaciones.
+the cap in Organizaciones. The figures come from ``queries.ciprl_cap_usage`` (with an ``as_of`` date for
+history), the one function that the staff dashboard, the MEF workbook and the entity page read as well.
 """
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import select
 
 from portfolio import db
-from portfolio.money import format_money, round_money
-from portfolio.orgs.models import EntityCap
-from portfolio.projects.vocab import LIVE_CERTIFICATE_STATUSES
+from portfolio.money import format_money, money_sum, round_money
 from portfolio.rules import rule_value
 
 ZERO = Decimal("0.00")
-
-
-def _year(column):
-    return extract("year", column)
 
 
 def lock_for_limits(project) -> None:
@@ -51,11 +46,10 @@ def lock_for_limits(project) -> None:
 def variation_increases(project_id: int) -> Decimal:
     from portfolio.projects.models import Variation
 
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Variation.amount_delta), 0))
+    return db.session.scalar(
+        select(money_sum(Variation.amount_delta))
         .where(Variation.project_id == project_id, Variation.amount_delta > 0)
     )
-    return total if isinstance(total, Decimal) else Decimal(total or 0) / 100
 
 
 def variation_limit(project, on: dt.date) -> tuple[Decimal, Decimal]:
@@ -91,56 +85,35 @@ def check_variation_cap(project, amount_delta: Decimal, approved_on: dt.date, ch
 
 # --- CIPRL cap ---------------------------------------------------------------------------------------
 
-def entity_cap(entity_id: int, year: int) -> EntityCap | None:
-    return db.session.scalar(select(EntityCap).where(EntityCap.entity_id == entity_id, EntityCap.year == year))
+def ciprl_usage(entity_id: int, year: int, *, as_of: dt.date | None = None) -> Decimal:
+    """What entity ``entity_id`` has used of its CIPRL cap for ``year`` (see the module docstring); the
+    figures come from ``queries.ciprl_cap_usage``, which pages, dashboards and the MEF workbook read too."""
+    from portfolio.projects.queries import entity_ciprl_usage
 
-
-def ciprl_usage(entity_id: int, year: int) -> Decimal:
-    """What entity ``entity_id`` has used of its CIPRL cap for ``year`` (see the module docstring)."""
-    from portfolio.projects.models import Certificate, Project, Variation
-    from portfolio.projects.stages import COMMITTED_STAGES
-
-    committed = db.session.scalar(
-        select(func.coalesce(func.sum(Project.awarded_amount), 0))
-        .where(Project.entity_id == entity_id, Project.stage.in_(COMMITTED_STAGES), _year(Project.convenio_on) == year)
-    )
-    variations = db.session.scalar(
-        select(func.coalesce(func.sum(Variation.amount_delta), 0))
-        .join(Project, Project.id == Variation.project_id)
-        .where(Project.entity_id == entity_id, Project.stage.in_(COMMITTED_STAGES), _year(Project.convenio_on) == year)
-    )
-    certificates = db.session.scalar(
-        select(func.coalesce(func.sum(Certificate.amount), 0))
-        .join(Project, Project.id == Certificate.project_id)
-        .where(Project.entity_id == entity_id, Certificate.status.in_(LIVE_CERTIFICATE_STATUSES),
-               _year(Certificate.issue_date) == year, _year(Project.convenio_on) < year)
-    )
-    return sum((_dec(v) for v in (committed, variations, certificates)), ZERO)
-
-
-def _dec(value) -> Decimal:
-    return value if isinstance(value, Decimal) else (Decimal(value or 0) / 100).quantize(Decimal("0.01"))
+    usage = entity_ciprl_usage(entity_id, year, as_of=as_of)
+    return usage.used if usage is not None else ZERO
 
 
 def check_ciprl_cap(entity, year: int, extra: Decimal, on: dt.date, check, what: str) -> None:
     """Rule «tope CIPRL»: usage of the year + ``extra`` ≤ the entity's cap; refuse or warn by configuration."""
+    from portfolio.projects.queries import entity_ciprl_usage
+
     if entity.certificate_type != "CIPRL" or extra <= 0:
         return
     refuses = rule_value("oxi.cap_check_refuses", on=on) >= 1
     target = check.reasons if refuses else check.warnings
-    cap = entity_cap(entity.id, year)
-    if cap is None:
+    usage = entity_ciprl_usage(entity.id, year)
+    if usage is None or usage.cap is None:
         target.append(
             f"No hay tope CIPRL registrado para {entity.name} en {year}. Regístrelo en Organizaciones › Entidades "
             f"antes de {what}" + ("." if refuses else " (solo advertencia según la configuración vigente).")
         )
         return
-    used = ciprl_usage(entity.id, year)
-    if used + extra > cap.amount:
+    if extra > usage.available:
         target.append(
-            f"Excede el tope CIPRL {year} de {entity.name}: tope {format_money(cap.amount)}, ya comprometido "
-            f"{format_money(used)}, {what} suma {format_money(extra)} (disponible "
-            f"{format_money(max(cap.amount - used, ZERO))})." + ("" if refuses else " Se registra solo con advertencia.")
+            f"Excede el tope CIPRL {year} de {entity.name}: tope {format_money(usage.cap)}, ya comprometido "
+            f"{format_money(usage.used)}, {what} suma {format_money(extra)} (disponible "
+            f"{format_money(usage.available)})." + ("" if refuses else " Se registra solo con advertencia.")
         )
 
 
@@ -154,21 +127,21 @@ def check_convenio_cap(project, check) -> None:
 def live_certificates_total(project_id: int, milestone_id: int | None = None) -> Decimal:
     from portfolio.projects.models import LIVE_CERTIFICATE_STATUSES, Certificate
 
-    query = select(func.coalesce(func.sum(Certificate.amount), 0)).where(
+    query = select(money_sum(Certificate.amount)).where(
         Certificate.project_id == project_id, Certificate.status.in_(LIVE_CERTIFICATE_STATUSES))
     if milestone_id is not None:
         query = query.where(Certificate.milestone_id == milestone_id)
-    return _dec(db.session.scalar(query))
+    return db.session.scalar(query)
 
 
 def accepted_valuations_total(project_id: int) -> Decimal:
     from portfolio.projects.models import ACCEPTED_MILESTONE_STATUSES, Milestone
 
-    return _dec(db.session.scalar(
-        select(func.coalesce(func.sum(Milestone.amount), 0)).where(
+    return db.session.scalar(
+        select(money_sum(Milestone.amount)).where(
             Milestone.project_id == project_id, Milestone.conformity_date.is_not(None),
             Milestone.status.in_(ACCEPTED_MILESTONE_STATUSES))
-    ))
+    )
 
 
 def check_certificate_limits(project, amount: Decimal, issue_date: dt.date, milestone, check) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from portfolio import audit, clock, db
+from portfolio import audit, clock, db, service_checks
 from portfolio.db import utcnow
 from portfolio.domain_errors import Conflict, DomainError
 from portfolio.money import MoneyError, parse_money
@@ -32,6 +32,7 @@ from portfolio.projects.models import (
     pct_to_hundredths,
 )
 from portfolio.projects.vocab import Stage
+from portfolio.service_checks import clean_text
 
 CUI_RE = re.compile(r"^\d{7}$")
 CONFLICT_MESSAGE = ("Otra persona modificó este proyecto mientras usted lo editaba. Sus cambios no se guardaron: "
@@ -50,11 +51,7 @@ DATE_FIELDS = ("contraloria_date", "prioritized_on", "call_on", "awarded_on", "c
 LOCKED_AFTER_CONVENIO = ("awarded_amount", "convenio_on", "entity_id")
 
 
-def _text(value: Any, limit: int | None = None) -> str | None:
-    if value is None:
-        return None
-    value = str(value).strip()
-    return value[:limit] if limit else value or None
+_text = clean_text
 
 
 def money_value(value: Any, field: str, *, allow_negative: bool = False) -> Decimal | None:
@@ -83,8 +80,7 @@ def pct_value(value: Any, field: str, *, minimum: Decimal = Decimal(0)) -> Decim
 
 
 def check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise Conflict(CONFLICT_MESSAGE)
+    service_checks.check_version(obj, expected_version, CONFLICT_MESSAGE)
 
 
 def flush_or_conflict() -> None:

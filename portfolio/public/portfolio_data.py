@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import func, select
 
 from portfolio import clock, db
-from portfolio.db import Money
 from portfolio.domain_errors import NotFound
+from portfolio.money import money_sum
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
 from portfolio.projects import stages
@@ -40,14 +40,10 @@ ZERO = Decimal("0.00")
 MULTI = "multidepartamental"
 
 
-def _money_sum(column):
-    return type_coerce(func.coalesce(func.sum(column), 0), Money)
-
-
 def overview() -> dict:
     """Headline figures, projects and S/ by stage, and by province (map-free). Three statements."""
     by_stage = {stage: (count, amount) for stage, count, amount in db.session.execute(
-        select(Project.stage, func.count(Project.id), _money_sum(current_amount_expr())).group_by(Project.stage))}
+        select(Project.stage, func.count(Project.id), money_sum(current_amount_expr())).group_by(Project.stage))}
     stage_rows = [(stage, stages.label(stage), *by_stage[stage]) for stage in stages.STAGES if stage in by_stage]
     live = [r for r in stage_rows if r[0] != Stage.CANCELADO]
     return {
@@ -67,9 +63,9 @@ def by_province() -> list[tuple[str, str, int, Decimal]]:
                    .where(Project.multidepartmental.is_(False), Project.stage != Stage.CANCELADO)
                    .group_by(Project.id, province).subquery())
     rows = db.session.execute(select(per_project.c.province, func.count(per_project.c.pid),
-                                     type_coerce(func.coalesce(func.sum(per_project.c.amount), 0), Money))
+                                     money_sum(per_project.c.amount))
                               .group_by(per_project.c.province).order_by(per_project.c.province)).all()
-    multi = db.session.execute(select(func.count(Project.id), _money_sum(current_amount_expr()))
+    multi = db.session.execute(select(func.count(Project.id), money_sum(current_amount_expr()))
                                .where(Project.multidepartmental.is_(True), Project.stage != Stage.CANCELADO)).one()
     result = [(code, f"{ubigeo.province_name(code + '01') or code} ({ubigeo.department_name(code) or ''})", count,
                amount) for code, count, amount in rows]
@@ -186,7 +182,7 @@ def public_project(project_id: int, today: dt.date | None = None) -> PublicProje
                       select(Milestone.kind, Milestone.planned_date, Milestone.actual_date, Milestone.status,
                              Milestone.planned_physical, Milestone.actual_physical)
                       .where(Milestone.project_id == project_id).order_by(Milestone.planned_date, Milestone.id))]
-    certified = db.session.scalar(select(_money_sum(Certificate.amount)).where(
+    certified = db.session.scalar(select(money_sum(Certificate.amount)).where(
         Certificate.project_id == project_id, Certificate.status == CertificateStatus.EMITIDO))
     progress = db.session.execute(select(
         func.max(Milestone.planned_physical).filter(Milestone.planned_date <= today),

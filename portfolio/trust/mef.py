@@ -11,7 +11,6 @@ period with a million postings costs the same memory as one with ten.
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -82,16 +81,9 @@ def monthly_flows(ctx: MefContext) -> list[tuple[str, Decimal, Decimal, Decimal]
     return [(f"{m:02d}/{y}", c, d, c - d) for (y, m), (c, d) in sorted(months.items())]
 
 
-def fund_position_on(day: dt.date) -> dict[str, Decimal]:
-    ids = _bank_ids()
-    available = ledger.balance_on(db.session, [ids[BANK_AVAILABLE]], day) if BANK_AVAILABLE in ids else ZERO
-    reserved = ledger.balance_on(db.session, [ids[BANK_RESERVED]], day) if BANK_RESERVED in ids else ZERO
-    return {"bank": available + reserved, "reserved": reserved, "available": available}
-
-
 def summary(ctx: MefContext) -> list[tuple[Block, Sequence[Chart]]]:
     cutoff = ctx.filters.cutoff
-    funds = fund_position_on(cutoff)
+    funds = books.fund_position(as_of=cutoff)
     arrears = books.arrears_ageing(cutoff)
     bucket_columns = [Column(f"b{i}", label, "money", total=True) for i, (label, _l, _h) in enumerate(books.AGE_BUCKETS)]
     arrears_columns = [Column("company", "Empresa", width=40), *bucket_columns,

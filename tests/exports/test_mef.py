@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.exports import mef
 from portfolio.exports.models import ExportJob
 from portfolio.exports.registry import ExportInputError
@@ -85,11 +85,11 @@ def test_bad_filters_on_the_form_are_a_422_page_and_create_no_job(app, login_as,
 
 def test_mef_workbook_has_resumen_with_charts_and_notas(app, login_as, make_entity, make_company, inline_exports):
     make_company(sector="mineria")
-    year = mef.today_lima().year
+    year = clock.today().year
     make_entity(name="Municipalidad Distrital de Prueba MEF", caps={year: Decimal("5000000.55"),
                                                                    year - 1: Decimal("4000000.40")})
     client = login_as("staff")
-    response = client.post("/exportaciones/libro-mef", {"corte": mef.today_lima().isoformat(), "nivel": "distrital"})
+    response = client.post("/exportaciones/libro-mef", {"corte": clock.today().isoformat(), "nivel": "distrital"})
     assert response.status_code == 302
     token = response.headers["Location"].rsplit("/", 1)[1]
     data = client.get(f"/exportaciones/trabajos/{token}/descargar").data
@@ -115,7 +115,7 @@ def test_mef_workbook_has_resumen_with_charts_and_notas(app, login_as, make_enti
     notes = {row[0].value: row[1].value for row in book["Notas"].iter_rows() if row[0].value}
     assert notes["Documento"] == "Libro MEF"
     assert notes["Filtro: Nivel de gobierno"] == "Municipalidad distrital"
-    assert notes["Fecha de corte"].date() == mef.today_lima()
+    assert notes["Fecha de corte"].date() == clock.today()
     assert client.user["email"] in notes["Generado por"]
 
 

@@ -31,12 +31,12 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, case, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
-from portfolio import clock, db
+from portfolio import db
 from portfolio.db import Money
 from portfolio.exports.mef import MefContext, register_mef_section
 from portfolio.exports.xlsx import Block, Chart, Column
 from portfolio.formatting import format_date
-from portfolio.orgs.models import LEVELS, EntityCap, PublicEntity
+from portfolio.orgs.models import LEVELS, PublicEntity
 from portfolio.projects import queries, stages
 from portfolio.projects.models import (
     LIVE_CERTIFICATE_STATUSES,
@@ -47,6 +47,7 @@ from portfolio.projects.models import (
     StageTransition,
     Variation,
 )
+from portfolio.projects.queries import end_of_day_utc
 from portfolio.projects.vocab import ACCEPTED_MILESTONE_STATUSES
 
 ZERO = Decimal("0.00")
@@ -56,11 +57,6 @@ PCT_PLACES = Decimal("0.0001")
 
 def effective_date(ctx: MefContext) -> dt.date:
     return ctx.filters.period_end
-
-
-def end_of_day_utc(day: dt.date) -> dt.datetime:
-    """The first instant after ``day`` in Lima, in UTC: system timestamps before it belong to ``day`` or earlier."""
-    return clock.start_of_day(day + dt.timedelta(days=1)).astimezone(dt.UTC)
 
 
 def in_scope(ctx: MefContext, query: Select) -> Select:
@@ -236,13 +232,8 @@ CAP_COLUMNS = [Column("entity", "Entidad"), Column("year", "Año", "int"),
 
 
 def projects_summary(ctx: MefContext) -> list[tuple[Block, Sequence[Chart]]]:
-    end = effective_date(ctx)
     by_stage: dict[str, list] = {stage: [0, ZERO] for stage in stages.STAGES}
     by_entity: dict[int, list] = {}
-    committed: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
-    issued: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
-    prior: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
-    names: dict[int, str] = {}
     for state in project_states(ctx):
         p = state.project
         row = by_stage.setdefault(state.stage, [0, ZERO])
@@ -254,16 +245,6 @@ def projects_summary(ctx: MefContext) -> list[tuple[Block, Sequence[Chart]]]:
         entity[4] += p.reference_amount or ZERO
         entity[5] += state.current or ZERO
         entity[6] += state.certified
-        if p.entity.certificate_type != "CIPRL":
-            continue
-        names[p.entity_id] = p.entity.name
-        convenio_on = p.convenio_on if p.convenio_on is not None and p.convenio_on <= end else None
-        if convenio_on is not None and state.stage in stages.COMMITTED_STAGES:
-            committed[(p.entity_id, convenio_on.year)] += state.current or ZERO
-        for day, amount in state.certificates:
-            issued[(p.entity_id, day.year)] += amount
-            if convenio_on is not None and convenio_on.year < day.year:
-                prior[(p.entity_id, day.year)] += amount
 
     stage_rows = [(stages.label(stage), count, amount) for stage, (count, amount) in by_stage.items()
                   if count or stage in stages.MAIN_STAGES]
@@ -276,35 +257,21 @@ def projects_summary(ctx: MefContext) -> list[tuple[Block, Sequence[Chart]]]:
         (Block("Proyectos y montos por etapa", STAGE_COLUMNS, stage_rows),
          [Chart("Cartera por etapa", 0, "stage", ["amount"], y_title="Soles")]),
         (Block("Por entidad y nivel de gobierno", ENTITY_COLUMNS, entity_rows), []),
-        (Block("Certificados emitidos vs topes CIPRL", CAP_COLUMNS, _cap_rows(ctx, committed, issued, prior, names)),
+        (Block("Certificados emitidos vs topes CIPRL", CAP_COLUMNS, _cap_rows(ctx)),
          []),
     ]
 
 
-def _cap_rows(ctx, committed, issued, prior, names) -> list[tuple]:
-    """One row per CIPRL entity and year: the registered cap against what the cap rule counts as used
-    (portfolio.projects.caps): convenios signed that year + certificates for convenios of earlier years."""
-    end = effective_date(ctx)
-    years = {ctx.filters.year} if ctx.filters.year is not None else None
-    cap_query = ctx.entity_scope(select(EntityCap.entity_id, PublicEntity.name, EntityCap.year, EntityCap.amount)
-                                 .join(PublicEntity, PublicEntity.id == EntityCap.entity_id)
-                                 .where(EntityCap.year <= end.year))
-    if years is not None:
-        cap_query = cap_query.where(EntityCap.year.in_(years))
-    caps = {}
-    for entity_id, name, year, amount in db.session.execute(cap_query):
-        caps[(entity_id, year)] = amount
-        names.setdefault(entity_id, name)
-    keys = set(caps) | set(committed) | set(issued)
-    if years is not None:
-        keys = {k for k in keys if k[1] in years}
-    rows = []
-    for entity_id, year in sorted(keys, key=lambda k: (names.get(k[0], ""), k[1])):
-        cap = caps.get((entity_id, year))
-        used_committed, used_prior = committed.get((entity_id, year), ZERO), prior.get((entity_id, year), ZERO)
-        rows.append((names.get(entity_id, ""), year, cap, used_committed, issued.get((entity_id, year), ZERO),
-                     used_prior, (cap or ZERO) - used_committed - used_prior))
-    return rows
+def _cap_rows(ctx) -> list[tuple]:
+    """One row per CIPRL entity (entity, level and region filters on the entity itself) and year up to E:
+    the registered cap against what the cap rule counts as used on E (``queries.ciprl_cap_usage`` with
+    ``as_of``, the function the certificate and convenio services check): convenios signed that year +
+    certificates for convenios of earlier years. A cap is the whole entity's, so a region filter never
+    splits its usage."""
+    entities = ctx.entity_scope(select(PublicEntity.id))
+    usage = queries.ciprl_cap_usage(year=ctx.filters.year, entity_ids=entities, as_of=effective_date(ctx))
+    return [(u.name, u.year, u.cap, u.committed, u.issued, u.prior, (u.cap or ZERO) - u.used)
+            for u in usage]
 
 
 def projects_notes(ctx: MefContext) -> list[tuple[str, str]]:

@@ -34,10 +34,15 @@ ZERO = ledger.ZERO
 AGE_BUCKETS = [("0–30 días", 0, 30), ("31–60 días", 31, 60), ("61–90 días", 61, 90), ("Más de 90 días", 91, None)]
 
 
-def fund_position() -> dict[str, Decimal]:
-    chart_of_accounts()
-    rows = dict(db.session.execute(select(ledger.Account.code, ledger.Account.balance).where(
-        ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))).all())
+def fund_position(as_of: dt.date | None = None) -> dict[str, Decimal]:
+    """The trust's funds: bank = available + reserved. Now from the balances cached on the ledger accounts
+    (one statement), or at the end of ``as_of`` from the postings. Reads only: a missing account is zero."""
+    bank = ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED))
+    if as_of is None:
+        rows = dict(db.session.execute(select(ledger.Account.code, ledger.Account.balance).where(bank)).all())
+    else:
+        ids = dict(db.session.execute(select(ledger.Account.code, ledger.Account.id).where(bank)).all())
+        rows = {code: ledger.balance_on(db.session, [account_id], as_of) for code, account_id in ids.items()}
     available, reserved = rows.get(BANK_AVAILABLE, ZERO), rows.get(BANK_RESERVED, ZERO)
     return {"bank": available + reserved, "reserved": reserved, "available": available}
 
@@ -179,8 +184,8 @@ def company_statement(company: Company, start: dt.date, end: dt.date) -> dict:
             "credits": credits, "ties": opening + charges - credits == closing}
 
 
-def arrears_ageing(as_of: dt.date, company_id: int | None = None) -> list[dict]:
-    """Overdue amounts per company, aged by days past the due date (0–30, 31–60, 61–90, >90)."""
+def _age_columns(as_of: dt.date) -> list:
+    """One SUM per age bucket of what is owed, by days past the due date on ``as_of``."""
     owed = Contribution.amount_due - Contribution.amount_paid
     columns = []
     for _label, low, high in AGE_BUCKETS:
@@ -189,16 +194,36 @@ def arrears_ageing(as_of: dt.date, company_id: int | None = None) -> list[dict]:
         if high is not None:
             cond = cond & (Contribution.due_date >= as_of - dt.timedelta(days=high))
         columns.append(money_sum(case((cond, owed), else_=0)))
-    query = (select(Company.id, Company.legal_name, *columns, money_sum(owed))
+    return columns
+
+
+def _overdue(as_of: dt.date):
+    return (Contribution.amount_paid < Contribution.amount_due) & (Contribution.due_date < as_of)
+
+
+def arrears_ageing(as_of: dt.date, company_id: int | None = None, *, largest_first: bool = False,
+                   limit: int | None = None) -> list[dict]:
+    """Overdue amounts per company, aged by days past the due date (0–30, 31–60, 61–90, >90): by company name,
+    or the ``limit`` largest debts first. One statement."""
+    total = money_sum(Contribution.amount_due - Contribution.amount_paid).label("total")
+    query = (select(Company.id, Company.legal_name, *_age_columns(as_of), total)
              .join(Contribution, Contribution.company_id == Company.id)
-             .where(Contribution.amount_paid < Contribution.amount_due, Contribution.due_date < as_of)
-             .group_by(Company.id, Company.legal_name).order_by(Company.legal_name))
+             .where(_overdue(as_of)).group_by(Company.id, Company.legal_name)
+             .order_by(*((total.desc(),) if largest_first else ()), Company.legal_name))
     if company_id is not None:
         query = query.where(Company.id == company_id)
+    if limit is not None:
+        query = query.limit(limit)
     out = []
     for row in db.session.execute(query):
         out.append({"company_id": row[0], "company": row[1], "buckets": list(row[2:-1]), "total": row[-1]})
     return out
+
+
+def arrears_totals(as_of: dt.date) -> list[tuple[str, Decimal]]:
+    """Arrears of all companies together per age bucket (no company named); the buckets of ``arrears_ageing``."""
+    row = db.session.execute(select(*_age_columns(as_of)).where(_overdue(as_of))).one()
+    return [(label, value) for (label, _low, _high), value in zip(AGE_BUCKETS, row, strict=True)]
 
 
 def program_summary(year: int) -> list[dict]:

@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portfolio import db
+from portfolio.db import insert_unique  # noqa: F401  (the trust services import it from here)
 from portfolio.domain_errors import DomainError, Forbidden
 from portfolio.money import CENT, MAX_AMOUNT
 from portfolio.trust import ledger
@@ -71,16 +71,6 @@ def command(key: str, name: str, payload: dict[str, Any], model, run: Callable[[
     ledger.finish(claim, value)
     db.session.flush()
     return Done(value)
-
-
-def insert_unique(obj, message: str, field: str | None = None) -> None:
-    """Add and flush ``obj`` in a savepoint; a unique violation becomes a Spanish DomainError."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(obj)
-            db.session.flush()
-    except IntegrityError as exc:
-        raise DomainError(message, field=field) from exc
 
 
 def require_role(actor, *roles: str) -> None:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, clock, db
 from portfolio.auth.roles import COMPANY, TRUSTEE
@@ -52,9 +52,26 @@ ZERO = ledger.ZERO
 OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
 
 
+def contribution_for(payroll: Decimal, rate: Decimal) -> Decimal:
+    """The contribution formula: payroll × rate (percent), rounded half up to the cent."""
+    return round_money(payroll * rate / 100)
+
+
 def amount_due(payroll: Decimal, month: dt.date) -> tuple[Decimal, Decimal]:
+    """(amount due, rate) for a payroll of ``month``, with the rate in force for that month."""
     rate = rule_value("trust.contribution_rate_pct", on=month)
-    return round_money(payroll * rate / 100), rate
+    return contribution_for(payroll, rate), rate
+
+
+def normalize_operation(value: str | None) -> str:
+    """A bank operation number as it is stored and compared: upper case, no white space."""
+    return re.sub(r"\s+", "", (value or "").upper())
+
+
+def rectification_floor(amount_paid: Decimal, registered: Decimal) -> Decimal:
+    """What a rectification may not go under: what is paid plus what is registered awaiting confirmation
+    (the trust keeps no credit balances)."""
+    return amount_paid + registered
 
 
 def due_date_for(month: dt.date) -> dt.date:
@@ -138,12 +155,7 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
         due, rate = amount_due(payroll, first)
         contribution = Contribution(company_id=company_id, month=first, due_date=due_date_for(first), amount_due=due,
                                     amount_paid=ZERO, current_version=1)
-        try:
-            with db.session.begin_nested():
-                db.session.add(contribution)
-                db.session.flush()
-        except IntegrityError as exc:
-            raise DomainError(already, field="month") from exc
+        db.insert_unique(contribution, already, field="month")
         entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
         version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,
@@ -159,9 +171,19 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
     return command(key, "declare", payload, Contribution, run)
 
 
+def registered_by_contribution(contribution_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Σ payments registered and awaiting confirmation, per contribution (one GROUP BY per 1000 ids)."""
+    ids, out = list(contribution_ids), {}
+    for start in range(0, len(ids), 1000):
+        out.update(db.session.execute(
+            select(Payment.contribution_id, ledger.money_sum(Payment.amount))
+            .where(Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == "registrado")
+            .group_by(Payment.contribution_id)).all())
+    return out
+
+
 def pending_registered(contribution_id: int) -> Decimal:
-    return db.session.scalar(select(ledger.money_sum(Payment.amount)).where(
-        Payment.contribution_id == contribution_id, Payment.status == PaymentStatus.REGISTRADO)) or ZERO
+    return registered_by_contribution([contribution_id]).get(contribution_id, ZERO)
 
 
 def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: str, actor, key: str,
@@ -180,7 +202,7 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
         if current.payroll == payroll and current.headcount == headcount:
             raise DomainError("La rectificación no cambia la planilla ni el número de trabajadores.", field="payroll")
         due, rate = amount_due(payroll, contribution.month)
-        floor = contribution.amount_paid + pending_registered(contribution.id)
+        floor = rectification_floor(contribution.amount_paid, pending_registered(contribution.id))
         if due < floor:
             raise DomainError(
                 f"El nuevo aporte (S/ {due:,.2f}) sería menor que lo ya pagado o registrado (S/ {floor:,.2f}). "
@@ -210,7 +232,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
     today = today or clock.today()
     require_role(actor, COMPANY)
     bank = (bank or "").strip().upper()
-    operation = re.sub(r"\s+", "", (operation_number or "").upper())
+    operation = normalize_operation(operation_number)
     payload = {"contribution": contribution_id, "amount": amount, "paid_on": paid_on, "bank": bank,
                "operation": operation, "actor": actor.id}
 
@@ -237,10 +259,9 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
                           paid_on=paid_on, bank=bank, operation_number=operation, status=PaymentStatus.REGISTRADO,
                           registered_by_id=actor.id)
         try:
-            with db.session.begin_nested():
-                db.session.add(payment)
-                db.session.flush()
-        except IntegrityError:
+            db.insert_unique(payment, "Esa operación bancaria (banco y número) ya fue registrada.",
+                             field="operation_number")
+        except DomainError:
             existing = db.session.scalar(select(Payment).where(Payment.bank == bank,
                                                                Payment.operation_number == operation))
             if existing is None:
