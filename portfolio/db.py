@@ -95,7 +95,7 @@ def insert_unique(obj, message: str, field: str | None = None) -> None:
     ``message`` and ``field``) and leaves the rest of the transaction intact."""
     from sqlalchemy.exc import IntegrityError
 
-    from portfolio.errors import DomainError
+    from portfolio.domain_errors import DomainError
 
     try:
         with session.begin_nested():
@@ -108,7 +108,7 @@ def insert_unique(obj, message: str, field: str | None = None) -> None:
 def commit_or_rollback(action, on_error):
     """The request contract of every door (form, CLI): run one service, commit once when it succeeds; on a
     ``DomainError`` roll everything back (nothing partial is written) and return ``on_error(exc)``."""
-    from portfolio.errors import DomainError
+    from portfolio.domain_errors import DomainError
 
     try:
         value = action()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portfolio.errors import Conflict
+from portfolio.domain_errors import Conflict
 
 CONFLICT_MESSAGE = ("Otra persona modificó este registro mientras usted lo editaba. "
                     "Vuelva a abrirlo para ver los cambios y repita su edición.")

@@ -177,7 +177,7 @@ def registered_by_contribution(contribution_ids: Iterable[int]) -> dict[int, Dec
     for start in range(0, len(ids), 1000):
         out.update(db.session.execute(
             select(Payment.contribution_id, ledger.money_sum(Payment.amount))
-            .where(Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == "registrado")
+            .where(Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == PaymentStatus.REGISTRADO)
             .group_by(Payment.contribution_id)).all())
     return out
 
