@@ -49,8 +49,8 @@ def test_company_imports_two_months_of_payroll(page, login, tmp_path):
     page.get_by_role("link", name="Ver mis declaraciones y aportes").click()  # the trust's own page
     page.wait_for_load_state()
     table = page.locator("table", has_text="Mes").first.inner_text().lower()
-    assert "julio 2024" in table and "s/ 1,875.00" in table
-    assert "agosto 2024" in table and "s/ 1,950.00" in table
+    assert "julio 2024" in table and "s/\u00a01,875.00" in table
+    assert "agosto 2024" in table and "s/\u00a01,950.00" in table
 
     page.goto("/importar/declaraciones/")
     page.set_input_files("#file", str(filled))
@@ -91,5 +91,5 @@ def test_trustee_imports_declarations_for_two_companies(page, login, tmp_path):
     page.get_by_role("button", name="Buscar").click()
     page.wait_for_load_state()
     table = page.locator("table").first.inner_text().lower()
-    assert "mayo 2024" in table and "s/ 3,000.00" in table
+    assert "mayo 2024" in table and "s/\u00a03,000.00" in table
     assert page.console_errors == [], page.console_errors

@@ -39,7 +39,7 @@ def test_contribution_to_disbursement_journey(page, login):
     page.get_by_role("button", name="Declarar").click()
     page.wait_for_load_state()
     _ok(page)
-    assert "aporte de S/\u00a03,000.00" in page.content()
+    assert "aporte de S/\u00a03,000.00" in page.locator("body").inner_text()
     page.fill("input[name=amount]", "3,000.00")
     page.select_option("select[name=bank]", "BCP")
     page.fill("input[name=operation_number]", "E2E-778899")
