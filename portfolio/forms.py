@@ -1,13 +1,24 @@
-"""Shared form fields and validators: money, RUC, ubigeo. Forms check shape only; rules live in services."""
+"""Shared form fields and validators: money, dates, months, RUC, ubigeo. Forms check shape only; rules live
+in services."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField
 from wtforms.i18n import get_translations
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
+from portfolio.formatting import (
+    DATE_HINT,
+    MONTH_HINT,
+    DateInputError,
+    date_input_value,
+    month_input_value,
+    parse_date,
+    parse_month,
+)
 from portfolio.money import MoneyError, parse_money
 from portfolio.orgs import ubigeo
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
@@ -61,6 +72,58 @@ class MoneyField(StringField):
         if isinstance(self.data, Decimal):
             return f"{self.data:.2f}"
         return ""
+
+
+class _TypedDateField(StringField):
+    """A plain text input (never the browser's own date widget, whose language and format follow the
+    browser's settings and which Firefox and Safari lack for months): people type the Peruvian form, the
+    hint says which, and the server parses it. ``data`` is a ``datetime.date`` or None."""
+
+    hint = ""
+    parse = staticmethod(parse_date)
+    show = staticmethod(date_input_value)
+
+    def __init__(self, label=None, validators=None, render_kw=None, **kwargs):
+        attrs = {"inputmode": "numeric", "placeholder": self.hint, "autocomplete": "off",
+                 "maxlength": len(self.hint), "data-format": self.hint}
+        attrs.update(render_kw or {})
+        super().__init__(label, validators, render_kw=attrs, **kwargs)
+        self.date_error: str | None = None
+
+    def process_formdata(self, valuelist):
+        self.date_error = None
+        raw = valuelist[0].strip() if valuelist else ""
+        self.raw_data = [raw]
+        try:
+            self.data = self.parse(raw)
+        except DateInputError as exc:
+            self.data = None
+            self.date_error = str(exc)
+
+    def pre_validate(self, form):
+        if self.date_error:
+            raise StopValidation(self.date_error)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.show(self.data) if isinstance(self.data, dt.date) else ""
+
+
+class DateField(_TypedDateField):
+    """A day typed as dd/mm/aaaa (``15/03/2026``; ISO ``2026-03-15`` from older clients is accepted too)."""
+
+    hint = DATE_HINT
+    parse = staticmethod(parse_date)
+    show = staticmethod(date_input_value)
+
+
+class MonthField(_TypedDateField):
+    """A month typed as mm/aaaa (``03/2026``; ISO ``2026-03`` too); ``data`` is the month's first day."""
+
+    hint = MONTH_HINT
+    parse = staticmethod(parse_month)
+    show = staticmethod(month_input_value)
 
 
 def valid_ruc(form, field: Field) -> None:

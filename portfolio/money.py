@@ -122,4 +122,4 @@ def format_money(value: Decimal | None, *, symbol: bool = True) -> str:
     value = Decimal(value).quantize(CENT)
     sign = "-" if value < 0 else ""
     text = f"{abs(value):,.2f}"
-    return f"{sign}S/ {text}" if symbol else f"{sign}{text}"
+    return f"{sign}S/\u00a0{text}" if symbol else f"{sign}{text}"

@@ -36,5 +36,18 @@ def visible_items(app: Flask) -> list[dict[str, str]]:
             continue
         url = url_for(item.endpoint)
         result.append({"label": item.label, "url": url, "endpoint": item.endpoint, "section": item.section,
-                       "active": request.path.startswith(item.prefix or url)})
+                       "active": False, "_prefix": item.prefix or url})
+    # One entry is highlighted: the one whose prefix matches the current path most closely
+    # («Mis certificados» under /proyectos/mis-certificados, not also «Obras por Impuestos» at /proyectos/).
+    matching = [entry for entry in result if _under(request.path, entry["_prefix"])]
+    if matching:
+        max(matching, key=lambda entry: len(entry["_prefix"]))["active"] = True
+    for entry in result:
+        del entry["_prefix"]
     return result
+
+
+def _under(path: str, prefix: str) -> bool:
+    if path == prefix or path.rstrip("/") == prefix.rstrip("/"):
+        return True
+    return path.startswith(prefix if prefix.endswith("/") else prefix + "/")

@@ -130,3 +130,12 @@ def test_open_redirect_after_login_is_refused(client, make_user):
     client.get("/login")
     response = client.post("/login?next=https://malicioso.example/", {"email": user["email"], "password": DEMO_PASSWORD})
     assert response.location.endswith("/") and "malicioso" not in response.location
+
+
+def test_anonymous_root_goes_to_the_transparency_portal_and_login_links_to_it(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.location.endswith("/transparencia/")
+    login_page = client.get("/login").get_data(as_text=True)
+    assert 'href="/transparencia/"' in login_page
+    assert "portal de transparencia" in login_page

@@ -73,6 +73,13 @@ def test_format_then_parse_round_trips(value):
 
 
 def test_format_money_matches_peruvian_display():
-    assert format_money(Decimal("1234567.89")) == "S/ 1,234,567.89"
-    assert format_money(Decimal("-0.50")) == "-S/ 0.50"
+    assert format_money(Decimal("1234567.89")) == "S/\u00a01,234,567.89"
+    assert format_money(Decimal("-0.50")) == "-S/\u00a00.50"
+
+
+def test_formatted_money_never_breaks_after_the_symbol_and_parses_back():
+    """A no-break space (U+00A0) after «S/»: a browser never puts the number on the next line."""
+    text = format_money(Decimal("559650000"))
+    assert text == "S/\u00a0559,650,000.00" and " " not in text
+    assert parse_money(text) == Decimal("559650000.00")
     assert format_money(None) == "—"

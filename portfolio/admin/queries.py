@@ -14,7 +14,7 @@ from portfolio import clock
 from portfolio.audit import AuditEntry
 from portfolio.auth.models import User
 from portfolio.auth.roles import ROLE_LABELS
-from portfolio.formatting import format_date
+from portfolio.formatting import DateInputError, date_input_value, format_date, parse_date
 from portfolio.listing import ListQuery, text_value
 
 
@@ -44,10 +44,9 @@ def user_list(args: Mapping[str, str]) -> ListQuery:
 
 
 def _date_value(args: Mapping[str, str], name: str) -> dt.date | None:
-    raw = text_value(args, name, 10)
     try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
+        return parse_date(text_value(args, name, 10))
+    except DateInputError:
         return None
 
 
@@ -82,7 +81,7 @@ def audit_list(args: Mapping[str, str]) -> ListQuery:
         query = query.where(AuditEntry.at < clock.start_of_day(until + dt.timedelta(days=1)))
         notes.append(("Hasta", format_date(until)))
     filters = {"actor": actor, "accion": action, "objeto": object_type, "id": object_id,
-               "desde": since.isoformat() if since else "", "hasta": until.isoformat() if until else ""}
+               "desde": date_input_value(since), "hasta": date_input_value(until)}
     return ListQuery(query=query, sortable={"at": AuditEntry.at, "action": AuditEntry.action,
                                             "actor": AuditEntry.actor_email},
                      default_sort="at", default_direction="desc", tiebreak=AuditEntry.id.desc(),

@@ -107,7 +107,7 @@ def mef_form():
             db.session.rollback()
             error = exc
     if not values["corte"]:
-        values["corte"] = clock.today().isoformat()
+        values["corte"] = clock.today().strftime("%d/%m/%Y")
     return render_template("exports/mef.html", values=values, error=error, levels=mef.level_choices(),
                            entities=mef.entity_choices(), departments=ubigeo.departments(),
                            quarters=list(mef.QUARTERS)), (422 if error else 200)

@@ -1,10 +1,10 @@
 """Indicator forms: shape only; the rules (past years, recorded quarters, owners) live in services."""
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portfolio.forms import SpanishForm, select_choices
+from portfolio.forms import DateField, SpanishForm, select_choices
 from portfolio.indicators.models import DIRECTIONS, LEVELS, QUARTERS
 
 YEAR = NumberRange(1990, 2100, "Año fuera de rango.")
@@ -38,8 +38,7 @@ class MeasurementForm(SpanishForm):
                           validate_choice=False, validators=[DataRequired("Elija el trimestre.")])
     value = StringField("Valor", validators=[DataRequired("Ingrese el valor."), Length(max=30)])
     source = StringField("Fuente", validators=[DataRequired("Indique la fuente."), Length(max=300)])
-    measured_on = DateField("Fecha de medición", validators=[InputRequired("Indique la fecha (dd/mm/aaaa).")],
-                            format=["%Y-%m-%d", "%d/%m/%Y"])
+    measured_on = DateField("Fecha de medición", validators=[InputRequired("Indique la fecha (dd/mm/aaaa).")])
 
 
 class CorrectionForm(MeasurementForm):

@@ -1,12 +1,12 @@
 """Home page per role and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from portfolio import db
-from portfolio.auth.policy import public, requires
+from portfolio.auth.policy import allows, public
 from portfolio.navigation import NavItem
 
 bp = Blueprint("main", __name__)
@@ -24,9 +24,13 @@ NAV = [
 
 
 @bp.route("/")
-@requires("home")
+@public
 def home():
+    """A signed-in user's own home page; a citizen (anyone not signed in) goes to the transparency portal."""
     from portfolio.dashboards.home import context_for
+
+    if not allows(current_user, "home"):
+        return redirect(url_for("public.home"))
 
     template, context = context_for(current_user)
     return render_template(template, user=current_user, **context)

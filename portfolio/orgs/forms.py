@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -12,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from portfolio.forms import MoneyField, SpanishForm, select_choices, valid_ruc, valid_ubigeo
+from portfolio.forms import DateField, MoneyField, SpanishForm, select_choices, valid_ruc, valid_ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     FormField,
     HiddenField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from portfolio.forms import MoneyField, SpanishForm, select_choices
+from portfolio.forms import DateField, MoneyField, SpanishForm, select_choices
 from portfolio.projects.models import (
     BUDGET_CATEGORIES,
     MECHANISMS,
@@ -33,7 +32,7 @@ def _choices(mapping):
 
 
 def _date(label):
-    return DateField(label, validators=[Optional()], format="%Y-%m-%d")
+    return DateField(label, validators=[Optional()])
 
 
 class ProjectForm(SpanishForm):
@@ -83,7 +82,7 @@ class TransitionForm(SpanishForm):
     from_stage = HiddenField()
     target = SelectField("Nueva etapa", coerce=str, validate_choice=False,
                          validators=[DataRequired("Seleccione la etapa.")])
-    on = DateField("Fecha del evento", validators=[Optional()], format="%Y-%m-%d")
+    on = DateField("Fecha del evento", validators=[Optional()])
     note = TextAreaField("Nota / motivo", validators=[Optional(), Length(max=2000)])
 
 
@@ -108,7 +107,7 @@ class VariationForm(SpanishForm):
     kind = SelectField("Tipo", choices=_choices(VARIATION_KINDS), validators=[DataRequired("Seleccione el tipo.")])
     amount_delta = MoneyField("Variación de monto (S/; negativo para deductivos)", allow_negative=True)
     days_delta = IntegerField("Variación de plazo (días)", validators=[Optional(), NumberRange(-3650, 3650, "Días inválidos.")])
-    approved_on = DateField("Fecha de aprobación", validators=[DataRequired(DATE_MESSAGE)], format="%Y-%m-%d")
+    approved_on = DateField("Fecha de aprobación", validators=[DataRequired(DATE_MESSAGE)])
     legal_reference = StringField("Referencia legal (resolución, adenda)",
                                   validators=[DataRequired("Indique la referencia."), Length(max=200)])
     description = TextAreaField("Descripción", validators=[Optional(), Length(max=2000)])
@@ -118,7 +117,7 @@ class MilestoneForm(SpanishForm):
     version = HiddenField()
     kind = SelectField("Tipo de hito", choices=_choices(MILESTONE_KINDS), validators=[DataRequired("Seleccione.")])
     description = StringField("Descripción", validators=[Optional(), Length(max=300)])
-    planned_date = DateField("Fecha programada", validators=[DataRequired(DATE_MESSAGE)], format="%Y-%m-%d")
+    planned_date = DateField("Fecha programada", validators=[DataRequired(DATE_MESSAGE)])
     actual_date = _date("Fecha real")
     planned_physical = StringField("Avance físico programado acumulado (%)", validators=[Optional(), Length(max=10)])
     actual_physical = StringField("Avance físico real acumulado (%)", validators=[Optional(), Length(max=10)])
@@ -130,7 +129,7 @@ class MilestoneForm(SpanishForm):
 class CertificateForm(SpanishForm):
     number = StringField("Número del certificado", validators=[DataRequired("Ingrese el número."), Length(max=40)])
     amount = MoneyField("Monto (S/)", validators=[InputRequired("Ingrese el monto.")])
-    issue_date = DateField("Fecha de emisión", validators=[DataRequired(DATE_MESSAGE)], format="%Y-%m-%d")
+    issue_date = DateField("Fecha de emisión", validators=[DataRequired(DATE_MESSAGE)])
     milestone_id = SelectField("Hito / valorización que lo respalda", coerce=str, validate_choice=False)
 
 

@@ -181,10 +181,10 @@ def _period(args: Mapping[str, str]) -> dict[str, str]:
     today = clock.today()  # the same default period as the page (portfolio.trust.views.period_args)
     start = queries.iso_date(args, "desde", today.replace(month=1, day=1))
     if start is None:
-        raise ExportInputError("La fecha «desde» no es válida (use aaaa-mm-dd).", field="desde")
+        raise ExportInputError("La fecha «desde» no es válida (use dd/mm/aaaa).", field="desde")
     end = queries.iso_date(args, "hasta", today)
     if end is None:
-        raise ExportInputError("La fecha «hasta» no es válida (use aaaa-mm-dd).", field="hasta")
+        raise ExportInputError("La fecha «hasta» no es válida (use dd/mm/aaaa).", field="hasta")
     if end < start:
         start, end = end, start  # as the page does
     return {"desde": start.isoformat(), "hasta": end.isoformat()}

@@ -6,10 +6,11 @@ import datetime as dt
 import re
 import uuid
 
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portfolio.forms import MoneyField, SpanishForm, select_choices, valid_ruc
+from portfolio.formatting import parse_month
+from portfolio.forms import DateField, MoneyField, MonthField, SpanishForm, select_choices, valid_ruc
 from portfolio.trust.models import BANKS, LEGAL_STATUS
 from portfolio.trust.vocab import VoteDecision
 
@@ -28,38 +29,9 @@ class Integer(IntegerField):
             self.data = None
 
 
-class Date(DateField):
-    def __init__(self, label=None, validators=None, **kw):
-        super().__init__(label, validators, render_kw={"type": "date"}, **kw)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Fecha inválida (dd/mm/aaaa).") from None
-
-
-def parse_month(raw: str) -> dt.date:
-    """«aaaa-mm» → the first day of that month (ValueError with a Spanish message otherwise)."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", raw.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError("Mes inválido: use aaaa-mm.")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
-
-
-class Month(StringField):
-    """``<input type="month">`` (aaaa-mm) → the first day of that month."""
-
-    def __init__(self, label=None, validators=None, **kw):
-        super().__init__(label, validators, render_kw={"type": "month", "placeholder": "aaaa-mm"}, **kw)
-
-    def process_formdata(self, valuelist):
-        raw = (valuelist[0] if valuelist else "").strip()
-        self.raw_data = [raw]
-        self.data = parse_month(raw) if raw else None
-
-    def _value(self):
-        return self.raw_data[0] if self.raw_data else (self.data.strftime("%Y-%m") if self.data else "")
+# The trust's forms use the shared typed fields: dd/mm/aaaa days and mm/aaaa months in every browser.
+Date = DateField
+Month = MonthField
 
 
 def _month_choice(value):

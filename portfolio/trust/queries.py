@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portfolio.auth.roles import COMPANY
+from portfolio.formatting import DateInputError, parse_date
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs.models import Company
 from portfolio.trust.models import DISBURSEMENT_STATUS, PAYMENT_STATUS, Contribution, Disbursement, Payment
@@ -82,11 +83,11 @@ def disbursement_list(args: Mapping[str, str], viewer: Any = None) -> ListQuery:
 
 
 def iso_date(args: Mapping[str, str], name: str, default: dt.date) -> dt.date | None:
-    """A ``YYYY-MM-DD`` argument; None when present but invalid (the caller decides what to say)."""
+    """A dd/mm/aaaa (or ISO) argument; None when present but invalid (the caller decides what to say)."""
     raw = text_value(args, name, 10)
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
+        return parse_date(raw)
+    except DateInputError:
         return None

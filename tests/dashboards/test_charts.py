@@ -50,8 +50,8 @@ def test_funnel_centres_bars_and_widest_fills_the_plot():
 
 def test_money_values_use_the_formatter_in_labels_and_table():
     chart = charts.bar_chart("Inversión", [("INPE", Decimal("211000000.50"))], fmt=format_money, value_label="Monto")
-    assert chart.rows == [["INPE", "S/ 211,000,000.50"]]
-    assert "S/ 211,000,000.50" in str(chart.svg)
+    assert chart.rows == [["INPE", "S/\u00a0211,000,000.50"]]
+    assert "S/\u00a0211,000,000.50" in str(chart.svg)
     assert chart.columns == ["", "Monto"]
 
 
@@ -143,7 +143,7 @@ def test_compact_money_axis_and_long_labels_fit():
     chart = charts.grouped_bar_chart("Topes", [long, "MPT"], [("Tope", [Decimal("25000000"), 1])],
                                      fmt=format_money, axis_fmt=charts.compact_money, width=480)
     svg = str(chart.svg)
-    assert "S/ 25 M" in svg and "S/ 25,000,000.00" in svg  # axis compact, tooltip exact
+    assert "S/ 25 M" in svg and "S/\u00a025,000,000.00" in svg  # axis compact, tooltip exact
     labels = [t for t in svg_tree(chart).iter(f"{SVG}text") if t.get("class") == "chart-label"]
     shown = ["".join(t.itertext()).replace(t.find(f"{SVG}title").text, "") for t in labels]
     assert shown[0].endswith("…") and len(shown[0]) < len(long)

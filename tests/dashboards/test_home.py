@@ -61,7 +61,7 @@ def test_company_dashboard_shows_only_its_projects_and_certificates(app, login_a
     theirs = populate(5, other)
     html = client.get("/").get_data(as_text=True)
     assert kpi(html, "proyectos") == "3"
-    assert kpi(html, "emitidos") == "S/ 300.00"
+    assert kpi(html, "emitidos") == "S/\u00a0300.00"
     for project_id in mine:
         assert f'href="/proyectos/{project_id}"' in html
     for project_id in theirs:
@@ -80,7 +80,7 @@ def test_company_remaining_tax_share_follows_the_rule(app, login_as, populate):
         db.session.commit()
     html = client.get("/").get_data(as_text=True)
     # 80 % (Ley 31735) of S/ 10,000.00 = 8,000.00 minus S/ 200.00 applied this year
-    assert 'id="saldo-impuesto">S/ 7,800.00<' in html
+    assert 'id="saldo-impuesto">S/\u00a07,800.00<' in html
 
 
 @pytest.mark.parametrize("role", ["auditor", "admin"])

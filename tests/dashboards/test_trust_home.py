@@ -75,7 +75,7 @@ def test_overview_fund_position_ties_to_the_ledger(app, login_as, ctx):
     db.session.remove()
     html = login_as("auditor").get("/").get_data(as_text=True)
     assert kpi(html, "banco") == format_money(position["bank"])
-    assert kpi(html, "reservado") == format_money(position["reserved"]) == "S/ 120.00"
+    assert kpi(html, "reservado") == format_money(position["reserved"]) == "S/\u00a0120.00"
     assert kpi(html, "disponible") == format_money(position["available"])
 
 

@@ -24,9 +24,7 @@ def test_auditor_exports_the_filtered_companies_list(page, login):
 def test_mef_workbook_runs_in_the_background_and_offers_the_download(page, login):
     login("auditor@demo.pe")
     page.goto("/exportaciones/libro-mef")
-    # the browser's date picker cannot produce an impossible date; a hand-made request can: send it as text
-    page.evaluate("document.querySelector('input[name=corte]').type = 'text'")
-    page.fill("input[name=corte]", "2026-02-30")
+    page.fill("input[name=corte]", "30/02/2026")  # typed dd/mm/aaaa: an impossible date is refused
     page.get_by_role("button", name="Generar libro MEF").click()
     assert page.get_by_text("no es una fecha válida").is_visible()
 

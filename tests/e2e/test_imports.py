@@ -36,21 +36,21 @@ def test_company_imports_two_months_of_payroll(page, login, tmp_path):
     assert page.locator('[data-count="errores"]').inner_text() == "0"
     rows = page.locator("table.import-actions tbody tr")
     assert rows.count() == 2
-    assert "07/2024" in rows.nth(0).inner_text() and "aporte S/ 1,875.00" in rows.nth(0).inner_text()
-    assert "08/2024" in rows.nth(1).inner_text() and "aporte S/ 1,950.00" in rows.nth(1).inner_text()
+    assert "07/2024" in rows.nth(0).inner_text() and "aporte S/\u00a01,875.00" in rows.nth(0).inner_text()
+    assert "08/2024" in rows.nth(1).inner_text() and "aporte S/\u00a01,950.00" in rows.nth(1).inner_text()
 
     page.locator("#import-confirm").click()  # the confirmation dialog is accepted by the fixture
     page.wait_for_load_state()
     assert page.locator("#import-applied").is_visible()
     result = page.locator("#import-result").inner_text()
-    assert "07/2024" in result and "S/ 1,875.00" in result
-    assert "08/2024" in result and "S/ 1,950.00" in result
+    assert "07/2024" in result and "S/\u00a01,875.00" in result
+    assert "08/2024" in result and "S/\u00a01,950.00" in result
 
     page.get_by_role("link", name="Ver mis declaraciones y aportes").click()  # the trust's own page
     page.wait_for_load_state()
     table = page.locator("table", has_text="Mes").first.inner_text().lower()
-    assert "julio 2024" in table and "s/ 1,875.00" in table
-    assert "agosto 2024" in table and "s/ 1,950.00" in table
+    assert "julio 2024" in table and "s/\u00a01,875.00" in table
+    assert "agosto 2024" in table and "s/\u00a01,950.00" in table
 
     page.goto("/importar/declaraciones/")
     page.set_input_files("#file", str(filled))
@@ -79,8 +79,8 @@ def test_trustee_imports_declarations_for_two_companies(page, login, tmp_path):
     page.wait_for_load_state()
     assert page.locator('[data-count="crear"]').inner_text() == "2"
     rows = page.locator("table.import-actions tbody tr")
-    assert "Minera Cordillera Norte" in rows.nth(0).inner_text() and "aporte S/ 1,500.00" in rows.nth(0).inner_text()
-    assert "Chan Chan" in rows.nth(1).inner_text() and "aporte S/ 3,000.00" in rows.nth(1).inner_text()
+    assert "Minera Cordillera Norte" in rows.nth(0).inner_text() and "aporte S/\u00a01,500.00" in rows.nth(0).inner_text()
+    assert "Chan Chan" in rows.nth(1).inner_text() and "aporte S/\u00a03,000.00" in rows.nth(1).inner_text()
 
     page.locator("#import-confirm").click()
     page.wait_for_load_state()
@@ -91,5 +91,5 @@ def test_trustee_imports_declarations_for_two_companies(page, login, tmp_path):
     page.get_by_role("button", name="Buscar").click()
     page.wait_for_load_state()
     table = page.locator("table").first.inner_text().lower()
-    assert "mayo 2024" in table and "s/ 3,000.00" in table
+    assert "mayo 2024" in table and "s/\u00a03,000.00" in table
     assert page.console_errors == [], page.console_errors

@@ -23,7 +23,7 @@ def _transition(page, target: str, on: str | None = None, note: str = "Paso de l
 
 
 def test_staff_runs_a_project_and_only_the_financing_company_sees_it(page, login):
-    today = clock.today().isoformat()
+    today = clock.today().strftime("%d/%m/%Y")  # typed as people type it
     login("staff@demo.pe")
     page.goto("/proyectos/nuevo")
     page.fill("input[name=cui]", "2700123")
@@ -57,7 +57,7 @@ def test_staff_runs_a_project_and_only_the_financing_company_sees_it(page, login
     for label in ("Priorizado", "Actos previos", "En proceso de selección", "Adjudicado (buena pro)",
                   "Convenio suscrito"):
         assert label in timeline
-    assert page.locator("#current-convenio").inner_text() == "S/ 3,150,000.00"
+    assert page.locator("#current-convenio").inner_text() == "S/\u00a03,150,000.00"
 
     page.get_by_role("link", name="Agregar hito").click()
     page.select_option("select[name=kind]", "valorizacion")
@@ -83,7 +83,7 @@ def test_staff_runs_a_project_and_only_the_financing_company_sees_it(page, login
     page.wait_for_load_state()
     assert "CIPGN CIPGN-2026-E2E solicitado" in page.content()
     certificates = page.locator("#certificates").inner_text()
-    assert "S/ 945,000.00" in certificates and "Cordillera Norte" in certificates
+    assert "S/\u00a0945,000.00" in certificates and "Cordillera Norte" in certificates
     assert page.console_errors == [], page.console_errors
     _logout(page)
 

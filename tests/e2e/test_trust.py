@@ -30,7 +30,7 @@ def _executed(page) -> Decimal:
 
 
 def test_contribution_to_disbursement_journey(page, login):
-    month = clock.today().strftime("%Y-%m")
+    month = clock.today().strftime("%m/%Y")  # mm/aaaa, as typed in any browser
     # 1. The company declares this month's payroll and registers its payment.
     login("empresa1@demo.pe")
     page.goto("/fideicomiso/empresa/declarar")
@@ -40,7 +40,7 @@ def test_contribution_to_disbursement_journey(page, login):
     page.get_by_role("button", name="Declarar").click()
     page.wait_for_load_state()
     _ok(page)
-    assert "aporte de S/ 3,000.00" in page.content()
+    assert "aporte de S/\u00a03,000.00" in page.locator("body").inner_text()
     page.fill("input[name=amount]", "3,000.00")
     page.select_option("select[name=bank]", "BCP")
     page.fill("input[name=operation_number]", "E2E-778899")

@@ -62,8 +62,8 @@ def test_reconciliation_preview_lists_every_side(app, login_as, payments, counts
     batch_id = batch_id_from(upload(trustee, "extracto", statement(payments["ruc"])))
     text = trustee.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
     assert 'data-count="cambiar">1<' in text and 'data-count="sin_cambios">1<' in text
-    assert "Operación OP-1001 del 12/04/2026 por S/ 1,000.00" in text
-    assert "Mismo número de operación, monto distinto: registrado S/ 500.00" in text
+    assert "Operación OP-1001 del 12/04/2026 por S/\u00a01,000.00" in text
+    assert "Mismo número de operación, monto distinto: registrado S/\u00a0500.00" in text
     assert "Ningún pago registrado con este número de operación." in text
     assert "operación OP-1003" in text and "sin abono en el extracto" in text
     assert "ya confirmado" in text

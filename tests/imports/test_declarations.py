@@ -41,7 +41,7 @@ def test_preview_writes_nothing_but_the_pending_batch_then_confirm_applies(app, 
     batch_id = batch_id_from(upload(company_client, "declaraciones", two_months(company_client.ruc), "planilla.xlsx"))
     page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
     assert 'data-count="crear">2<' in page and "03/2026" in page and "04/2026" in page
-    assert "aporte S/ 1,500.00" in page and "aporte S/ 1,800.00" in page  # 0.15 % of payroll, rounded half up
+    assert "aporte S/\u00a01,500.00" in page and "aporte S/\u00a01,800.00" in page  # 0.15 % of payroll, rounded half up
     middle = counts()
     assert {k: middle[k] - before[k] for k in middle} == {k: int(k == "ImportBatch") for k in middle}
 
@@ -99,7 +99,7 @@ def test_changed_rows_rectify_through_the_trust_service(app, company_client, cou
     page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
     for code, n in (("crear", 1), ("cambiar", 1), ("sin_cambios", 1)):
         assert f'data-count="{code}">{n}<' in page
-    assert "aporte S/ 1,800.00 → S/ 3,000.00" in page
+    assert "aporte S/\u00a01,800.00 → S/\u00a03,000.00" in page
     assert "Se rectificarán" in page and "<td>Se rectificará</td>" in page and "<td>Se declarará</td>" in page
     company_client.post(f"/importar/lotes/{batch_id}/confirmar")
     assert contributions_of(app, company_client.company_id) == [
@@ -126,7 +126,7 @@ def test_rectification_below_what_is_paid_is_an_error_on_its_row(app, company_cl
     response = upload(company_client, "declaraciones", xlsx([DECL_HEADERS, [company_client.ruc, "03/2026", "500000.00", 50]]))
     assert response.status_code == 422
     text = response.get_data(as_text=True)
-    assert "menor que lo ya pagado o registrado (S/ 1,500.00)" in text
+    assert "menor que lo ya pagado o registrado (S/\u00a01,500.00)" in text
     assert counts() == before
 
 
@@ -205,7 +205,7 @@ def test_trustee_imports_declarations_for_two_companies_in_one_file(app, login_a
     batch_id = batch_id_from(upload(trustee, "declaraciones", data))
     text = trustee.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
     assert 'data-count="crear">3<' in text
-    assert "Empresa de Prueba" in text and "aporte S/ 3,000.00" in text
+    assert "Empresa de Prueba" in text and "aporte S/\u00a03,000.00" in text
     assert trustee.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 302
     assert contributions_of(app, first) == [(dt.date(2026, 3, 1), Decimal("1500.00"), 1),
                                             (dt.date(2026, 4, 1), Decimal("1800.00"), 1)]

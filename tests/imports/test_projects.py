@@ -115,7 +115,7 @@ def test_ciprl_cap_is_enforced_through_the_service(app, login_as, make_company):
     text = response.get_data(as_text=True)
     assert response.status_code == 422
     assert ("<td>2</td><td>Etapa</td><td><code>Convenio suscrito</code></td><td>Excede el tope CIPRL 2019 de Gobierno "
-            "Regional La Libertad: tope S/ 0.00") in text
+            "Regional La Libertad: tope S/\u00a00.00") in text
     assert project_count(app) == before
 
 

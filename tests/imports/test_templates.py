@@ -56,7 +56,7 @@ def test_filled_template_uploads_and_applies(app, company_client):
     batch_id = batch_id_from(upload(company_client, "declaraciones", buffer.getvalue(), "mi-planilla.xlsx"))
     assert company_client.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 302
     page = company_client.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
-    assert "aporte S/ 3,750.00" in page and "aporte S/ 3,900.00" in page  # 0.15 % of 2,500,000.75 rounds half up
+    assert "aporte S/\u00a03,750.00" in page and "aporte S/\u00a03,900.00" in page  # 0.15 % of 2,500,000.75 rounds half up
 
 
 def _statements(app, action) -> int:

@@ -92,7 +92,7 @@ def test_recorded_quarter_is_shown_with_correction_form_and_correction_keeps_his
 @pytest.mark.parametrize(("data", "message"), [
     ({"med-value": "veinte"}, "no es un número"),
     ({"med-value": "1e5"}, "exponencial"),
-    ({"med-measured_on": "31/02/2026"}, "fecha válid"),
+    ({"med-measured_on": "31/02/2026"}, "Fecha inválida: use dd/mm/aaaa"),
     ({"med-year": "dos mil"}, "entero"),
     ({"med-quarter": "x"}, "trimestre del I al IV"),
     ({"med-quarter": "7"}, "trimestre del I al IV"),

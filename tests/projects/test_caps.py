@@ -129,7 +129,7 @@ def test_rule_ciprl_cap_refuses_a_convenio_over_the_entity_cap(oxi):
 
 def test_rule_ciprl_zero_cap_is_a_real_cap(oxi):
     oxi.cap(MPT, 2026, "0.00")
-    with pytest.raises(DomainError, match="tope S/ 0.00"):
+    with pytest.raises(DomainError, match="tope S/\u00a00.00"):
         oxi.project("convenio_suscrito", entity=MPT)
 
 

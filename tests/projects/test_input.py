@@ -69,7 +69,7 @@ def test_valid_project_is_created_in_priorizado(app, staff):
     ({"locations": ""}, "Indique al menos un ubigeo o marque «multidepartamental»."),
     ({"convenio_on": "2026-03-01", "start_on": "2026-02-01"}, "La fecha de inicio no puede ser anterior a la suscripción"),
     ({"name": ""}, "Ingrese el nombre."),
-    ({"convenio_on": "2026-13-45"}, "No es una fecha válida."),
+    ({"convenio_on": "2026-13-45"}, "Fecha inválida: use dd/mm/aaaa (p. ej. 15/03/2026)."),
     ({"term_days": "doce"}, "No es un valor entero válido."),
     ({"sector": "inventado"}, "Opción inválida."),
 ])

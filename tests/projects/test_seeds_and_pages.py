@@ -12,7 +12,7 @@ from portfolio import clock, db, seeding
 from portfolio.projects import seeds
 from portfolio.projects.models import Certificate, Milestone, Project
 
-SEED_TOTAL = "S/ 513,000,000.00"
+SEED_TOTAL = "S/\u00a0513,000,000.00"
 
 
 def test_reference_seed_has_the_seven_projects_with_exact_amounts(ctx):
@@ -73,7 +73,7 @@ def test_project_page_shows_every_section_with_svg_s_curve(app, login_as, make_p
         assert heading in page
     assert "<svg" in page and "<polyline" in page and "Ver los datos de la curva en tabla" in page
     assert "Vencido" in page
-    assert "S/ 1,000,000.00" in page
+    assert "S/\u00a01,000,000.00" in page
     _no_inline_code(page)
 
 
@@ -108,5 +108,5 @@ def test_company_panel_and_nav_item(make_project, login_as):
     response = client.post("/proyectos/mis-certificados", {"year": str(year), "amount": "1,000,000.00"})
     assert response.status_code == 302
     page = client.get("/proyectos/mis-certificados").get_data(as_text=True)
-    assert re.search(r'id="may-apply">S/ 800,000.00', page)
+    assert re.search(r'id="may-apply">S/\u00a0800,000.00', page)
     assert login_as("staff").get("/proyectos/mis-certificados").status_code == 403

@@ -215,7 +215,7 @@ def test_trust_statement_withholds_contributions_of_fewer_than_three_companies(c
     html = client.get("/transparencia/fideicomiso").get_data(as_text=True)
     assert 'id="reserva"' in html and "123.45" not in html
     assert 'id="pub-aportes">Reservado<' in html and 'id="pub-saldo">Reservado<' in html
-    assert program in html and org in html and 'id="pub-desembolsado">S/ 80.00<' in html
+    assert program in html and org in html and 'id="pub-desembolsado">S/\u00a080.00<' in html
     for payroll in payrolls:
         assert format_money(payroll) not in html and f"{payroll:,.2f}" not in html
 
@@ -226,8 +226,8 @@ def test_trust_statement_shows_aggregate_contributions_from_three_companies(clie
     html = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert 'id="pub-aportantes">3<' in html
-    assert 'id="pub-aportes">S/ 370.35<' in html  # 3 × 123.45, never one company's figure alone
-    assert "S/ 123.45" not in html
+    assert 'id="pub-aportes">S/\u00a0370.35<' in html  # 3 × 123.45, never one company's figure alone
+    assert "S/\u00a0123.45" not in html and "S/ 123.45" not in html
     for payroll in payrolls:
         assert format_money(payroll) not in html
     assert "Aportante privado" not in html
@@ -240,7 +240,7 @@ def test_trust_statement_ignores_future_or_bad_quarters(client):
 
 def test_anonymous_crawl_with_trust_activity_shows_no_payroll_or_individual_payment(client, demo, app):
     _trust_world(app, payers=3)
-    forbidden = forbidden_strings() + private_database_strings(app) + ["S/ 123.45", "Aportante privado"]
+    forbidden = forbidden_strings() + private_database_strings(app) + ["S/\u00a0123.45", "S/ 123.45", "Aportante privado"]
     pages = crawl(client.c)
     assert "/transparencia/fideicomiso" in pages
     for url, response in pages.items():

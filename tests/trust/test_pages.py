@@ -37,9 +37,9 @@ def test_company_declares_and_sees_its_contribution(app, login_as):
     company = login_as("company")
     page = declare(company)
     assert page.status_code == 200
-    assert "Declaración registrada: aporte de S/ 1,500.00." in page.get_data(as_text=True)
+    assert "Declaración registrada: aporte de S/\u00a01,500.00." in page.get_data(as_text=True)
     home = company.get("/fideicomiso/empresa").get_data(as_text=True)
-    assert "S/ 1,500.00" in home
+    assert "S/\u00a01,500.00" in home
 
 
 @pytest.mark.parametrize("payroll, message", [

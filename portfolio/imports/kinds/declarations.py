@@ -51,7 +51,7 @@ class DeclarationsImport(ImportKind):
         Column("payroll", "Planilla bruta", "money",
                aliases=("planilla bruta mensual", "planilla", "monto de planilla", "remuneraciones"),
                help="Planilla bruta del mes en soles, hasta dos decimales: 1234567.89, 1,234,567.89 o "
-                    "S/ 1,234,567.89.", example=Decimal("1250000.00")),
+                    "S/\u00a01,234,567.89.", example=Decimal("1250000.00")),
         Column("headcount", "Número de trabajadores", "integer",
                aliases=("numero de trabajadores", "n trabajadores", "no trabajadores", "trabajadores", "nro trabajadores"),
                help="Trabajadores en planilla en el mes (entero, al menos 1).", example=120),

@@ -6,6 +6,7 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, request
 
 from portfolio import clock
+from portfolio.formatting import DateInputError, parse_date
 from portfolio.forms import run_service
 
 bp = Blueprint("trust", __name__, url_prefix="/fideicomiso")
@@ -50,8 +51,8 @@ def flash_errors(form) -> None:
 def date_arg(name: str, default: dt.date) -> dt.date:
     raw = (request.args.get(name) or "").strip()
     try:
-        return dt.date.fromisoformat(raw) if raw else default
-    except ValueError:
+        return parse_date(raw) or default
+    except DateInputError:
         flash(f"Fecha inválida en «{name}»: se usó {default:%d/%m/%Y}.", "warning")
         return default
 

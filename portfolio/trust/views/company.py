@@ -8,6 +8,7 @@ from portfolio import clock
 from portfolio.auth.policy import requires
 from portfolio.forms import run_service
 from portfolio.listing import paginate
+from portfolio.money import format_money
 from portfolio.trust import queries
 from portfolio.trust.forms import DeclareForm, PaymentForm, RectifyForm
 from portfolio.trust.models import CONTRIBUTION_STATUS, Contribution
@@ -38,7 +39,7 @@ def declare():
         if outcome:
             done = outcome.value
             flash(REPLAYED if done.replayed else
-                  f"Declaración registrada: aporte de S/ {done.value.amount_due:,.2f}.", "success")
+                  f"Declaración registrada: aporte de {format_money(done.value.amount_due)}.", "success")
             return redirect(url_for("trust.contribution_detail", contribution_id=done.value.id))
     return render_template("trust/declare.html", form=form)
 

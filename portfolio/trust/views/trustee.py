@@ -9,6 +9,7 @@ from portfolio import clock, db
 from portfolio.auth.policy import allows, requires
 from portfolio.formatting import month_label
 from portfolio.forms import run_service, select_choices
+from portfolio.money import format_money
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
 from portfolio.trust.forms import (
@@ -77,7 +78,7 @@ def declare_on_behalf():
             done = outcome.value
             flash(REPLAYED if done.replayed else
                   f"Declaración registrada en nombre de {done.value.company.legal_name}: aporte de "
-                  f"S/ {done.value.amount_due:,.2f}.", "success")
+                  f"{format_money(done.value.amount_due)}.", "success")
             return redirect(url_for("trust.contributions_list"))
     return render_template("trust/declare.html", form=form, on_behalf=True)
 
