@@ -88,7 +88,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_own_password(current_user, form.current_password.data, form.new_password.data)
+            services.change_own_password(actor=current_user, current_password=form.current_password.data, new_password=form.new_password.data)
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from portfolio import audit, clock, db
-from portfolio.auth.roles import TRUSTEE
+from portfolio.auth.policy import service
 from portfolio.domain_errors import DomainError
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
@@ -24,7 +24,6 @@ from portfolio.trust.services.common import (
     chart_of_accounts,
     command,
     positive_amount,
-    require_role,
 )
 from portfolio.trust.vocab import RESERVED_DISBURSEMENTS
 
@@ -46,8 +45,9 @@ def bank_account_ids() -> list[int]:
         ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))))
 
 
+@service("trust.close_period")
 def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = None) -> Done:
-    require_role(actor, TRUSTEE)
+    """Close a month of the books: nothing posts into a closed month afterwards."""
     today = today or clock.today()
 
     def run():
@@ -58,9 +58,10 @@ def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = Non
     return command(key, "close_period", {"month": month, "actor": actor.id}, ledger.Period, run)
 
 
+@service("trust.execute")
 def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, actor, key: str,
                         today: dt.date | None = None) -> Done:
-    require_role(actor, TRUSTEE)
+    """Record the trust bank account's statement balance of a day, for the reconciliation."""
     today = today or clock.today()
 
     def run():

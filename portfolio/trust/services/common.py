@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portfolio import db
-from portfolio.domain_errors import DomainError, Forbidden
+from portfolio.domain_errors import DomainError
 from portfolio.money import CENT, MAX_AMOUNT
 from portfolio.trust import ledger
 
@@ -81,11 +81,6 @@ def insert_unique(obj, message: str, field: str | None = None) -> None:
             db.session.flush()
     except IntegrityError as exc:
         raise DomainError(message, field=field) from exc
-
-
-def require_role(actor, *roles: str) -> None:
-    if actor is None or not getattr(actor, "active", False) or actor.role not in roles:
-        raise Forbidden("Su rol no permite esta operación.")
 
 
 def positive_amount(value: Any, field: str = "amount") -> Decimal:
