@@ -142,7 +142,7 @@ def test_bad_corrections_are_refused(ctx, make_indicator, kwargs, field):
             "reason": "Cifra revisada por el INEI"}
     data.update(kwargs)
     with pytest.raises(DomainError) as exc:
-        services.correct_measurement(indicator=indicator, today=TODAY, **data)
+        services.correct_measurement(indicator=indicator, today=TODAY, **data, actor=STAFF_ACTOR)
     assert exc.value.field == field
     assert db.session.scalar(select(func.count()).select_from(Measurement)
                              .where(Measurement.indicator_id == indicator.id)) == 1
@@ -161,7 +161,7 @@ def test_bad_measurements_are_refused(ctx, make_indicator, kwargs, field):
     data = {"year": 2026, "quarter": 2, "value": "24", "source": "INEI", "measured_on": dt.date(2026, 7, 1)}
     data.update(kwargs)
     with pytest.raises(DomainError) as exc:
-        services.record_measurement(indicator=indicator, today=TODAY, **data)
+        services.record_measurement(indicator=indicator, today=TODAY, **data, actor=STAFF_ACTOR)
     assert exc.value.field == field
 
 

@@ -31,7 +31,7 @@ def new_indicator(app, **kw):
         data = {"code": "VIEW-1", "name": "Tasa de victimización (prueba)", "unit": "%", "direction": "lower",
                 "level": "regional", "owner_type": "entity", "owner_id": entity_id}
         data.update(kw)
-        indicator = services.create_indicator(**data)
+        indicator = services.create_indicator(**data, actor=STAFF_ACTOR)
         db.session.commit()
         return indicator.id
 
