@@ -119,22 +119,22 @@ def record(
     action: str,
     obj: Any = None,
     *,
+    actor: Any,
     object_type: str | None = None,
     object_id: Any = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-    actor: Any = None,
 ) -> AuditEntry:
-    """Add an audit row to the current transaction. ``obj`` (a mapped object) gives type and id."""
+    """Add an audit row to the current transaction. ``obj`` (a mapped object) gives type and id.
+
+    ``actor`` is the user the service acted for, or ``SYSTEM`` (the command line and the seeds); the trail
+    never guesses it from the web request, so a row without an actor is a programming error.
+    """
+    if actor is None:
+        raise ValueError(f"audit row {action!r} without an actor (pass the user, or SYSTEM for the command line)")
     if obj is not None:
         object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__)
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
-    if actor is None:
-        from flask import has_request_context
-        from flask_login import current_user
-
-        if has_request_context() and current_user and current_user.is_authenticated:
-            actor = current_user
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_email=getattr(actor, "email", None),

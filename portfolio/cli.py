@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from portfolio import db
+from portfolio.auth.policy import SYSTEM
 from portfolio.auth.roles import ROLES
 
 
@@ -127,7 +128,8 @@ def register_commands(app: Flask) -> None:
         from portfolio.auth import services
 
         user = _commit_or_fail(lambda: services.create_user(
-            email=email, name=name, role=role, password=_password_from(password), company_id=_company_id(company_ruc)))
+            email=email, name=name, role=role, password=_password_from(password), company_id=_company_id(company_ruc),
+            actor=SYSTEM))
         click.echo(f"Usuario {user.email} creado con rol {user.role}.")
 
     @app.cli.command("deactivate-user")
@@ -136,7 +138,7 @@ def register_commands(app: Flask) -> None:
         """Desactiva un usuario y cierra sus sesiones."""
         from portfolio.auth import services
 
-        _commit_or_fail(lambda: services.set_active(_user(email), False))
+        _commit_or_fail(lambda: services.set_active(user=_user(email), active=False, actor=SYSTEM))
         click.echo(f"Usuario {email} desactivado; sus sesiones abiertas se cerraron.")
 
     @app.cli.command("activate-user")
@@ -145,7 +147,7 @@ def register_commands(app: Flask) -> None:
         """Reactiva un usuario."""
         from portfolio.auth import services
 
-        _commit_or_fail(lambda: services.set_active(_user(email), True))
+        _commit_or_fail(lambda: services.set_active(user=_user(email), active=True, actor=SYSTEM))
         click.echo(f"Usuario {email} activado.")
 
     @app.cli.command("reset-password")
@@ -155,5 +157,6 @@ def register_commands(app: Flask) -> None:
         """Restablece la contraseña de un usuario y cierra sus sesiones."""
         from portfolio.auth import services
 
-        _commit_or_fail(lambda: services.set_password(_user(email), _password_from(password)))
+        _commit_or_fail(lambda: services.set_password(user=_user(email), new_password=_password_from(password),
+                                                             actor=SYSTEM))
         click.echo(f"Contraseña de {email} restablecida.")

@@ -17,7 +17,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portfolio import audit, clock, db
-from portfolio.auth.policy import allows
+from portfolio.auth.policy import allows, service
 from portfolio.db_types import Base, UTCDateTime, utcnow
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 
@@ -160,6 +160,7 @@ def rule_value(key: str, on: dt.date | None = None) -> Decimal:
 
 
 def parse_rule_value(text: str) -> Decimal:
+    """Validation: a rule value is a non-negative decimal with at most six decimals."""
     try:
         value = Decimal(text.strip())
     except (InvalidOperation, AttributeError) as exc:
@@ -169,6 +170,7 @@ def parse_rule_value(text: str) -> Decimal:
     return value
 
 
+@service(REFERENCE_PERMISSION, TRUST_PERMISSION)
 def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis: str | None = None, actor,
                    resolution_number: str | None = None, resolution_date: dt.date | None = None,
                    today: dt.date | None = None) -> RuleValue:
@@ -227,8 +229,9 @@ def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis
     return row
 
 
-def seed_defaults() -> int:
-    """Load the default rule values that are missing (idempotent)."""
+@service(REFERENCE_PERMISSION)
+def seed_defaults(*, actor) -> int:
+    """Load the default rule values that are missing (idempotent): reference data, loaded by the command line."""
     added = 0
     for key, (_label, _unit, values) in RULES.items():
         for value, effective_from, basis in values:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from portfolio import db, rules
 from portfolio.auth.models import User
+from portfolio.auth.policy import SYSTEM
 from portfolio.money import parse_money
 from portfolio.orgs.models import Company, EntityCap, PublicEntity
 
@@ -61,7 +62,7 @@ def _load_caps(filename: str) -> int:
 
 
 def load_reference() -> dict[str, int]:
-    report = {"reglas": rules.seed_defaults()}
+    report = {"reglas": rules.seed_defaults(actor=SYSTEM)}
     added = 0
     for row in read_csv("entities.csv"):
         if db.session.scalar(select(PublicEntity.id).where(PublicEntity.name == row["name"])) is None:

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from portfolio import create_app, db, migrate
+from portfolio.auth.policy import SYSTEM
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_ALL = bool(os.environ.get("CI")) or os.environ.get("PORTFOLIO_REQUIRE_ALL") == "1"
@@ -187,7 +188,7 @@ def make_company(app, isolated):
         }
         data.update(kw)
         with app.app_context():
-            company = services.create_company(data)
+            company = services.create_company(data=data, actor=SYSTEM)
             db.session.commit()
             return company.id
 
@@ -205,7 +206,7 @@ def make_user(app, isolated, make_company):
             company_id = make_company()
         with app.app_context():
             user = services.create_user(email=email, name=kw.pop("name", f"Usuario {role}"), role=role,
-                                        password=kw.pop("password", DEMO_PASSWORD), company_id=company_id)
+                                        password=kw.pop("password", DEMO_PASSWORD), company_id=company_id, actor=SYSTEM)
             db.session.commit()
             return {"id": user.id, "email": user.email, "company_id": company_id}
 

@@ -36,3 +36,21 @@ def insert_user(role: str, company_id: int | None = None, name: str | None = Non
     db.session.add(user)
     db.session.flush()
     return user
+
+
+class ActingAs:
+    """A role holder for service calls in tests that are about a rule, not about who acts (audited as its e-mail)."""
+
+    id = None
+    is_authenticated = True
+    is_active = True
+    active = True
+
+    def __init__(self, role: str, company_id: int | None = None):
+        self.role = role
+        self.company_id = company_id
+        self.email = f"{role}@pruebas.pe"
+        self.name = f"Pruebas ({role})"
+
+
+STAFF_ACTOR = ActingAs("staff")

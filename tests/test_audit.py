@@ -4,10 +4,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from portfolio import audit, db
+from portfolio.auth.policy import SYSTEM
 
 
 def test_rows_cannot_be_updated_or_deleted(ctx):
-    entry = audit.record("prueba.inmutable", object_type="prueba", object_id=1, after={"x": 1})
+    entry = audit.record("prueba.inmutable", actor=SYSTEM, object_type="prueba", object_id=1, after={"x": 1})
     db.session.flush()
     for statement in ("UPDATE audit_log SET action = 'alterado' WHERE id = :id",
                       "DELETE FROM audit_log WHERE id = :id"):

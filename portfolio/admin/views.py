@@ -62,7 +62,7 @@ def user_edit(user_id: int):
         form.company_id.data = user.company_id or 0
     reset_form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: auth_services.update_user(user, name=form.name.data, role=form.role.data,
+        outcome = run_service(form, lambda: auth_services.update_user(user=user, name=form.name.data, role=form.role.data,
                                   company_id=form.company_id.data or None, active=form.active.data,
                                   actor=current_user))
         if outcome:
@@ -78,7 +78,7 @@ def user_reset_password(user_id: int):
     reset_form = ResetPasswordForm(prefix="reset")
     if reset_form.validate_on_submit():
         outcome = run_service(reset_form, lambda: auth_services.set_password(
-            user, reset_form.password.data, actor=current_user))
+            user=user, new_password=reset_form.password.data, actor=current_user))
         if outcome:
             flash("Contraseña restablecida; las sesiones abiertas de ese usuario se cerraron.", "success")
         else:

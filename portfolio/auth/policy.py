@@ -8,14 +8,20 @@ rows) lives in each domain's permission-aware getters, which return 404 for what
 
 Segregation of duties: ``admin`` manages users and reference data and holds no permission over money.
 
-This module imports no web framework, so services check ``allows(actor, …)`` against the same table.
+This module imports no web framework, so services check the same table: every mutating service is
+declared with ``@service("permission")`` (one policy, two doors), which checks the actor before the body.
+The command line and the seeds act as :data:`SYSTEM`, which holds only the permissions in
+``SYSTEM_PERMISSIONS`` (user management and reference data), never a money permission.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from portfolio.auth.roles import ADMIN, AUDITOR, BOARD, COMPANY, STAFF, TRUSTEE
+from portfolio.domain_errors import Forbidden
 
 EVERYONE = frozenset({ADMIN, STAFF, COMPANY, BOARD, TRUSTEE, AUDITOR})
 MONEY_ROLES = frozenset({STAFF, COMPANY, BOARD, TRUSTEE})  # admin and auditor never move money
@@ -70,16 +76,86 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "indicators.manage": frozenset({STAFF, TRUSTEE}),
 }
 
+# What the command line and the seeds may do as SYSTEM: manage users and load reference data (rules,
+# entities and companies, the prioritised projects, the indicator catalogue). Demo money is seeded by the
+# demo users of the right roles, never by SYSTEM.
+SYSTEM_PERMISSIONS = frozenset({"users.manage", "rules.manage", "orgs.manage", "projects.manage",
+                                "indicators.manage"})
+
 PUBLIC = "public"
 ANONYMOUS_ONLY = "anonymous"
+
+
+class SystemActor:
+    """The command line and the seeds as an actor: recorded in the audit trail as «Sistema (línea de comandos)»."""
+
+    id = None
+    email = "Sistema (línea de comandos)"
+    name = "Sistema (línea de comandos)"
+    role = "system"
+    company_id = None
+    is_authenticated = True
+    is_active = True
+    active = True
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
 
 
 def allows(user: Any, permission: str) -> bool:
     """Does ``user`` (or the anonymous user) hold ``permission``?"""
     roles = PERMISSIONS[permission]
+    if user is SYSTEM:
+        return permission in SYSTEM_PERMISSIONS
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(user.is_active) and user.role in roles
+
+
+def authorize(actor: Any, *permissions: str) -> None:
+    """Raise ``Forbidden`` unless ``actor`` holds at least one of ``permissions``."""
+    if not any(allows(actor, permission) for permission in permissions):
+        raise Forbidden("Su rol no permite esta operación.")
+
+
+def service(*permissions: str) -> Callable[[Callable], Callable]:
+    """Declare a mutating service: keyword-only arguments, a required ``actor``, and the permission it needs.
+
+    The actor must hold one of ``permissions`` (several when the service serves more than one route, e.g. a
+    company declaring for itself or the trustee on its behalf; the body then narrows the scope). The check
+    runs before the body; ``fn.permissions`` records the declaration for the contract test. A signature that
+    breaks the contract fails at import time.
+    """
+    if not permissions:
+        raise ValueError("a service needs at least one permission")
+    for permission in permissions:
+        if permission not in PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}")
+
+    def decorate(fn: Callable) -> Callable:
+        params = inspect.signature(fn).parameters
+        positional = [name for name, p in params.items() if p.kind not in (p.KEYWORD_ONLY, p.VAR_KEYWORD)]
+        if positional:
+            raise TypeError(f"service {fn.__qualname__} must take keyword-only arguments (not {positional})")
+        actor = params.get("actor")
+        if actor is None or actor.default is not inspect.Parameter.empty:
+            raise TypeError(f"service {fn.__qualname__} must take a required keyword-only ``actor``")
+
+        @functools.wraps(fn)
+        def checked(**kwargs: Any) -> Any:
+            if "actor" not in kwargs:
+                raise TypeError(f"{fn.__qualname__}() missing required keyword-only argument: 'actor'")
+            authorize(kwargs["actor"], *permissions)
+            return fn(**kwargs)
+
+        checked.permissions = permissions  # type: ignore[attr-defined]
+        checked.permission = permissions[0]  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
 
 
 def _declare(view: Callable, policy: str) -> Callable:

@@ -10,6 +10,7 @@ from sqlalchemy import delete, or_, select, update
 from portfolio import audit, db
 from portfolio.auth import passwords, throttle
 from portfolio.auth.models import LoginAttempt, User, UserSession, new_session_token, session_key_hash
+from portfolio.auth.policy import service
 from portfolio.auth.roles import COMPANY, ROLES
 from portfolio.db_types import utcnow
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
@@ -122,6 +123,7 @@ def session_user(user_id: int, user_token: str, session_key: str | None) -> User
 
 
 def validate_password(password: str, email: str | None = None) -> None:
+    """Validation: the password policy (length, not the e-mail, not a common password)."""
     problems = passwords.password_problems(password, email=email)
     if problems:
         raise DomainError(" ".join(problems), field="password")
@@ -136,8 +138,10 @@ def _resolve_company(role: str, company_id: int | None) -> int | None:
     return None
 
 
+@service("users.manage")
 def create_user(*, email: str, name: str, role: str, password: str, company_id: int | None = None,
-                actor=None) -> User:
+                actor) -> User:
+    """Create an account: a known role, a unique e-mail, a policy-compliant password, a company for company users."""
     email = normalize_email(email)
     if role not in ROLES:
         raise DomainError("Rol desconocido.", field="role")
@@ -162,13 +166,16 @@ def create_user(*, email: str, name: str, role: str, password: str, company_id: 
 
 
 def get_user(user_id: int) -> User:
+    """Read: the user, or ``NotFound``."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("El usuario no existe.")
     return user
 
 
-def update_user(user: User, *, name: str, role: str, company_id: int | None, active: bool, actor) -> User:
+@service("users.manage")
+def update_user(*, user: User, name: str, role: str, company_id: int | None, active: bool, actor) -> User:
+    """Edit an account; nobody changes their own role or deactivates themselves; deactivating ends its sessions."""
     if role not in ROLES:
         raise DomainError("Rol desconocido.", field="role")
     if actor is not None and user.id == actor.id and (role != user.role or not active):
@@ -187,11 +194,20 @@ def update_user(user: User, *, name: str, role: str, company_id: int | None, act
     return user
 
 
-def set_active(user: User, active: bool, actor=None) -> User:
-    return update_user(user, name=user.name, role=user.role, company_id=user.company_id, active=active, actor=actor)
+@service("users.manage")
+def set_active(*, user: User, active: bool, actor) -> User:
+    """Activate or deactivate an account under the rules of ``update_user``."""
+    return update_user(user=user, name=user.name, role=user.role, company_id=user.company_id, active=active,
+                       actor=actor)
 
 
-def set_password(user: User, new_password: str, *, actor=None, action: str = "user.reset_password") -> None:
+@service("users.manage")
+def set_password(*, user: User, new_password: str, actor) -> None:
+    """Reset a user's password (policy-compliant); every open session of that user ends."""
+    _store_password(user, new_password, actor=actor, action="user.reset_password")
+
+
+def _store_password(user: User, new_password: str, *, actor, action: str) -> None:
     validate_password(new_password, user.email)
     user.password_hash = passwords.hash_password(new_password)
     user.session_token = new_session_token()  # every other session of this user ends
@@ -199,9 +215,12 @@ def set_password(user: User, new_password: str, *, actor=None, action: str = "us
     audit.record(action, user, actor=actor)
 
 
-def change_own_password(user: User, current_password: str, new_password: str) -> None:
+@service("account.password")
+def change_own_password(*, current_password: str, new_password: str, actor) -> None:
+    """The actor changes their own password: the current one must match and the new one must differ."""
+    user = actor
     if not passwords.verify_password(user.password_hash, current_password):
         raise DomainError("La contraseña actual no es correcta.", field="current_password")
     if current_password == new_password:
         raise DomainError("La nueva contraseña debe ser distinta de la actual.", field="new_password")
-    set_password(user, new_password, actor=user, action="user.change_password")
+    _store_password(user, new_password, actor=user, action="user.change_password")

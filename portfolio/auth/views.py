@@ -99,7 +99,8 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if run_service(form, lambda: services.change_own_password(
-                current_user, form.current_password.data, form.new_password.data)):
+                actor=current_user, current_password=form.current_password.data,
+                new_password=form.new_password.data)):
             # The token rotated: keep this browser's session, every other one has ended.
             login_user(current_user._get_current_object())  # the user, not the proxy that points back at it
             flash("Su contraseña fue cambiada. Las demás sesiones abiertas se cerraron.", "success")

@@ -64,7 +64,7 @@ def prepare(spec: ExportSpec, args: Mapping[str, str], user) -> ExportRequest:
 def build_now(req: ExportRequest) -> tuple[bytes, str]:
     """A small export, built in the request: the file's bytes and its download name."""
     data = build_workbook(req.spec.build(req))
-    audit.record("export.download", object_type="export", object_id=req.spec.name,
+    audit.record("export.download", actor=req.viewer, object_type="export", object_id=req.spec.name,
                  after={"params": req.params, "mode": "directo"})
     return data, download_name(req.spec, req.generated_at)
 
@@ -75,7 +75,7 @@ def create_job(req: ExportRequest, total: int | None = None) -> ExportJob:
                     filename=download_name(req.spec, req.generated_at))
     db.session.add(job)
     db.session.flush()
-    audit.record("export.request", job, after={"export": req.spec.name, "params": req.params})
+    audit.record("export.request", job, actor=req.viewer, after={"export": req.spec.name, "params": req.params})
     return job
 
 

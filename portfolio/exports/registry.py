@@ -88,6 +88,11 @@ class Viewer:
     is_active = True
 
     @property
+    def id(self) -> int:
+        """The user's id, so a viewer is the actor of the export's audit rows."""
+        return self.user_id
+
+    @property
     def is_company(self) -> bool:
         return self.role == COMPANY
 

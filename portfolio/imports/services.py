@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 
 from portfolio import audit, db
+from portfolio.auth.policy import service
 from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.imports import reader
 from portfolio.imports.base import ImportKind, Issue, Plan
@@ -87,25 +88,28 @@ def applied_batch(kind: ImportKind, sha256: str, scope: str) -> ImportBatch | No
         ImportBatch.status == ImportStatus.APLICADO).order_by(ImportBatch.id).limit(1))
 
 
-def stage(kind: ImportKind, data: bytes, filename: str, user) -> Staged:
-    """Validate an upload and, when it is clean and changes something, keep it as a pending batch."""
+@service("imports.use")
+def stage(*, kind: ImportKind, data: bytes, filename: str, actor) -> Staged:
+    """Validate an upload for a kind the actor may import; when clean and changing something, keep it pending."""
+    if not kind.allowed(actor):
+        raise NotFound("Ese tipo de importación no existe.")
     filename = (filename or "archivo").replace("\\", "/").rsplit("/", 1)[-1][:200]
     staged = Staged(kind=kind, filename=filename)
     sha256 = hashlib.sha256(data).hexdigest()
-    scope = kind.scope(user)
+    scope = kind.scope(actor)
     staged.already = applied_batch(kind, sha256, scope)
     if staged.already is not None:
         return staged
-    staged.file_type, rows, staged.plan = read_and_plan(kind, data, user)
+    staged.file_type, rows, staged.plan = read_and_plan(kind, data, actor)
     staged.row_count = len(rows)
     if not staged.ok or staged.plan.changes == 0:
         return staged
     batch = db.session.scalar(select(ImportBatch).where(
         ImportBatch.sha256 == sha256, ImportBatch.kind == kind.key, ImportBatch.scope == scope,
-        ImportBatch.user_id == user.id, ImportBatch.status == ImportStatus.PENDIENTE))
+        ImportBatch.user_id == actor.id, ImportBatch.status == ImportStatus.PENDIENTE))
     if batch is None:
         batch = ImportBatch(kind=kind.key, scope=scope, sha256=sha256, filename=filename, file_type=staged.file_type,
-                            user_id=user.id, status=ImportStatus.PENDIENTE, row_count=len(rows),
+                            user_id=actor.id, status=ImportStatus.PENDIENTE, row_count=len(rows),
                             rows_json=json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
                             summary_json=json.dumps({"counts": staged.plan.counts()}))
         db.session.add(batch)
@@ -126,11 +130,12 @@ def replan(batch: ImportBatch, user) -> Plan:
     return get_kind(batch.kind).plan(batch.rows, user)
 
 
-def apply(batch_id: int, user) -> dict[str, int]:
-    """Apply a pending batch in the caller's transaction. Raises DomainError (and the caller rolls back)."""
-    batch = get_batch(batch_id, user)
+@service("imports.use")
+def apply(*, batch_id: int, actor) -> dict[str, int]:
+    """Apply the actor's own pending batch once, through the domain services; any error applies nothing."""
+    batch = get_batch(batch_id, actor)
     kind = get_kind(batch.kind)
-    if not kind.allowed(user):
+    if not kind.allowed(actor):
         raise NotFound("La importación no existe.")
     claimed = db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PENDIENTE)
@@ -143,33 +148,35 @@ def apply(batch_id: int, user) -> dict[str, int]:
         ImportBatch.status == ImportStatus.APLICADO, ImportBatch.id != batch.id))
     if earlier is not None:
         raise Conflict("Este mismo archivo ya fue importado antes; no se aplicó nada otra vez.")
-    plan = kind.plan(batch.rows, user)
+    plan = kind.plan(batch.rows, actor)
     if plan.errors:
         first = plan.errors[0]
         where = f"Fila {first.row}, {first.column}: " if first.row else ""
         raise DomainError("Los datos cambiaron desde la vista previa; no se aplicó nada. "
                           f"{where}{first.message} Vuelva a subir el archivo para ver todos los problemas.")
-    counts = kind.apply(plan, user, batch_id=batch.id)
+    counts = kind.apply(plan, actor, batch_id=batch.id)
     db.session.refresh(batch)
     shown = [{"row": a.row, "label": kind.done_label_for(a), "description": a.description, "detail": a.detail}
              for a in plan.actions[:SUMMARY_ACTIONS]]
     batch.summary_json = json.dumps({"counts": plan.counts(), "applied": counts, "actions": shown,
                                      "actions_truncated": len(plan.actions) > SUMMARY_ACTIONS}, ensure_ascii=False)
-    audit.record("imports.apply", batch, actor=user,
+    audit.record("imports.apply", batch, actor=actor,
                  after={"kind": batch.kind, "file": batch.filename, "sha256": batch.sha256, "rows": batch.row_count,
                         **{f"count_{k}": v for k, v in counts.items()}})
     db.session.flush()
     return counts
 
 
-def discard(batch_id: int, user) -> None:
-    batch = get_batch(batch_id, user)
+@service("imports.use")
+def discard(*, batch_id: int, actor) -> None:
+    """Discard a pending import of the actor's own; nothing is applied."""
+    batch = get_batch(batch_id, actor)
     done = db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PENDIENTE)
         .values(status=ImportStatus.DESCARTADO).execution_options(synchronize_session=False)).rowcount
     if done != 1:
         raise Conflict("Esta importación ya no está pendiente.")
-    audit.record("imports.discard", batch, actor=user, after={"kind": batch.kind, "file": batch.filename})
+    audit.record("imports.discard", batch, actor=actor, after={"kind": batch.kind, "file": batch.filename})
 
 
 def row_error(row: int | None, exc: DomainError) -> DomainError:

@@ -61,7 +61,7 @@ def upload(kind_key: str):
         return render_template("imports/upload.html", kind=kind, max_mb=max_bytes // 1048576, max_rows=max_rows,
                                problem="Seleccione un archivo .xlsx o .csv."), 422
     data = upload_file.stream.read(max_bytes + 1)
-    staged = services.stage(kind, data, upload_file.filename, current_user)
+    staged = services.stage(kind=kind, data=data, filename=upload_file.filename, actor=current_user)
     if staged.batch is not None:
         db.session.commit()
         return redirect(url_for("imports.batch", batch_id=staged.batch.id))
@@ -92,7 +92,7 @@ def batch(batch_id: int):
 @requires("imports.use")
 def confirm(batch_id: int):
     try:
-        counts = services.apply(batch_id, current_user)
+        counts = services.apply(batch_id=batch_id, actor=current_user)
     except DomainError as exc:
         db.session.rollback()
         if exc.status_code == 404:
@@ -109,7 +109,7 @@ def confirm(batch_id: int):
 @requires("imports.use")
 def discard(batch_id: int):
     try:
-        services.discard(batch_id, current_user)
+        services.discard(batch_id=batch_id, actor=current_user)
     except DomainError as exc:
         db.session.rollback()
         if exc.status_code == 404:

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from portfolio import clock, db
+from portfolio.auth.policy import SYSTEM
 from portfolio.indicators import services
 from portfolio.indicators.models import Indicator, IndicatorTarget, Measurement
 from portfolio.seeding import entity_by_name, read_csv
@@ -21,7 +22,7 @@ def load_reference() -> dict[str, int]:
             services.create_indicator(code=row["code"], name=row["name"], unit=row["unit"],
                                       direction=row["direction"], level=row["level"], owner_type="entity",
                                       owner_id=entity_by_name(row["owner"]).id, description=row["description"],
-                                      public=row["public"] == "1")
+                                      public=row["public"] == "1", actor=SYSTEM)
             added += 1
     db.session.flush()
     return {"indicadores": added}
@@ -50,7 +51,7 @@ def _program_indicators() -> int:
             continue
         services.create_indicator(code=row["code"], name=row["name"], unit=row["unit"], direction=row["direction"],
                                   level=row["level"], owner_type="program", owner_id=program_id,
-                                  description=row["description"])
+                                  description=row["description"], actor=SYSTEM)
         added += 1
     db.session.flush()
     return added
@@ -70,24 +71,24 @@ def load_demo(today: dt.date | None = None) -> dict[str, int]:
         for year, key in ((today.year, "target_this_year"), (today.year + 1, "target_next_year")):
             if db.session.scalar(select(IndicatorTarget.id).where(IndicatorTarget.indicator_id == indicator.id,
                                                                    IndicatorTarget.year == year)) is None:
-                services.set_target(indicator, year=year, value=row[key], today=today)
+                services.set_target(indicator=indicator, year=year, value=row[key], actor=SYSTEM, today=today)
         values = row["values_oldest_first"].split(";")
         # The last value belongs to the quarter in progress only if measured: use the completed quarters.
         periods = last_quarters(len(values) + 1, today)[:-1]
         for (year, quarter), value in zip(periods, values, strict=True):
             measured = min(today, _next_quarter_start(year, quarter) + dt.timedelta(days=20))
-            services.record_measurement(indicator, year=year, quarter=quarter, value=value, source=DEMO_SOURCE,
-                                        measured_on=measured, today=today)
+            services.record_measurement(indicator=indicator, year=year, quarter=quarter, value=value, source=DEMO_SOURCE,
+                                        measured_on=measured, actor=SYSTEM, today=today)
             added += 1
         if row["code"] == "EXT-LL":  # one documented correction, to show history
             year, quarter = periods[-2]
             current = services.current_measurement(indicator.id, year, quarter)
-            services.correct_measurement(indicator, year=year, quarter=quarter, value=current.value + 35,
+            services.correct_measurement(indicator=indicator, year=year, quarter=quarter, value=current.value + 35,
                                          source=DEMO_SOURCE + " (revisado)",
                                          measured_on=min(today, _next_quarter_start(year, quarter)
                                                          + dt.timedelta(days=45)),
                                          reason="[DEMO] La PNP consolidó denuncias registradas tarde en comisarías.",
-                                         today=today)
+                                         actor=SYSTEM, today=today)
             added += 1
     db.session.flush()
     return {"indicadores de programas demo": program_indicators, "mediciones demo": added}

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import and_, func, select
 
 from portfolio import audit, clock, db
+from portfolio.auth.policy import service
 from portfolio.domain_errors import Conflict, DomainError, NotFound
 from portfolio.indicators import status as status_rules
 from portfolio.indicators.models import (
@@ -109,10 +110,12 @@ def get_indicator(indicator_id: int, *, public_only: bool = False) -> Indicator:
     return indicator
 
 
+@service("indicators.manage")
 def create_indicator(*, code: str, name: str, unit: str, direction: str, level: str, owner_type: str,
                      owner_id: int | None, description: str | None = None, baseline_value: object = None,
                      baseline_year: int | None = None, baseline_source: str | None = None, public: bool = True,
-                     today: dt.date | None = None) -> Indicator:
+                     actor, today: dt.date | None = None) -> Indicator:
+    """Add an indicator to the catalogue: a unique code, an existing owner, a baseline of a past year."""
     today = today or clock.today()
     code = (code or "").strip().upper()
     if not code or not name or not name.strip() or not unit or not unit.strip():
@@ -135,12 +138,13 @@ def create_indicator(*, code: str, name: str, unit: str, direction: str, level: 
                           baseline_source=(baseline_source or "").strip() or None, public=public)
     db.session.add(indicator)
     db.session.flush()
-    audit.record("indicator.create", indicator, after=audit.snapshot(indicator, [
+    audit.record("indicator.create", indicator, actor=actor, after=audit.snapshot(indicator, [
         "code", "name", "unit", "direction", "level", "owner_type", "owner_id", "baseline_value", "baseline_year"]))
     return indicator
 
 
-def set_target(indicator: Indicator, *, year: int | None, value: object, actor=None,
+@service("indicators.manage")
+def set_target(*, indicator: Indicator, year: int | None, value: object, actor,
                today: dt.date | None = None) -> IndicatorTarget:
     """Set the target of the current or a future year. Past years are history and are refused."""
     today = today or clock.today()
@@ -163,7 +167,7 @@ def set_target(indicator: Indicator, *, year: int | None, value: object, actor=N
     target.set_by_id = getattr(actor, "id", None)
     target.set_at = db.utcnow()
     db.session.flush()
-    audit.record("indicator.target", target, before=before,
+    audit.record("indicator.target", target, actor=actor, before=before,
                  after={"indicator": indicator.code, "year": year, "value": parsed})
     return target
 
@@ -192,8 +196,9 @@ def _check_period(year: int | None, quarter: int | None, measured_on: dt.date | 
                           field="measured_on")
 
 
-def record_measurement(indicator: Indicator, *, year: int | None, quarter: int | None, value: object,
-                       source: str | None, measured_on: dt.date | None, actor=None,
+@service("indicators.manage")
+def record_measurement(*, indicator: Indicator, year: int | None, quarter: int | None, value: object,
+                       source: str | None, measured_on: dt.date | None, actor,
                        today: dt.date | None = None) -> Measurement:
     """First value of a quarter. If the quarter already has one, refuse and point to the correction."""
     today = today or clock.today()
@@ -211,13 +216,14 @@ def record_measurement(indicator: Indicator, *, year: int | None, quarter: int |
                       source=source.strip(), measured_on=measured_on, recorded_by_id=getattr(actor, "id", None))
     db.session.add(row)
     db.session.flush()
-    audit.record("indicator.measure", row, after={"indicator": indicator.code, "year": year, "quarter": quarter,
+    audit.record("indicator.measure", row, actor=actor, after={"indicator": indicator.code, "year": year, "quarter": quarter,
                                                   "value": parsed, "source": row.source, "measured_on": measured_on})
     return row
 
 
-def correct_measurement(indicator: Indicator, *, year: int | None, quarter: int | None, value: object,
-                        source: str | None, measured_on: dt.date | None, reason: str | None, actor=None,
+@service("indicators.manage")
+def correct_measurement(*, indicator: Indicator, year: int | None, quarter: int | None, value: object,
+                        source: str | None, measured_on: dt.date | None, reason: str | None, actor,
                         today: dt.date | None = None) -> Measurement:
     """A documented correction: a new version that supersedes the current one, which stays visible."""
     today = today or clock.today()
@@ -239,7 +245,7 @@ def correct_measurement(indicator: Indicator, *, year: int | None, quarter: int 
                       correction_reason=reason, recorded_by_id=getattr(actor, "id", None))
     db.session.add(row)
     db.session.flush()
-    audit.record("indicator.correct", row,
+    audit.record("indicator.correct", row, actor=actor,
                  before={"version": previous.version, "value": previous.value, "source": previous.source},
                  after={"version": row.version, "value": parsed, "source": row.source, "reason": reason})
     return row

@@ -76,7 +76,7 @@ def create():
             code=form.code.data, name=form.name.data, description=form.description.data, unit=form.unit.data,
             direction=form.direction.data, level=form.level.data, owner_type=owner_type, owner_id=owner_id,
             baseline_value=form.baseline_value.data, baseline_year=form.baseline_year.data,
-            baseline_source=form.baseline_source.data, public=form.public.data))
+            baseline_source=form.baseline_source.data, public=form.public.data, actor=current_user))
         if outcome:
             flash(f"Indicador {outcome.value.code} registrado.", "success")
             return redirect(url_for("indicators.detail", indicator_id=outcome.value.id))
@@ -118,7 +118,7 @@ def set_target(indicator_id: int):
     indicator = services.get_indicator(indicator_id)
     form = TargetForm(prefix="meta")
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.set_target(indicator, year=form.year.data, value=form.value.data,
+        outcome = run_service(form, lambda: services.set_target(indicator=indicator, year=form.year.data, value=form.value.data,
                                                                 actor=current_user))
         if outcome:
             flash(f"Meta {form.year.data} registrada.", "success")
@@ -134,7 +134,7 @@ def measure(indicator_id: int):
     if form.validate_on_submit():
         quarter = _quarter(form)
         outcome = run_service(form, lambda: services.record_measurement(
-            indicator, year=form.year.data, quarter=quarter, value=form.value.data, source=form.source.data,
+            indicator=indicator, year=form.year.data, quarter=quarter, value=form.value.data, source=form.source.data,
             measured_on=form.measured_on.data, actor=current_user))
         if outcome:
             flash(f"Medición del {QUARTERS[quarter]} {form.year.data} registrada.", "success")
@@ -157,7 +157,7 @@ def correct(indicator_id: int):
     if form.validate_on_submit():
         quarter = _quarter(form)
         outcome = run_service(form, lambda: services.correct_measurement(
-            indicator, year=form.year.data, quarter=quarter, value=form.value.data, source=form.source.data,
+            indicator=indicator, year=form.year.data, quarter=quarter, value=form.value.data, source=form.source.data,
             measured_on=form.measured_on.data, reason=form.reason.data, actor=current_user))
         if outcome:
             flash(f"Corrección del {QUARTERS[quarter]} {form.year.data} registrada (versión {outcome.value.version}).",

@@ -1,4 +1,7 @@
-"""Companies, public entities and their annual CIPRL caps. Services flush, never commit."""
+"""Companies, public entities and their annual CIPRL caps.
+
+Services take keyword-only arguments and a required ``actor`` (checked against ``orgs.manage``), flush, never
+commit."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from portfolio import audit, clock, db
+from portfolio.auth.policy import service
 from portfolio.domain_errors import DomainError, NotFound
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS, Company, EntityCap, PublicEntity
@@ -27,6 +31,7 @@ def _check_ubigeo(code: str | None) -> None:
 # --- companies --------------------------------------------------------------------------------------
 
 def get_company(company_id: int) -> Company:
+    """Read: the company, or ``NotFound``."""
     company = db.session.get(Company, company_id)
     if company is None:
         raise NotFound("La empresa no existe.")
@@ -60,17 +65,22 @@ def _ensure_unique_ruc(model, ruc: str | None, exclude_id: int | None = None) ->
         raise DomainError("Ya existe un registro con ese RUC.", field="ruc")
 
 
-def create_company(data: dict[str, Any]) -> Company:
+@service("orgs.manage")
+def create_company(*, data: dict[str, Any], actor) -> Company:
+    """Register a company: a valid RUC not already registered, a legal name, a sector and a valid ubigeo."""
     values = _company_values(data)
     _ensure_unique_ruc(Company, values["ruc"])
     company = Company(**values)
     db.session.add(company)
     db.session.flush()
-    audit.record("company.create", company, after=audit.snapshot(company, COMPANY_FIELDS))
+    audit.record("company.create", company, actor=actor, after=audit.snapshot(company, COMPANY_FIELDS))
     return company
 
 
-def update_company(company: Company, data: dict[str, Any], *, expected_version: int | None = None) -> Company:
+@service("orgs.manage")
+def update_company(*, company: Company, data: dict[str, Any], expected_version: int | None = None,
+                   actor) -> Company:
+    """Edit a company (optimistic locking) under the same rules as its registration."""
     check_version(company, expected_version)
     values = _company_values(data)
     _ensure_unique_ruc(Company, values["ruc"], exclude_id=company.id)
@@ -80,13 +90,14 @@ def update_company(company: Company, data: dict[str, Any], *, expected_version: 
     old, new = audit.changes(before, audit.snapshot(company, COMPANY_FIELDS))
     if new:
         db.session.flush()
-        audit.record("company.update", company, before=old, after=new)
+        audit.record("company.update", company, actor=actor, before=old, after=new)
     return company
 
 
 # --- public entities ----------------------------------------------------------------------------------
 
 def get_entity(entity_id: int) -> PublicEntity:
+    """Read: the public entity, or ``NotFound``."""
     entity = db.session.get(PublicEntity, entity_id)
     if entity is None:
         raise NotFound("La entidad pública no existe.")
@@ -119,18 +130,23 @@ def _ensure_unique_entity_name(name: str, exclude_id: int | None = None) -> None
         raise DomainError("Ya existe una entidad con ese nombre.", field="name")
 
 
-def create_entity(data: dict[str, Any]) -> PublicEntity:
+@service("orgs.manage")
+def create_entity(*, data: dict[str, Any], actor) -> PublicEntity:
+    """Register a public entity: a unique name, a level and kind of government, a valid RUC and ubigeo."""
     values = _entity_values(data)
     _ensure_unique_entity_name(values["name"])
     _ensure_unique_ruc(PublicEntity, values["ruc"])
     entity = PublicEntity(**values)
     db.session.add(entity)
     db.session.flush()
-    audit.record("entity.create", entity, after=audit.snapshot(entity, ENTITY_FIELDS))
+    audit.record("entity.create", entity, actor=actor, after=audit.snapshot(entity, ENTITY_FIELDS))
     return entity
 
 
-def update_entity(entity: PublicEntity, data: dict[str, Any], *, expected_version: int | None = None) -> PublicEntity:
+@service("orgs.manage")
+def update_entity(*, entity: PublicEntity, data: dict[str, Any], expected_version: int | None = None,
+                  actor) -> PublicEntity:
+    """Edit a public entity (optimistic locking) under the same rules as its registration."""
     check_version(entity, expected_version)
     values = _entity_values(data)
     _ensure_unique_entity_name(values["name"], exclude_id=entity.id)
@@ -141,13 +157,14 @@ def update_entity(entity: PublicEntity, data: dict[str, Any], *, expected_versio
     old, new = audit.changes(before, audit.snapshot(entity, ENTITY_FIELDS))
     if new:
         db.session.flush()
-        audit.record("entity.update", entity, before=old, after=new)
+        audit.record("entity.update", entity, actor=actor, before=old, after=new)
     return entity
 
 
-def set_cap(entity: PublicEntity, *, year: int, amount: Decimal, legal_basis: str,
-            published_on: dt.date | None = None, notes: str | None = None) -> EntityCap:
-    """Record (or correct) an entity's annual CIPRL cap. A zero cap is valid and real."""
+@service("orgs.manage")
+def set_cap(*, entity: PublicEntity, year: int, amount: Decimal, legal_basis: str,
+            published_on: dt.date | None = None, notes: str | None = None, actor) -> EntityCap:
+    """Record (or correct) a CIPRL entity's annual cap with its legal basis; zero is a valid, real cap."""
     if entity.certificate_type != "CIPRL":
         raise DomainError("Las entidades del gobierno nacional usan CIPGN y no tienen tope CIPRL anual.")
     if not 2008 <= year <= clock.today().year + 5:
@@ -167,9 +184,10 @@ def set_cap(entity: PublicEntity, *, year: int, amount: Decimal, legal_basis: st
     cap.published_on = published_on
     cap.notes = clean_text(notes)
     db.session.flush()
-    audit.record("entity_cap.set", cap, before=before, after=audit.snapshot(cap, fields))
+    audit.record("entity_cap.set", cap, actor=actor, before=before, after=audit.snapshot(cap, fields))
     return cap
 
 
 def cap_for(entity_id: int, year: int) -> EntityCap | None:
+    """Read: the entity's CIPRL cap for ``year``, if recorded."""
     return db.session.scalar(select(EntityCap).where(EntityCap.entity_id == entity_id, EntityCap.year == year))

@@ -38,7 +38,7 @@ def company_new():
     form = CompanyForm()
     del form.active  # the box is shown on edit only: a new company is active (the service's default)
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.create_company(form.data))
+        outcome = run_service(form, lambda: services.create_company(data=form.data, actor=current_user))
         if outcome:
             company = outcome.value
             flash(f"Empresa {company.legal_name} registrada.", "success")
@@ -62,7 +62,8 @@ def company_edit(company_id: int):
     if not form.is_submitted():
         form.version.data = str(company.version)
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.update_company(company, form.data, expected_version=_version()))
+        outcome = run_service(form, lambda: services.update_company(
+            company=company, data=form.data, expected_version=_version(), actor=current_user))
         if outcome:
             flash("Empresa actualizada.", "success")
             return redirect(url_for("orgs.company_detail", company_id=company.id))
@@ -85,7 +86,7 @@ def entity_new():
     form = EntityForm()
     del form.active  # the box is shown on edit only: a new entity is active (the service's default)
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.create_entity(form.data))
+        outcome = run_service(form, lambda: services.create_entity(data=form.data, actor=current_user))
         if outcome:
             entity = outcome.value
             flash(f"Entidad {entity.name} registrada.", "success")
@@ -115,8 +116,8 @@ def entity_cap_set(entity_id: int):
     cap_form = CapForm(prefix="cap")
     if cap_form.validate_on_submit():
         outcome = run_service(cap_form, lambda: services.set_cap(
-            entity, year=cap_form.year.data, amount=cap_form.amount.data, legal_basis=cap_form.legal_basis.data,
-            published_on=cap_form.published_on.data, notes=cap_form.notes.data))
+            entity=entity, year=cap_form.year.data, amount=cap_form.amount.data, legal_basis=cap_form.legal_basis.data,
+            published_on=cap_form.published_on.data, notes=cap_form.notes.data, actor=current_user))
         if outcome:
             flash(f"Tope CIPRL {cap_form.year.data} registrado.", "success")
             return redirect(url_for("orgs.entity_detail", entity_id=entity.id))
@@ -131,7 +132,8 @@ def entity_edit(entity_id: int):
     if not form.is_submitted():
         form.version.data = str(entity.version)
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.update_entity(entity, form.data, expected_version=_version()))
+        outcome = run_service(form, lambda: services.update_entity(
+            entity=entity, data=form.data, expected_version=_version(), actor=current_user))
         if outcome:
             flash("Entidad actualizada.", "success")
             return redirect(url_for("orgs.entity_detail", entity_id=entity.id))

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portfolio import audit, clock, db
-from portfolio.domain_errors import DomainError
+from portfolio.auth.policy import service
+from portfolio.domain_errors import DomainError, Forbidden
 from portfolio.money import round_money, split_by_shares
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
@@ -30,9 +31,10 @@ ZERO = Decimal("0.00")
 WHOLE_PROJECT_STAGES = FINISHED_STAGES
 
 
-def add_certificate(project: Project, *, number: str | None, amount: Any, issue_date: dt.date | None,
-                    milestone_id: Any = None, actor=None) -> tuple[Certificate, list[str]]:
-    """Request a certificate (status ``solicitado``) after every limit agrees; split among the members."""
+@service("certificates.manage")
+def add_certificate(*, project: Project, number: str | None, amount: Any, issue_date: dt.date | None,
+                    milestone_id: Any = None, actor) -> tuple[Certificate, list[str]]:
+    """Request a certificate (``solicitado``) only within every legal cap; split exactly among the members."""
     if project.stage not in stages.CONVENIO_STAGES:
         raise DomainError(f"Los certificados se emiten con el convenio suscrito (etapa actual: "
                           f"{stages.label(project.stage)}).")
@@ -89,7 +91,9 @@ def add_certificate(project: Project, *, number: str | None, amount: Any, issue_
     return certificate, check.warnings
 
 
-def change_status(certificate: Certificate, target: str, *, expected_version: int | None, actor=None) -> Certificate:
+@service("certificates.manage")
+def change_status(*, certificate: Certificate, target: str, expected_version: int | None, actor) -> Certificate:
+    """Move a certificate along solicitado → emitido → anulado only (nothing leaves anulado)."""
     check_version(certificate, expected_version)
     allowed = CERTIFICATE_TRANSITIONS.get(certificate.status, ())
     if target not in allowed:
@@ -104,7 +108,11 @@ def change_status(certificate: Certificate, target: str, *, expected_version: in
 
 # --- company panel -----------------------------------------------------------------------------------
 
-def declare_tax(company_id: int, *, year: Any, amount: Any, actor=None) -> TaxDeclaration:
+@service("tax_share.declare")
+def declare_tax(*, company_id: int, year: Any, amount: Any, actor) -> TaxDeclaration:
+    """A company declares its own income tax of a past year (the base of its certificate tax share)."""
+    if actor.company_id != company_id:
+        raise Forbidden("Solo puede declarar el impuesto de su propia empresa.")
     try:
         year = int(year)
     except (TypeError, ValueError) as exc:
@@ -142,7 +150,7 @@ class TaxShare:
 
 
 def company_panel(company_id: int, today: dt.date | None = None) -> tuple[list[CertificateHolding], TaxShare]:
-    """The company's holdings and how much of its prior-year income tax it may pay with certificates
+    """Read: the company's holdings and how much of its prior-year income tax it may pay with certificates
     (advisory: ``oxi.tax_share_pct`` in force today)."""
     today = today or clock.today()
     holdings = list(db.session.scalars(
@@ -161,4 +169,5 @@ def company_panel(company_id: int, today: dt.date | None = None) -> tuple[list[C
 
 
 def live(certificate: Certificate) -> bool:
+    """Read: does the certificate still count against the caps (solicitado or emitido)?"""
     return certificate.status in LIVE_CERTIFICATE_STATUSES

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portfolio import audit, clock, db
+from portfolio.auth.policy import service
 from portfolio.domain_errors import DomainError
 from portfolio.projects import caps, stages
 from portfolio.projects.models import (
@@ -55,8 +56,10 @@ def _after_convenio(project: Project, value: dt.date | None, field: str, what: s
 
 # --- budget ------------------------------------------------------------------------------------------
 
-def add_budget_line(project: Project, *, category: str, description: str | None, amount: Any,
-                    actor=None) -> BudgetLine:
+@service("projects.manage")
+def add_budget_line(*, project: Project, category: str, description: str | None, amount: Any,
+                    actor) -> BudgetLine:
+    """Add a budget line with its original amount as version 1, which is never overwritten."""
     if category not in BUDGET_CATEGORIES:
         raise DomainError("Seleccione la categoría de la partida.", field="category")
     value = money_value(amount, "amount")
@@ -73,7 +76,9 @@ def add_budget_line(project: Project, *, category: str, description: str | None,
     return line
 
 
-def revise_budget_line(line: BudgetLine, *, amount: Any, reason: str | None, actor=None) -> BudgetRevision:
+@service("projects.manage")
+def revise_budget_line(*, line: BudgetLine, amount: Any, reason: str | None, actor) -> BudgetRevision:
+    """A justified budget revision (a new version), never below what is already accrued."""
     value = money_value(amount, "amount")
     if value is None:
         raise DomainError("Ingrese el nuevo monto de la partida.", field="amount")
@@ -93,8 +98,10 @@ def revise_budget_line(line: BudgetLine, *, amount: Any, reason: str | None, act
     return revision
 
 
-def record_budget_execution(line: BudgetLine, *, accrued: Any, paid: Any, expected_version: int | None,
-                            actor=None) -> BudgetLine:
+@service("projects.manage")
+def record_budget_execution(*, line: BudgetLine, accrued: Any, paid: Any, expected_version: int | None,
+                            actor) -> BudgetLine:
+    """Record accrued and paid to date: paid ≤ accrued ≤ the line's current budget."""
     check_version(line, expected_version)
     accrued_value = money_value(accrued, "accrued")
     paid_value = money_value(paid, "paid")
@@ -114,8 +121,10 @@ def record_budget_execution(line: BudgetLine, *, accrued: Any, paid: Any, expect
 
 # --- variations --------------------------------------------------------------------------------------
 
-def add_variation(project: Project, *, kind: str, amount_delta: Any, days_delta: Any, approved_on: dt.date | None,
-                  legal_reference: str | None, description: str | None = None, actor=None) -> tuple[Variation, list[str]]:
+@service("projects.manage")
+def add_variation(*, project: Project, kind: str, amount_delta: Any, days_delta: Any, approved_on: dt.date | None,
+                  legal_reference: str | None, description: str | None = None, actor) -> tuple[Variation, list[str]]:
+    """An adenda between convenio and reception, with its legal reference, within the variation and CIPRL caps."""
     if project.stage not in VARIATION_STAGES:
         raise DomainError("Solo se registran adendas con el convenio suscrito y antes de la recepción "
                           f"(etapa actual: {stages.label(project.stage)}).")
@@ -199,7 +208,9 @@ def _milestone_values(project: Project, data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def add_milestone(project: Project, data: dict[str, Any], *, actor=None) -> Milestone:
+@service("projects.manage")
+def add_milestone(*, project: Project, data: dict[str, Any], actor) -> Milestone:
+    """Add a milestone to an open project; real dates after the convenio and never future."""
     if project.stage in CLOSED_STAGES:
         raise DomainError(f"No se agregan hitos a un proyecto {stages.label(project.stage).lower()}.")
     values = _milestone_values(project, data)
@@ -211,8 +222,10 @@ def add_milestone(project: Project, data: dict[str, Any], *, actor=None) -> Mile
     return milestone
 
 
-def update_milestone(project: Project, milestone: Milestone, data: dict[str, Any], *, expected_version: int | None,
-                     actor=None) -> Milestone:
+@service("projects.manage")
+def update_milestone(*, project: Project, milestone: Milestone, data: dict[str, Any], expected_version: int | None,
+                     actor) -> Milestone:
+    """Edit a milestone (optimistic locking) without un-backing the certificates it supports."""
     check_version(milestone, expected_version)
     if project.stage in CLOSED_STAGES:
         raise DomainError(f"El proyecto está {stages.label(project.stage).lower()}: sus hitos ya no cambian.")

@@ -1,8 +1,8 @@
 """Seed data of the OxI pipeline, loaded through the same services as the web pages (so every rule holds).
 
-``load_reference``: the 7 ProInversión-prioritised security projects of DOMAIN.md (seeds/projects.csv),
+``load_reference`` (as ``SYSTEM``, reference data): the 7 ProInversión-prioritised security projects of DOMAIN.md (seeds/projects.csv),
 stage ``priorizado``, total S/ 513,000,000.00. ``load_demo``: fictitious demo projects (``is_demo``, names
-ending in «(demo)») in other stages, financed by the demo companies. Both idempotent: a project whose
+ending in «(demo)») in other stages, financed by the demo companies, registered by the demo staff user. Both idempotent: a project whose
 name exists is skipped.
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portfolio import db
+from portfolio.auth.models import User
+from portfolio.auth.policy import SYSTEM
 from portfolio.projects import certificates, execution, services, stages
 from portfolio.projects.models import Project
 from portfolio.projects.vocab import CertificateStatus, MilestoneStatus, Stage
@@ -31,13 +33,13 @@ def load_reference() -> dict[str, int]:
     for row in read_csv("projects.csv"):
         if _exists(row["name"]):
             continue
-        services.create_project({
+        services.create_project(data={
             "name": row["name"], "entity_id": entity_by_name(row["entity"]).id, "sector": row["sector"],
             "mechanism": "oxi", "reference_amount": Decimal(row["amount"]), "proinversion_assisted": True,
             "multidepartmental": row["multidepartmental"] == "1", "locations": row["ubigeo"],
             "description": "Proyecto priorizado por ProInversión para ejecutarse mediante Obras por Impuestos "
                            "(cartera de seguridad ciudadana).",
-        })
+        }, actor=SYSTEM)
         added += 1
     db.session.flush()
     return {"proyectos OxI priorizados": added}
@@ -47,14 +49,22 @@ def _members(*pairs: tuple[str, str]) -> list[tuple[int, str]]:
     return [(company_by_ruc(ruc).id, share) for ruc, share in pairs]
 
 
-def _advance(project: Project, dates: dict[str, dt.date], *targets: str) -> None:
+def _staff() -> User:
+    user = db.session.scalar(select(User).where(User.email == "staff@demo.pe"))
+    if user is None:
+        raise LookupError("seed user not found: staff@demo.pe")
+    return user
+
+
+def _advance(project: Project, dates: dict[str, dt.date], *targets: str, actor: User) -> None:
     """Move the project through ``targets``, each stage change dated on its key date (``dates``)."""
     for target in targets:
         on = dates.get(target)
         if on is None:
             field = stages.STAGE_DATES.get(target)
             on = getattr(project, field) if field else None
-        services.transition(project, target, note="Avance registrado en los datos de demostración", on=on)
+        services.transition(project=project, target=target, note="Avance registrado en los datos de demostración", on=on,
+                            actor=actor)
 
 
 DEMO = [
@@ -157,36 +167,37 @@ DEMO = [
 ]
 
 
-def _build(spec: dict) -> None:
+def _build(spec: dict, staff: User) -> None:
     data = dict(spec["data"])
     data["entity_id"] = entity_by_name(data.pop("entity")).id
     data.setdefault("mechanism", "oxi")
-    project = services.create_project(data, is_demo=True)
+    project = services.create_project(data=data, is_demo=True, actor=staff)
     if spec.get("members"):
-        services.set_members(project, _members(*spec["members"]), expected_version=None)
+        services.set_members(project=project, rows=_members(*spec["members"]), expected_version=None, actor=staff)
     dates = spec.get("stage_dates", {})
-    _advance(project, dates, *spec.get("stages", ()))
+    _advance(project, dates, *spec.get("stages", ()), actor=staff)
     for category, amount, revision, executed in spec.get("budget", ()):
-        line = execution.add_budget_line(project, category=category, description=None, amount=amount)
+        line = execution.add_budget_line(project=project, category=category, description=None, amount=amount, actor=staff)
         if revision:
-            execution.revise_budget_line(line, amount=revision[0], reason=revision[1])
+            execution.revise_budget_line(line=line, amount=revision[0], reason=revision[1], actor=staff)
         if executed:
-            execution.record_budget_execution(line, accrued=executed[0], paid=executed[1], expected_version=None)
+            execution.record_budget_execution(line=line, accrued=executed[0], paid=executed[1], expected_version=None,
+                                              actor=staff)
     for kind, amount, days, approved_on, reference in spec.get("variations", ()):
-        execution.add_variation(project, kind=kind, amount_delta=amount, days_delta=days, approved_on=approved_on,
-                                legal_reference=reference)
+        execution.add_variation(project=project, kind=kind, amount_delta=amount, days_delta=days, approved_on=approved_on,
+                                legal_reference=reference, actor=staff)
     milestones = []
     for kind, desc, planned, actual, p_phys, a_phys, amount, status, conformity in spec.get("milestones", ()):
-        milestones.append(execution.add_milestone(project, {
+        milestones.append(execution.add_milestone(project=project, data={
             "kind": kind, "description": desc, "planned_date": planned, "actual_date": actual,
             "planned_physical": p_phys, "actual_physical": a_phys, "amount": amount, "status": status,
-            "conformity_date": conformity}))
-    _advance(project, dates, *spec.get("after", ()))
+            "conformity_date": conformity}, actor=staff))
+    _advance(project, dates, *spec.get("after", ()), actor=staff)
     for number, amount, issued, milestone_index, status in spec.get("certificates", ()):
-        certificate, _ = certificates.add_certificate(project, number=number, amount=amount, issue_date=issued,
-                                                      milestone_id=milestones[milestone_index].id)
+        certificate, _ = certificates.add_certificate(project=project, number=number, amount=amount, issue_date=issued,
+                                                      milestone_id=milestones[milestone_index].id, actor=staff)
         if status != CertificateStatus.SOLICITADO:
-            certificates.change_status(certificate, status, expected_version=None)
+            certificates.change_status(certificate=certificate, target=status, expected_version=None, actor=staff)
 
 
 def load_demo() -> dict[str, int]:
@@ -194,7 +205,7 @@ def load_demo() -> dict[str, int]:
     for spec in DEMO:
         if _exists(spec["data"]["name"]):
             continue
-        _build(spec)
+        _build(spec, _staff())
         added += 1
     db.session.flush()
     return {"proyectos OxI demo": added}

@@ -1,6 +1,6 @@
 """Projects: create, edit (optimistic locking), financing companies and stage transitions.
 
-Services take plain arguments, add/flush but never commit, write one audit row per action and raise
+Services take keyword-only arguments and a required ``actor`` (checked against the policy), add/flush but never commit, write one audit row per action and raise
 DomainError subclasses with Spanish messages. Budget, variations and milestones live in ``execution.py``;
 certificates in ``certificates.py``.
 """
@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from portfolio import audit, clock, db, service_checks
+from portfolio.auth.policy import service
 from portfolio.db import utcnow
 from portfolio.domain_errors import Conflict, DomainError
 from portfolio.money import MoneyError, parse_money
@@ -55,7 +56,7 @@ _text = clean_text
 
 
 def money_value(value: Any, field: str, *, allow_negative: bool = False) -> Decimal | None:
-    """An amount from a form or a caller: exact Decimal, ≤ 2 decimals, not negative unless allowed."""
+    """Validation: an amount from a form or a caller: exact Decimal, ≤ 2 decimals, not negative unless allowed."""
     if value is None or value == "":
         return None
     try:
@@ -65,6 +66,7 @@ def money_value(value: Any, field: str, *, allow_negative: bool = False) -> Deci
 
 
 def pct_value(value: Any, field: str, *, minimum: Decimal = Decimal(0)) -> Decimal:
+    """Validation: a percentage between 0 and 100 with at most two decimals."""
     try:
         pct = Decimal(str(value).strip().replace("%", ""))
     except (InvalidOperation, AttributeError) as exc:
@@ -80,10 +82,12 @@ def pct_value(value: Any, field: str, *, minimum: Decimal = Decimal(0)) -> Decim
 
 
 def check_version(obj, expected_version: int | None) -> None:
+    """Optimistic locking: refuse the edit if ``obj`` changed since the form was opened."""
     service_checks.check_version(obj, expected_version, CONFLICT_MESSAGE)
 
 
 def flush_or_conflict() -> None:
+    """Optimistic locking: a stale version at flush time becomes a Spanish ``Conflict``."""
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -153,6 +157,7 @@ def _check_dates(values: dict[str, Any]) -> None:
 
 
 def parse_locations(text: str | None, multidepartmental: bool) -> list[str]:
+    """Validation: the project's district ubigeos (INEI codes), at least one unless multidepartmental."""
     codes = [c for c in re.split(r"[\s,;]+", (text or "").strip()) if c]
     bad = [c for c in codes if not ubigeo.is_valid(c)]
     if bad:
@@ -173,7 +178,7 @@ def _set_locations(project: Project, codes: list[str]) -> None:
             project.locations.append(ProjectLocation(ubigeo=code))
 
 
-def record_transition(project: Project, from_stage: str | None, to_stage: str, note: str | None, actor,
+def _record_transition(project: Project, from_stage: str | None, to_stage: str, note: str | None, actor,
                       on: dt.date | None = None) -> None:
     """Append the stage change to the timeline: it happened ``on`` (today by default), recorded now by ``actor``."""
     db.session.add(StageTransition(project_id=project.id, from_stage=from_stage, to_stage=to_stage,
@@ -182,21 +187,25 @@ def record_transition(project: Project, from_stage: str | None, to_stage: str, n
                                    note=_text(note)))
 
 
-def create_project(data: dict[str, Any], *, actor=None, is_demo: bool = False) -> Project:
+@service("projects.manage")
+def create_project(*, data: dict[str, Any], actor, is_demo: bool = False) -> Project:
+    """Register a project in the initial stage: unique 7-digit CUI, an entity, a sector and valid ubigeos."""
     values = _values(data, None)
     codes = parse_locations(data.get("locations"), values["multidepartmental"])
     project = Project(stage=stages.INITIAL_STAGE, is_demo=is_demo, **values)
     db.session.add(project)
     _set_locations(project, codes)
     db.session.flush()
-    record_transition(project, None, stages.INITIAL_STAGE, "Registro del proyecto", actor,
+    _record_transition(project, None, stages.INITIAL_STAGE, "Registro del proyecto", actor,
                       on=values.get("prioritized_on"))
     audit.record("project.create", project, after=audit.snapshot(project, EDITABLE_FIELDS) | {"locations": codes},
                  actor=actor)
     return project
 
 
-def update_project(project: Project, data: dict[str, Any], *, expected_version: int | None, actor=None) -> Project:
+@service("projects.manage")
+def update_project(*, project: Project, data: dict[str, Any], expected_version: int | None, actor) -> Project:
+    """Edit a project (optimistic locking); after the convenio its entity, amount and date change only by adenda."""
     check_version(project, expected_version)
     values = _values(data, project)
     codes = parse_locations(data.get("locations"), values["multidepartmental"])
@@ -215,9 +224,10 @@ def update_project(project: Project, data: dict[str, Any], *, expected_version: 
     return project
 
 
-def set_members(project: Project, rows: list[tuple[Any, Any]], *, expected_version: int | None,
-                actor=None) -> Project:
-    """Replace the financing company / consortium. ``rows`` = [(company_id, share percent)], shares = 100."""
+@service("projects.manage")
+def set_members(*, project: Project, rows: list[tuple[Any, Any]], expected_version: int | None,
+                actor) -> Project:
+    """Replace the financing consortium before the convenio: ``rows`` = [(company_id, share %)], shares sum 100."""
     check_version(project, expected_version)
     if project.stage in stages.CONVENIO_STAGES:
         raise DomainError("El convenio ya está suscrito: el consorcio no puede cambiar desde esta pantalla.")
@@ -251,9 +261,10 @@ def set_members(project: Project, rows: list[tuple[Any, Any]], *, expected_versi
     return project
 
 
-def transition(project: Project, target: str, *, note: str = "", on: dt.date | None = None,
-               expected_stage: str | None = None, actor=None) -> stages.Check:
-    """Move ``project`` to ``target`` if the transition table and its precondition allow it."""
+@service("projects.manage")
+def transition(*, project: Project, target: str, note: str = "", on: dt.date | None = None,
+               expected_stage: str | None = None, actor) -> stages.Check:
+    """Move ``project`` to ``target`` only if the stage transition table and its precondition allow it."""
     if expected_stage is not None and expected_stage != project.stage:
         raise Conflict(f"El proyecto ya no está en «{stages.label(expected_stage)}» (ahora: "
                        f"«{stages.label(project.stage)}»). Vuelva a cargar la página.")
@@ -277,7 +288,7 @@ def transition(project: Project, target: str, *, note: str = "", on: dt.date | N
     from_stage = project.stage
     project.stage = target
     flush_or_conflict()
-    record_transition(project, from_stage, target, note, actor, on=on)
+    _record_transition(project, from_stage, target, note, actor, on=on)
     audit.record("project.transition", project, before={"stage": from_stage},
                  after={"stage": target, "note": _text(note), "warnings": check.warnings}, actor=actor)
     return check

@@ -84,7 +84,7 @@ def _project_form(form: ProjectForm, project: Project | None = None) -> ProjectF
 def create():
     form = _project_form(ProjectForm())
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: services.create_project(form.data, actor=actor()))
+        outcome = run_service(form, lambda: services.create_project(data=form.data, actor=actor()))
         if outcome:
             flash(f"Proyecto «{outcome.value.name}» registrado en etapa Priorizado.", "success")
             return redirect(url_for("projects.detail", project_id=outcome.value.id))
@@ -113,7 +113,7 @@ def edit(project_id: int):
     form = _project_form(ProjectForm(obj=project), project)
     if form.validate_on_submit():
         outcome = run_service(form, lambda: services.update_project(
-            project, form.data, expected_version=form_version(form), actor=actor()))
+            project=project, data=form.data, expected_version=form_version(form), actor=actor()))
         if outcome:
             flash("Proyecto actualizado.", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
@@ -136,7 +136,7 @@ def members(project_id: int):
     if form.validate_on_submit():
         rows = [(row.company_id.data, row.share.data) for row in form.rows]
         outcome = run_service(form, lambda: services.set_members(
-            project, rows, expected_version=form_version(form), actor=actor()))
+            project=project, rows=rows, expected_version=form_version(form), actor=actor()))
         if outcome:
             flash("Empresas financistas actualizadas.", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
@@ -153,7 +153,7 @@ def transition(project_id: int):
         form.from_stage.data = project.stage
     if form.validate_on_submit():
         outcome = run_service(form, lambda: services.transition(
-            project, form.target.data, note=form.note.data or "", on=form.on.data,
+            project=project, target=form.target.data, note=form.note.data or "", on=form.on.data,
             expected_stage=form.from_stage.data or None, actor=actor()))
         if outcome:
             flash(f"Etapa cambiada a «{stages.label(project.stage)}».", "success")

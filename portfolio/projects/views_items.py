@@ -45,7 +45,7 @@ def budget_new(project_id: int):
     form = BudgetLineForm()
     if form.validate_on_submit():
         outcome = run_service(form, lambda: execution.add_budget_line(
-            project, category=form.category.data, description=form.description.data, amount=form.amount.data,
+            project=project, category=form.category.data, description=form.description.data, amount=form.amount.data,
             actor=actor()))
         if outcome:
             flash("Partida presupuestal registrada (versión original).", "success")
@@ -61,7 +61,7 @@ def budget_revise(project_id: int, line_id: int):
     form = BudgetRevisionForm()
     if form.validate_on_submit():
         outcome = run_service(form, lambda: execution.revise_budget_line(
-            line, amount=form.amount.data, reason=form.reason.data, actor=actor()))
+            line=line, amount=form.amount.data, reason=form.reason.data, actor=actor()))
         if outcome:
             flash(f"Partida modificada: versión {outcome.value.number} (el original se conserva).", "success")
             return _back(project)
@@ -80,7 +80,7 @@ def budget_execution(project_id: int, line_id: int):
         form.version.data = str(line.version)
     if form.validate_on_submit():
         outcome = run_service(form, lambda: execution.record_budget_execution(
-            line, accrued=form.accrued.data, paid=form.paid.data, expected_version=form_version(form),
+            line=line, accrued=form.accrued.data, paid=form.paid.data, expected_version=form_version(form),
             actor=actor()))
         if outcome:
             flash("Ejecución de la partida actualizada.", "success")
@@ -96,7 +96,7 @@ def variation_new(project_id: int):
     form = VariationForm()
     if form.validate_on_submit():
         outcome = run_service(form, lambda: execution.add_variation(
-            project, kind=form.kind.data, amount_delta=form.amount_delta.data, days_delta=form.days_delta.data,
+            project=project, kind=form.kind.data, amount_delta=form.amount_delta.data, days_delta=form.days_delta.data,
             approved_on=form.approved_on.data, legal_reference=form.legal_reference.data,
             description=form.description.data, actor=actor()))
         if outcome:
@@ -113,7 +113,7 @@ def milestone_new(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     form = MilestoneForm()
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: execution.add_milestone(project, form.data, actor=actor()))
+        outcome = run_service(form, lambda: execution.add_milestone(project=project, data=form.data, actor=actor()))
         if outcome:
             flash("Hito registrado.", "success")
             return _back(project)
@@ -132,7 +132,7 @@ def milestone_edit(project_id: int, milestone_id: int):
         form.actual_physical.data = "" if milestone.actual_physical is None else str(milestone.actual_physical_pct)
     if form.validate_on_submit():
         outcome = run_service(form, lambda: execution.update_milestone(
-            project, milestone, form.data, expected_version=form_version(form), actor=actor()))
+            project=project, milestone=milestone, data=form.data, expected_version=form_version(form), actor=actor()))
         if outcome:
             flash("Hito actualizado.", "success")
             return _back(project)
@@ -150,7 +150,7 @@ def certificate_new(project_id: int):
         blank="— Ninguno (certificado total tras la recepción) —")
     if form.validate_on_submit():
         outcome = run_service(form, lambda: certificates.add_certificate(
-            project, number=form.number.data, amount=form.amount.data, issue_date=form.issue_date.data,
+            project=project, number=form.number.data, amount=form.amount.data, issue_date=form.issue_date.data,
             milestone_id=form.milestone_id.data, actor=actor()))
         if outcome:
             flash(f"{outcome.value[0].cert_type} {outcome.value[0].number} solicitado y distribuido entre las "
@@ -172,7 +172,7 @@ def certificate_status(project_id: int, certificate_id: int):
     form = CertificateStatusForm()
     if form.validate_on_submit():
         outcome = run_service(form, lambda: certificates.change_status(
-            certificate, form.status.data, expected_version=form_version(form), actor=actor()))
+            certificate=certificate, target=form.status.data, expected_version=form_version(form), actor=actor()))
         if outcome:
             flash(f"Certificado {certificate.number}: {certificate.status_label.lower()}.", "success")
             return _back(project)
@@ -187,7 +187,7 @@ def company_panel():
     company_id = current_user.company_id
     form = TaxForm()
     if form.validate_on_submit():
-        outcome = run_service(form, lambda: certificates.declare_tax(company_id, year=form.year.data,
+        outcome = run_service(form, lambda: certificates.declare_tax(company_id=company_id, year=form.year.data,
                                                                      amount=form.amount.data, actor=actor()))
         if outcome:
             flash("Impuesto del año anterior registrado.", "success")

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from portfolio import db
+from portfolio.auth.policy import SYSTEM
 
 REQUIRE_ALL = bool(os.environ.get("CI")) or os.environ.get("PORTFOLIO_REQUIRE_ALL") == "1"
 INJECTIONS = ['=HYPERLINK("http://ejemplo.invalid","clic")', "+1", "-2", "@SUM(A1)", "=1+1", "\tTabulada",
@@ -67,10 +68,10 @@ def make_entity(app, isolated):
     def factory(name: str | None = None, level: str = "distrital", kind: str = "municipalidad",
                 ubigeo: str = "130101", caps: dict[int, Decimal] | None = None) -> int:
         with app.app_context():
-            entity = services.create_entity({"name": name or f"Municipalidad de prueba {uuid.uuid4().hex[:6]}",
-                                             "level": level, "kind": kind, "ubigeo": ubigeo})
+            entity = services.create_entity(data={"name": name or f"Municipalidad de prueba {uuid.uuid4().hex[:6]}",
+                                             "level": level, "kind": kind, "ubigeo": ubigeo}, actor=SYSTEM)
             for year, amount in (caps or {}).items():
-                services.set_cap(entity, year=year, amount=amount, legal_basis="DS de prueba")
+                services.set_cap(entity=entity, year=year, amount=amount, legal_basis="DS de prueba", actor=SYSTEM)
             db.session.commit()
             return entity.id
 

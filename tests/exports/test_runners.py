@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portfolio import create_app, db, migrate
+from portfolio.auth.policy import SYSTEM
 from portfolio.exports import runners
 from portfolio.exports.jobs import create_job, prepare
 from portfolio.exports.models import ExportJob
@@ -54,11 +55,11 @@ def seed_and_queue(app, export_name="companies"):
     from portfolio.orgs import services as orgs_services
 
     with app.app_context():
-        orgs_services.create_company({"ruc": "20512333797", "legal_name": "=Cola de Trabajo S.A.",
-                                      "sector": "servicios"})
-        orgs_services.create_company({"ruc": "20131312955", "legal_name": "Otra S.A.", "sector": "banca"})
+        orgs_services.create_company(data={"ruc": "20512333797", "legal_name": "=Cola de Trabajo S.A.",
+                                      "sector": "servicios"}, actor=SYSTEM)
+        orgs_services.create_company(data={"ruc": "20131312955", "legal_name": "Otra S.A.", "sector": "banca"}, actor=SYSTEM)
         user = auth_services.create_user(email=f"staff-{uuid.uuid4().hex[:6]}@prueba.pe", name="Staff",
-                                         role="staff", password="Prueba-Segura-2026!")
+                                         role="staff", password="Prueba-Segura-2026!", actor=SYSTEM)
         db.session.commit()
         req = prepare(get_export(export_name), {"sector": "servicios"}, user)
         job = create_job(req, total=1)

@@ -46,7 +46,7 @@ def test_concurrent_confirmations_apply_once(pg_app, database_url):
         db.session.add(user)
         db.session.flush()
         data = xlsx([DECL_HEADERS, [company.ruc, "03/2026", "1000.00", 5], [company.ruc, "04/2026", "2000.00", 6]])
-        staged = services.stage(services.get_kind("declaraciones"), data, "p.xlsx", user)
+        staged = services.stage(kind=services.get_kind("declaraciones"), data=data, filename="p.xlsx", actor=user)
         assert staged.batch is not None
         batch_id, user_id, company_id = staged.batch.id, user.id, company.id
         db.session.commit()
@@ -59,7 +59,7 @@ def test_concurrent_confirmations_apply_once(pg_app, database_url):
             actor = db.session.get(User, user_id)
             barrier.wait()
             try:
-                services.apply(batch_id, actor)
+                services.apply(batch_id=batch_id, actor=actor)
                 db.session.commit()
                 outcomes.append("aplicado")
             except DomainError as exc:

@@ -14,6 +14,7 @@ from portfolio.errors import Conflict, DomainError
 from portfolio.indicators import services
 from portfolio.indicators.models import Indicator, IndicatorTarget, Measurement
 from portfolio.indicators.status import gap_pct, status_for
+from tests.support import STAFF_ACTOR
 
 TODAY = dt.date(2026, 11, 20)
 D = Decimal
@@ -54,9 +55,9 @@ def test_gap_uses_baseline_when_target_is_zero():
 
 def test_thresholds_come_from_effective_dated_rules(ctx, make_indicator):
     indicator = make_indicator(direction="lower")
-    services.set_target(indicator, year=2026, value="20", today=TODAY)
-    services.record_measurement(indicator, year=2026, quarter=3, value="22", source="INEI", today=TODAY,
-                                measured_on=dt.date(2026, 10, 15))
+    services.set_target(indicator=indicator, year=2026, value="20", today=TODAY, actor=STAFF_ACTOR)
+    services.record_measurement(indicator=indicator, year=2026, quarter=3, value="22", source="INEI", today=TODAY,
+                                measured_on=dt.date(2026, 10, 15), actor=STAFF_ACTOR)
     row = next(r for r in services.quarter_report(2026, 3) if r.indicator.id == indicator.id)
     assert row.status == "at_risk"  # 10 % gap with the default 5 / 15
     from tests.trust.conftest import make_user
@@ -83,16 +84,16 @@ def test_parse_value_refuses_wrong_types_with_a_message(raw):
 def test_targets_for_past_years_are_refused_and_nothing_is_written(ctx, make_indicator):
     indicator = make_indicator()
     with pytest.raises(DomainError, match="años pasados"):
-        services.set_target(indicator, year=2025, value="20", today=TODAY)
+        services.set_target(indicator=indicator, year=2025, value="20", today=TODAY, actor=STAFF_ACTOR)
     assert db.session.scalar(select(func.count()).select_from(IndicatorTarget)
                              .where(IndicatorTarget.indicator_id == indicator.id)) == 0
 
 
 def test_target_for_current_and_future_years_is_set_and_can_be_revised(ctx, make_indicator):
     indicator = make_indicator()
-    services.set_target(indicator, year=2026, value="22", today=TODAY)
-    services.set_target(indicator, year=2027, value="20", today=TODAY)
-    services.set_target(indicator, year=2027, value="19.5", today=TODAY)
+    services.set_target(indicator=indicator, year=2026, value="22", today=TODAY, actor=STAFF_ACTOR)
+    services.set_target(indicator=indicator, year=2027, value="20", today=TODAY, actor=STAFF_ACTOR)
+    services.set_target(indicator=indicator, year=2027, value="19.5", today=TODAY, actor=STAFF_ACTOR)
     targets = dict(db.session.execute(select(IndicatorTarget.year, IndicatorTarget.value)
                                       .where(IndicatorTarget.indicator_id == indicator.id)).all())
     assert targets == {2026: D(22), 2027: D("19.5")}
@@ -100,11 +101,11 @@ def test_target_for_current_and_future_years_is_set_and_can_be_revised(ctx, make
 
 def test_a_quarter_already_recorded_is_refused_and_the_existing_value_shown(ctx, make_indicator):
     indicator = make_indicator(unit="denuncias")
-    services.record_measurement(indicator, year=2026, quarter=2, value="1480", source="PNP - SIDPOL",
-                                measured_on=dt.date(2026, 7, 10), today=TODAY)
+    services.record_measurement(indicator=indicator, year=2026, quarter=2, value="1480", source="PNP - SIDPOL",
+                                measured_on=dt.date(2026, 7, 10), today=TODAY, actor=STAFF_ACTOR)
     with pytest.raises(Conflict) as exc:
-        services.record_measurement(indicator, year=2026, quarter=2, value="1500", source="otra",
-                                    measured_on=dt.date(2026, 7, 11), today=TODAY)
+        services.record_measurement(indicator=indicator, year=2026, quarter=2, value="1500", source="otra",
+                                    measured_on=dt.date(2026, 7, 11), today=TODAY, actor=STAFF_ACTOR)
     assert "1480 denuncias" in exc.value.message and "PNP - SIDPOL" in exc.value.message
     assert "corrección" in exc.value.message
     values = db.session.scalars(select(Measurement.value).where(Measurement.indicator_id == indicator.id)).all()
@@ -113,11 +114,11 @@ def test_a_quarter_already_recorded_is_refused_and_the_existing_value_shown(ctx,
 
 def test_correction_adds_a_version_and_keeps_the_old_one(ctx, make_indicator):
     indicator = make_indicator()
-    first = services.record_measurement(indicator, year=2026, quarter=1, value="25.1", source="INEI",
-                                        measured_on=dt.date(2026, 4, 20), today=TODAY)
-    fixed = services.correct_measurement(indicator, year=2026, quarter=1, value="24.8", source="INEI (revisado)",
+    first = services.record_measurement(indicator=indicator, year=2026, quarter=1, value="25.1", source="INEI",
+                                        measured_on=dt.date(2026, 4, 20), today=TODAY, actor=STAFF_ACTOR)
+    fixed = services.correct_measurement(indicator=indicator, year=2026, quarter=1, value="24.8", source="INEI (revisado)",
                                          measured_on=dt.date(2026, 5, 2), reason="INEI publicó cifras revisadas",
-                                         today=TODAY)
+                                         today=TODAY, actor=STAFF_ACTOR)
     assert fixed.version == 2 and fixed.supersedes_id == first.id
     assert services.current_measurement(indicator.id, 2026, 1).value == D("24.8")
     versions = services.history(indicator)
@@ -135,13 +136,13 @@ def test_correction_adds_a_version_and_keeps_the_old_one(ctx, make_indicator):
 ])
 def test_bad_corrections_are_refused(ctx, make_indicator, kwargs, field):
     indicator = make_indicator()
-    services.record_measurement(indicator, year=2026, quarter=1, value="25.1", source="INEI",
-                                measured_on=dt.date(2026, 4, 20), today=TODAY)
+    services.record_measurement(indicator=indicator, year=2026, quarter=1, value="25.1", source="INEI",
+                                measured_on=dt.date(2026, 4, 20), today=TODAY, actor=STAFF_ACTOR)
     data = {"year": 2026, "quarter": 1, "value": "24", "source": "INEI", "measured_on": dt.date(2026, 5, 1),
             "reason": "Cifra revisada por el INEI"}
     data.update(kwargs)
     with pytest.raises(DomainError) as exc:
-        services.correct_measurement(indicator, today=TODAY, **data)
+        services.correct_measurement(indicator=indicator, today=TODAY, **data, actor=STAFF_ACTOR)
     assert exc.value.field == field
     assert db.session.scalar(select(func.count()).select_from(Measurement)
                              .where(Measurement.indicator_id == indicator.id)) == 1
@@ -160,7 +161,7 @@ def test_bad_measurements_are_refused(ctx, make_indicator, kwargs, field):
     data = {"year": 2026, "quarter": 2, "value": "24", "source": "INEI", "measured_on": dt.date(2026, 7, 1)}
     data.update(kwargs)
     with pytest.raises(DomainError) as exc:
-        services.record_measurement(indicator, today=TODAY, **data)
+        services.record_measurement(indicator=indicator, today=TODAY, **data, actor=STAFF_ACTOR)
     assert exc.value.field == field
 
 
@@ -176,12 +177,12 @@ def test_indicator_owner_must_exist_and_code_is_unique(ctx, make_indicator):
 def test_quarter_report_uses_current_version_and_year_target(ctx, make_indicator):
     up = make_indicator(direction="higher", unit="policías por 100 000 hab.", baseline_value="120")
     down = make_indicator(direction="lower")
-    services.set_target(up, year=2026, value="150", today=TODAY)
-    services.set_target(down, year=2026, value="20", today=TODAY)
-    services.record_measurement(up, year=2026, quarter=3, value="100", source="PNP",
-                                measured_on=dt.date(2026, 10, 1), today=TODAY)
-    services.correct_measurement(up, year=2026, quarter=3, value="140", source="PNP", reason="Error de digitación",
-                                 measured_on=dt.date(2026, 10, 2), today=TODAY)
+    services.set_target(indicator=up, year=2026, value="150", today=TODAY, actor=STAFF_ACTOR)
+    services.set_target(indicator=down, year=2026, value="20", today=TODAY, actor=STAFF_ACTOR)
+    services.record_measurement(indicator=up, year=2026, quarter=3, value="100", source="PNP",
+                                measured_on=dt.date(2026, 10, 1), today=TODAY, actor=STAFF_ACTOR)
+    services.correct_measurement(indicator=up, year=2026, quarter=3, value="140", source="PNP", reason="Error de digitación",
+                                 measured_on=dt.date(2026, 10, 2), today=TODAY, actor=STAFF_ACTOR)
     rows = {r.indicator.id: r for r in services.quarter_report(2026, 3)}
     assert (rows[up.id].value, rows[up.id].version, rows[up.id].target, rows[up.id].status) == (D(140), 2, D(150),
                                                                                                 "at_risk")

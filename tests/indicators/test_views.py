@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portfolio import clock, db
 from portfolio.indicators import services
 from portfolio.indicators.models import Indicator, IndicatorTarget, Measurement
+from tests.support import STAFF_ACTOR
 
 TODAY = clock.today()
 
@@ -30,7 +31,7 @@ def new_indicator(app, **kw):
         data = {"code": "VIEW-1", "name": "Tasa de victimización (prueba)", "unit": "%", "direction": "lower",
                 "level": "regional", "owner_type": "entity", "owner_id": entity_id}
         data.update(kw)
-        indicator = services.create_indicator(**data)
+        indicator = services.create_indicator(**data, actor=STAFF_ACTOR)
         db.session.commit()
         return indicator.id
 
@@ -141,8 +142,8 @@ def test_report_page_counts_statuses(app, login_as):
     a_id = new_indicator(app, code="REP-A", direction="lower")
     with app.app_context():
         a = db.session.get(Indicator, a_id)
-        services.set_target(a, year=year, value="10", today=dt.date(year, 12, 31))
-        services.record_measurement(a, year=year, quarter=quarter, value="30", source="x", measured_on=TODAY)
+        services.set_target(indicator=a, year=year, value="10", today=dt.date(year, 12, 31), actor=STAFF_ACTOR)
+        services.record_measurement(indicator=a, year=year, quarter=quarter, value="30", source="x", measured_on=TODAY, actor=STAFF_ACTOR)
         db.session.commit()
     client = login_as("board")
     html = client.get(f"/indicadores/?anio={year}&trimestre={quarter}").get_data(as_text=True)
@@ -163,8 +164,8 @@ def test_quarterly_report_excel_export_holds_the_report_rows(app, login_as):
     a_id = new_indicator(app, code="XLS-A", direction="higher", unit="cámaras")
     with app.app_context():
         a = db.session.get(Indicator, a_id)
-        services.set_target(a, year=year, value="120", today=dt.date(year, 12, 31))
-        services.record_measurement(a, year=year, quarter=quarter, value="118.5", source="C4", measured_on=TODAY)
+        services.set_target(indicator=a, year=year, value="120", today=dt.date(year, 12, 31), actor=STAFF_ACTOR)
+        services.record_measurement(indicator=a, year=year, quarter=quarter, value="118.5", source="C4", measured_on=TODAY, actor=STAFF_ACTOR)
         db.session.commit()
     client = login_as("auditor")
     page = client.get(f"/indicadores/?anio={year}&trimestre={quarter}").get_data(as_text=True)

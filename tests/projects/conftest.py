@@ -12,6 +12,7 @@ from portfolio import db
 from portfolio.orgs.models import EntityCap, PublicEntity
 from portfolio.projects import execution, services
 from portfolio.projects.models import Project
+from tests.support import STAFF_ACTOR
 
 D = dt.date
 INPE = "Instituto Nacional Penitenciario"          # national → CIPGN, no cap
@@ -56,22 +57,22 @@ class Oxi:
 
     def project(self, stage: str = "priorizado", *, shares=("100",), companies=None, **kw) -> Project:
         """A project moved through the transition table up to ``stage`` (side states from their source)."""
-        project = services.create_project(self.data(**kw))
+        project = services.create_project(data=self.data(**kw), actor=STAFF_ACTOR)
         if stage == "priorizado":
             return project
         companies = companies or [self.make_company() for _ in shares]
         target = stage if stage in PATH else _source(stage)
         if PATH.index(target) >= PATH.index("adjudicado"):
-            services.set_members(project, list(zip(companies, shares, strict=True)), expected_version=None)
+            services.set_members(project=project, rows=list(zip(companies, shares, strict=True)), expected_version=None, actor=STAFF_ACTOR)
         for step in PATH[1:PATH.index(target) + 1]:
             if step == "recibido" and project.reception_on is None:
                 project.reception_on = project.start_on + dt.timedelta(days=200)
             if step == "liquidado":
                 project.final_cost = project.current_convenio_amount
                 project.settlement_on = project.reception_on + dt.timedelta(days=30)
-            services.transition(project, step)
+            services.transition(project=project, target=step, actor=STAFF_ACTOR)
         if stage not in PATH:
-            services.transition(project, stage, note="Motivo de prueba")
+            services.transition(project=project, target=stage, note="Motivo de prueba", actor=STAFF_ACTOR)
         return project
 
     def milestone(self, project: Project, *, amount="500000.00", accepted=True, **kw):
@@ -82,7 +83,7 @@ class Oxi:
             data.update(actual_date=actual, status="cumplido", conformity_date=actual + dt.timedelta(days=5),
                         actual_physical="45")
         data.update(kw)
-        return execution.add_milestone(project, data)
+        return execution.add_milestone(project=project, data=data, actor=STAFF_ACTOR)
 
 
 def _source(side: str) -> str:

@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from portfolio import clock, db
+from portfolio.domain_errors import Forbidden
 from portfolio.errors import DomainError
 from portfolio.projects import certificates, execution, services
-from portfolio.projects.models import Certificate, CertificateHolding, Project, Variation
+from portfolio.projects.models import Certificate, CertificateHolding, Project, TaxDeclaration, Variation
 from portfolio.rules import RuleValue
+from tests.support import STAFF_ACTOR, ActingAs
 
 from .conftest import MPT, D
 
@@ -18,13 +20,13 @@ JUNE = D(2026, 6, 1)
 
 
 def _variation(project, amount, on=JUNE, kind="monto", days=0):
-    return execution.add_variation(project, kind=kind, amount_delta=amount, days_delta=days, approved_on=on,
-                                   legal_reference="Adenda de prueba")
+    return execution.add_variation(project=project, kind=kind, amount_delta=amount, days_delta=days, approved_on=on,
+                                   legal_reference="Adenda de prueba", actor=STAFF_ACTOR)
 
 
 def _certificate(project, amount, *, number=None, on=JUNE, milestone=None):
-    return certificates.add_certificate(project, number=number or f"N-{amount}-{on}", amount=amount,
-                                        issue_date=on, milestone_id=milestone.id if milestone else None)
+    return certificates.add_certificate(project=project, number=number or f"N-{amount}-{on}", amount=amount,
+                                        issue_date=on, milestone_id=milestone.id if milestone else None, actor=STAFF_ACTOR)
 
 
 def test_current_convenio_is_awarded_plus_approved_variations(oxi):
@@ -144,7 +146,7 @@ def test_rule_ciprl_cap_is_only_a_warning_when_configured(oxi):
                              legal_basis="Prueba: solo advertir"))
     db.session.flush()
     project = oxi.project("adjudicado", entity=MPT, convenio_on=None)
-    check = services.transition(project, "convenio_suscrito", on=D(2026, 3, 2))
+    check = services.transition(project=project, target="convenio_suscrito", on=D(2026, 3, 2), actor=STAFF_ACTOR)
     assert project.stage == "convenio_suscrito" and "Excede el tope CIPRL 2026" in check.warnings[0]
 
 
@@ -192,12 +194,12 @@ def test_certificate_status_machine_and_annulment_frees_room(oxi):
     project = oxi.project("en_ejecucion")
     milestone = oxi.milestone(project, amount="1000000.00")
     certificate, _ = _certificate(project, "1000000.00", milestone=milestone)
-    certificates.change_status(certificate, "emitido", expected_version=None)
+    certificates.change_status(certificate=certificate, target="emitido", expected_version=None, actor=STAFF_ACTOR)
     with pytest.raises(DomainError, match="no puede pasar"):
-        certificates.change_status(certificate, "solicitado", expected_version=None)
-    certificates.change_status(certificate, "anulado", expected_version=None)
+        certificates.change_status(certificate=certificate, target="solicitado", expected_version=None, actor=STAFF_ACTOR)
+    certificates.change_status(certificate=certificate, target="anulado", expected_version=None, actor=STAFF_ACTOR)
     with pytest.raises(DomainError, match="no puede pasar"):
-        certificates.change_status(certificate, "emitido", expected_version=None)
+        certificates.change_status(certificate=certificate, target="emitido", expected_version=None, actor=STAFF_ACTOR)
     _certificate(project, "1000000.00", number="REEMPLAZO", milestone=milestone)
 
 
@@ -209,16 +211,26 @@ def test_duplicate_certificate_number_refused(oxi):
         _certificate(project, "1000.00", number="X-1", milestone=milestone)
 
 
+def test_a_company_declares_only_its_own_income_tax(oxi, make_company):
+    own, other = make_company(), make_company()
+    with pytest.raises(Forbidden, match="su propia empresa"):
+        certificates.declare_tax(company_id=other, year=clock.today().year - 1, amount="1000.00",
+                                 actor=ActingAs("company", company_id=own))
+    assert db.session.scalar(select(func.count(TaxDeclaration.id))) == 0
+
+
 def test_rule_tax_share_80_percent_of_prior_year_tax(oxi, make_company):
     company_id = make_company()
     project = oxi.project("en_ejecucion", companies=[company_id])
     certificate, _ = _certificate(project, "250000.00", on=clock.today(), milestone=oxi.milestone(project))
-    certificates.change_status(certificate, "emitido", expected_version=None)
-    certificates.declare_tax(company_id, year=clock.today().year - 1, amount="1000000.01")
+    certificates.change_status(certificate=certificate, target="emitido", expected_version=None, actor=STAFF_ACTOR)
+    certificates.declare_tax(company_id=company_id, year=clock.today().year - 1, amount="1000000.01",
+                             actor=ActingAs("company", company_id=company_id))
     holdings, share = certificates.company_panel(company_id)
     assert share.share_pct == Decimal("80")
     assert share.may_apply == Decimal("800000.01")  # 800,000.008 rounded half up
     assert share.applied == Decimal("250000.00") and share.remaining == Decimal("550000.01")
     assert [h.amount for h in holdings] == [Decimal("250000.00")]
     with pytest.raises(DomainError, match="año anterior"):
-        certificates.declare_tax(company_id, year=clock.today().year, amount="1.00")
+        certificates.declare_tax(company_id=company_id, year=clock.today().year, amount="1.00",
+                                 actor=ActingAs("company", company_id=company_id))

@@ -30,6 +30,7 @@ from portfolio.projects.models import (
 )
 from tests.exports.conftest import data_rows, header
 from tests.exports.test_libreoffice import amount, recalculated, without_cached_results
+from tests.support import STAFF_ACTOR
 
 from .conftest import INPE, MPT, D
 
@@ -80,22 +81,22 @@ def full_project(oxi, *, name=None, entity=INPE, locations="130102", shares=("60
     project = oxi.project("en_ejecucion", entity=entity, locations=locations, shares=shares, companies=companies,
                           prioritized_on=D(2026, 1, 15), term_days=180, **({"name": name} if name else {}), **kw)
     milestone = oxi.milestone(project)  # S/ 500,000.00 planned 01/04/2026, conformity 06/04/2026
-    line = execution.add_budget_line(project, category="obra", description="Obra civil", amount="800000.10")
-    execution.revise_budget_line(line, amount="850000.25", reason="Mayor metrado")
-    execution.record_budget_execution(line, accrued="400000.33", paid="300000.11", expected_version=None)
-    execution.add_budget_line(project, category="supervision", description=None, amount="50000.05")
-    execution.add_variation(project, kind="monto", amount_delta="120000.45", days_delta=None,
-                            approved_on=D(2026, 6, 1), legal_reference="Adenda 1")
-    execution.add_variation(project, kind="plazo", amount_delta=None, days_delta=30, approved_on=D(2026, 6, 2),
-                            legal_reference="Adenda 2")
+    line = execution.add_budget_line(project=project, category="obra", description="Obra civil", amount="800000.10", actor=STAFF_ACTOR)
+    execution.revise_budget_line(line=line, amount="850000.25", reason="Mayor metrado", actor=STAFF_ACTOR)
+    execution.record_budget_execution(line=line, accrued="400000.33", paid="300000.11", expected_version=None, actor=STAFF_ACTOR)
+    execution.add_budget_line(project=project, category="supervision", description=None, amount="50000.05", actor=STAFF_ACTOR)
+    execution.add_variation(project=project, kind="monto", amount_delta="120000.45", days_delta=None,
+                            approved_on=D(2026, 6, 1), legal_reference="Adenda 1", actor=STAFF_ACTOR)
+    execution.add_variation(project=project, kind="plazo", amount_delta=None, days_delta=30, approved_on=D(2026, 6, 2),
+                            legal_reference="Adenda 2", actor=STAFF_ACTOR)
     number = f"{project.id}"
-    certificates.add_certificate(project, number=f"A-{number}", amount="300000.00", issue_date=D(2026, 5, 10),
-                                 milestone_id=milestone.id)
-    certificates.add_certificate(project, number=f"B-{number}", amount="100000.01", issue_date=D(2026, 7, 15),
-                                 milestone_id=milestone.id)
-    void, _ = certificates.add_certificate(project, number=f"C-{number}", amount="50000.00",
-                                           issue_date=D(2026, 7, 20), milestone_id=milestone.id)
-    certificates.change_status(void, "anulado", expected_version=None)
+    certificates.add_certificate(project=project, number=f"A-{number}", amount="300000.00", issue_date=D(2026, 5, 10),
+                                 milestone_id=milestone.id, actor=STAFF_ACTOR)
+    certificates.add_certificate(project=project, number=f"B-{number}", amount="100000.01", issue_date=D(2026, 7, 15),
+                                 milestone_id=milestone.id, actor=STAFF_ACTOR)
+    void, _ = certificates.add_certificate(project=project, number=f"C-{number}", amount="50000.00",
+                                           issue_date=D(2026, 7, 20), milestone_id=milestone.id, actor=STAFF_ACTOR)
+    certificates.change_status(certificate=void, target="anulado", expected_version=None, actor=STAFF_ACTOR)
     return project
 
 

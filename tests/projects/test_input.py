@@ -16,6 +16,7 @@ from portfolio.projects.models import (
     StageTransition,
     Variation,
 )
+from tests.support import STAFF_ACTOR
 
 from .conftest import INPE
 
@@ -213,8 +214,8 @@ def test_certificate_status_change_and_replayed_post(app, staff, make_project):
         from portfolio.projects import certificates
 
         p = db.session.get(Project, project["id"])
-        certificate, _ = certificates.add_certificate(p, number="C-9", amount="1000.00", issue_date=p.convenio_on,
-                                                      milestone_id=project["milestone_id"])
+        certificate, _ = certificates.add_certificate(project=p, number="C-9", amount="1000.00", issue_date=p.convenio_on,
+                                                      milestone_id=project["milestone_id"], actor=STAFF_ACTOR)
         db.session.commit()
         cid, version = certificate.id, certificate.version
     url = f"/proyectos/{project['id']}/certificados/{cid}/estado"

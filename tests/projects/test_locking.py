@@ -11,6 +11,7 @@ from portfolio import db
 from portfolio.errors import Conflict
 from portfolio.projects import services
 from portfolio.projects.models import Project
+from tests.support import STAFF_ACTOR
 
 
 def _edit_form(client, project_id) -> dict:
@@ -71,8 +72,8 @@ def test_database_level_version_check_catches_a_concurrent_update(oxi):
 def test_members_change_bumps_the_project_version(oxi, make_company):
     project = oxi.project()
     version = project.version
-    services.set_members(project, [(make_company(), "100")], expected_version=version)
+    services.set_members(project=project, rows=[(make_company(), "100")], expected_version=version, actor=STAFF_ACTOR)
     assert project.version == version + 1
     with pytest.raises(Conflict):
-        services.set_members(project, [(make_company(), "100")], expected_version=version)
+        services.set_members(project=project, rows=[(make_company(), "100")], expected_version=version, actor=STAFF_ACTOR)
     assert db.session.scalar(select(Project.version).where(Project.id == project.id)) == version + 1

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from portfolio.projects.models import Project
+from tests.support import STAFF_ACTOR
 
 PROJECT_URLS = [
     ("get", "/proyectos/{id}"),
@@ -79,9 +80,9 @@ def test_children_of_another_project_are_404(app, make_project, login_as):
     second = make_project("en_ejecucion")
     with app.app_context():
         p = db.session.get(Project, first["id"])
-        line = execution.add_budget_line(p, category="obra", description=None, amount="10.00")
-        certificate, _ = certificates.add_certificate(p, number="S-1", amount="10.00", issue_date=p.convenio_on,
-                                                      milestone_id=first["milestone_id"])
+        line = execution.add_budget_line(project=p, category="obra", description=None, amount="10.00", actor=STAFF_ACTOR)
+        certificate, _ = certificates.add_certificate(project=p, number="S-1", amount="10.00", issue_date=p.convenio_on,
+                                                      milestone_id=first["milestone_id"], actor=STAFF_ACTOR)
         db.session.commit()
         line_id, certificate_id, version = line.id, certificate.id, certificate.version
     client = login_as("staff")

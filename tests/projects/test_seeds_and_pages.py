@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portfolio import clock, db, seeding
 from portfolio.projects import seeds
 from portfolio.projects.models import Certificate, Milestone, Project
+from tests.support import STAFF_ACTOR
 
 SEED_TOTAL = "S/\u00a0513,000,000.00"
 
@@ -64,8 +65,8 @@ def test_project_page_shows_every_section_with_svg_s_curve(app, login_as, make_p
         from portfolio.projects import execution
 
         p = db.session.get(Project, project["id"])
-        execution.add_milestone(p, {"kind": "valorizacion", "description": "Vencida", "status": "programado",
-                                    "planned_date": dt.date(2026, 5, 1), "planned_physical": "80"})
+        execution.add_milestone(project=p, data={"kind": "valorizacion", "description": "Vencida", "status": "programado",
+                                    "planned_date": dt.date(2026, 5, 1), "planned_physical": "80"}, actor=STAFF_ACTOR)
         db.session.commit()
     page = html.unescape(login_as("staff").get(f"/proyectos/{project['id']}").get_data(as_text=True))
     for heading in ("Línea de tiempo de etapas", "Avance físico y financiero (curva S)", "Hitos y valorizaciones",

@@ -11,6 +11,7 @@ from portfolio import clock, db
 from portfolio.errors import Conflict, DomainError
 from portfolio.projects import services, stages
 from portfolio.projects.models import StageTransition
+from tests.support import STAFF_ACTOR
 
 from .conftest import D
 
@@ -44,7 +45,7 @@ def test_transition_table_covers_exactly_the_domain_stages():
 def test_out_of_order_transition_refused_and_stage_unchanged(oxi):
     project = oxi.project()
     with pytest.raises(DomainError, match="No se puede pasar de «Priorizado» a «Convenio suscrito»"):
-        services.transition(project, "convenio_suscrito")
+        services.transition(project=project, target="convenio_suscrito", actor=STAFF_ACTOR)
     assert project.stage == "priorizado"
     assert len(_transitions(project)) == 1
 
@@ -52,30 +53,30 @@ def test_out_of_order_transition_refused_and_stage_unchanged(oxi):
 def test_rule_actos_previos_requires_cui(oxi):
     project = oxi.project(cui="")
     with pytest.raises(DomainError, match="Registre el CUI"):
-        services.transition(project, "actos_previos")
+        services.transition(project=project, target="actos_previos", actor=STAFF_ACTOR)
 
 
 def test_rule_en_seleccion_requires_reference_amount_and_contraloria(oxi):
     project = oxi.project(reference_amount="", contraloria_ref="")
-    services.transition(project, "actos_previos")
+    services.transition(project=project, target="actos_previos", actor=STAFF_ACTOR)
     with pytest.raises(DomainError) as exc:
-        services.transition(project, "en_seleccion")
+        services.transition(project=project, target="en_seleccion", actor=STAFF_ACTOR)
     assert "monto referencial" in exc.value.message and "Contraloría" in exc.value.message
 
 
 def test_rule_adjudicado_requires_financing_company(oxi):
     project = oxi.project("en_seleccion")
     with pytest.raises(DomainError, match="empresa financista"):
-        services.transition(project, "adjudicado")
+        services.transition(project=project, target="adjudicado", actor=STAFF_ACTOR)
 
 
 def test_rule_adjudicado_requires_awarded_amount_and_date(oxi, make_company):
     project = oxi.project(awarded_amount="", awarded_on=None)
-    services.set_members(project, [(make_company(), "100")], expected_version=None)
-    services.transition(project, "actos_previos")
-    services.transition(project, "en_seleccion")
+    services.set_members(project=project, rows=[(make_company(), "100")], expected_version=None, actor=STAFF_ACTOR)
+    services.transition(project=project, target="actos_previos", actor=STAFF_ACTOR)
+    services.transition(project=project, target="en_seleccion", actor=STAFF_ACTOR)
     with pytest.raises(DomainError) as exc:
-        services.transition(project, "adjudicado")
+        services.transition(project=project, target="adjudicado", actor=STAFF_ACTOR)
     assert "monto adjudicado" in exc.value.message and "fecha de la buena pro" in exc.value.message
     assert project.stage == "en_seleccion"
 
@@ -83,36 +84,36 @@ def test_rule_adjudicado_requires_awarded_amount_and_date(oxi, make_company):
 def test_rule_convenio_requires_amount_and_date(oxi):
     project = oxi.project("adjudicado", convenio_on=None)
     with pytest.raises(DomainError, match="fecha de suscripción del convenio"):
-        services.transition(project, "convenio_suscrito")
-    check = services.transition(project, "convenio_suscrito", on=D(2026, 3, 2))
+        services.transition(project=project, target="convenio_suscrito", actor=STAFF_ACTOR)
+    check = services.transition(project=project, target="convenio_suscrito", on=D(2026, 3, 2), actor=STAFF_ACTOR)
     assert check.ok and project.convenio_on == D(2026, 3, 2)
 
 
 def test_rule_convenio_not_before_award(oxi):
     project = oxi.project("adjudicado", convenio_on=None, awarded_on=D(2026, 3, 1))
     with pytest.raises(DomainError, match="anterior a la buena pro"):
-        services.transition(project, "convenio_suscrito", on=D(2026, 2, 1))
+        services.transition(project=project, target="convenio_suscrito", on=D(2026, 2, 1), actor=STAFF_ACTOR)
     assert project.convenio_on is None  # the date given with the refused transition is not kept
 
 
 def test_rule_en_ejecucion_requires_start_and_supervisor(oxi):
     project = oxi.project("convenio_suscrito", start_on=None, supervisor="")
     with pytest.raises(DomainError) as exc:
-        services.transition(project, "en_ejecucion")
+        services.transition(project=project, target="en_ejecucion", actor=STAFF_ACTOR)
     assert "fecha de inicio" in exc.value.message and "supervisora" in exc.value.message
 
 
 def test_rule_recibido_requires_reception_date(oxi):
     project = oxi.project("en_ejecucion")
     with pytest.raises(DomainError, match="fecha de recepción"):
-        services.transition(project, "recibido")
+        services.transition(project=project, target="recibido", actor=STAFF_ACTOR)
 
 
 def test_rule_liquidado_requires_closed_milestones_and_final_cost(oxi):
     project = oxi.project("recibido")
     oxi.milestone(project, accepted=False)
     with pytest.raises(DomainError) as exc:
-        services.transition(project, "liquidado", on=D(2026, 11, 1))
+        services.transition(project=project, target="liquidado", on=D(2026, 11, 1), actor=STAFF_ACTOR)
     assert "hito(s) sin cerrar" in exc.value.message and "costo final" in exc.value.message
 
 
@@ -121,17 +122,17 @@ def test_rule_side_states_require_a_note(oxi, side):
     source = {"desierto": "en_seleccion", "suspendido": "en_ejecucion", "cancelado": "priorizado"}[side]
     project = oxi.project(source)
     with pytest.raises(DomainError, match="Indique el motivo"):
-        services.transition(project, side, note="  ")
-    services.transition(project, side, note="Motivo documentado")
+        services.transition(project=project, target=side, note="  ", actor=STAFF_ACTOR)
+    services.transition(project=project, target=side, note="Motivo documentado", actor=STAFF_ACTOR)
     assert project.stage == side
 
 
 def test_desierto_returns_to_selection_and_suspendido_resumes(oxi):
     project = oxi.project("desierto")
-    services.transition(project, "en_seleccion")
+    services.transition(project=project, target="en_seleccion", actor=STAFF_ACTOR)
     assert project.stage == "en_seleccion"
     other = oxi.project("suspendido")
-    services.transition(other, "en_ejecucion")
+    services.transition(project=other, target="en_ejecucion", actor=STAFF_ACTOR)
     assert other.stage == "en_ejecucion"
 
 
@@ -139,7 +140,7 @@ def test_terminal_states_accept_nothing(oxi):
     project = oxi.project("cancelado")
     for target in stages.STAGES:
         with pytest.raises(DomainError, match="etapa final"):
-            services.transition(project, target, note="x")
+            services.transition(project=project, target=target, note="x", actor=STAFF_ACTOR)
 
 
 def test_every_transition_is_recorded_with_who_when_from_to_note(oxi, make_user):
@@ -147,7 +148,7 @@ def test_every_transition_is_recorded_with_who_when_from_to_note(oxi, make_user)
 
     staff = db.session.get(User, make_user("staff")["id"])
     project = oxi.project("actos_previos")
-    services.transition(project, "en_seleccion", note="Convocatoria publicada", actor=staff)
+    services.transition(project=project, target="en_seleccion", note="Convocatoria publicada", actor=staff)
     rows = _transitions(project)
     assert [(r.from_stage, r.to_stage) for r in rows] == [(None, "priorizado"), ("priorizado", "actos_previos"),
                                                           ("actos_previos", "en_seleccion")]
@@ -158,9 +159,9 @@ def test_every_transition_is_recorded_with_who_when_from_to_note(oxi, make_user)
 
 def test_replayed_transition_with_stale_stage_is_a_conflict(oxi):
     project = oxi.project("actos_previos")
-    services.transition(project, "en_seleccion", expected_stage="actos_previos")
+    services.transition(project=project, target="en_seleccion", expected_stage="actos_previos", actor=STAFF_ACTOR)
     with pytest.raises(Conflict, match="ya no está en «Actos previos»"):
-        services.transition(project, "en_seleccion", expected_stage="actos_previos")
+        services.transition(project=project, target="en_seleccion", expected_stage="actos_previos", actor=STAFF_ACTOR)
     assert db.session.scalar(select(func.count()).select_from(StageTransition)
                              .where(StageTransition.project_id == project.id)) == 3
 
@@ -168,7 +169,7 @@ def test_replayed_transition_with_stale_stage_is_a_conflict(oxi):
 def test_transition_date_may_not_be_in_the_future(oxi):
     project = oxi.project("adjudicado", convenio_on=None)
     with pytest.raises(DomainError, match="futura"):
-        services.transition(project, "convenio_suscrito", on=clock.today() + dt.timedelta(days=1))
+        services.transition(project=project, target="convenio_suscrito", on=clock.today() + dt.timedelta(days=1), actor=STAFF_ACTOR)
 
 
 def test_stage_history_is_append_only_in_the_database(oxi):
@@ -182,15 +183,15 @@ def test_stage_history_is_append_only_in_the_database(oxi):
 
 def test_the_date_given_with_a_transition_is_recorded_as_the_stage_date(oxi):
     project = oxi.project("adjudicado", convenio_on=None)
-    services.transition(project, "convenio_suscrito", on=D(2026, 3, 5))
-    services.transition(project, "en_ejecucion", on=D(2026, 3, 20))
+    services.transition(project=project, target="convenio_suscrito", on=D(2026, 3, 5), actor=STAFF_ACTOR)
+    services.transition(project=project, target="en_ejecucion", on=D(2026, 3, 20), actor=STAFF_ACTOR)
     assert (project.convenio_on, project.start_on) == (D(2026, 3, 5), D(2026, 3, 20))
-    services.transition(project, "suspendido", note="Paralización por lluvias")
-    services.transition(project, "en_ejecucion", on=D(2026, 5, 1))
+    services.transition(project=project, target="suspendido", note="Paralización por lluvias", actor=STAFF_ACTOR)
+    services.transition(project=project, target="en_ejecucion", on=D(2026, 5, 1), actor=STAFF_ACTOR)
     assert project.start_on == D(2026, 3, 20)  # resuming keeps the original start
 
 
 def test_rule_award_not_before_the_call(oxi):
     project = oxi.project("en_seleccion", awarded_on=None, call_on=D(2026, 2, 1))
     with pytest.raises(DomainError, match="anterior a la convocatoria"):
-        services.transition(project, "adjudicado", on=D(2026, 1, 15))
+        services.transition(project=project, target="adjudicado", on=D(2026, 1, 15), actor=STAFF_ACTOR)

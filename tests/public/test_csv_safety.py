@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from portfolio import db
+from portfolio.auth.policy import SYSTEM
 from portfolio.exports.csvfile import csv_cell, csv_text
 from portfolio.exports.xlsx.spec import DANGEROUS_PREFIXES
 from portfolio.orgs.models import PublicEntity
+from tests.support import STAFF_ACTOR
 
 HOSTILE = ['=HYPERLINK("http://x","x")', "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\tTabulado",
            "\rRetorno"]
@@ -50,12 +52,12 @@ def test_projects_csv_neutralises_hostile_project_and_entity_names(app, client, 
     from portfolio.projects import services as projects
 
     entity = db.session.scalar(select(PublicEntity).order_by(PublicEntity.id).limit(1))
-    orgs.update_entity(entity, {"name": HOSTILE[1], "level": entity.level, "kind": entity.kind,
+    orgs.update_entity(entity=entity, data={"name": HOSTILE[1], "level": entity.level, "kind": entity.kind,
                                 "ubigeo": entity.ubigeo, "short_name": entity.short_name, "ruc": entity.ruc,
-                                "active": True}, expected_version=entity.version)
+                                "active": True}, expected_version=entity.version, actor=SYSTEM)
     for name in STORED:
-        projects.create_project({"name": name, "entity_id": entity.id, "sector": "orden_publico", "mechanism": "oxi",
-                                 "reference_amount": Decimal("1000.00"), "locations": "130101"})
+        projects.create_project(data={"name": name, "entity_id": entity.id, "sector": "orden_publico", "mechanism": "oxi",
+                                 "reference_amount": Decimal("1000.00"), "locations": "130101"}, actor=STAFF_ACTOR)
     db.session.commit()
     rows = read(client.get("/transparencia/datos/proyectos.csv"))
     ours = [r for r in rows if r["proyecto"][1:] in STORED]
@@ -83,9 +85,9 @@ def test_indicators_csv_neutralises_text_and_keeps_negative_values_as_numbers(ap
     entity_id = db.session.scalar(select(PublicEntity.id).where(PublicEntity.short_name == "GRLL"))
     indicator = services.create_indicator(code="T-CSV-1", name=HOSTILE[0], unit="@unidad", direction="higher",
                                           level="regional", owner_type="entity", owner_id=entity_id,
-                                          baseline_value="-4.5", baseline_year=2024)
-    services.record_measurement(indicator, year=2025, quarter=4, value="-3.25", source="=FUENTE()",
-                                measured_on=dt.date(2026, 1, 10), today=dt.date(2026, 2, 1))
+                                          baseline_value="-4.5", baseline_year=2024, actor=STAFF_ACTOR)
+    services.record_measurement(indicator=indicator, year=2025, quarter=4, value="-3.25", source="=FUENTE()",
+                                measured_on=dt.date(2026, 1, 10), today=dt.date(2026, 2, 1), actor=STAFF_ACTOR)
     db.session.commit()
     rows = read(client.get("/transparencia/datos/indicadores.csv?anio=2025&trimestre=4"))
     row = next(r for r in rows if r["codigo"] == "T-CSV-1")

@@ -268,17 +268,17 @@ class ProjectsImport(ImportKind):
         data = self._data(spec)
         note = f"Importación de cartera (lote {batch_id}, fila {action.row})"
         if spec["project"] is None:
-            project = services.create_project(data, actor=user)
+            project = services.create_project(data=data, actor=user)
             result = "creados"
         else:
             project = spec["project"]
             if payload.get("update"):
-                services.update_project(project, data, expected_version=project.version, actor=user)
+                services.update_project(project=project, data=data, expected_version=project.version, actor=user)
             result = "actualizados"
         if payload["members"] and (spec["project"] is None or payload.get("members_changed")):
-            services.set_members(project, payload["members"], expected_version=project.version, actor=user)
+            services.set_members(project=project, rows=payload["members"], expected_version=project.version, actor=user)
         for stage in payload["path"]:
-            services.transition(project, stage, note=note, actor=user)
+            services.transition(project=project, target=stage, note=note, actor=user)
         return result
 
     @staticmethod

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from portfolio import audit, clock, db
-from portfolio.auth.roles import TRUSTEE
+from portfolio.auth.policy import service
 from portfolio.domain_errors import DomainError
 from portfolio.formatting import month_label
 from portfolio.money import format_money
@@ -26,7 +26,6 @@ from portfolio.trust.services.common import (
     chart_of_accounts,
     command,
     positive_amount,
-    require_role,
 )
 from portfolio.trust.vocab import RESERVED_DISBURSEMENTS
 
@@ -81,9 +80,9 @@ def next_period_to_close() -> dt.date | None:
     return ledger.next_period_to_close(db.session)
 
 
+@service("trust.close_period")
 def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = None) -> Done:
     """Close the next month in order, once it has ended and its bank balance is reconciled."""
-    require_role(actor, TRUSTEE)
     today = today or clock.today()
 
     def run():
@@ -96,9 +95,10 @@ def close_period(*, month: dt.date, actor, key: str, today: dt.date | None = Non
     return command(key, "close_period", {"month": month, "actor": actor.id}, ledger.Period, run)
 
 
+@service("trust.execute")
 def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, actor, key: str,
                         today: dt.date | None = None) -> Done:
-    require_role(actor, TRUSTEE)
+    """Record the trust bank account's statement balance of a day, for the reconciliation."""
     today = today or clock.today()
 
     def run():

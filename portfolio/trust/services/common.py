@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portfolio import db
 from portfolio.db import insert_unique  # noqa: F401  (the trust services import it from here)
-from portfolio.domain_errors import DomainError, Forbidden
+from portfolio.domain_errors import DomainError
 from portfolio.money import CENT, MAX_AMOUNT
 from portfolio.trust import ledger
 
@@ -73,9 +73,6 @@ def command(key: str, name: str, payload: dict[str, Any], model, run: Callable[[
     return Done(value)
 
 
-def require_role(actor, *roles: str) -> None:
-    if actor is None or not getattr(actor, "active", False) or actor.role not in roles:
-        raise Forbidden("Su rol no permite esta operación.")
 
 
 def positive_amount(value: Any, field: str = "amount") -> Decimal:

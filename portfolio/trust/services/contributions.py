@@ -26,7 +26,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portfolio import audit, clock, db
-from portfolio.auth.roles import COMPANY, TRUSTEE
+from portfolio.auth.policy import service
+from portfolio.auth.roles import COMPANY
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import round_money
 from portfolio.orgs.models import Company
@@ -44,7 +45,6 @@ from portfolio.trust.services.common import (
     day_in_month,
     fixed_account,
     positive_amount,
-    require_role,
 )
 from portfolio.trust.vocab import PaymentStatus
 
@@ -109,12 +109,8 @@ def _post_difference(company: Company, diff: Decimal, *, key: str, memo: str, on
                              actor_id=actor_id(actor)).id
 
 
-DECLARING_ROLES = (COMPANY, TRUSTEE)
-
-
 def _declarer_scope(actor) -> int | None:
     """The company a declaring actor is confined to: its own for a company user, ``None`` (any) for the trustee."""
-    require_role(actor, *DECLARING_ROLES)
     if actor.role != COMPANY:
         return None
     if actor.company_id is None:  # a company user without a company acts for nobody (never for everyone)
@@ -127,8 +123,10 @@ def _on_behalf(actor, company: Company) -> dict[str, str]:
     return {} if actor.role == COMPANY else {"en_nombre_de": company.ruc}
 
 
+@service("trust.declare", "trust.declare_on_behalf")
 def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int, actor, key: str,
             today: dt.date | None = None) -> Done:
+    """Declare a month's payroll (0.15 % due): a company for itself only, the trustee for any company."""
     today = today or clock.today()
     scope = _declarer_scope(actor)
     if scope is not None and scope != company_id:
@@ -186,8 +184,10 @@ def pending_registered(contribution_id: int) -> Decimal:
     return registered_by_contribution([contribution_id]).get(contribution_id, ZERO)
 
 
+@service("trust.declare", "trust.declare_on_behalf")
 def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: str, actor, key: str,
             today: dt.date | None = None) -> Done:
+    """Rectify a declaration with a reason: only the difference is posted, within the declarer's company scope."""
     today = today or clock.today()
     scope = _declarer_scope(actor)
     payload = {"contribution": contribution_id, "payroll": payroll, "headcount": headcount, "reason": reason,
@@ -227,10 +227,11 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
     return command(key, "rectify", payload, Contribution, run)
 
 
+@service("trust.pay")
 def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date, bank: str, operation_number: str,
                      actor, key: str, today: dt.date | None = None) -> Done:
+    """A company registers a bank payment of its own contribution, pending the trustee's confirmation."""
     today = today or clock.today()
-    require_role(actor, COMPANY)
     bank = (bank or "").strip().upper()
     operation = normalize_operation(operation_number)
     payload = {"contribution": contribution_id, "amount": amount, "paid_on": paid_on, "bank": bank,
@@ -289,9 +290,10 @@ def _recognise(existing: Payment, contribution: Contribution, amount: Decimal, p
                       field="operation_number")
 
 
+@service("trust.confirm")
 def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None = None) -> Done:
+    """The trustee confirms a registered payment against the bank: it posts to the ledger once."""
     today = today or clock.today()
-    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
@@ -317,8 +319,9 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
     return command(key, "confirm_payment", {"payment": payment_id, "actor": actor.id}, Payment, run)
 
 
+@service("trust.confirm")
 def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
-    require_role(actor, TRUSTEE)
+    """The trustee rejects a registered payment with a note; nothing is posted."""
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)
@@ -336,10 +339,10 @@ def reject_payment(*, payment_id: int, note: str, actor, key: str) -> Done:
     return command(key, "reject_payment", {"payment": payment_id, "note": note, "actor": actor.id}, Payment, run)
 
 
+@service("trust.confirm")
 def reverse_payment(*, payment_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
     """The bank reversed a confirmed payment: a reversing entry undoes it (if the funds are still available)."""
     today = today or clock.today()
-    require_role(actor, TRUSTEE)
 
     def run() -> Payment:
         payment = get_payment(payment_id, lock=True)

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from portfolio import audit, clock, db
 from portfolio.auth.models import User
-from portfolio.auth.roles import BOARD, STAFF, TRUSTEE
+from portfolio.auth.policy import service
+from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.rules import rule_value
@@ -40,7 +41,6 @@ from portfolio.trust.services.common import (
     fixed_account,
     positive_amount,
     program_expense,
-    require_role,
 )
 from portfolio.trust.vocab import (
     COMMITTED_DISBURSEMENTS,
@@ -53,7 +53,6 @@ from portfolio.trust.vocab import (
 ZERO = ledger.ZERO
 SERIE_RE = re.compile(r"^[A-Z0-9]{4}$")
 NUMERO_RE = re.compile(r"^\d{1,8}$")
-REQUESTERS = (STAFF, TRUSTEE)
 # status → statuses it may move to
 TRANSITIONS = DISBURSEMENT_TRANSITIONS
 
@@ -105,10 +104,11 @@ def committed_for(program_id: int, year: int) -> Decimal:
     return (total or ZERO) + (paid_cancelled or ZERO)
 
 
+@service("trust.request")
 def request(*, program_id: int, organization_id: int, year: int, amount: Decimal, purpose: str,
             invoices: list[tuple[str, str, str]], actor, key: str, today: dt.date | None = None) -> Done:
+    """Request a disbursement within the program's uncommitted allocation, with invoices never used before."""
     today = today or clock.today()
-    require_role(actor, *REQUESTERS)
     payload = {"program": program_id, "organization": organization_id, "year": year, "amount": amount,
                "purpose": purpose, "invoices": [list(i) for i in invoices], "actor": actor.id}
 
@@ -188,9 +188,10 @@ def tally(disbursement: Disbursement) -> dict[str, int]:
             "reachable": eligible - rejections >= quorum_needed()}
 
 
+@service("trust.vote")
 def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, today: dt.date | None = None) -> Done:
+    """A board member votes once; never on their own request nor when recused; quorum approves or rejects."""
     today = today or clock.today()
-    require_role(actor, BOARD)
     payload = {"disbursement": disbursement_id, "decision": decision, "comment": comment, "actor": actor.id}
 
     def run() -> Vote:
@@ -252,10 +253,11 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
                  after={"status": DisbursementStatus.APROBADO, "transfer": transfer.id})
 
 
+@service("trust.execute")
 def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key: str,
             today: dt.date | None = None) -> Done:
+    """The trustee pays an approved disbursement, never more than the amount reserved."""
     today = today or clock.today()
-    require_role(actor, TRUSTEE)
     payload = {"disbursement": disbursement_id, "amount": amount, "reference": reference, "actor": actor.id}
 
     def run() -> Tranche:
@@ -289,9 +291,10 @@ def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key
     return command(key, "execute", payload, Tranche, run)
 
 
+@service("trust.request")
 def cancel(*, disbursement_id: int, reason: str, actor, key: str, today: dt.date | None = None) -> Done:
+    """Cancel a disbursement that is not yet paid, releasing its reservation."""
     today = today or clock.today()
-    require_role(actor, *REQUESTERS)
     payload = {"disbursement": disbursement_id, "reason": reason, "actor": actor.id}
 
     def run() -> Disbursement:

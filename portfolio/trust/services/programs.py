@@ -8,18 +8,18 @@ from sqlalchemy import select
 
 from portfolio import audit, db
 from portfolio.auth.models import User
-from portfolio.auth.roles import BOARD, STAFF, TRUSTEE
+from portfolio.auth.policy import service
+from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, NotFound
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.trust.models import LEGAL_STATUS, ConflictOfInterest, Organization, Program, ProgramAllocation
-from portfolio.trust.services.common import insert_unique, positive_amount, require_role
+from portfolio.trust.services.common import insert_unique, positive_amount
 from portfolio.trust.vocab import LegalStatus
 
-MANAGERS = (STAFF, TRUSTEE)
 
-
+@service("trust.programs.manage")
 def create_program(*, code: str, name: str, description: str | None, actor) -> Program:
-    require_role(actor, *MANAGERS)
+    """Create a program with a unique short code."""
     code = (code or "").strip().upper()
     if not code or len(code) > 20 or not code.replace("-", "").isalnum():
         raise DomainError("El código tiene hasta 20 letras, dígitos o guiones.", field="code")
@@ -31,11 +31,11 @@ def create_program(*, code: str, name: str, description: str | None, actor) -> P
     return program
 
 
+@service("trust.programs.manage")
 def set_allocation(*, program_id: int, year: int, amount: Decimal, goals: str | None, actor) -> ProgramAllocation:
     """Create or raise a program's annual allocation; it cannot go below what is already committed."""
     from portfolio.trust.services.disbursements import allocation_for, committed_for
 
-    require_role(actor, *MANAGERS)
     positive_amount(amount)
     if db.session.get(Program, program_id) is None:
         raise NotFound("El programa no existe.")
@@ -58,9 +58,10 @@ def set_allocation(*, program_id: int, year: int, amount: Decimal, goals: str | 
     return allocation
 
 
+@service("trust.programs.manage")
 def create_organization(*, ruc: str, name: str, legal_status: str, registry_entry: str | None,
                         constituted_on: dt.date | None, actor) -> Organization:
-    require_role(actor, *MANAGERS)
+    """Register an implementing organisation with a valid, unique RUC."""
     ruc = clean_ruc(ruc)
     problem = ruc_problem(ruc)
     if problem:
@@ -79,9 +80,9 @@ def create_organization(*, ruc: str, name: str, legal_status: str, registry_entr
     return org
 
 
+@service("trust.conflicts.declare")
 def declare_conflict(*, user_id: int, organization_id: int, description: str, actor) -> ConflictOfInterest:
     """Board members declare their own conflicts; staff/trustee may register one on a member's behalf."""
-    require_role(actor, BOARD, *MANAGERS)
     member = db.session.get(User, user_id)
     if member is None or member.role != BOARD:
         raise DomainError("Seleccione un miembro del Comité Técnico.", field="user_id")
