@@ -99,3 +99,11 @@ def test_viewer_shows_labels_values_and_a_link(login_as, app, make_company):
     assert "True" not in body and "False" not in body and "active:" not in body
     assert "31/03/2026" in body and "2026-03-31" not in body
     assert "Razón social:</span> Después S.A.C." in body
+
+
+def test_rules_page_shows_yes_no_and_units_in_words(login_as):
+    body = login_as("admin").get("/admin/reglas").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
+    cells = [c.split(">", 1)[1].split("</td>")[0].strip() for c in body.split('<td class="text-end text-nowrap"')[1:]]
+    assert "Sí" in cells  # oxi.cap_check_refuses = 1, trust.quorum_majority = 1
+    assert "día 15" in cells and "90 días" in cells and "0.15 %" in cells and "2 votos" in cells
+    assert "1" not in cells and "0" not in cells and not any("15 día" == c for c in cells)

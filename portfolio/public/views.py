@@ -97,9 +97,9 @@ def indicators_csv():
                      "fecha_medicion"])
     for r in rows:
         ind = r.indicator
-        writer.writerow([ind.code, ind.name, ind.unit, ind.direction, ind.level, r.owner_name, year, quarter,
-                         _plain(ind.baseline_value), ind.baseline_year or "", _plain(r.target), _plain(r.value),
-                         r.version or "", r.status, r.source or "",
+        writer.writerow([ind.code, ind.name, ind.unit, ind.direction_label, ind.level_label, r.owner_name, year,
+                         quarter, _plain(ind.baseline_value), ind.baseline_year or "", _plain(r.target),
+                         _plain(r.value), r.version or "", STATUSES[r.status], r.source or "",
                          r.measured_on.isoformat() if r.measured_on else ""])
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=indicadores-{year}-T{quarter}.csv"})
