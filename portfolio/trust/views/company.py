@@ -41,7 +41,7 @@ def declare():
             flash(REPLAYED if done.replayed else
                   f"Declaración registrada: aporte de S/ {done.value.amount_due:,.2f}.", "success")
             return redirect(url_for("trust.contribution_detail", contribution_id=done.value.id))
-    return render_template("trust/declare.html", form=form)
+    return render_template("trust/declare.html", form=form, rate=contributions.preview_rate())
 
 
 @bp.route("/empresa/declaraciones/<int:contribution_id>")

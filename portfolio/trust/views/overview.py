@@ -100,7 +100,9 @@ def disbursement_new():
             flash(REPLAYED if done.replayed else f"Solicitud N.º {done.value.id} registrada; pasa a votación del Comité.",
                   "success")
             return redirect(url_for("trust.disbursement_detail", disbursement_id=done.value.id))
-    return render_template("trust/request_form.html", form=form)
+    year = form.year.data if isinstance(form.year.data, int) else dt.date.today().year
+    rooms = [(p, disbursements.allocation_room(p.id, year)) for p in programs.programs() if p.active]
+    return render_template("trust/request_form.html", form=form, rooms=rooms, room_year=year)
 
 
 def decision_facts(d: Disbursement) -> dict:
