@@ -365,9 +365,8 @@ def test_board_and_trustee_keep_their_forms_and_use_them(app, login_as):
 
 
 def test_request_form_shows_the_allocation_left_from_the_service_rule(app, login_as):
-    from tests.trust.conftest import World
-
     from portfolio.trust.services import disbursements
+    from tests.trust.conftest import World
 
     with app.app_context():
         world = World()
