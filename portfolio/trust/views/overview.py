@@ -56,7 +56,7 @@ def contributions_list():
 
 
 @bp.route("/estado-de-cuenta")
-@requires("trust.view")
+@requires("trust.books")
 def trust_statement():
     from portfolio.trust import ledger
 
@@ -141,7 +141,7 @@ def disbursement_cancel(disbursement_id: int):
 
 
 @bp.route("/programas")
-@requires("trust.view")
+@requires("trust.books")
 def programs_page():
     year = request.args.get("anio", type=int) or dt.date.today().year
     allocation = AllocationForm()
@@ -156,7 +156,8 @@ def programs_page():
     return render_template(
         "trust/programs.html", year=year, summary=books.program_summary(year), programs=programs.programs(),
         organizations=programs.organizations(),
-        conflicts=db.session.scalars(select(ConflictOfInterest).order_by(ConflictOfInterest.id)).all(),
+        conflicts=db.session.scalars(select(ConflictOfInterest).order_by(ConflictOfInterest.id)).all()
+        if allows(current_user, "trust.view") else None,
         program_form=ProgramForm(), allocation_form=allocation, organization_form=OrganizationForm(),
         conflict_form=conflict, can_manage=allows(current_user, "trust.programs.manage"),
         can_declare=allows(current_user, "trust.conflicts.declare"))
