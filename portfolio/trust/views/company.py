@@ -21,7 +21,7 @@ from portfolio.trust.views import REPLAYED, act, bp, period_args
 def company_home():
     listing = queries.contribution_list({}, current_user)  # scoped to the user's company
     page = paginate(listing.query, sortable={"month": Contribution.month, "due": Contribution.amount_due},
-                    default_sort="month", tiebreak=Contribution.id)
+                    default_sort="month", default_direction="desc", tiebreak=Contribution.id)
     today = dt.date.today()
     arrears = books.arrears_ageing(today, company_id=current_user.company_id)
     return render_template("trust/company_home.html", page=page, today=today, statuses=CONTRIBUTION_STATUS,

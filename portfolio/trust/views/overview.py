@@ -52,6 +52,7 @@ def overview():
 def contributions_list():
     listing = queries.contribution_list(request.args, current_user)
     return render_template("trust/contributions.html", page=listing.paginate(), q=listing.filters.get("q"),
+                           filters=listing.filters, errors=listing.errors, totals=queries.contribution_totals(listing),
                            today=dt.date.today(), statuses=CONTRIBUTION_STATUS)
 
 
@@ -73,7 +74,8 @@ def disbursement_list():
     page = paginate(listing.query.options(joinedload(Disbursement.program), joinedload(Disbursement.organization)),
                     sortable=listing.sortable, default_sort=listing.default_sort, tiebreak=listing.tiebreak)
     return render_template("trust/disbursements.html", page=page, status=listing.filters.get("estado"),
-                           statuses=DISBURSEMENT_STATUS)
+                           statuses=DISBURSEMENT_STATUS, totals=queries.disbursement_totals(listing),
+                           paid_on=queries.last_paid_on([d.id for d in page.items]))
 
 
 def _request_form() -> RequestForm:
