@@ -146,6 +146,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "owner_type": ("Tipo de responsable", "text"), "owner_id": ("Responsable (id)", "text"),
     "baseline_value": ("Línea de base", "text"), "baseline_year": ("Año base", "text"),
     "indicator": ("Indicador", "text"), "quarter": ("Trimestre", "text"), "source": ("Fuente", "text"),
+    "measured_on": ("Fecha de medición", "date"),
     # trust
     "month": ("Mes", "month"), "payroll": ("Planilla bruta", "money"), "headcount": ("Trabajadores", "text"),
     "amount_due": ("Aporte", "money"), "difference": ("Diferencia", "money"), "paid_on": ("Fecha de pago", "date"),

@@ -55,6 +55,20 @@ def test_every_audited_table_has_a_label(app):
     assert [t for t in sorted(audited) if t not in OBJECT_LABELS] == []
 
 
+def test_every_literal_before_after_key_has_a_label():
+    keys: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "record":
+                for kw in node.keywords:
+                    if kw.arg in ("before", "after"):
+                        for sub in ast.walk(kw.value):
+                            if isinstance(sub, ast.Dict):
+                                keys |= {k.value for k in sub.keys if isinstance(k, ast.Constant)}
+    assert {"measured_on", "amount_due", "paid_on"} <= keys
+    assert sorted(k for k in keys if k not in FIELDS) == []
+
+
 def test_snapshot_fields_have_labels():
     from portfolio.auth.services import USER_FIELDS
     from portfolio.orgs.services import COMPANY_FIELDS, ENTITY_FIELDS
@@ -97,7 +111,7 @@ def test_viewer_shows_labels_values_and_a_link(login_as, app, make_company):
     assert f'href="/organizaciones/empresas/{company_id}"' in body
     assert "Activo:</span> Sí" in body and "Activo:</span> No" in body
     assert "True" not in body and "False" not in body and "active:" not in body
-    assert "31/03/2026" in body and "2026-03-31" not in body
+    assert "Fecha de medición:</span> 31/03/2026" in body and "2026-03-31" not in body
     assert "Razón social:</span> Después S.A.C." in body
 
 
