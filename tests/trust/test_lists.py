@@ -39,6 +39,7 @@ def test_contributions_newest_first_with_status_period_filters_and_totals(app, l
     body = staff.get(f"/fideicomiso/aportes?q={name}").get_data(as_text=True)
     assert _months(body) == ["marzo 2026", "febrero 2026", "enero 2026"]
     assert _totals(body)[:3] == ["S/ 750.00", "S/ 400.00", "S/ 350.00"]  # declared, paid, owed
+    assert "Total de 3 declaraciones filtradas" in body
     overdue = staff.get(f"/fideicomiso/aportes?q={name}&estado=vencido").get_data(as_text=True)
     assert _months(overdue) == ["marzo 2026", "febrero 2026"] and _totals(overdue)[:3] == [
         "S/ 450.00", "S/ 100.00", "S/ 350.00"]
