@@ -57,7 +57,7 @@ def contributions_list():
 
 
 @bp.route("/estado-de-cuenta")
-@requires("trust.books")
+@requires("trust.books.view")
 def trust_statement():
     from portfolio.trust import ledger
 
@@ -143,7 +143,7 @@ def disbursement_cancel(disbursement_id: int):
 
 
 @bp.route("/programas")
-@requires("trust.books")
+@requires("trust.books.view")
 def programs_page():
     year = request.args.get("anio", type=int) or dt.date.today().year
     allocation = AllocationForm()
