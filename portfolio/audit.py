@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portfolio import db
+from portfolio.audit_labels import ACTION_LABELS, OBJECT_LABELS
 from portfolio.db_types import Base, UTCDateTime, utcnow
 
 
@@ -52,30 +53,20 @@ class AuditEntry(Base):
     def object_label(self) -> str:
         return OBJECT_LABELS.get(self.object_type, self.object_type)
 
+    @property
+    def before_fields(self) -> list[tuple[str, str]]:
+        from portfolio.audit_labels import fields
 
-# Spanish labels for the viewer. Domain packages add theirs with ``describe_actions`` / ``describe_objects``.
-ACTION_LABELS: dict[str, str] = {
-    "auth.login": "Inicio de sesión",
-    "auth.logout": "Cierre de sesión",
-    "auth.login_slowed": "Cuenta frenada por muchos intentos fallidos",
-    "user.create": "Usuario creado",
-    "user.update": "Usuario modificado",
-    "user.reset_password": "Contraseña restablecida",
-    "user.change_password": "Contraseña cambiada por el usuario",
-    "company.create": "Empresa registrada",
-    "company.update": "Empresa modificada",
-    "entity.create": "Entidad pública registrada",
-    "entity.update": "Entidad pública modificada",
-    "entity_cap.set": "Tope CIPRL registrado o corregido",
-    "rule.add": "Nuevo valor de regla",
-}
-OBJECT_LABELS: dict[str, str] = {
-    "users": "Usuario",
-    "companies": "Empresa",
-    "public_entities": "Entidad pública",
-    "entity_caps": "Tope CIPRL",
-    "rule_values": "Regla",
-}
+        return fields(self.before_data)
+
+    @property
+    def after_fields(self) -> list[tuple[str, str]]:
+        from portfolio.audit_labels import fields
+
+        return fields(self.after_data)
+
+
+# Spanish labels for the viewer live in one registry (portfolio/audit_labels.py).
 
 
 def describe_actions(labels: dict[str, str]) -> None:

@@ -45,8 +45,8 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         ],
     ),
     "oxi.cap_check_refuses": (
-        "Tope CIPRL: 1 = rechazar certificados que lo excedan, 0 = solo advertir",
-        "",
+        "Tope CIPRL: rechazar certificados que lo excedan (Sí = 1) o solo advertir (No = 0)",
+        "sí/no",
         [("1", dt.date(2008, 5, 20), "Ley 29230, art. 4 (tope anual del MEF)")],
     ),
     "trust.contribution_rate_pct": (
@@ -56,7 +56,7 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
     ),
     "trust.due_day": (
         "Día del mes siguiente en que vence el aporte declarado",
-        "día",
+        "día del mes",
         [("15", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
     ),
     "dashboards.stalled_days": (
@@ -85,8 +85,8 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         [("2", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
     ),
     "trust.quorum_majority": (
-        "Comité Técnico: 1 = exigir además la mayoría de los miembros activos, 0 = no",
-        "",
+        "Comité Técnico: exigir además la mayoría de los miembros activos (Sí = 1, No = 0)",
+        "sí/no",
         [("1", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
     ),
 }
@@ -141,6 +141,26 @@ class RuleValue(Base):
     @property
     def owner_label(self) -> str:
         return "Fiduciario (acuerdo del Comité Técnico)" if self.key in TRUST_RULES else "Administración"
+
+    def display(self) -> str:
+        """The value as people read it: «Sí»/«No» for yes/no rules, «día 15», «90 días», «0.15 %»."""
+        return display_rule_value(self.key, self.value)
+
+
+_SINGULAR = {"días": "día", "votos": "voto", "empresas": "empresa"}
+
+
+def display_rule_value(key: str, value: str) -> str:
+    unit = RULES[key][1] if key in RULES else ""
+    if unit == "sí/no":
+        return "Sí" if Decimal(value) >= 1 else "No"
+    if unit == "día del mes":
+        return f"día {value}"
+    if not unit:
+        return value
+    if Decimal(value) == 1:
+        unit = _SINGULAR.get(unit, unit)
+    return f"{value} {unit}"
 
 
 def rule_value(key: str, on: dt.date | None = None) -> Decimal:

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from portfolio import clock
 from portfolio.audit import AuditEntry
+from portfolio.audit_labels import action_label, object_label
 from portfolio.auth.models import User
 from portfolio.auth.roles import ROLE_LABELS
 from portfolio.formatting import DateInputError, date_input_value, format_date, parse_date
@@ -61,11 +62,11 @@ def audit_list(args: Mapping[str, str]) -> ListQuery:
     action = text_value(args, "accion")
     if action:
         query = query.where(AuditEntry.action.ilike(f"{action}%"))
-        notes.append(("Acción", action))
+        notes.append(("Acción", action_label(action)))
     object_type = text_value(args, "objeto")
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
-        notes.append(("Tipo de objeto", object_type))
+        notes.append(("Tipo de objeto", object_label(object_type)))
     object_id = text_value(args, "id", 40)
     if object_id:
         query = query.where(AuditEntry.object_id == object_id)

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from portfolio import clock, db
 from portfolio.admin import queries
 from portfolio.admin.forms import RuleValueForm, TrustRuleValueForm
-from portfolio.audit import OBJECT_LABELS, AuditEntry
+from portfolio.audit import AuditEntry
+from portfolio.audit_labels import ACTION_LABELS, OBJECT_LABELS, object_link
 from portfolio.auth import services as auth_services
 from portfolio.auth.forms import ResetPasswordForm, UserForm
 from portfolio.auth.policy import allows, requires
@@ -148,5 +149,8 @@ def audit_log():
     page = listing.paginate(per_page=50)
     object_types = [(t, OBJECT_LABELS.get(t, t)) for t in
                     db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))]
+    actions = sorted(ACTION_LABELS.items(), key=lambda item: item[1])
+    if listing.filters.get("accion") and listing.filters["accion"] not in ACTION_LABELS:
+        actions.insert(0, (listing.filters["accion"], listing.filters["accion"]))  # a prefix typed in the URL
     return render_template("admin/audit_log.html", page=page, object_types=object_types, errors=listing.errors,
-                           filters=listing.filters)
+                           filters=listing.filters, actions=actions, object_link=object_link)

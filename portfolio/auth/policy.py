@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Trust (fideicomiso)
     "trust.view": frozenset({STAFF, BOARD, TRUSTEE, AUDITOR}),
     "trust.company": frozenset({COMPANY}),
+    # How the trust spends what companies pay: its statement and programs (aggregates, no company's data).
+    "trust.books.view": frozenset({STAFF, BOARD, TRUSTEE, AUDITOR, COMPANY}),
     "trust.declare": frozenset({COMPANY}),
     "trust.declare_on_behalf": frozenset({TRUSTEE}),  # the trustee declares for any company (audited as such)
     "trust.pay": frozenset({COMPANY}),

@@ -179,6 +179,24 @@ def current_measurement(indicator_id: int, year: int, quarter: int) -> Measureme
     ).first()
 
 
+def next_quarter_to_measure(indicator: Indicator, today: dt.date | None = None) -> tuple[int, int] | None:
+    """The quarter a new measurement form pre-selects: the one after the latest recorded quarter of this
+    indicator (the quarter before today's when none is), if it has already started and has no measurement
+    — the same two conditions ``record_measurement`` refuses on. None when there is no such quarter yet."""
+    today = today or dt.date.today()
+    last = db.session.execute(select(Measurement.year, Measurement.quarter)
+                              .where(Measurement.indicator_id == indicator.id)
+                              .order_by(Measurement.year.desc(), Measurement.quarter.desc()).limit(1)).first()
+    if last is None:
+        current = (today.month - 1) // 3 + 1
+        year, quarter = (today.year, current - 1) if current > 1 else (today.year - 1, 4)
+    else:
+        year, quarter = (last[0], last[1] + 1) if last[1] < 4 else (last[0] + 1, 1)
+    if status_rules.quarter_start(year, quarter) > today or current_measurement(indicator.id, year, quarter):
+        return None
+    return year, quarter
+
+
 def _check_period(year: int | None, quarter: int | None, measured_on: dt.date | None, today: dt.date) -> None:
     if quarter not in QUARTERS:
         raise DomainError("Elija un trimestre del I al IV.", field="quarter")

@@ -87,8 +87,14 @@ def _render_detail(indicator: Indicator, *, target_form=None, measurement_form=N
                    conflict=None, status: int = 200):
     today = clock.today()
     target_form = target_form or TargetForm(prefix="meta", formdata=None, data={"year": today.year})
-    measurement_form = measurement_form or MeasurementForm(prefix="med", formdata=None,
-                                                           data={"year": today.year, "measured_on": today})
+    if measurement_form is None:
+        suggested = services.next_quarter_to_measure(indicator, today)
+        year, quarter = suggested or (today.year, None)
+        measurement_form = MeasurementForm(prefix="med", formdata=None, data={
+            "year": year, "quarter": str(quarter) if quarter else "", "measured_on": today})
+        if not suggested:  # every started quarter is measured: make the user choose (or correct)
+            measurement_form.quarter.choices = select_choices(
+                {str(k): v for k, v in QUARTERS.items()}, blank="— Seleccione —")
     correction_form = correction_form or CorrectionForm(prefix="cor", formdata=None,
                                                         data={"year": today.year, "measured_on": today})
     labels, values, targets = services.series(indicator)

@@ -18,6 +18,7 @@ history), the one function that the staff dashboard, the MEF workbook and the en
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -58,6 +59,24 @@ def variation_limit(project, on: dt.date) -> tuple[Decimal, Decimal]:
     return cap_pct, round_money((project.original_convenio_amount or ZERO) * cap_pct / 100)
 
 
+@dataclass(frozen=True)
+class VariationRoom:
+    cap_pct: Decimal
+    limit: Decimal
+    used: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.limit - self.used, ZERO)
+
+
+def variation_room(project, on: dt.date) -> VariationRoom:
+    """The variation cap on ``on``: percent, limit in soles, increases already approved (what
+    ``check_variation_cap`` compares against; the adenda form shows ``left``)."""
+    cap_pct, limit = variation_limit(project, on)
+    return VariationRoom(cap_pct=cap_pct, limit=limit, used=variation_increases(project.id))
+
+
 def check_variation_cap(project, amount_delta: Decimal, approved_on: dt.date, check) -> None:
     """Rule «tope de variaciones»: monetary increases may not exceed the configured share of the original
     convenio; warn from ``oxi.variation_warn_pct`` % of that limit."""
@@ -65,8 +84,8 @@ def check_variation_cap(project, amount_delta: Decimal, approved_on: dt.date, ch
         if project.current_convenio_amount + amount_delta < 0:
             check.reasons.append("El deductivo dejaría el convenio con un monto negativo.")
         return
-    cap_pct, limit = variation_limit(project, approved_on)
-    used = variation_increases(project.id)
+    room = variation_room(project, approved_on)
+    cap_pct, limit, used = room.cap_pct, room.limit, room.used
     after = used + amount_delta
     if after > limit:
         check.reasons.append(
@@ -144,15 +163,34 @@ def accepted_valuations_total(project_id: int) -> Decimal:
     )
 
 
+@dataclass(frozen=True)
+class CertificateRoom:
+    convenio: Decimal
+    certified: Decimal
+    valuations: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        """What may still be certified: within the current convenio and the accepted valorizaciones."""
+        return max(min(self.convenio, self.valuations) - self.certified, ZERO)
+
+
+def certificate_room(project) -> CertificateRoom:
+    """Current convenio, live certificates and accepted valorizaciones: the figures
+    ``check_certificate_limits`` refuses on (the certificate form shows ``left``)."""
+    return CertificateRoom(convenio=project.current_convenio_amount, certified=live_certificates_total(project.id),
+                           valuations=accepted_valuations_total(project.id))
+
+
 def check_certificate_limits(project, amount: Decimal, issue_date: dt.date, milestone, check) -> None:
-    live = live_certificates_total(project.id)
-    convenio = project.current_convenio_amount
+    room = certificate_room(project)
+    live, convenio = room.certified, room.convenio
     if live + amount > convenio:
         check.reasons.append(
             f"Excede el monto vigente del convenio: los certificados sumarían {format_money(live + amount)} y el "
             f"convenio vigente es {format_money(convenio)} (disponible {format_money(max(convenio - live, ZERO))})."
         )
-    accepted = accepted_valuations_total(project.id)
+    accepted = room.valuations
     if live + amount > accepted:
         check.reasons.append(
             f"Excede las valorizaciones con conformidad: los certificados sumarían {format_money(live + amount)} y "

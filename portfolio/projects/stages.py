@@ -191,6 +191,16 @@ PRECONDITIONS: dict[Stage, Callable] = {
 }
 
 
+def suggested_target(project) -> str | None:
+    """The stage a transition form pre-selects: the first main-line stage the project may enter now, with
+    what is already recorded (``check_transition`` passes). None when none may — the form then asks the
+    user to choose. Side states (desierto, suspendido, cancelado) are never pre-selected."""
+    for target in allowed_next(project.stage):
+        if target in MAIN_STAGES and check_transition(project, target).ok:
+            return target
+    return None
+
+
 def check_transition(project, target: str, note: str = "") -> Check:
     """May ``project`` move to ``target`` now? Reasons (refusals) and warnings, in Spanish."""
     check = Check()

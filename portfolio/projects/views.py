@@ -91,6 +91,20 @@ def create():
     return render_template("projects/form.html", form=form, project=None)
 
 
+def _transition_choices(form, project) -> None:
+    """The stages that may follow, pre-selecting the one the project can enter now (never one the service
+    would refuse); with none ready, a blank first option makes the user choose."""
+    allowed = stages.allowed_next(project.stage)
+    if not allowed:
+        form.target.choices = []
+        return
+    suggested = stages.suggested_target(project)
+    form.target.choices = select_choices([(s, stages.label(s)) for s in allowed],
+                                         blank=None if suggested else "— Seleccione la etapa —")
+    if not form.is_submitted():
+        form.target.data = suggested or ""
+
+
 @bp.route("/<int:project_id>")
 @requires("projects.view")
 def detail(project_id: int):
@@ -98,7 +112,7 @@ def detail(project_id: int):
     data = queries.project_page(project)
     today = clock.today()
     transition_form = TransitionForm(from_stage=project.stage)
-    transition_form.target.choices = select_choices([(s, stages.label(s)) for s in stages.allowed_next(project.stage)], blank=None)
+    _transition_choices(transition_form, project)
     return render_template(
         "projects/detail.html", p=project, data=data, today=today, curve=chart.build(project, data.milestones, today),
         transition_form=transition_form, stages=stages, ubigeo=ubigeo,
@@ -148,7 +162,7 @@ def members(project_id: int):
 def transition(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     form = TransitionForm()
-    form.target.choices = select_choices([(s, stages.label(s)) for s in stages.allowed_next(project.stage)], blank=None)
+    _transition_choices(form, project)
     if not form.is_submitted():
         form.from_stage.data = project.stage
     if form.validate_on_submit():

@@ -1,12 +1,15 @@
 """Project page sub-resources: budget lines, variations, milestones, certificates; the company's panel."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portfolio.auth.policy import requires
 from portfolio.forms import run_service, select_choices
-from portfolio.projects import certificates, execution, queries
+from portfolio.money import format_money
+from portfolio.projects import caps, certificates, execution, queries
 from portfolio.projects.forms import (
     BudgetExecutionForm,
     BudgetLineForm,
@@ -103,8 +106,12 @@ def variation_new(project_id: int):
             flash("Adenda registrada.", "success")
             _flash_warnings(outcome.value[1])
             return _back(project)
+    room = caps.variation_room(project, dt.date.today())
     return _render(project, form, "Nueva variación (adenda)", "Registrar adenda",
-                   confirm="¿Registrar esta adenda? Cambia el monto o el plazo vigente del convenio.")
+                   confirm="¿Registrar esta adenda? Cambia el monto o el plazo vigente del convenio.",
+                   help_text=f"Tope de variaciones vigente: {room.cap_pct} % del convenio original = "
+                             f"{format_money(room.limit)}; aprobado {format_money(room.used)}; queda "
+                             f"{format_money(room.left)} para adicionales (los deductivos no liberan tope).")
 
 
 @bp.route("/<int:project_id>/hitos/nuevo", methods=["GET", "POST"])
@@ -145,9 +152,19 @@ def certificate_new(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     data = queries.project_page(project)
     form = CertificateForm()
+    accepted = [m for m in data.milestones if m.accepted]
+    whole_allowed = project.stage in certificates.WHOLE_PROJECT_STAGES
     form.milestone_id.choices = select_choices(
-        [(str(m.id), f"{m.label} · {m.planned_date:%d/%m/%Y}") for m in data.milestones if m.accepted],
-        blank="— Ninguno (certificado total tras la recepción) —")
+        [(str(m.id), f"{m.label} · {m.planned_date:%d/%m/%Y}") for m in accepted],
+        blank="— Ninguno (certificado total tras la recepción) —" if whole_allowed else "— Seleccione el hito —")
+    if not form.is_submitted():
+        # Pre-select what the service accepts: before reception a certificate must rest on a milestone
+        # (the first accepted one with room left); after reception the whole-project certificate.
+        form.milestone_id.data = "" if whole_allowed else next(
+            (str(m.id) for m in accepted
+             if (m.amount or 0) > caps.live_certificates_total(project.id, m.id)), "")
+        form.issue_date.data = dt.date.today()
+    room = caps.certificate_room(project)
     if form.validate_on_submit():
         outcome = run_service(form, lambda: certificates.add_certificate(
             project=project, number=form.number.data, amount=form.amount.data, issue_date=form.issue_date.data,
@@ -159,9 +176,9 @@ def certificate_new(project_id: int):
             return _back(project)
     return _render(project, form, f"Nuevo certificado {project.certificate_type}", "Solicitar certificado",
                    confirm="¿Solicitar este certificado? Se distribuirá entre las empresas según su participación.",
-                   help_text=f"Convenio vigente: {data.project.current_convenio_amount:,.2f} · certificado: "
-                             f"{data.certified:,.2f} · valorizaciones con conformidad: "
-                             f"{data.accepted_valuations:,.2f} (S/).")
+                   help_text=f"Aún certificable: {format_money(room.left)} (convenio vigente "
+                             f"{format_money(room.convenio)} − certificado {format_money(room.certified)}; "
+                             f"valorizaciones con conformidad {format_money(room.valuations)}).")
 
 
 @bp.route("/<int:project_id>/certificados/<int:certificate_id>/estado", methods=["POST"])

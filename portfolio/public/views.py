@@ -93,9 +93,9 @@ def indicators_csv():
               "anio_linea_base", "meta_anual", "valor", "version", "estado", "fuente", "fecha_medicion"]
     # Figures go in as numbers (a negative value stays a number); every text cell is neutralised by csv_cell.
     return csv_response(f"indicadores-{year}-T{quarter}.csv", header, (
-        [r.indicator.code, r.indicator.name, r.indicator.unit, r.indicator.direction, r.indicator.level,
+        [r.indicator.code, r.indicator.name, r.indicator.unit, r.indicator.direction_label, r.indicator.level_label,
          r.owner_name, year, quarter, r.indicator.baseline_value, r.indicator.baseline_year, r.target, r.value,
-         r.version, r.status, r.source, r.measured_on] for r in rows))
+         r.version, STATUSES[r.status], r.source, r.measured_on] for r in rows))
 
 
 @bp.route("/proyectos")

@@ -223,12 +223,12 @@ def _company_statement(req: ExportRequest):
     start, end = dt.date.fromisoformat(req.params["desde"]), dt.date.fromisoformat(req.params["hasta"])
     statement = books.company_statement(company, start, end)
 
-    def rows():
-        balance = statement["opening"]
-        yield (start, "Saldo inicial", None, None, balance)
-        for row in statement["rows"]:
-            balance = balance + row.debit - row.credit
-            yield (row.effective_date, row.memo, row.debit or None, row.credit or None, balance)
+    def rows():  # the page's lines: same dates, concepts and running balance
+        yield (start, "Saldo inicial", None, None, statement["opening"])
+        for line in statement["lines"]:
+            row = line["row"]
+            concept = f"{row.memo} ({line['concept']})" if line["concept"] else row.memo
+            yield (line["date"], concept, row.debit or None, row.credit or None, line["balance"])
 
     extra = [("Empresa", company.legal_name), ("RUC", company.ruc),
              ("Periodo", f"{format_date(start)} – {format_date(end)}"),

@@ -12,14 +12,24 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from portfolio import db
 from portfolio.auth.roles import COMPANY
 from portfolio.formatting import DateInputError, parse_date
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs.models import Company
-from portfolio.trust.models import DISBURSEMENT_STATUS, PAYMENT_STATUS, Contribution, Disbursement, Payment
+from portfolio.trust.ledger import money_sum
+from portfolio.trust.models import (
+    CONTRIBUTION_STATUS,
+    DISBURSEMENT_STATUS,
+    PAYMENT_STATUS,
+    Contribution,
+    Disbursement,
+    Payment,
+    Tranche,
+)
 
 
 def _scoped(query, column, viewer: Any):
@@ -28,19 +38,71 @@ def _scoped(query, column, viewer: Any):
     return query
 
 
-def contribution_list(args: Mapping[str, str], viewer: Any) -> ListQuery:
-    """Declarations (one row per company and month) with the company; ``q`` searches name or RUC."""
+def contribution_status_condition(status: str, today: dt.date):
+    """SQL for ``Contribution.status(today) == status`` (the same four cases, in the same order)."""
+    paid = Contribution.amount_paid >= Contribution.amount_due
+    overdue = Contribution.due_date < today
+    return {
+        "pagado": paid,
+        "vencido": ~paid & overdue,
+        "parcial": ~paid & ~overdue & (Contribution.amount_paid > 0),
+        "pendiente": ~paid & ~overdue & (Contribution.amount_paid == 0),
+    }[status]
+
+
+def month_value(args: Mapping[str, str], name: str) -> dt.date | None:
+    """A ``YYYY-MM`` argument as the first day of that month; None when absent or invalid."""
+    raw = text_value(args, name, 7)
+    try:
+        return dt.date.fromisoformat(raw + "-01") if raw else None
+    except ValueError:
+        return None
+
+
+def contribution_list(args: Mapping[str, str], viewer: Any, today: dt.date | None = None) -> ListQuery:
+    """Declarations (one row per company and month) with the company, newest month first; ``q`` searches
+    name or RUC, ``estado`` filters by status on ``today``, ``desde``/``hasta`` (YYYY-MM) by declared month."""
+    today = today or dt.date.today()
     query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
              .options(contains_eager(Contribution.company), selectinload(Contribution.versions)))
     query = _scoped(query, Contribution.company_id, viewer)
     notes: list[tuple[str, str]] = []
+    filters: dict[str, str] = {}
+    errors: list[str] = []
     q = text_value(args, "q")
     if q:
         query = query.where(Company.legal_name.ilike(f"%{q}%") | Company.ruc.like(f"%{q}%"))
+        filters["q"] = q
         notes.append(("Búsqueda", q))
+    status = text_value(args, "estado")
+    if status in CONTRIBUTION_STATUS:
+        query = query.where(contribution_status_condition(status, today))
+        filters["estado"] = status
+        notes.append(("Estado", CONTRIBUTION_STATUS[status]))
+    since, until = month_value(args, "desde"), month_value(args, "hasta")
+    if since and until and since > until:
+        errors.append("El mes «desde» es posterior al mes «hasta»; se ignoró el periodo.")
+        since = until = None
+    if since:
+        query = query.where(Contribution.month >= since)
+        filters["desde"] = f"{since:%Y-%m}"
+        notes.append(("Desde", f"{since:%m/%Y}"))
+    if until:
+        query = query.where(Contribution.month <= until)
+        filters["hasta"] = f"{until:%Y-%m}"
+        notes.append(("Hasta", f"{until:%m/%Y}"))
     return ListQuery(query=query, sortable={"month": Contribution.month, "company": Company.legal_name,
-                                            "due": Contribution.amount_due, "paid": Contribution.amount_paid},
-                     default_sort="month", tiebreak=Contribution.id, filters={"q": q} if q else {}, notes=notes)
+                                            "due": Contribution.amount_due, "paid": Contribution.amount_paid,
+                                            "due_date": Contribution.due_date},
+                     default_sort="month", default_direction="desc", tiebreak=Contribution.id, filters=filters,
+                     notes=notes, errors=errors)
+
+
+def contribution_totals(listing: ListQuery) -> dict:
+    """Declared, paid and owed over the whole filtered list (not just the page): SQL sums in céntimos."""
+    rows = listing.query.order_by(None).subquery()
+    due, paid = db.session.execute(select(money_sum(rows.c.amount_due), money_sum(rows.c.amount_paid))).one()
+    return {"due": due, "paid": paid, "owed": due - paid}
 
 
 def payment_list(args: Mapping[str, str], viewer: Any) -> ListQuery:
@@ -78,8 +140,27 @@ def disbursement_list(args: Mapping[str, str], viewer: Any = None) -> ListQuery:
         filters["estado"] = status
         notes.append(("Estado", DISBURSEMENT_STATUS[status]))
     return ListQuery(query=query, sortable={"id": Disbursement.id, "amount": Disbursement.amount,
-                                            "status": Disbursement.status}, default_sort="id",
-                     tiebreak=Disbursement.id, filters=filters, notes=notes)
+                                            "status": Disbursement.status, "requested": Disbursement.requested_on,
+                                            "decided": Disbursement.decided_at, "paid": Disbursement.paid_amount},
+                     default_sort="id", tiebreak=Disbursement.id, filters=filters, notes=notes)
+
+
+def disbursement_totals(listing: ListQuery) -> dict:
+    """Requested, paid and approved-but-unpaid over the whole filtered list: SQL sums in céntimos."""
+    rows = listing.query.order_by(None).subquery()
+    unpaid = case((rows.c.status.in_(("aprobado", "en_ejecucion")), rows.c.amount - rows.c.paid_amount), else_=0)
+    amount, paid, pending = db.session.execute(
+        select(money_sum(rows.c.amount), money_sum(rows.c.paid_amount), money_sum(unpaid))).one()
+    return {"amount": amount, "paid": paid, "pending": pending}
+
+
+def last_paid_on(disbursement_ids: list[int]) -> dict[int, dt.date]:
+    """The date of each disbursement's latest executed tranche (one grouped query for a page)."""
+    if not disbursement_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Tranche.disbursement_id, func.max(Tranche.executed_on))
+        .where(Tranche.disbursement_id.in_(disbursement_ids)).group_by(Tranche.disbursement_id)).all())
 
 
 def iso_date(args: Mapping[str, str], name: str, default: dt.date) -> dt.date | None:

@@ -180,3 +180,32 @@ def test_quarterly_report_excel_export_holds_the_report_rows(app, login_as):
     assert Decimal(str(row["Valor del trimestre"])) == Decimal("118.5")
     assert Decimal(str(row["Meta del año"])) == 120 and row["Estado"] == "En camino"
     assert row["Fuente"] == "C4"
+
+
+def _measurement_defaults(body: str) -> tuple[str, str | None]:
+    import re
+
+    form = body
+    year = re.search(r'name="med-year"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="med-year"', form)
+    select = re.search(r'<select[^>]*name="med-quarter"[^>]*>(.*?)</select>', form, re.S).group(1)
+    chosen = re.search(r'<option selected value="(\d*)"|<option value="(\d*)" selected', select)
+    return (year.group(1) or year.group(2)), (chosen.group(1) or chosen.group(2)) if chosen else None
+
+
+def test_measurement_form_preselects_the_next_quarter_not_yet_recorded(app, login_as, indicator_id):
+    staff = login_as("staff")
+    year, quarter = last_completed_quarter()
+    assert _measurement_defaults(staff.get(f"/indicadores/{indicator_id}").get_data(as_text=True)) == (
+        str(year), str(quarter))
+    staff.post(f"/indicadores/{indicator_id}/mediciones", {
+        "med-year": year, "med-quarter": quarter, "med-value": "23.4", "med-source": "INEI-ENAPRES",
+        "med-measured_on": TODAY.isoformat()})
+    # The recorded quarter is no longer offered: the next one (today's, already started) is.
+    next_year, next_quarter = (year, quarter + 1) if quarter < 4 else (year + 1, 1)
+    assert _measurement_defaults(staff.get(f"/indicadores/{indicator_id}").get_data(as_text=True)) == (
+        str(next_year), str(next_quarter))
+    staff.post(f"/indicadores/{indicator_id}/mediciones", {
+        "med-year": next_year, "med-quarter": next_quarter, "med-value": "23.1", "med-source": "INEI-ENAPRES",
+        "med-measured_on": TODAY.isoformat()})
+    # Every started quarter is measured: nothing the service would refuse is pre-selected.
+    assert _measurement_defaults(staff.get(f"/indicadores/{indicator_id}").get_data(as_text=True))[1] in (None, "")

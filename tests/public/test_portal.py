@@ -105,7 +105,11 @@ def test_csv_has_only_public_indicators_and_their_figures(client, demo, app):
         assert len(rows) == db.session.scalar(select(func.count()).select_from(Indicator)
                                               .where(Indicator.public.is_(True)))
     vict = next(r for r in rows if r["codigo"] == "VICT-LL")
-    assert vict["sentido"] == "lower" and vict["valor"] and vict["estado"] in ("on_track", "at_risk", "off_track")
+    assert vict["sentido"] == "Menor es mejor" and vict["valor"]
+    assert vict["estado"] in ("En camino", "En riesgo", "Fuera de meta")
+    assert vict["nivel"] == "Regional"
+    english = {"higher", "lower", "on_track", "at_risk", "off_track", "no_data"}
+    assert not english & {value for row in rows for value in row.values()}
     assert "[DEMO]" in vict["fuente"]
 
 

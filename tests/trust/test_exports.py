@@ -65,7 +65,10 @@ def test_declarations_export_is_numeric_dated_and_totals_equal_the_database(app,
         declare_in(world, dt.date(2026, 1, 1), D("1234567.89"), pay=D("1000.00"))
         declare_in(world, dt.date(2026, 2, 1), D("987654.31"))
         ruc, company_id = world.company.ruc, world.company.id
-    response = export(login_as("staff"), "trust_declarations", q=ruc)
+    staff = login_as("staff")
+    newest_first = table(workbook(export(staff, "trust_declarations", q=ruc).data)["Declaraciones"])[1]
+    assert [r[4] for r in newest_first] == [987654.31, 1234567.89]  # the page's default order
+    response = export(staff, "trust_declarations", q=ruc, sort="month", dir="asc")
     assert response.status_code == 200 and response.mimetype == XLSX
     sheet = workbook(response.data)["Declaraciones"]
     head, rows, totals = table(sheet)

@@ -362,3 +362,31 @@ def test_board_and_trustee_keep_their_forms_and_use_them(app, login_as):
     url, data = money_posts(ids)[1]
     assert "Tramo ejecutado" in trustee.post(url, data, follow_redirects=True).get_data(as_text=True)
     assert entries(app) == before + 1
+
+
+def test_request_form_shows_the_allocation_left_from_the_service_rule(app, login_as):
+    from portfolio.trust.services import disbursements
+    from tests.trust.conftest import World
+
+    with app.app_context():
+        world = World()
+        world.fund(D("5000.00"), month=dt.date(2026, 1, 1))
+        world.approve(world.request(D("1000.00")).value)
+        db.session.commit()
+        program_name, program_id = world.program.name, world.program.id
+        room = disbursements.allocation_room(program_id, dt.date.today().year)
+    assert room == D("999000.00")
+    staff = login_as("staff")
+    body = staff.get("/fideicomiso/desembolsos/nuevo").get_data(as_text=True)
+    table = body.split('data-testid="allocation-room"')[1].split("</table>")[0]
+    assert f"<td>{program_name}</td><td class=\"text-end\">S/ 999,000.00</td>" in table
+    refused = staff.post("/fideicomiso/desembolsos/nuevo", {
+        "program_id": program_id, "organization_id": world.org.id, "year": dt.date.today().year,
+        "amount": "999,000.01", "purpose": "Prueba", "invoices": f"{new_ruc()} F001-1", "idem": uuid.uuid4().hex})
+    assert "S/ 999,000.00" in refused.get_data(as_text=True)  # the refusal quotes the same figure
+
+
+def test_declaration_form_carries_the_rate_for_the_live_preview(login_as):
+    body = login_as("company").get("/fideicomiso/empresa/declarar").get_data(as_text=True)
+    assert 'data-rate="0.15"' in body and 'data-payroll="payroll"' in body
+    assert "js/contribution_preview.js" in body and "<script>" not in body

@@ -18,7 +18,14 @@ from portfolio.money import format_money
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
 from portfolio.trust.ledger import Entry, Posting, money_sum
-from portfolio.trust.models import BankBalance, Contribution, Disbursement, Program, ProgramAllocation
+from portfolio.trust.models import (
+    BankBalance,
+    Contribution,
+    Disbursement,
+    Payment,
+    Program,
+    ProgramAllocation,
+)
 from portfolio.trust.services.common import (
     BANK_AVAILABLE,
     BANK_RESERVED,
@@ -169,8 +176,10 @@ def company_statement(company: Company, start: dt.date, end: dt.date) -> dict:
     opening = ledger.balance_on(db.session, [account.id], start - dt.timedelta(days=1))
     closing = ledger.balance_on(db.session, [account.id], end)
     rows = db.session.execute(
-        select(Entry.effective_date, Entry.memo, Entry.kind, Posting.debit, Posting.credit)
+        select(Entry.effective_date, Entry.memo, Entry.kind, Posting.debit, Posting.credit,
+               Payment.paid_on.label("paid_on"))
         .join(Posting, Posting.entry_id == Entry.id)
+        .outerjoin(Payment, Payment.entry_id == Entry.id)
         .where(Posting.account_id == account.id, Entry.effective_date >= start, Entry.effective_date <= end)
         .order_by(Entry.effective_date, Entry.id)
     ).all()
@@ -180,8 +189,26 @@ def company_statement(company: Company, start: dt.date, end: dt.date) -> dict:
         .where(Posting.account_id == account.id, Entry.effective_date >= start, Entry.effective_date <= end)
     ).one()
     charges, credits = totals
-    return {"start": start, "end": end, "opening": opening, "closing": closing, "rows": rows, "charges": charges,
-            "credits": credits, "ties": opening + charges - credits == closing}
+    lines, balance = [], opening
+    for row in rows:  # the running balance after each line (debit = cargo, credit = abono)
+        balance = balance + row.debit - row.credit
+        lines.append({"row": row, "balance": balance, "concept": _statement_concept(row),
+                      "date": row.paid_on if row.kind == "pago" and row.paid_on else row.effective_date})
+    return {"start": start, "end": end, "opening": opening, "closing": closing, "rows": rows, "lines": lines,
+            "charges": charges, "credits": credits, "ties": opening + charges - credits == closing}
+
+
+def _statement_concept(row) -> str:
+    """What a line of the company's statement is, in words: a rectification that lowers the declared
+    amount is an abono but not a payment; a payment line is dated on the day the company paid (the date its
+    declaration shows) and says when the trustee confirmed it (the posting date)."""
+    if row.kind == "pago" and row.paid_on is not None:
+        return f"Pago confirmado por el fiduciario el {row.effective_date:%d/%m/%Y}"
+    if row.kind == "declaracion" and row.credit:
+        return "Rectificación a la baja"
+    if row.kind == "reversion":
+        return "Pago revertido (devuelto por el banco)"
+    return ""
 
 
 def _age_columns(as_of: dt.date) -> list:

@@ -74,6 +74,11 @@ def rectification_floor(amount_paid: Decimal, registered: Decimal) -> Decimal:
     return amount_paid + registered
 
 
+def preview_rate(today: dt.date | None = None) -> str:
+    """The rate the declaration form's live preview uses (``amount_due``'s rule, in force this month)."""
+    return str(rule_value("trust.contribution_rate_pct", on=today or dt.date.today()))
+
+
 def due_date_for(month: dt.date) -> dt.date:
     day = int(rule_value("trust.due_day", on=month))
     return day_in_month(add_month(month), day)

@@ -104,6 +104,15 @@ def committed_for(program_id: int, year: int) -> Decimal:
     return (total or ZERO) + (paid_cancelled or ZERO)
 
 
+def allocation_room(program_id: int, year: int, *, lock: bool = False) -> Decimal | None:
+    """What is left of a program's allocation for ``year`` (allocation − reserved − paid); None when the
+    program has no allocation that year. A request or an approval above it is refused."""
+    allocation = allocation_for(program_id, year, lock=lock)
+    if allocation is None:
+        return None
+    return allocation.amount - committed_for(program_id, year)
+
+
 @service("trust.request")
 def request(*, program_id: int, organization_id: int, year: int, amount: Decimal, purpose: str,
             invoices: list[tuple[str, str, str]], actor, key: str, today: dt.date | None = None) -> Done:
@@ -125,10 +134,9 @@ def request(*, program_id: int, organization_id: int, year: int, amount: Decimal
                               field="organization_id")
         if not (purpose or "").strip():
             raise DomainError("Describa la finalidad del desembolso.", field="purpose")
-        allocation = allocation_for(program_id, year)
-        if allocation is None:
+        room = allocation_room(program_id, year)
+        if room is None:
             raise DomainError(f"El programa no tiene asignación aprobada para {year}.", field="year")
-        room = allocation.amount - committed_for(program_id, year)
         if amount > room:
             raise DomainError(f"El monto excede lo que queda de la asignación {year} del programa (S/ {room:,.2f}).",
                               field="amount")
@@ -231,10 +239,9 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
     """Quorum reached: reserve the funds, within the program's annual allocation and the available funds."""
     if not disbursement.organization.can_receive:
         raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
-    allocation = allocation_for(disbursement.program_id, disbursement.year, lock=True)
-    if allocation is None:
+    room = allocation_room(disbursement.program_id, disbursement.year, lock=True)
+    if room is None:
         raise DomainError(f"El programa no tiene asignación para {disbursement.year}.")
-    room = allocation.amount - committed_for(disbursement.program_id, disbursement.year)
     if disbursement.amount > room:
         raise DomainError(f"No se puede aprobar: excede la asignación {disbursement.year} del programa "
                           f"(queda S/ {room:,.2f}).")

@@ -21,7 +21,7 @@ from portfolio.trust.views import REPLAYED, act, bp, period_args
 def company_home():
     listing = queries.contribution_list({}, current_user)  # scoped to the user's company
     page = paginate(listing.query, sortable={"month": Contribution.month, "due": Contribution.amount_due},
-                    default_sort="month", tiebreak=Contribution.id)
+                    default_sort="month", default_direction="desc", tiebreak=Contribution.id)
     today = clock.today()
     arrears = books.arrears_ageing(today, company_id=current_user.company_id)
     return render_template("trust/company_home.html", page=page, today=today, statuses=CONTRIBUTION_STATUS,
@@ -41,7 +41,7 @@ def declare():
             flash(REPLAYED if done.replayed else
                   f"Declaración registrada: aporte de {format_money(done.value.amount_due)}.", "success")
             return redirect(url_for("trust.contribution_detail", contribution_id=done.value.id))
-    return render_template("trust/declare.html", form=form)
+    return render_template("trust/declare.html", form=form, rate=contributions.preview_rate())
 
 
 @bp.route("/empresa/declaraciones/<int:contribution_id>")

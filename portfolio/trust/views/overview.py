@@ -51,11 +51,12 @@ def overview():
 def contributions_list():
     listing = queries.contribution_list(request.args, current_user)
     return render_template("trust/contributions.html", page=listing.paginate(), q=listing.filters.get("q"),
+                           filters=listing.filters, errors=listing.errors, totals=queries.contribution_totals(listing),
                            today=clock.today(), statuses=CONTRIBUTION_STATUS)
 
 
 @bp.route("/estado-de-cuenta")
-@requires("trust.view")
+@requires("trust.books.view")
 def trust_statement():
     from portfolio.trust import ledger
 
@@ -72,7 +73,8 @@ def disbursement_list():
     page = paginate(listing.query.options(joinedload(Disbursement.program), joinedload(Disbursement.organization)),
                     sortable=listing.sortable, default_sort=listing.default_sort, tiebreak=listing.tiebreak)
     return render_template("trust/disbursements.html", page=page, status=listing.filters.get("estado"),
-                           statuses=DISBURSEMENT_STATUS)
+                           statuses=DISBURSEMENT_STATUS, totals=queries.disbursement_totals(listing),
+                           paid_on=queries.last_paid_on([d.id for d in page.items]))
 
 
 def _request_form() -> RequestForm:
@@ -99,7 +101,9 @@ def disbursement_new():
             flash(REPLAYED if done.replayed else f"Solicitud N.º {done.value.id} registrada; pasa a votación del Comité.",
                   "success")
             return redirect(url_for("trust.disbursement_detail", disbursement_id=done.value.id))
-    return render_template("trust/request_form.html", form=form)
+    year = form.year.data if isinstance(form.year.data, int) else clock.today().year
+    rooms = [(p, disbursements.allocation_room(p.id, year)) for p in programs.programs() if p.active]
+    return render_template("trust/request_form.html", form=form, rooms=rooms, room_year=year)
 
 
 def decision_facts(d: Disbursement) -> dict:
@@ -138,7 +142,7 @@ def disbursement_cancel(disbursement_id: int):
 
 
 @bp.route("/programas")
-@requires("trust.view")
+@requires("trust.books.view")
 def programs_page():
     year = request.args.get("anio", type=int) or clock.today().year
     allocation = AllocationForm()
@@ -153,7 +157,8 @@ def programs_page():
     return render_template(
         "trust/programs.html", year=year, summary=books.program_summary(year), programs=programs.programs(),
         organizations=programs.organizations(),
-        conflicts=db.session.scalars(select(ConflictOfInterest).order_by(ConflictOfInterest.id)).all(),
+        conflicts=db.session.scalars(select(ConflictOfInterest).order_by(ConflictOfInterest.id)).all()
+        if allows(current_user, "trust.view") else None,
         program_form=ProgramForm(), allocation_form=allocation, organization_form=OrganizationForm(),
         conflict_form=conflict, can_manage=allows(current_user, "trust.programs.manage"),
         can_declare=allows(current_user, "trust.conflicts.declare"))

@@ -80,7 +80,7 @@ def declare_on_behalf():
                   f"Declaración registrada en nombre de {done.value.company.legal_name}: aporte de "
                   f"{format_money(done.value.amount_due)}.", "success")
             return redirect(url_for("trust.contributions_list"))
-    return render_template("trust/declare.html", form=form, on_behalf=True)
+    return render_template("trust/declare.html", form=form, on_behalf=True, rate=contributions.preview_rate())
 
 
 def _back():
