@@ -183,7 +183,7 @@ def next_quarter_to_measure(indicator: Indicator, today: dt.date | None = None) 
     """The quarter a new measurement form pre-selects: the one after the latest recorded quarter of this
     indicator (the quarter before today's when none is), if it has already started and has no measurement
     — the same two conditions ``record_measurement`` refuses on. None when there is no such quarter yet."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     last = db.session.execute(select(Measurement.year, Measurement.quarter)
                               .where(Measurement.indicator_id == indicator.id)
                               .order_by(Measurement.year.desc(), Measurement.quarter.desc()).limit(1)).first()

@@ -1,11 +1,10 @@
 """Project page sub-resources: budget lines, variations, milestones, certificates; the company's panel."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from portfolio import clock
 from portfolio.auth.policy import requires
 from portfolio.forms import run_service, select_choices
 from portfolio.money import format_money
@@ -106,7 +105,7 @@ def variation_new(project_id: int):
             flash("Adenda registrada.", "success")
             _flash_warnings(outcome.value[1])
             return _back(project)
-    room = caps.variation_room(project, dt.date.today())
+    room = caps.variation_room(project, clock.today())
     return _render(project, form, "Nueva variación (adenda)", "Registrar adenda",
                    confirm="¿Registrar esta adenda? Cambia el monto o el plazo vigente del convenio.",
                    help_text=f"Tope de variaciones vigente: {room.cap_pct} % del convenio original = "
@@ -163,7 +162,7 @@ def certificate_new(project_id: int):
         form.milestone_id.data = "" if whole_allowed else next(
             (str(m.id) for m in accepted
              if (m.amount or 0) > caps.live_certificates_total(project.id, m.id)), "")
-        form.issue_date.data = dt.date.today()
+        form.issue_date.data = clock.today()
     room = caps.certificate_room(project)
     if form.validate_on_submit():
         outcome = run_service(form, lambda: certificates.add_certificate(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.auth.roles import COMPANY
 from portfolio.formatting import DateInputError, parse_date
 from portfolio.listing import ListQuery, text_value
@@ -62,7 +62,7 @@ def month_value(args: Mapping[str, str], name: str) -> dt.date | None:
 def contribution_list(args: Mapping[str, str], viewer: Any, today: dt.date | None = None) -> ListQuery:
     """Declarations (one row per company and month) with the company, newest month first; ``q`` searches
     name or RUC, ``estado`` filters by status on ``today``, ``desde``/``hasta`` (YYYY-MM) by declared month."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
              .options(contains_eager(Contribution.company), selectinload(Contribution.versions)))
     query = _scoped(query, Contribution.company_id, viewer)

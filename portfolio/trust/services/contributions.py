@@ -76,7 +76,7 @@ def rectification_floor(amount_paid: Decimal, registered: Decimal) -> Decimal:
 
 def preview_rate(today: dt.date | None = None) -> str:
     """The rate the declaration form's live preview uses (``amount_due``'s rule, in force this month)."""
-    return str(rule_value("trust.contribution_rate_pct", on=today or dt.date.today()))
+    return str(rule_value("trust.contribution_rate_pct", on=today or clock.today()))
 
 
 def due_date_for(month: dt.date) -> dt.date:
