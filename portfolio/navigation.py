@@ -1,6 +1,6 @@
 """The main menu: each entry names the permission that shows it, so every role sees only what it may use.
 
-Domain blueprints add their entries with ``add`` when they are registered.
+Each package adds its entries with ``add`` from its ``register(app)``.
 """
 from __future__ import annotations
 
@@ -38,3 +38,13 @@ def visible_items(app: Flask) -> list[dict[str, str]]:
         result.append({"label": item.label, "url": url, "endpoint": item.endpoint, "section": item.section,
                        "active": request.path.startswith(item.prefix or url)})
     return result
+
+
+def init_app(app: Flask) -> None:
+    """Give every template the menu (``nav_items``) and the CSRF token."""
+
+    @app.context_processor
+    def _layout():
+        from flask_wtf.csrf import generate_csrf
+
+        return {"nav_items": visible_items(app), "csrf_token_value": generate_csrf}

@@ -7,20 +7,8 @@ from sqlalchemy import text
 
 from portfolio import db
 from portfolio.auth.policy import public, requires
-from portfolio.navigation import NavItem
 
 bp = Blueprint("main", __name__)
-
-NAV = [
-    NavItem("Organizaciones", "orgs.companies", "orgs.view", order=50, prefix="/organizaciones",
-            section="Empresas aportantes e inversionistas; entidades públicas y sus topes CIPRL."),
-    NavItem("Usuarios", "admin.users", "users.manage", order=80,
-            section="Cuentas, roles y accesos; restablecer contraseñas."),
-    NavItem("Reglas", "admin.rules", "rules.view", order=85,
-            section="Topes, porcentajes y tasas vigentes por fecha, con su base legal."),
-    NavItem("Auditoría", "admin.audit_log", "audit.view", order=90,
-            section="Quién hizo qué y cuándo, con los valores antes y después."),
-]
 
 
 @bp.route("/")
