@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from portfolio import db
-from portfolio.auth import services
+from portfolio.auth import queries, services
 from portfolio.auth.forms import ChangePasswordForm, LoginForm
 from portfolio.auth.models import User
 from portfolio.auth.policy import anonymous, requires
@@ -24,7 +24,7 @@ def load_user(identifier: str) -> User | None:
     user_id, _, token = identifier.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = queries.user_by_id(int(user_id))
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
     return user

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from portfolio import clock
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
-from portfolio.listing import paginate
 from portfolio.trust import queries
 from portfolio.trust.forms import (
     AllocationForm,
@@ -20,7 +18,7 @@ from portfolio.trust.forms import (
     RequestForm,
     VoteForm,
 )
-from portfolio.trust.models import CONTRIBUTION_STATUS, DISBURSEMENT_STATUS, Disbursement
+from portfolio.trust.models import CONTRIBUTION_STATUS, DISBURSEMENT_STATUS
 from portfolio.trust.services import books, disbursements, programs
 from portfolio.trust.views.common import REPLAYED, act, bp, decision_facts, invoice_flags, period_args
 
@@ -56,8 +54,7 @@ def trust_statement():
 @requires("trust.view")
 def disbursement_list():
     listing = queries.disbursement_list(request.args, current_user)
-    page = paginate(listing.query.options(joinedload(Disbursement.program), joinedload(Disbursement.organization)),
-                    sortable=listing.sortable, default_sort=listing.default_sort, tiebreak=listing.tiebreak)
+    page = listing.paginate()  # the query loads program and beneficiary with each request
     return render_template("trust/disbursements.html", page=page, status=listing.filters.get("estado"),
                            statuses=DISBURSEMENT_STATUS)
 
