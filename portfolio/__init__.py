@@ -1,7 +1,9 @@
 """portfolio: financing of citizen-security investment in La Libertad (Obras por Impuestos and the trust).
 
-``create_app`` reads like a table of contents: configuration, database, security, accounts, the domain
-blueprints, error pages and commands. Nothing touches the database at import time.
+``create_app`` reads like a table of contents: configuration, the shared machinery (database, CSRF, assets,
+login, security headers, formats, error pages, menu, the access-policy hook), then every package's
+``register(app)`` — its blueprint, menu entries, exports and commands. Nothing touches the database at
+import time.
 """
 from __future__ import annotations
 
@@ -23,17 +25,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
 
-    from portfolio import db, errors, formatting, logging_setup, security
+    from portfolio import db, errors, formatting, logging_setup, navigation, security
     from portfolio.auth.enforcement import enforce
     from portfolio.extensions import bootstrap, csrf, login_manager
 
-    if app.config.get("TRUSTED_PROXIES"):
-        # Behind N reverse proxies: take the client address (used by login throttling) from X-Forwarded-For.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-
+    _trust_proxies(app)
     logging_setup.init_app(app)  # first: every later hook and log line has the request id
     db.init_app(app)
     csrf.init_app(app)
@@ -42,44 +38,33 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     formatting.init_app(app)
     errors.register_error_handlers(app)
+    navigation.init_app(app)
     app.before_request(enforce)
 
-    from portfolio.admin.views import bp as admin_bp
-    from portfolio.auth.views import bp as auth_bp
-    from portfolio.exports import register as register_exports
-    from portfolio.imports import register as register_imports
-    from portfolio.main.views import bp as main_bp
-    from portfolio.orgs.views import bp as orgs_bp
-    from portfolio.projects import register as register_projects
-    from portfolio.trust import register as register_trust
+    from portfolio import admin, auth, cli, exports, imports, indicators, main, orgs, projects, public, trust
 
-    for blueprint in (main_bp, auth_bp, admin_bp, orgs_bp):
-        app.register_blueprint(blueprint)
-    register_projects(app)
-    register_trust(app)
-    register_exports(app)
-    register_imports(app)
-
-    from portfolio.indicators import register as register_indicators
-
-    register_indicators(app)
-
-    from portfolio.public import register as register_public
-
-    register_public(app)
-
-    from portfolio import navigation
-    from portfolio.main.views import NAV as main_nav
-
-    navigation.add(app, *main_nav)
-
-    @app.context_processor
-    def _layout():
-        from flask_wtf.csrf import generate_csrf
-
-        return {"nav_items": navigation.visible_items(app), "csrf_token_value": generate_csrf}
-
-    from portfolio.cli import register_commands
-
-    register_commands(app)
+    for package in (
+        main,        # /            each role's home dashboard; /healthz
+        auth,        # /login       login, logout, own password; `flask users …`
+        admin,       # /admin       users, rules, audit trail
+        orgs,        # /organizaciones  companies, public entities, CIPRL caps
+        projects,    # /proyectos   Obras por Impuestos
+        trust,       # /fideicomiso the trust; `flask ledger …`
+        exports,     # /exportaciones  Excel exports and background jobs; `flask exports …`
+        imports,     # /importar    spreadsheet imports
+        indicators,  # /indicadores quarterly indicators
+        public,      # /transparencia  the public portal
+        cli,         # `flask db …`, `flask seed`, `flask backup`
+    ):
+        package.register(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies (``TRUSTED_PROXIES``): take the client address (used by login throttling)
+    from X-Forwarded-For."""
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

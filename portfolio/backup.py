@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from portfolio import config
+
 
 class BackupError(Exception):
     """A backup that could not be made; the message is Spanish for the operator."""
@@ -68,7 +70,7 @@ def _postgresql(url, partial: Path) -> None:
     if pg_dump is None:
         raise BackupError("No se encontró pg_dump (instale el cliente de PostgreSQL de la misma versión que el "
                           "servidor).")
-    env = dict(os.environ)
+    env = config.child_environment()
     if url.password:
         env["PGPASSWORD"] = str(url.password)  # never on the command line, where other users could read it
     libpq = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)

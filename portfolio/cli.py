@@ -1,20 +1,20 @@
-"""Command-line tools: ``flask --app portfolio <command>``. They call the same services as the web."""
+"""Command-line tools: ``flask --app portfolio <group> <command>``. They call the same services as the web.
+
+This module holds the application-wide commands (``db upgrade``, ``seed``, ``backup``) and the helpers every
+package's ``cli.py`` uses; each package registers its own group from its ``register(app)``: ``users``
+(portfolio/auth/cli.py), ``ledger`` (portfolio/trust/cli.py), ``exports`` (portfolio/exports/cli.py).
+"""
 from __future__ import annotations
 
-import getpass
-import os
-import sys
+import copy
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
 
 from portfolio import db
-from portfolio.auth.policy import SYSTEM
-from portfolio.auth.roles import ROLES
 
 
-def register_commands(app: Flask) -> None:
+def register(app: Flask) -> None:
     @app.cli.group("db")
     def db_group():
         """Esquema de la base de datos (Alembic)."""
@@ -35,9 +35,10 @@ def register_commands(app: Flask) -> None:
     def db_grant_app_role(role, password_env):
         """Permisos del rol de la aplicación: sin UPDATE/DELETE/TRUNCATE sobre el historial. Ejecútelo como dueño
         de las tablas después de cada «db upgrade»."""
+        from portfolio.config import secret_from_environment
         from portfolio.immutability import RoleError, grant_app_role
 
-        password = os.environ.get(password_env) if password_env else None
+        password = secret_from_environment(password_env) if password_env else None
         if password_env and not password:
             raise click.ClickException(f"La variable de entorno {password_env} está vacía.")
         engine = current_app.extensions["portfolio_db"]["engine"]
@@ -66,44 +67,6 @@ def register_commands(app: Flask) -> None:
         for key, count in report.items():
             click.echo(f"{key}: {count} nuevos")
 
-    def _password_from(option: str | None) -> str:
-        if option:
-            return option
-        env = os.environ.get("PORTFOLIO_PASSWORD")
-        if env:
-            return env
-        if not sys.stdin.isatty():
-            raise click.ClickException("Indique la contraseña con --password o PORTFOLIO_PASSWORD.")
-        first = getpass.getpass("Contraseña: ")
-        if first != getpass.getpass("Repita la contraseña: "):
-            raise click.ClickException("Las contraseñas no coinciden.")
-        return first
-
-    def _company_id(ruc: str | None) -> int | None:
-        from portfolio.orgs.models import Company
-
-        if not ruc:
-            return None
-        company_id = db.session.scalar(select(Company.id).where(Company.ruc == ruc))
-        if company_id is None:
-            raise click.ClickException(f"No existe una empresa con RUC {ruc}.")
-        return company_id
-
-    def _user(email: str):
-        from portfolio.auth.models import User
-        from portfolio.auth.services import normalize_email
-
-        user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-        if user is None:
-            raise click.ClickException(f"No existe el usuario {email}.")
-        return user
-
-    def _commit_or_fail(action):
-        def fail(exc):
-            raise click.ClickException(exc.message) from exc
-
-        return db.commit_or_rollback(action, fail)
-
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))
     def backup_command(path):
@@ -117,46 +80,18 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Respaldo escrito en {target} ({target.stat().st_size:,} bytes).")
 
-    @app.cli.command("create-user")
-    @click.option("--email", required=True)
-    @click.option("--name", required=True)
-    @click.option("--role", required=True, type=click.Choice([str(role) for role in ROLES]))
-    @click.option("--company-ruc", help="RUC de la empresa (solo rol company).")
-    @click.option("--password", help="Si se omite: PORTFOLIO_PASSWORD o se pregunta.")
-    def create_user(email, name, role, company_ruc, password):
-        """Crea un usuario."""
-        from portfolio.auth import services
 
-        user = _commit_or_fail(lambda: services.create_user(
-            email=email, name=name, role=role, password=_password_from(password), company_id=_company_id(company_ruc),
-            actor=SYSTEM))
-        click.echo(f"Usuario {user.email} creado con rol {user.role}.")
+def add_alias(app: Flask, command: click.Command, name: str) -> None:
+    """Keep an older top-level command name working (hidden from ``--help``) for a command now in a group."""
+    alias = copy.copy(command)
+    alias.hidden = True
+    app.cli.add_command(alias, name)
 
-    @app.cli.command("deactivate-user")
-    @click.option("--email", required=True)
-    def deactivate_user(email):
-        """Desactiva un usuario y cierra sus sesiones."""
-        from portfolio.auth import services
 
-        _commit_or_fail(lambda: services.set_active(user=_user(email), active=False, actor=SYSTEM))
-        click.echo(f"Usuario {email} desactivado; sus sesiones abiertas se cerraron.")
+def commit_or_fail(action):
+    """Run one service call and commit once; a ``DomainError`` rolls back and ends the command with its
+    Spanish message (exit code 1)."""
+    def fail(exc):
+        raise click.ClickException(exc.message) from exc
 
-    @app.cli.command("activate-user")
-    @click.option("--email", required=True)
-    def activate_user(email):
-        """Reactiva un usuario."""
-        from portfolio.auth import services
-
-        _commit_or_fail(lambda: services.set_active(user=_user(email), active=True, actor=SYSTEM))
-        click.echo(f"Usuario {email} activado.")
-
-    @app.cli.command("reset-password")
-    @click.option("--email", required=True)
-    @click.option("--password", help="Si se omite: PORTFOLIO_PASSWORD o se pregunta.")
-    def reset_password(email, password):
-        """Restablece la contraseña de un usuario y cierra sus sesiones."""
-        from portfolio.auth import services
-
-        _commit_or_fail(lambda: services.set_password(user=_user(email), new_password=_password_from(password),
-                                                             actor=SYSTEM))
-        click.echo(f"Contraseña de {email} restablecida.")
+    return db.commit_or_rollback(action, fail)

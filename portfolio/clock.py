@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import os
 import sys
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,7 +34,11 @@ def zone() -> ZoneInfo:
     """The business time zone: the app's ``TIMEZONE`` setting (the environment's outside an app)."""
     flask = sys.modules.get("flask")  # no app context can exist before Flask is loaded: the core stays pure
     name = flask.current_app.config.get("TIMEZONE") if flask is not None and flask.has_app_context() else None
-    return load_zone(name or os.environ.get("TIMEZONE") or DEFAULT_TIMEZONE)
+    if not name:
+        from portfolio.config import environment_timezone
+
+        name = environment_timezone()
+    return load_zone(name or DEFAULT_TIMEZONE)
 
 
 def now() -> dt.datetime:

@@ -1,5 +1,10 @@
 """Configuration read from the environment, with safe defaults for development.
 
+Every environment variable the application reads is read here (``tests/test_layout.py`` fails on an
+``os.environ`` read anywhere else in ``portfolio/``): ``load_config`` for the app's settings, and the three
+small functions at the end for what is read outside an app (the command line's password, the clock's zone
+without an app, the environment handed to ``pg_dump``).
+
 Production (``PORTFOLIO_ENV=production``) refuses to start without ``SECRET_KEY`` and, unless
 ``ALLOW_SQLITE_IN_PRODUCTION=1``, without a ``DATABASE_URL`` pointing at a server database.
 """
@@ -91,4 +96,35 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Spreadsheet imports: largest file and most data rows accepted.
         "IMPORT_MAX_MB": Decimal(env.get("IMPORT_MAX_MB", "5")),
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "20000")),
+        # Excel exports (portfolio/exports/): the runner (thread | rq | inline, checked when the exports
+        # package is registered), where files are kept, what runs in the background.
+        "EXPORT_QUEUE": env.get("EXPORT_QUEUE", "thread"),
+        "EXPORT_DIR": env.get("EXPORT_DIR") or str(INSTANCE_DIR / "exports"),
+        "EXPORT_SYNC_MAX_ROWS": int(env.get("EXPORT_SYNC_MAX_ROWS", "5000")),
+        "EXPORT_THREADS": int(env.get("EXPORT_THREADS", "2")),
+        "EXPORT_JOB_TIMEOUT_MINUTES": int(env.get("EXPORT_JOB_TIMEOUT_MINUTES", "60")),
+        "EXPORT_RQ_QUEUE": env.get("EXPORT_RQ_QUEUE", "portfolio-exports"),
+        "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     }
+
+
+def cli_password() -> str | None:
+    """``PORTFOLIO_PASSWORD``: the password the user commands use when ``--password`` is omitted (read when
+    the command runs, so it never sits in the app's configuration)."""
+    return os.environ.get("PORTFOLIO_PASSWORD") or None
+
+
+def environment_timezone() -> str | None:
+    """``TIMEZONE`` for code running outside an app (the clock uses the app's setting when there is one)."""
+    return os.environ.get("TIMEZONE") or None
+
+
+def child_environment() -> dict[str, str]:
+    """The environment handed to a child process (``pg_dump``), which may add its own variables to it."""
+    return dict(os.environ)
+
+
+def secret_from_environment(name: str) -> str | None:
+    """A secret whose variable the operator names on the command line (``db grant-app-role
+    --password-env VAR``): read when the command runs, never kept in the app's configuration."""
+    return os.environ.get(name) or None

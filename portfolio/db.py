@@ -127,3 +127,15 @@ def engine() -> Engine:
 
 def is_postgresql() -> bool:
     return engine().dialect.name == "postgresql"
+
+
+def answers() -> bool:
+    """Does the database answer a trivial query? (the health check; a failure is rolled back, never raised)"""
+    from sqlalchemy import text
+
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception:  # the check must answer even when the database is down
+        session.rollback()
+        return False
+    return True

@@ -1,6 +1,6 @@
 """The main menu: each entry names the permission that shows it, so every role sees only what it may use.
 
-Domain blueprints add their entries with ``add`` when they are registered.
+Each package adds its entries with ``add`` from its ``register(app)``.
 """
 from __future__ import annotations
 
@@ -51,3 +51,13 @@ def _under(path: str, prefix: str) -> bool:
     if path == prefix or path.rstrip("/") == prefix.rstrip("/"):
         return True
     return path.startswith(prefix if prefix.endswith("/") else prefix + "/")
+
+
+def init_app(app: Flask) -> None:
+    """Give every template the menu (``nav_items``) and the CSRF token."""
+
+    @app.context_processor
+    def _layout():
+        from flask_wtf.csrf import generate_csrf
+
+        return {"nav_items": visible_items(app), "csrf_token_value": generate_csrf}

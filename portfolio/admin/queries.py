@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import or_, select
 
-from portfolio import clock
+from portfolio import clock, db
 from portfolio.audit import AuditEntry
 from portfolio.audit_labels import action_label, object_label
 from portfolio.auth.models import User
@@ -87,3 +87,15 @@ def audit_list(args: Mapping[str, str]) -> ListQuery:
                                             "actor": AuditEntry.actor_email},
                      default_sort="at", default_direction="desc", tiebreak=AuditEntry.id.desc(),
                      filters=filters, notes=notes, errors=errors)
+
+
+def rule_values() -> list:
+    """Every value of every rule, by key and newest effective date first (the rules page)."""
+    from portfolio.rules import RuleValue
+
+    return list(db.session.scalars(select(RuleValue).order_by(RuleValue.key, RuleValue.effective_from.desc())))
+
+
+def audit_object_types() -> list[str]:
+    """The object types present in the audit trail (the audit page's filter)."""
+    return list(db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)))

@@ -3,26 +3,24 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from portfolio import clock, db
+from portfolio import clock
 from portfolio.admin import queries
 from portfolio.admin.forms import RuleValueForm, TrustRuleValueForm
-from portfolio.audit import AuditEntry
 from portfolio.audit_labels import ACTION_LABELS, OBJECT_LABELS, object_link
 from portfolio.auth import services as auth_services
 from portfolio.auth.forms import ResetPasswordForm, UserForm
 from portfolio.auth.policy import allows, requires
 from portfolio.auth.roles import ROLE_LABELS
 from portfolio.forms import run_service, select_choices
-from portfolio.orgs.models import Company
-from portfolio.rules import REFERENCE_PERMISSION, RULES, TRUST_PERMISSION, RuleValue, add_rule_value
+from portfolio.orgs import queries as orgs_queries
+from portfolio.rules import REFERENCE_PERMISSION, RULES, TRUST_PERMISSION, add_rule_value
 
 bp = Blueprint("admin", __name__)
 
 
 def _company_choices():
-    companies = db.session.execute(select(Company.id, Company.legal_name).order_by(Company.legal_name)).all()
+    companies = orgs_queries.company_names()
     return select_choices([("0", "— Ninguna —")] + [(str(c.id), c.legal_name) for c in companies], blank=None)
 
 
@@ -91,7 +89,7 @@ def user_reset_password(user_id: int):
 
 
 def _render_rules(form=None, trust_form=None):
-    values = db.session.scalars(select(RuleValue).order_by(RuleValue.key, RuleValue.effective_from.desc())).all()
+    values = queries.rule_values()
     today = clock.today()
     in_force: dict[str, int] = {}
     for row in values:
@@ -147,8 +145,7 @@ def trust_rule_add():
 def audit_log():
     listing = queries.audit_list(request.args)
     page = listing.paginate(per_page=50)
-    object_types = [(t, OBJECT_LABELS.get(t, t)) for t in
-                    db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))]
+    object_types = [(t, OBJECT_LABELS.get(t, t)) for t in queries.audit_object_types()]
     actions = sorted(ACTION_LABELS.items(), key=lambda item: item[1])
     if listing.filters.get("accion") and listing.filters["accion"] not in ACTION_LABELS:
         actions.insert(0, (listing.filters["accion"], listing.filters["accion"]))  # a prefix typed in the URL

@@ -107,21 +107,6 @@ def end_session(*, user: User, session_key: str | None, actor) -> None:
     db.session.flush()
 
 
-def session_user(user_id: int, user_token: str, session_key: str | None) -> User | None:
-    """The active user whose open, unexpired session ``session_key`` names (one statement), else None."""
-    if not session_key:
-        return None
-    user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, User.active.is_(True), UserSession.key_hash == session_key_hash(session_key),
-               UserSession.ended_at.is_(None), UserSession.expires_at > utcnow())
-    )
-    if user is None or not secrets.compare_digest(user.session_token, user_token):
-        return None
-    return user
-
-
 def validate_password(password: str, email: str | None = None) -> None:
     """Validation: the password policy (length, not the e-mail, not a common password)."""
     problems = passwords.password_problems(password, email=email)

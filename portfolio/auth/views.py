@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from portfolio import db
-from portfolio.auth import services
+from portfolio.auth import queries, services
 from portfolio.auth.forms import ChangePasswordForm, LoginForm
 from portfolio.auth.models import User
 from portfolio.auth.policy import anonymous, requires
@@ -25,7 +25,7 @@ def load_user(identifier: str) -> User | None:
     user_id, _, token = identifier.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    return services.session_user(int(user_id), token, session.get("sid"))
+    return queries.session_user(int(user_id), token, session.get("sid"))
 
 
 def _safe_next(target: str | None) -> str | None:

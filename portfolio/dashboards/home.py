@@ -1,5 +1,5 @@
 """What each role's home page shows. ``context_for(user)`` returns the template and its data; every figure
-comes from an aggregate query (see oxi.py, trust_data.py), so the statement count is flat."""
+comes from an aggregate query (see queries/oxi.py, queries/trust.py), so the statement count is flat."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +10,8 @@ from flask import current_app, url_for
 from portfolio import charts, clock
 from portfolio.auth.policy import allows
 from portfolio.auth.roles import ADMIN, AUDITOR, BOARD, COMPANY, STAFF, TRUSTEE
-from portfolio.dashboards import oxi, trust_data
+from portfolio.dashboards.queries import oxi
+from portfolio.dashboards.queries import trust as trust_data
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import QUARTERS, STATUSES
 from portfolio.money import format_money

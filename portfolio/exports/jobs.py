@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portfolio import audit, clock, db
 from portfolio.auth.models import User
@@ -97,6 +97,12 @@ def get_job_for(token: str, user) -> ExportJob:
     if job is None or job.user_id != user.id:
         raise NotFound("Esa exportación no existe o no es suya.")
     return job
+
+
+def recent_jobs(user, limit: int) -> list[ExportJob]:
+    """The user's latest export jobs, newest first (the «Exportaciones» page)."""
+    return list(db.session.scalars(select(ExportJob).where(ExportJob.user_id == user.id)
+                                   .order_by(ExportJob.created_at.desc(), ExportJob.id.desc()).limit(limit)))
 
 
 def effective_state(job: ExportJob, now: dt.datetime | None = None) -> tuple[str, str | None]:

@@ -16,12 +16,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from portfolio import clock, db
 from portfolio.auth.policy import requires
 from portfolio.exports import jobs, mef, runners
-from portfolio.exports.models import DONE, ExportJob
+from portfolio.exports.models import DONE
 from portfolio.exports.registry import ExportInputError, ExportSpec, all_exports, get_export
 from portfolio.orgs import ubigeo
 
@@ -74,8 +73,7 @@ def _start(spec: ExportSpec, args: dict[str, str]):
 @bp.route("/")
 @requires("exports.download")
 def index():
-    recent = db.session.scalars(select(ExportJob).where(ExportJob.user_id == current_user.id)
-                                .order_by(ExportJob.created_at.desc(), ExportJob.id.desc()).limit(RECENT_JOBS)).all()
+    recent = jobs.recent_jobs(current_user, RECENT_JOBS)
     available = [s for s in all_exports() if jobs.can_use(current_user, s)]
     return render_template("exports/index.html", jobs=recent, available=available,
                            state=jobs.effective_state)

@@ -118,6 +118,12 @@ def stage(*, kind: ImportKind, data: bytes, filename: str, actor) -> Staged:
     return staged
 
 
+def recent_batches(user, limit: int) -> list[ImportBatch]:
+    """The user's latest uploads, newest first (the imports page)."""
+    return list(db.session.scalars(select(ImportBatch).where(ImportBatch.user_id == user.id)
+                                   .order_by(ImportBatch.id.desc()).limit(limit)))
+
+
 def get_batch(batch_id: int, user) -> ImportBatch:
     """Only the user who uploaded a batch sees it; anyone else gets the same 404 as for a missing one."""
     batch = db.session.get(ImportBatch, batch_id)

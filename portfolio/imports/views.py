@@ -5,14 +5,12 @@ import io
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portfolio import db
-from portfolio.auth.policy import requires
-from portfolio.auth.roles import COMPANY, TRUSTEE
+from portfolio.auth.policy import allows, requires
 from portfolio.errors import DomainError
 from portfolio.imports import services
-from portfolio.imports.models import ImportBatch, ImportStatus
+from portfolio.imports.models import ImportStatus
 from portfolio.imports.workbook import build_template
 from portfolio.navigation import NavItem
 
@@ -35,8 +33,7 @@ def _kind(key: str):
 @requires("imports.use")
 def index():
     available = [k for k in services.kinds().values() if k.allowed(current_user)]
-    recent = db.session.scalars(select(ImportBatch).where(ImportBatch.user_id == current_user.id)
-                                .order_by(ImportBatch.id.desc()).limit(20)).all()
+    recent = services.recent_batches(current_user, 20)
     return render_template("imports/index.html", kinds=available, recent=recent, all_kinds=services.kinds())
 
 
@@ -80,9 +77,9 @@ def batch(batch_id: int):
     if plan is not None:
         db.session.rollback()
     trust_link = None
-    if current_user.role == COMPANY and "trust.company_home" in current_app.view_functions:
+    if allows(current_user, "trust.company") and "trust.company_home" in current_app.view_functions:
         trust_link = (url_for("trust.company_home"), "Ver mis declaraciones y aportes")
-    elif current_user.role == TRUSTEE and "trust.contributions_list" in current_app.view_functions:
+    elif allows(current_user, "trust.declare_on_behalf") and "trust.contributions_list" in current_app.view_functions:
         trust_link = (url_for("trust.contributions_list"), "Ver las declaraciones y aportes de las empresas")
     return render_template("imports/preview.html", kind=kind, staged=None, plan=plan, batch=batch,
                            limit=PREVIEW_LIMIT, trust_link=trust_link)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import or_, select
 
+from portfolio import db
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import ENTITY_KINDS, LEVELS, SECTORS, Company, PublicEntity
@@ -63,3 +64,17 @@ def entity_list(args: Mapping[str, str]) -> ListQuery:
     return ListQuery(query=query, sortable={"name": PublicEntity.name, "level": PublicEntity.level,
                                             "kind": PublicEntity.kind},
                      default_sort="name", tiebreak=PublicEntity.id, filters=filters, notes=notes)
+
+
+def company_names() -> list:
+    """(id, legal_name) of every company, by name (choices of the user form)."""
+    return db.session.execute(select(Company.id, Company.legal_name).order_by(Company.legal_name)).all()
+
+
+def active_companies() -> list[Company]:
+    return list(db.session.scalars(select(Company).where(Company.active.is_(True)).order_by(Company.legal_name)))
+
+
+def active_entities() -> list[PublicEntity]:
+    return list(db.session.scalars(select(PublicEntity).where(PublicEntity.active.is_(True))
+                                   .order_by(PublicEntity.name)))

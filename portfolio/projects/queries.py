@@ -91,6 +91,14 @@ class Filters:
     demo: str = ""
 
 
+def financier_filter_choices(user: Any) -> list[Company]:
+    """The companies the list can be filtered by: none for a company user (its list is already its own
+    company's projects), every active company for everyone else."""
+    if user.role == COMPANY:
+        return []
+    return list(db.session.scalars(select(Company).where(Company.active.is_(True)).order_by(Company.legal_name)))
+
+
 def filtered(filters: Filters, user: Any) -> Select:
     query = scoped(select(Project), user)
     if filters.q:

@@ -9,15 +9,14 @@ from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from portfolio import clock, db
+from portfolio import clock
 from portfolio.auth.policy import allows, requires
-from portfolio.auth.roles import COMPANY
 from portfolio.forms import run_service, select_choices
 from portfolio.listing import text_arg
+from portfolio.orgs import queries as orgs_queries
 from portfolio.orgs import ubigeo
-from portfolio.orgs.models import LEVELS, Company, PublicEntity
+from portfolio.orgs.models import LEVELS
 from portfolio.projects import chart, queries, services, stages
 from portfolio.projects.forms import MembersForm, ProjectForm, TransitionForm
 from portfolio.projects.models import SECTORS, Project
@@ -36,13 +35,8 @@ def form_version(form) -> int | None:
     return int(raw) if raw.isdigit() else -1
 
 
-def _entities():
-    return list(db.session.scalars(select(PublicEntity).where(PublicEntity.active.is_(True))
-                                   .order_by(PublicEntity.name)))
-
-
-def _companies():
-    return list(db.session.scalars(select(Company).where(Company.active.is_(True)).order_by(Company.legal_name)))
+_entities = orgs_queries.active_entities
+_companies = orgs_queries.active_companies
 
 
 @bp.route("/")
@@ -50,10 +44,9 @@ def _companies():
 def index():
     listing = queries.project_list(request.args, current_user)  # the same function as the Excel export
     page = listing.paginate()
-    is_company = current_user.role == COMPANY
     return render_template(
         "projects/index.html", page=page, f=queries.filters_from(request.args), stages=stages.STAGES, levels=LEVELS,
-        sectors=SECTORS, entities=_entities(), companies=[] if is_company else _companies(),
+        sectors=SECTORS, entities=_entities(), companies=queries.financier_filter_choices(current_user),
         departments=ubigeo.departments(), can_manage=allows(current_user, "projects.manage"),
         pipeline=queries.pipeline(current_user),
     )

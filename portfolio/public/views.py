@@ -19,7 +19,7 @@ from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
 from portfolio.money import CENT, format_money
 from portfolio.projects import stages
-from portfolio.public import portfolio_data
+from portfolio.public import queries
 
 bp = Blueprint("public", __name__, url_prefix="/transparencia")
 
@@ -57,7 +57,7 @@ def _period() -> tuple[int, int]:
 def home():
     year, quarter = indicators.latest_quarter()
     rows = indicators.quarter_report(year, quarter, public_only=True)
-    overview = portfolio_data.overview()
+    overview = queries.overview()
     return render_template("public/home.html", year=year, quarter=quarter, quarters=QUARTERS, statuses=STATUSES,
                            counts=indicators.status_counts(rows), overview=overview)
 
@@ -103,8 +103,8 @@ def indicators_csv():
 def projects():
     province = request.args.get("provincia") or None
     stage = request.args.get("etapa") or None
-    overview = portfolio_data.overview()
-    page = portfolio_data.project_page(province=province, stage=stage)
+    overview = queries.overview()
+    page = queries.project_page(province=province, stage=stage)
     return render_template("public/projects.html", page=page, overview=overview, province=province, stage=stage,
                            stages=stages.STAGES)
 
@@ -112,7 +112,7 @@ def projects():
 @bp.route("/proyectos/<int:project_id>")
 @public
 def project(project_id: int):
-    page = portfolio_data.public_project(project_id)
+    page = queries.public_project(project_id)
     chart = None
     if page.milestones:
         labels = [f"{m[1]:%m/%Y}" for m in page.milestones]
@@ -126,8 +126,8 @@ def project(project_id: int):
 @bp.route("/proyectos/<int:project_id>.json")
 @public
 def project_json(project_id: int):
-    page = portfolio_data.public_project(project_id)
-    text = portfolio_data.oc4ids(page, base_url=request.url_root, published=clock.utcnow())
+    page = queries.public_project(project_id)
+    text = queries.oc4ids(page, base_url=request.url_root, published=clock.utcnow())
     return Response(text, mimetype="application/json",
                     headers={"Content-Disposition": f"inline; filename=proyecto-{project_id}-oc4ids.json"})
 
@@ -147,13 +147,13 @@ def projects_csv():
     return csv_response("proyectos-oxi.csv", header, (
         [r.id, r.cui, r.name, r.entity, r.level, r.stage, r.amount.quantize(CENT),
          None if r.progress is None else r.progress.quantize(CENT), "si" if r.multidepartmental else "no"]
-        for r in portfolio_data.project_rows()))
+        for r in queries.project_rows()))
 
 
 @bp.route("/fideicomiso")
 @public
 def trust_statement():
-    from portfolio.dashboards import trust_data
+    from portfolio.dashboards.queries import trust as trust_data
     from portfolio.rules import rule_value
 
     today = clock.today()

@@ -10,15 +10,14 @@ if TYPE_CHECKING:
 def register(app: Flask) -> None:
     from portfolio import navigation
     from portfolio.navigation import NavItem
-    from portfolio.trust.cli import ledger_cli
+    from portfolio.trust import exports, mef
+    from portfolio.trust.cli import register_commands
     from portfolio.trust.views import bp
 
     app.register_blueprint(bp)
-    from portfolio.trust import exports, mef
-
     exports.register_exports()
     mef.register()
-    app.cli.add_command(ledger_cli)
+    register_commands(app)
     navigation.add(
         app,
         NavItem("Mis aportes", "trust.company_home", "trust.company", order=30),

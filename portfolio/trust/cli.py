@@ -28,3 +28,7 @@ def verify_command():
         sys.exit(1)
     click.echo(f"Libro mayor conforme: {entries} asientos y {accounts} cuentas verificados; "
                "saldos en caché iguales a los recalculados, todos los asientos cuadran.")
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(ledger_cli)

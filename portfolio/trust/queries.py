@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portfolio import clock, db
-from portfolio.auth.roles import COMPANY
+from portfolio.auth.roles import BOARD, COMPANY
 from portfolio.formatting import DateInputError, parse_date
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs.models import Company
@@ -25,11 +25,15 @@ from portfolio.trust.models import (
     CONTRIBUTION_STATUS,
     DISBURSEMENT_STATUS,
     PAYMENT_STATUS,
+    ConflictOfInterest,
     Contribution,
     Disbursement,
+    DisbursementInvoice,
     Payment,
     Tranche,
+    Vote,
 )
+from portfolio.trust.vocab import RESERVED_DISBURSEMENTS, DisbursementStatus, PaymentStatus
 
 
 def _scoped(query, column, viewer: Any):
@@ -172,3 +176,73 @@ def iso_date(args: Mapping[str, str], name: str, default: dt.date) -> dt.date | 
         return parse_date(raw)
     except DateInputError:
         return None
+
+
+# -- the trust pages' reads (the views hold no queries) ---------------------------------------------------
+def recent_disbursements(limit: int = 10) -> list[Disbursement]:
+    """The latest requests with their program and beneficiary, newest first."""
+    return list(db.session.scalars(
+        select(Disbursement).options(joinedload(Disbursement.program), joinedload(Disbursement.organization))
+        .order_by(Disbursement.id.desc()).limit(limit)))
+
+
+def awaiting_vote() -> list[Disbursement]:
+    """Requests the board has still to decide, oldest first."""
+    return list(db.session.scalars(select(Disbursement).where(Disbursement.status == DisbursementStatus.SOLICITADO)
+                                   .order_by(Disbursement.id)))
+
+
+def recent_votes(limit: int = 50) -> list[Vote]:
+    return list(db.session.scalars(select(Vote).order_by(Vote.id.desc()).limit(limit)))
+
+
+def to_execute() -> list[Disbursement]:
+    """Approved requests whose reservation is still (partly) to be paid."""
+    return list(db.session.scalars(select(Disbursement).where(Disbursement.status.in_(RESERVED_DISBURSEMENTS))
+                                   .order_by(Disbursement.id)))
+
+
+def payments_to_confirm() -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.REGISTRADO)
+                                   .order_by(Payment.id)))
+
+
+def recent_confirmed_payments(limit: int = 10) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.CONFIRMADO)
+                                   .order_by(Payment.id.desc()).limit(limit)))
+
+
+def latest_periods(limit: int) -> list:
+    """The most recent closed periods, newest first."""
+    from portfolio.trust import ledger
+
+    return list(db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(limit)))
+
+
+def active_companies() -> list:
+    """(id, legal_name, ruc) of the active companies, by name: the companies the trustee may declare for."""
+    return db.session.execute(select(Company.id, Company.legal_name, Company.ruc).where(Company.active)
+                              .order_by(Company.legal_name)).all()
+
+
+def conflicts(organization_id: int | None = None) -> list[ConflictOfInterest]:
+    """The conflict-of-interest register (of one beneficiary organization when given)."""
+    query = select(ConflictOfInterest).order_by(ConflictOfInterest.id)
+    if organization_id is not None:
+        query = query.where(ConflictOfInterest.organization_id == organization_id)
+    return list(db.session.scalars(query))
+
+
+def conflict_members(user: Any) -> list:
+    """The board members ``user`` may declare a conflict for: a board member only itself (members declare
+    their own), staff and the trustee any active member (the service enforces the same rule)."""
+    from portfolio.trust.services.disbursements import active_board
+
+    return [user] if getattr(user, "role", None) == BOARD else active_board()
+
+
+def invoice_used_elsewhere(invoice: DisbursementInvoice) -> DisbursementInvoice | None:
+    """Another request's invoice with the same RUC, serie and número, if any."""
+    return db.session.scalar(select(DisbursementInvoice).where(
+        DisbursementInvoice.ruc == invoice.ruc, DisbursementInvoice.serie == invoice.serie,
+        DisbursementInvoice.numero == invoice.numero, DisbursementInvoice.id != invoice.id))

@@ -263,7 +263,7 @@ def test_exports_purge_command(app, login_as, background):
     client = login_as("staff")
     start_background(client, "companies")
     assert len(list(background.iterdir())) == 1
-    result = app.test_cli_runner().invoke(args=["exports-purge", "--days", "0"])
+    result = app.test_cli_runner().invoke(args=["exports", "purge", "--days", "0"])
     assert result.exit_code == 0, result.output
     assert "Archivos borrados: 1." in result.output
     assert list(background.iterdir()) == []

@@ -60,10 +60,10 @@ def test_thresholds_come_from_effective_dated_rules(ctx, make_indicator):
                                 measured_on=dt.date(2026, 10, 15), actor=STAFF_ACTOR)
     row = next(r for r in services.quarter_report(2026, 3) if r.indicator.id == indicator.id)
     assert row.status == "at_risk"  # 10 % gap with the default 5 / 15
-    from tests.trust.conftest import make_user
+    from tests.support import insert_user
 
     rules.add_rule_value(key="indicators.on_track_gap_pct", value="12", effective_from=dt.date(2026, 1, 1),
-                         legal_basis="Prueba", actor=make_user("admin"))
+                         legal_basis="Prueba", actor=insert_user("admin"))
     row = next(r for r in services.quarter_report(2026, 3) if r.indicator.id == indicator.id)
     assert row.status == "on_track"
 

@@ -174,7 +174,8 @@ def test_public_overview_figures_tie_to_the_database(client, demo, app):
 
 def _trust_world(app, payers: int):
     """``payers`` companies each contribute S/ 123.45 this quarter; one disbursement of S/ 80.00 is paid."""
-    from tests.trust.conftest import World, make_company, make_user
+    from tests.support import insert_user
+    from tests.trust.conftest import World, make_company
 
     today = clock.today()
     month = today.replace(day=1)
@@ -184,7 +185,7 @@ def _trust_world(app, payers: int):
         for i in range(payers):
             if i:
                 world.company = make_company(f"Aportante privado {i} S.A.C.")
-                world.company_user = make_user("company", world.company.id)
+                world.company_user = insert_user("company", world.company.id)
             payroll = (Decimal("123.45") * 100 / Decimal("0.15")).quantize(Decimal("0.01"))
             contribution = world.declare(month=month, payroll=payroll, today=today).value
             from portfolio.trust.services import contributions as svc

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from stdnum.pe import ruc as ruc_number
 
 from portfolio import db
-from portfolio.auth.models import User
 from portfolio.orgs.models import Company
 from portfolio.trust import ledger
 from portfolio.trust.services import books, contributions, disbursements, programs
+from tests.support import insert_user
 
 TODAY = dt.date(2026, 6, 20)
 D = Decimal
@@ -26,14 +26,6 @@ def new_ruc(prefix: str = "20") -> str:
 
 def key() -> str:
     return uuid.uuid4().hex
-
-
-def make_user(role: str, company_id: int | None = None, name: str | None = None) -> User:
-    user = User(email=f"{role}-{uuid.uuid4().hex[:10]}@prueba.pe", name=name or f"Usuario {role}", role=role,
-                company_id=company_id, active=True, password_hash="!", session_token=uuid.uuid4().hex)
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def make_company(name: str | None = None) -> Company:
@@ -62,10 +54,10 @@ class World:
 
     def __init__(self, boards: int = 3, allocation: Decimal = Decimal("1000000.00")):  # noqa: B008
         self.company = make_company()
-        self.company_user = make_user("company", self.company.id)
-        self.trustee = make_user("trustee")
-        self.staff = make_user("staff")
-        self.board = [make_user("board", name=f"Miembro {i + 1}") for i in range(boards)]
+        self.company_user = insert_user("company", self.company.id)
+        self.trustee = insert_user("trustee")
+        self.staff = insert_user("staff")
+        self.board = [insert_user("board", name=f"Miembro {i + 1}") for i in range(boards)]
         self.program = programs.create_program(code=f"P{uuid.uuid4().hex[:6]}", name=f"Programa {uuid.uuid4().hex[:6]}",
                                                description=None, actor=self.staff)
         programs.set_allocation(program_id=self.program.id, year=TODAY.year, amount=allocation, goals="Metas",

@@ -12,7 +12,8 @@ from portfolio.errors import Conflict, DomainError, Forbidden, NotFound
 from portfolio.trust import ledger
 from portfolio.trust.models import Payment
 from portfolio.trust.services import books, contributions
-from tests.trust.conftest import TODAY, key, ledger_snapshot, make_company, make_user, run
+from tests.support import insert_user
+from tests.trust.conftest import TODAY, key, ledger_snapshot, make_company, run
 
 D = Decimal
 
@@ -160,7 +161,7 @@ def test_reverse_confirmed_payment_with_linked_entry(world):
 
 def test_roles_and_company_scope(world):
     c = world.declare().value
-    other = make_user("company", make_company().id)
+    other = insert_user("company", make_company().id)
     with pytest.raises(NotFound):
         world.pay(c, D("1.00"), actor=other)
     with pytest.raises(NotFound):
@@ -171,7 +172,7 @@ def test_roles_and_company_scope(world):
                               headcount=1, actor=other, key=key(), today=TODAY)
     with pytest.raises(Forbidden):
         world.confirm(world.pay(c, D("1.00")).value, actor=world.staff)
-    admin = make_user("admin")
+    admin = insert_user("admin")
     with pytest.raises(Forbidden):
         world.declare(month=dt.date(2026, 2, 1), actor=admin)
 
@@ -283,7 +284,7 @@ def test_company_user_declares_only_for_itself_and_its_audit_names_no_principal(
 @pytest.mark.parametrize("role", ["staff", "board", "auditor", "admin"])
 def test_other_roles_may_neither_declare_nor_rectify(world, role):
     c = world.declare().value
-    actor = make_user(role)
+    actor = insert_user(role)
     before = ledger_snapshot()
     with pytest.raises(Forbidden):
         contributions.declare(company_id=world.company.id, month=dt.date(2026, 4, 1), payroll=D("1.00"), headcount=1,

@@ -12,7 +12,8 @@ from portfolio.errors import DomainError, Forbidden
 from portfolio.trust import ledger
 from portfolio.trust.models import Vote
 from portfolio.trust.services import books, disbursements, programs
-from tests.trust.conftest import TODAY, key, ledger_snapshot, make_user, new_ruc, run
+from tests.support import insert_user
+from tests.trust.conftest import TODAY, key, ledger_snapshot, new_ruc, run
 
 D = Decimal
 
@@ -28,9 +29,9 @@ def test_request_roles(world):
     with pytest.raises(Forbidden):
         world.request(D("10.00"), actor=world.board[0])
     with pytest.raises(Forbidden):
-        world.request(D("10.00"), actor=make_user("admin"))
+        world.request(D("10.00"), actor=insert_user("admin"))
     with pytest.raises(Forbidden):
-        world.request(D("10.00"), actor=make_user("auditor"))
+        world.request(D("10.00"), actor=insert_user("auditor"))
 
 
 @pytest.mark.parametrize("amount", [D("0.00"), D("-5.00"), D("1.005")])
@@ -166,7 +167,7 @@ def test_admin_and_board_have_no_execution_power(world):
     world.fund(D("3000.00"))
     d = world.request(D("100.00")).value
     world.approve(d)
-    for actor in (make_user("admin"), world.board[2], world.staff):
+    for actor in (insert_user("admin"), world.board[2], world.staff):
         with pytest.raises(Forbidden):
             world.execute(d, D("100.00"), actor=actor)
 
@@ -212,6 +213,6 @@ def test_quorum_is_configurable(world):
 
 
 def test_majority_of_active_board_members(world):
-    world.board.extend(make_user("board") for _ in range(2))  # 5 members → majority 3
+    world.board.extend(insert_user("board") for _ in range(2))  # 5 members → majority 3
     db.session.commit()
     assert disbursements.quorum_needed() == 3

@@ -12,13 +12,14 @@ from portfolio import db
 from portfolio.errors import DomainError
 from portfolio.trust.models import Contribution, Payment
 from portfolio.trust.services import contributions
-from tests.trust.conftest import TODAY, D, World, key, make_company, make_user, run
+from tests.support import insert_user
+from tests.trust.conftest import TODAY, D, World, key, make_company, run
 from tests.trust.test_pages import declare
 
 
 def other_company(world: World):
     company = make_company()
-    return company, make_user("company", company.id)
+    return company, insert_user("company", company.id)
 
 
 def refusal(world, contribution, amount, operation, actor, paid_on=TODAY, bank="BCP") -> str:

@@ -1,70 +1,9 @@
-"""Trust (fideicomiso) pages: company, overview and disbursements, board, trustee, programs."""
+"""Trust (fideicomiso) pages: company, overview and disbursements, board, trustee, programs.
+
+The blueprint and the helpers the page modules share are in ``common.py``."""
 from __future__ import annotations
 
-import datetime as dt
+from portfolio.trust.views import board, company, overview, trustee  # noqa: F401  (their routes are on bp)
+from portfolio.trust.views.common import bp
 
-from flask import Blueprint, flash, redirect, request
-
-from portfolio import clock
-from portfolio.formatting import DateInputError, parse_date
-from portfolio.forms import run_service
-
-bp = Blueprint("trust", __name__, url_prefix="/fideicomiso")
-
-@bp.context_processor
-def _permissions():
-    from flask_login import current_user
-
-    from portfolio.auth.policy import allows
-
-    return {"can": lambda permission: allows(current_user, permission)}
-
-
-REPLAYED = "Esta operación ya se había registrado con este mismo formulario; no se repitió."
-
-
-def act(form, action, success: str, back: str):
-    """Validate an action form, run one service (commit once), flash the outcome and go back."""
-    if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(back)
-    outcome = run_service(form, action)
-    if outcome:
-        replayed = getattr(outcome.value, "replayed", False)
-        flash(REPLAYED if replayed else success, "info" if replayed else "success")
-    else:
-        flash_errors(form)
-    return redirect(back)
-
-
-def flash_errors(form) -> None:
-    """Flash each of the form's messages once. ``form.errors`` already holds the form-level messages
-    (under the key None) next to each field's, so they are not added again from ``form_errors``."""
-    seen: set[str] = set()
-    for errors in form.errors.values():
-        for message in errors:
-            if message not in seen:
-                seen.add(message)
-                flash(message, "danger")
-
-
-def date_arg(name: str, default: dt.date) -> dt.date:
-    raw = (request.args.get(name) or "").strip()
-    try:
-        return parse_date(raw) or default
-    except DateInputError:
-        flash(f"Fecha inválida en «{name}»: se usó {default:%d/%m/%Y}.", "warning")
-        return default
-
-
-def period_args() -> tuple[dt.date, dt.date]:
-    today = clock.today()
-    start = date_arg("desde", today.replace(month=1, day=1))
-    end = date_arg("hasta", today)
-    if end < start:
-        flash("La fecha final es anterior a la inicial: se intercambiaron.", "warning")
-        start, end = end, start
-    return start, end
-
-
-from portfolio.trust.views import board, company, overview, trustee  # noqa: E402,F401
+__all__ = ["bp"]

@@ -3,16 +3,12 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from portfolio import db
 from portfolio.auth.policy import allows, requires
+from portfolio.trust import queries
 from portfolio.trust.forms import VoteForm
-from portfolio.trust.models import Disbursement, DisbursementInvoice, Vote
 from portfolio.trust.services import books, disbursements
-from portfolio.trust.views import act, bp
-from portfolio.trust.views.overview import decision_facts
-from portfolio.trust.vocab import DisbursementStatus
+from portfolio.trust.views.common import act, bp, decision_facts
 
 
 @bp.route("/comite")
@@ -20,11 +16,10 @@ from portfolio.trust.vocab import DisbursementStatus
 def board_queue():
     """Board members vote here; the auditor sees the same queue and facts, read-only (no forms)."""
     can_vote = allows(current_user, "trust.vote")
-    pending = db.session.scalars(select(Disbursement).where(Disbursement.status == DisbursementStatus.SOLICITADO)
-                                 .order_by(Disbursement.id)).all()
+    pending = queries.awaiting_vote()
     queue = [{"d": d, "facts": decision_facts(d), "mine": next((v for v in d.votes if v.user_id == current_user.id), None),
               "form": VoteForm(prefix=f"v{d.id}") if can_vote else None} for d in pending]
-    history = db.session.scalars(select(Vote).order_by(Vote.id.desc()).limit(50)).all()
+    history = queries.recent_votes(50)
     return render_template("trust/board.html", queue=queue, history=history, position=books.fund_position(),
                            can_vote=can_vote)
 
@@ -38,14 +33,3 @@ def vote(disbursement_id: int):
                                                 comment=form.comment.data, actor=current_user, key=form.key()),
                "Voto registrado.", url_for("trust.board_queue"))
 
-
-def invoice_flags(d: Disbursement) -> list[str]:
-    """Invoices of this request already used elsewhere (blocked at request time; shown for old data)."""
-    flags = []
-    for invoice in d.invoices:
-        other = db.session.scalar(select(DisbursementInvoice).where(
-            DisbursementInvoice.ruc == invoice.ruc, DisbursementInvoice.serie == invoice.serie,
-            DisbursementInvoice.numero == invoice.numero, DisbursementInvoice.id != invoice.id))
-        if other is not None:
-            flags.append(f"{invoice.label} también en el desembolso N.º {other.disbursement_id}")
-    return flags

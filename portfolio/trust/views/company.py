@@ -13,7 +13,7 @@ from portfolio.trust import queries
 from portfolio.trust.forms import DeclareForm, PaymentForm, RectifyForm
 from portfolio.trust.models import CONTRIBUTION_STATUS, Contribution
 from portfolio.trust.services import books, contributions
-from portfolio.trust.views import REPLAYED, act, bp, period_args
+from portfolio.trust.views.common import REPLAYED, act, bp, period_args
 
 
 @bp.route("/empresa")

@@ -3,14 +3,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from portfolio import clock, db
+from portfolio import clock
 from portfolio.auth.policy import allows, requires
-from portfolio.auth.roles import BOARD
 from portfolio.forms import run_service, select_choices
-from portfolio.listing import paginate
 from portfolio.trust import queries
 from portfolio.trust.forms import (
     AllocationForm,
@@ -22,15 +18,9 @@ from portfolio.trust.forms import (
     RequestForm,
     VoteForm,
 )
-from portfolio.trust.models import (
-    CONTRIBUTION_STATUS,
-    DISBURSEMENT_STATUS,
-    ConflictOfInterest,
-    Disbursement,
-    Organization,
-)
+from portfolio.trust.models import CONTRIBUTION_STATUS, DISBURSEMENT_STATUS
 from portfolio.trust.services import books, disbursements, programs
-from portfolio.trust.views import REPLAYED, act, bp, period_args
+from portfolio.trust.views.common import REPLAYED, act, bp, decision_facts, invoice_flags, period_args
 
 
 @bp.route("/")
@@ -40,10 +30,7 @@ def overview():
     return render_template("trust/overview.html", position=books.fund_position(), collection=books.collection_summary(),
                            programs=books.program_summary(today.year), year=today.year,
                            arrears=books.arrears_ageing(today), buckets=books.AGE_BUCKETS,
-                           recent=db.session.scalars(
-                               select(Disbursement).options(joinedload(Disbursement.program),
-                                                            joinedload(Disbursement.organization))
-                               .order_by(Disbursement.id.desc()).limit(10)).all())
+                           recent=queries.recent_disbursements(10))
 
 
 @bp.route("/aportes")
@@ -58,20 +45,17 @@ def contributions_list():
 @bp.route("/estado-de-cuenta")
 @requires("trust.books.view")
 def trust_statement():
-    from portfolio.trust import ledger
-
     start, end = period_args()
     return render_template(
         "trust/trust_statement.html", s=books.trust_statement(start, end), reconciliation=books.bank_reconciliation(),
-        periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(24)).all())
+        periods=queries.latest_periods(24))
 
 
 @bp.route("/desembolsos")
 @requires("trust.view")
 def disbursement_list():
     listing = queries.disbursement_list(request.args, current_user)
-    page = paginate(listing.query.options(joinedload(Disbursement.program), joinedload(Disbursement.organization)),
-                    sortable=listing.sortable, default_sort=listing.default_sort, tiebreak=listing.tiebreak)
+    page = listing.paginate()  # the query loads program and beneficiary with each request
     return render_template("trust/disbursements.html", page=page, status=listing.filters.get("estado"),
                            statuses=DISBURSEMENT_STATUS, totals=queries.disbursement_totals(listing),
                            paid_on=queries.last_paid_on([d.id for d in page.items]))
@@ -106,23 +90,12 @@ def disbursement_new():
     return render_template("trust/request_form.html", form=form, rooms=rooms, room_year=year)
 
 
-def decision_facts(d: Disbursement) -> dict:
-    """What the board needs to decide: funds, the program's plan vs spent, conflicts, invoice flags."""
-    summary = {row["program"].id: row for row in books.program_summary(d.year)}.get(d.program_id)
-    conflicts = list(db.session.scalars(select(ConflictOfInterest).where(
-        ConflictOfInterest.organization_id == d.organization_id)))
-    return {"position": books.fund_position(), "plan": summary, "conflicts": conflicts,
-            "tally": disbursements.tally(d), "recused": {c.user_id for c in conflicts}}
-
-
 @bp.route("/desembolsos/<int:disbursement_id>")
 @requires("trust.view")
 def disbursement_detail(disbursement_id: int):
     d = disbursements.get_disbursement(disbursement_id)
     execute = ExecuteForm(prefix=f"e{d.id}")
     execute.amount.data = d.amount - d.paid_amount
-    from portfolio.trust.views.board import invoice_flags
-
     return render_template("trust/disbursement.html", d=d, facts=decision_facts(d), vote_form=VoteForm(prefix=f"v{d.id}"),
                            flags=invoice_flags(d),
                            execute_form=execute, cancel_form=NoteForm(),
@@ -149,16 +122,13 @@ def programs_page():
     allocation.program_id.choices = select_choices([(0, "— Seleccione —")] + [(p.id, p.name) for p in programs.programs()], blank=None)
     allocation.year.data = allocation.year.data or year
     conflict = ConflictForm()
-    from portfolio.trust.services.disbursements import active_board
-
-    members = [current_user] if current_user.role == BOARD else active_board()  # members declare their own
+    members = queries.conflict_members(current_user)  # a board member declares only its own
     conflict.user_id.choices = select_choices([(0, "— Seleccione —")] + [(u.id, u.name) for u in members], blank=None)
     conflict.organization_id.choices = select_choices([(0, "— Seleccione —")] + [(o.id, o.name) for o in programs.organizations()], blank=None)
     return render_template(
         "trust/programs.html", year=year, summary=books.program_summary(year), programs=programs.programs(),
         organizations=programs.organizations(),
-        conflicts=db.session.scalars(select(ConflictOfInterest).order_by(ConflictOfInterest.id)).all()
-        if allows(current_user, "trust.view") else None,
+        conflicts=queries.conflicts() if allows(current_user, "trust.view") else None,
         program_form=ProgramForm(), allocation_form=allocation, organization_form=OrganizationForm(),
         conflict_form=conflict, can_manage=allows(current_user, "trust.programs.manage"),
         can_declare=allows(current_user, "trust.conflicts.declare"))
@@ -204,7 +174,7 @@ def conflict_declare():
     from portfolio.trust.services.disbursements import active_board
 
     form.user_id.choices = select_choices([(u.id, u.name) for u in active_board()], blank=None)
-    form.organization_id.choices = select_choices([(o.id, o.name) for o in db.session.scalars(select(Organization))], blank=None)
+    form.organization_id.choices = select_choices([(o.id, o.name) for o in programs.organizations()], blank=None)
     return _manage(form, lambda: programs.declare_conflict(user_id=form.user_id.data,
                                                             organization_id=form.organization_id.data,
                                                             description=form.description.data, actor=current_user),

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from portfolio import clock, db
+from portfolio import clock
 from portfolio.auth.policy import allows, requires
 from portfolio.formatting import month_label
 from portfolio.forms import run_service, select_choices
 from portfolio.money import format_money
-from portfolio.orgs.models import Company
-from portfolio.trust import ledger
+from portfolio.trust import queries
 from portfolio.trust.forms import (
     BankBalanceForm,
     CloseForm,
@@ -20,10 +18,8 @@ from portfolio.trust.forms import (
     NoteForm,
     OnBehalfDeclareForm,
 )
-from portfolio.trust.models import Disbursement, Payment
 from portfolio.trust.services import books, contributions, disbursements
-from portfolio.trust.views import REPLAYED, act, bp
-from portfolio.trust.vocab import RESERVED_DISBURSEMENTS, PaymentStatus
+from portfolio.trust.views.common import REPLAYED, act, bp
 
 
 @bp.route("/fiduciario")
@@ -32,11 +28,9 @@ def trustee_home():
     """The trustee's workbench; the auditor sees the same lists read-only (each form needs its POST permission)."""
     allowed = {"confirm": allows(current_user, "trust.confirm"), "execute": allows(current_user, "trust.execute"),
            "close": allows(current_user, "trust.close_period")}
-    payments = db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.REGISTRADO).order_by(Payment.id)).all()
-    to_execute = db.session.scalars(select(Disbursement).where(Disbursement.status.in_(RESERVED_DISBURSEMENTS))
-                                    .order_by(Disbursement.id)).all()
-    confirmed = db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.CONFIRMADO)
-                                   .order_by(Payment.id.desc()).limit(10)).all()
+    payments = queries.payments_to_confirm()
+    to_execute = queries.to_execute()
+    confirmed = queries.recent_confirmed_payments(10)
     execute_forms = {}
     close = balance = None
     if allowed["execute"]:
@@ -57,7 +51,7 @@ def trustee_home():
         "trust/trustee.html", payments=payments, to_execute=to_execute, execute_forms=execute_forms,
         confirmed=confirmed, confirm_form=ConfirmForm, note_form=NoteForm, close_form=close, balance_form=balance,
         next_close=next_close, month_end=books.month_end_reconciliation(next_close) if next_close else None,
-        periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(12)).all(),
+        periods=queries.latest_periods(12),
         reconciliation=books.bank_reconciliation(), position=books.fund_position(), allowed=allowed,
         read_only=not any(allowed.values()))
 
@@ -67,8 +61,7 @@ def trustee_home():
 def declare_on_behalf():
     """The trustee declares a month on behalf of a company: the trust service applies the company's rules."""
     form = OnBehalfDeclareForm()
-    companies = db.session.execute(select(Company.id, Company.legal_name, Company.ruc).where(Company.active)
-                                   .order_by(Company.legal_name)).all()
+    companies = queries.active_companies()
     form.company_id.choices = select_choices([(str(c.id), f"{c.legal_name} – RUC {c.ruc}") for c in companies])
     if form.validate_on_submit():
         outcome = run_service(form, lambda: contributions.declare(

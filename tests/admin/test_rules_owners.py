@@ -13,7 +13,7 @@ from portfolio.auth.policy import PERMISSIONS
 from portfolio.auth.roles import ADMIN, AUDITOR, TRUSTEE
 from portfolio.errors import DomainError, Forbidden
 from portfolio.rules import RULES, TRUST_RULES, RuleValue, add_rule_value, owner_permission, rule_value
-from tests.trust.conftest import make_user
+from tests.support import insert_user
 
 TODAY = dt.date(2026, 6, 20)
 MONEY_RULES = ("trust.contribution_rate_pct", "trust.due_day", "trust.quorum_min_approvals", "trust.quorum_majority")
@@ -36,7 +36,7 @@ def test_every_rule_has_an_owner_and_the_trust_rules_belong_to_the_trustee_alone
 
 @pytest.mark.parametrize("key", MONEY_RULES)
 def test_admin_cannot_add_values_to_trust_rules(ctx, key):
-    admin = make_user("admin")
+    admin = insert_user("admin")
     before = values(key)
     with pytest.raises(Forbidden):
         add_rule_value(key=key, value="1", effective_from=dt.date(2026, 7, 1), legal_basis="Decisión del admin",
@@ -48,7 +48,7 @@ def test_admin_cannot_add_values_to_trust_rules(ctx, key):
 def test_other_roles_cannot_add_rule_values(ctx, role):
     from tests.trust.conftest import make_company
 
-    user = make_user(role, make_company().id if role == "company" else None)
+    user = insert_user(role, make_company().id if role == "company" else None)
     for key in ("trust.contribution_rate_pct", "oxi.variation_cap_pct"):
         with pytest.raises(Forbidden):
             add_rule_value(key=key, value="1", effective_from=dt.date(2026, 7, 1), legal_basis="x",
@@ -58,11 +58,11 @@ def test_other_roles_cannot_add_rule_values(ctx, role):
 def test_trustee_cannot_add_values_to_reference_rules(ctx):
     with pytest.raises(Forbidden):
         add_rule_value(key="oxi.variation_cap_pct", value="60", effective_from=dt.date(2026, 7, 1),
-                       legal_basis="Ley", actor=make_user("trustee"), today=TODAY)
+                       legal_basis="Ley", actor=insert_user("trustee"), today=TODAY)
 
 
 def test_trustee_adds_a_trust_rule_citing_the_board_resolution(ctx):
-    trustee = make_user("trustee")
+    trustee = insert_user("trustee")
     row = add_rule_value(key="trust.contribution_rate_pct", value="0.18", effective_from=dt.date(2026, 7, 1),
                          resolution_number="012-2026-CT", resolution_date=dt.date(2026, 6, 10), actor=trustee,
                          today=TODAY)
@@ -90,14 +90,14 @@ def test_trust_rule_without_a_valid_resolution_is_refused(ctx, changes, field):
     args.update(changes)
     before = values("trust.due_day")
     with pytest.raises(DomainError) as info:
-        add_rule_value(**args, actor=make_user("trustee"), today=TODAY)
+        add_rule_value(**args, actor=insert_user("trustee"), today=TODAY)
     assert info.value.field == field
     assert values("trust.due_day") == before
 
 
 def test_admin_still_manages_reference_rules(ctx):
     row = add_rule_value(key="oxi.variation_warn_pct", value="75", effective_from=dt.date(2026, 7, 1),
-                         legal_basis="Criterio de gestión 2026", actor=make_user("admin"), today=TODAY)
+                         legal_basis="Criterio de gestión 2026", actor=insert_user("admin"), today=TODAY)
     assert row.resolution_number is None and row.legal_basis == "Criterio de gestión 2026"
 
 
