@@ -18,6 +18,10 @@ class PaymentStatus(StrEnum):
     REVERTIDO = "revertido"
 
 
+# Still standing (awaiting the trustee or counted): two of them with one bank + operation number need a decision.
+LIVE_PAYMENTS = frozenset({PaymentStatus.REGISTRADO, PaymentStatus.CONFIRMADO})
+
+
 class ContributionStatus(StrEnum):
     """A month's contribution, derived from what is due, what was paid and the due date (not stored)."""
 

@@ -33,6 +33,7 @@ def trustee_home():
     allowed = {"confirm": allows(current_user, "trust.confirm"), "execute": allows(current_user, "trust.execute"),
            "close": allows(current_user, "trust.close_period")}
     payments = db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.REGISTRADO).order_by(Payment.id)).all()
+    twins = contributions.same_operation(payments)  # another company registered the same bank operation
     to_execute = db.session.scalars(select(Disbursement).where(Disbursement.status.in_(RESERVED_DISBURSEMENTS))
                                     .order_by(Disbursement.id)).all()
     confirmed = db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.CONFIRMADO)
@@ -50,7 +51,7 @@ def trustee_home():
         close = CloseForm()
         close.month.data = (clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     return render_template(
-        "trust/trustee.html", payments=payments, to_execute=to_execute, execute_forms=execute_forms,
+        "trust/trustee.html", payments=payments, twins=twins, to_execute=to_execute, execute_forms=execute_forms,
         confirmed=confirmed, confirm_form=ConfirmForm, note_form=NoteForm, close_form=close, balance_form=balance,
         periods=db.session.scalars(select(ledger.Period).order_by(ledger.Period.month.desc()).limit(12)).all(),
         reconciliation=books.bank_reconciliation(), position=books.fund_position(), allowed=allowed,
