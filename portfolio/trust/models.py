@@ -12,10 +12,12 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -117,10 +119,22 @@ class ContributionVersion(Base):
     contribution: Mapped[Contribution] = relationship(back_populates="versions")
 
 
+# Among confirmed payments one bank + operation number is one payment: the trust never counts one bank transfer
+# twice, whoever registered it and whatever a service checked first. The number is stored normalised (upper
+# case, no spaces: a CHECK), so the index on the column is an index on the normalised number.
+CONFIRMED_PAYMENT = text(f"status = '{PaymentStatus.CONFIRMADO}'")
+
+
 class Payment(Base):
+    """A company's payment of a declared month. Registration is unique per company (bank + operation number);
+    the confirmed payments are unique per bank + operation number whatever the company."""
+
     __tablename__ = "trust_payments"
     __table_args__ = (
-        UniqueConstraint("bank", "operation_number", name="uq_trust_payments_bank_operation"),
+        UniqueConstraint("company_id", "bank", "operation_number", name="uq_trust_payments_company_bank_operation"),
+        Index("uq_trust_payments_confirmed_operation", "bank", "operation_number", unique=True,
+              postgresql_where=CONFIRMED_PAYMENT, sqlite_where=CONFIRMED_PAYMENT),
+        CheckConstraint("operation_number = upper(replace(operation_number, ' ', ''))", name="operation_normalised"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(one_of("status", PaymentStatus), name="status_known"),
     )

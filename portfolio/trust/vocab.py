@@ -26,6 +26,10 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.REVERTIDO: frozenset(),
 }
 
+# Still standing (awaiting the trustee or counted): two of them with one bank + operation number need a decision.
+LIVE_PAYMENTS = frozenset({PaymentStatus.REGISTRADO, PaymentStatus.CONFIRMADO})
+
+
 class ContributionStatus(StrEnum):
     """A month's contribution, derived from what is due, what was paid and the due date (not stored)."""
 

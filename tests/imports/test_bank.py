@@ -131,3 +131,61 @@ def test_statement_errors_by_row(app, login_as, payments, counts):
 def test_only_the_trustee_reconciles(app, login_as):
     assert login_as("company").get("/importar/extracto/").status_code == 403
     assert login_as("staff").get("/importar/extracto/").status_code == 403
+
+
+def register_same_operation(app, make_user, operation, amount):
+    """Another company registers ``operation`` (BCP), which the ``payments`` fixture's company already used."""
+    from portfolio.auth.models import User
+    from portfolio.orgs.models import Company
+    from portfolio.trust.services import contributions
+
+    other = make_user("company")
+    with app.app_context():
+        actor = db.session.get(User, other["id"])
+        month = contributions.declare(company_id=other["company_id"], month=dt.date(2026, 3, 1),
+                                      payroll=Decimal("2000000.00"), headcount=5, actor=actor,
+                                      key=uuid.uuid4().hex).value
+        payment = contributions.register_payment(contribution_id=month.id, amount=Decimal(amount),
+                                                 paid_on=dt.date(2026, 4, 12), bank="BCP", operation_number=operation,
+                                                 actor=actor, key=uuid.uuid4().hex).value
+        company = db.session.get(Company, other["company_id"])
+        db.session.commit()
+        return payment.id, company.legal_name, company.ruc
+
+
+@pytest.mark.parametrize("other_amount", ["250.00", "1000.00"])
+def test_an_operation_two_companies_registered_is_never_confirmed_by_the_import(app, login_as, make_user, payments,
+                                                                                counts, other_amount):
+    """Whether the other company's amount differs (one exact match) or not (two), the line is ambiguous: it is
+    listed as a discrepancy naming both payments and nothing is confirmed."""
+    other_id, other_name, other_ruc = register_same_operation(app, make_user, "OP-1001",
+                                                              other_amount)
+    trustee = login_as("trustee")
+    before = counts()
+    data = csv_bytes([BANK_HEADERS, ["12/04/2026", "1,000.00", "OP-1001", "ABONO", None]], delimiter=";")
+    response = upload(trustee, "extracto", data, "extracto.csv")
+    assert response.status_code == 200  # nothing to confirm: not stored, shown directly
+    text = response.get_data(as_text=True)
+    assert "no hay nada que confirmar" in text and 'id="import-confirm"' not in text
+    assert other_name in text and other_ruc in text
+    assert ("otra empresa registró la misma operación BCP" in text) == (other_amount != "1000.00")
+    assert ("Varios pagos registrados tienen este número y monto" in text) == (other_amount == "1000.00")
+    assert counts() == before
+    assert statuses(app, {**payments["ids"], "other": other_id})["OP-1001"] == "registrado"
+    assert statuses(app, {"other": other_id}) == {"other": "registrado"}
+
+
+def test_a_rejected_twin_no_longer_blocks_the_exact_match(app, login_as, make_user, payments):
+    from portfolio.auth.models import User
+    from portfolio.trust.services import contributions
+
+    other_id, _, _ = register_same_operation(app, make_user, "OP-1001", "250.00")
+    trustee = login_as("trustee")
+    with app.app_context():
+        actor = db.session.get(User, trustee.user["id"])
+        contributions.reject_payment(payment_id=other_id, note="No figura en el extracto", actor=actor,
+                                     key=uuid.uuid4().hex)
+        db.session.commit()
+    batch_id = batch_id_from(upload(trustee, "extracto", statement(payments["ruc"])))
+    assert trustee.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 302
+    assert statuses(app, payments["ids"])["OP-1001"] == "confirmado"

@@ -179,6 +179,97 @@ def test_concurrent_duplicate_payment_registrations_make_one_record(pg_app):
     verify_clean(pg_app)
 
 
+def one_operation_two_companies(pairs: int):
+    """``pairs`` bank operations, each registered by two companies: [(payment of A, payment of B), …] and two
+    trustees' ids."""
+    from tests.trust.conftest import make_company, make_user
+
+    w = World()
+    a_contribution = w.declare().value
+    b_company = make_company()
+    b_user = make_user("company", b_company.id)
+    b_contribution = run(lambda: contributions.declare(company_id=b_company.id, month=a_contribution.month,
+                                                       payroll=D("1000000.00"), headcount=3, actor=b_user,
+                                                       key=key(), today=TODAY)).value
+    ids = []
+    for n in range(pairs):
+        operation = f"RACE-{n:04d}"
+        a = w.pay(a_contribution, D("10.00"), operation=operation).value
+        b = w.pay(b_contribution, D("10.00"), operation=operation, actor=b_user).value
+        ids.append((a.id, b.id))
+    second = make_user("trustee")
+    db.session.commit()
+    return ids, (w.trustee.id, second.id)
+
+
+def confirm_as(payment_id: int, trustee_id: int):
+    from portfolio.auth.models import User
+
+    return lambda: contributions.confirm_payment(payment_id=payment_id, actor=db.session.get(User, trustee_id),
+                                                 key=key(), today=TODAY)
+
+
+def test_concurrent_confirmations_of_one_bank_operation_confirm_one_payment(pg_app):
+    """Two trustees confirm, at the same instant, the two companies' payments of one bank operation (twelve
+    operations at once): for each operation exactly one payment is confirmed and posted."""
+    with pg_app.app_context():
+        pairs, (first, second) = one_operation_two_companies(12)
+    actions = [action for a, b in pairs for action in (confirm_as(a, first), confirm_as(b, second))]
+    results = race(pg_app, actions)
+    assert not [r for r in results if r[0] == "error"], results
+    for n in range(len(pairs)):
+        pair = results[2 * n:2 * n + 2]
+        assert sorted(r[0] for r in pair) == ["ok", "refused"], pair
+        refusal = next(r[1] for r in pair if r[0] == "refused")
+        assert f"La operación BCP RACE-{n:04d} ya está confirmada" in refusal
+    with pg_app.app_context():
+        confirmed = db.session.execute(select(Payment.operation_number, func.count(Payment.id))
+                                       .where(Payment.status == "confirmado").group_by(Payment.operation_number)).all()
+        assert sorted(confirmed) == [(f"RACE-{n:04d}", 1) for n in range(len(pairs))]
+        assert db.session.scalar(select(func.count(ledger.Entry.id)).where(ledger.Entry.kind == "pago")) == len(pairs)
+    verify_clean(pg_app)
+
+
+def test_a_confirmation_waiting_on_the_same_operation_is_refused_when_the_first_commits(pg_app):
+    """Deterministic interleaving: the second confirmation passes the service's check while the first is not
+    committed, waits on the partial unique index, and is refused with the trustee's message, posting nothing."""
+    import time
+
+    with pg_app.app_context():
+        [(a, b)], (first, second) = one_operation_two_companies(1)
+    outcome: list = []
+
+    def second_trustee():
+        with pg_app.app_context():
+            try:
+                outcome.append(("ok", run(confirm_as(b, second))))
+            except DomainError as exc:
+                outcome.append(("refused", exc.message))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion
+                db.session.rollback()
+                outcome.append(("error", repr(exc)))
+
+    with pg_app.app_context():
+        confirm_as(a, first)()  # done, not committed yet
+        thread = threading.Thread(target=second_trustee)
+        thread.start()
+        with make_engine(pg_app.config["DATABASE_URL"]).connect() as watcher:
+            for _ in range(200):
+                if watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the second confirmation never waited")
+        db.session.commit()
+        thread.join(60)
+    assert outcome and outcome[0][0] == "refused", outcome
+    assert "La operación BCP RACE-0000 ya está confirmada" in outcome[0][1]
+    with pg_app.app_context():
+        assert db.session.get(Payment, b).status == "registrado"
+        assert db.session.scalar(select(func.count(ledger.Entry.id)).where(ledger.Entry.kind == "pago")) == 1
+    verify_clean(pg_app)
+
+
 def test_unbalanced_entry_is_refused_by_the_database(ctx, isolated):
     """The deferred constraint trigger checks each entry's debits = credits at commit."""
     s = db.session

@@ -1,8 +1,9 @@
 """Bank statement reconciliation (trustee): the trust bank's credits against the payments companies registered.
 
 Each statement line is matched by operation number: same number and amount → an exact match (confirmed, on
-request, through the trust's ``confirm_payment`` service); same number, other amount or another payer's
-RUC → a discrepancy to look at; no registered payment → a credit nobody registered. Registered payments
+request, through the trust's ``confirm_payment`` service); same number, other amount, another payer's
+RUC or another company's payment registered with the same bank operation (ambiguous: the trustee decides) → a
+discrepancy to look at; no registered payment → a credit nobody registered. Registered payments
 still awaiting confirmation that the statement does not show are listed on the other side. Only the exact
 matches change anything.
 """
@@ -28,7 +29,7 @@ from portfolio.imports.base import (
 )
 from portfolio.imports.reader import Column
 from portfolio.money import format_money
-from portfolio.trust.vocab import PaymentStatus
+from portfolio.trust.vocab import LIVE_PAYMENTS, PaymentStatus
 
 OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
 GROUPS = {
@@ -114,8 +115,9 @@ class BankStatementImport(ImportKind):
             return Action(row["_row"], INFO, title, f"Mismo número de operación, monto distinto: registrado {shown}.",
                           group="discrepancia")
         if len(same) > 1:
-            return Action(row["_row"], INFO, title, "Varios pagos registrados (en distintos bancos) tienen este número "
-                          "y monto; confírmelo desde la lista de pagos.", group="discrepancia")
+            shown = "; ".join(_described(p) for p in same)
+            return Action(row["_row"], INFO, title, f"Varios pagos registrados tienen este número y monto: {shown}. "
+                          "Confirme el que corresponde desde la lista de pagos.", group="discrepancia")
         payment = same[0]
         who = f"{payment['company']} (RUC {payment['company_ruc']})"
         if row.get("payer_ruc") and row["payer_ruc"] != payment["company_ruc"]:
@@ -125,6 +127,13 @@ class BankStatementImport(ImportKind):
             return Action(row["_row"], UNCHANGED, title, f"Pago de {who} ya confirmado.", group="ya_confirmado")
         if payment["status"] != PaymentStatus.REGISTRADO:
             return Action(row["_row"], INFO, title, f"El pago de {who} está {payment['status_label'].lower()}.",
+                          group="discrepancia")
+        rivals = [p for p in candidates if p["id"] != payment["id"] and p["bank"] == payment["bank"]
+                  and p["status"] in LIVE_PAYMENTS]
+        if rivals:  # another company registered the same bank operation: the trustee decides, never the import
+            return Action(row["_row"], INFO, title, f"Pago de {who}, pero otra empresa registró la misma operación "
+                          f"{payment['bank']}: {'; '.join(_described(p) for p in rivals)}. No se confirma "
+                          "automáticamente: confirme el que corresponde desde la lista de pagos y rechace el otro.",
                           group="discrepancia")
         note = "" if payment["paid_on"] == on else f" (la empresa indicó el {payment['paid_on']:%d/%m/%Y})"
         return Action(row["_row"], UPDATE, title, f"Pago de {who}{note}.", {"payment_id": payment["id"]},
@@ -151,3 +160,7 @@ class BankStatementImport(ImportKind):
             confirmed += 1
         return {"confirmados": confirmed}
 
+
+def _described(payment: dict[str, Any]) -> str:
+    return (f"{payment['company']} (RUC {payment['company_ruc']}), {payment['bank']}, {format_money(payment['amount'])}, "
+            f"{payment['status_label'].lower()}")

@@ -11,10 +11,15 @@ Rules:
 - **overpayment rule**: a payment may not exceed what is still owed for that month minus payments already
   registered and awaiting confirmation. The trust keeps no credit balances: an excess is refused before it
   is recorded, so no refund is ever needed;
-- the same bank + operation number is one payment: registering it again with the same data returns the
-  first record, with other data it is refused (a unique constraint backs this up under concurrency);
-- only the trustee's confirmation posts a payment to the ledger (bank ← receivable); a confirmed payment
-  that the bank later reverses is undone with a reversing entry.
+- a company's bank + operation number is one payment of that company: registering it again with the same
+  data returns the first record, with other data it is refused (a unique constraint per company backs this up
+  under concurrency). Whether another company registered the same number changes nothing in the answer, so a
+  company learns nothing about other companies' operations;
+- only the trustee's confirmation posts a payment to the ledger (bank ← receivable), and one bank + operation
+  number is confirmed for one payment only: the trustee sees, on a payment to confirm, the other companies'
+  payments with the same operation (:func:`same_operation`), and confirming a second one is refused (a partial
+  unique index among confirmed payments backs this up under concurrency); a confirmed payment that the bank
+  later reverses is undone with a reversing entry.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, clock, db
 from portfolio.auth.policy import service
@@ -46,7 +52,7 @@ from portfolio.trust.services.common import (
     fixed_account,
     positive_amount,
 )
-from portfolio.trust.vocab import PaymentStatus
+from portfolio.trust.vocab import LIVE_PAYMENTS, PaymentStatus
 
 ZERO = ledger.ZERO
 OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
@@ -253,7 +259,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
             raise DomainError("La fecha de pago no puede ser futura.", field="paid_on")
         if paid_on < contribution.month:
             raise DomainError("La fecha de pago es anterior al mes declarado.", field="paid_on")
-        existing = db.session.scalar(select(Payment).where(Payment.bank == bank, Payment.operation_number == operation))
+        existing = _registered(contribution.company_id, bank, operation)
         if existing is not None:
             return _recognise(existing, contribution, amount, paid_on)
         room = contribution.outstanding - pending_registered(contribution.id)
@@ -268,8 +274,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
             db.insert_unique(payment, "Esa operación bancaria (banco y número) ya fue registrada.",
                              field="operation_number")
         except DomainError:
-            existing = db.session.scalar(select(Payment).where(Payment.bank == bank,
-                                                               Payment.operation_number == operation))
+            existing = _registered(contribution.company_id, bank, operation)
             if existing is None:
                 raise
             return _recognise(existing, contribution, amount, paid_on)
@@ -280,19 +285,45 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
     return command(key, "register_payment", payload, Payment, run)
 
 
-OPERATION_UNAVAILABLE = ("No se puede registrar el pago con esa operación bancaria. Verifique el banco y el número "
-                         "de operación de su comprobante; si son correctos, comuníquese con el fiduciario.")
+def _registered(company_id: int, bank: str, operation: str) -> Payment | None:
+    """The company's own payment with this bank + operation number. Only the company's own payments are looked
+    at: another company's use of the number must not change what this company is told."""
+    return db.session.scalar(select(Payment).where(Payment.company_id == company_id, Payment.bank == bank,
+                                                   Payment.operation_number == operation))
 
 
 def _recognise(existing: Payment, contribution: Contribution, amount: Decimal, paid_on: dt.date) -> Payment:
-    if existing.company_id != contribution.company_id:
-        # Another company's payment: refused (one bank operation is one payment) with a message that says
-        # nothing about that payment, so a company cannot learn other companies' operations or their data.
-        raise DomainError(OPERATION_UNAVAILABLE, field="operation_number")
     if existing.contribution_id == contribution.id and existing.amount == amount and existing.paid_on == paid_on:
         return existing  # the same bank operation registered again: recognised, not duplicated
     raise DomainError("Esa operación bancaria (banco y número) ya fue registrada por su empresa con otros datos.",
                       field="operation_number")
+
+
+def same_operation(payments) -> dict[int, list[Payment]]:
+    """For each payment (by id), the other payments still registered or confirmed with the same bank + operation
+    number — necessarily another company's. For the trustee, who must confirm one of them at most."""
+    payments = list(payments)
+    if not payments:
+        return {}
+    keys = {(p.bank, p.operation_number) for p in payments}
+    others = db.session.scalars(
+        select(Payment).where(Payment.operation_number.in_({op for _, op in keys}),
+                              Payment.status.in_(LIVE_PAYMENTS)).order_by(Payment.id)).all()
+    return {p.id: [o for o in others if o.id != p.id and (o.bank, o.operation_number) == (p.bank, p.operation_number)]
+            for p in payments}
+
+
+def _confirmed_twin(payment: Payment) -> Payment | None:
+    """Another confirmed payment of the same bank + operation number (the partial unique index's terms)."""
+    return db.session.scalar(select(Payment).where(
+        Payment.bank == payment.bank, Payment.operation_number == payment.operation_number, Payment.status == PaymentStatus.CONFIRMADO, Payment.id != payment.id))
+
+
+def _already_confirmed(twin: Payment) -> DomainError:
+    return DomainError(
+        f"La operación {twin.bank} {twin.operation_number} ya está confirmada para el pago de "
+        f"{twin.company.legal_name} (RUC {twin.company.ruc}) del aporte {twin.contribution.month:%m/%Y}: una "
+        "operación bancaria se confirma una sola vez. Rechace este pago.")
 
 
 @service("trust.confirm")
@@ -304,9 +335,24 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
         payment = get_payment(payment_id, lock=True)
         if payment.status != PaymentStatus.REGISTRADO:
             raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede confirmar.")
+        twin = _confirmed_twin(payment)
+        if twin is not None:
+            raise _already_confirmed(twin)
         contribution = get_contribution(payment.contribution_id, lock=True)
         if payment.amount > contribution.outstanding:
             raise DomainError("El pago excede el saldo adeudado de la declaración; recházelo.")
+        # Claimed first (in a savepoint): a concurrent confirmation of the same bank operation waits on the
+        # partial unique index and is refused here, before anything is posted.
+        try:
+            with db.session.begin_nested():
+                payment.status = PaymentStatus.CONFIRMADO
+                db.session.flush()
+        except IntegrityError as exc:
+            db.session.refresh(payment)
+            twin = _confirmed_twin(payment)
+            if twin is None:
+                raise
+            raise _already_confirmed(twin) from exc
         entry = ledger.post_entry(
             db.session, key=f"{key}:asiento", kind="pago", effective_date=today, actor_id=actor.id,
             memo=f"Aporte {contribution.month:%m/%Y} – {contribution.company.legal_name} – {payment.bank} "

@@ -1,7 +1,7 @@
 """Domain-level invariants checked by ``ledger verify`` besides the ledger's own."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portfolio import db
 from portfolio.trust import ledger
@@ -22,6 +22,11 @@ def domain_problems() -> list[str]:
             problems.append(f"Declaración {row.id}: pagado en caché {row.amount_paid} ≠ pagos confirmados {expected}.")
         if row.amount_paid > row.amount_due:
             problems.append(f"Declaración {row.id}: pagado {row.amount_paid} mayor que lo adeudado {row.amount_due}.")
+    for bank, number, count in db.session.execute(
+            select(Payment.bank, Payment.operation_number, func.count(Payment.id))
+            .where(Payment.status == PaymentStatus.CONFIRMADO)
+            .group_by(Payment.bank, Payment.operation_number).having(func.count(Payment.id) > 1)):
+        problems.append(f"Operación {bank} {number}: confirmada en {count} pagos (una operación bancaria es un pago).")
     tranches = dict(db.session.execute(
         select(Tranche.disbursement_id, money_sum(Tranche.amount)).group_by(Tranche.disbursement_id)).all())
     reserved_total = ledger.ZERO

@@ -29,6 +29,7 @@ def trustee_home():
     allowed = {"confirm": allows(current_user, "trust.confirm"), "execute": allows(current_user, "trust.execute"),
            "close": allows(current_user, "trust.close_period")}
     payments = queries.payments_to_confirm()
+    twins = contributions.same_operation(payments)  # another company registered the same bank operation
     to_execute = queries.to_execute()
     confirmed = queries.recent_confirmed_payments(10)
     execute_forms = {}
@@ -48,7 +49,7 @@ def trustee_home():
             close.month.choices = [(f"{next_close:%Y-%m}", month_label(next_close))]
             close.month.data = next_close
     return render_template(
-        "trust/trustee.html", payments=payments, to_execute=to_execute, execute_forms=execute_forms,
+        "trust/trustee.html", payments=payments, twins=twins, to_execute=to_execute, execute_forms=execute_forms,
         confirmed=confirmed, confirm_form=ConfirmForm, note_form=NoteForm, close_form=close, balance_form=balance,
         next_close=next_close, month_end=books.month_end_reconciliation(next_close) if next_close else None,
         periods=queries.latest_periods(12),
