@@ -13,6 +13,8 @@ On SQLite a batch ("move and copy") migration of such a table recreates it witho
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from alembic import op
@@ -229,6 +231,18 @@ def unprotect(table: str) -> None:
         drop_append_only(table)
     else:
         drop_guarded(table)
+
+
+@contextlib.contextmanager
+def unprotected(*tables: str) -> Iterator[None]:
+    """For a migration that reshapes history tables: drop their triggers, run the block, create them again.
+    On SQLite a batch migration rebuilds the table without its triggers; on PostgreSQL a backfill of a new
+    column would be refused by them. The triggers come back from the registry, so they match the new shape."""
+    for table in tables:
+        unprotect(table)
+    yield
+    for table in tables:
+        protect(table)
 
 
 # --- the production application role (PostgreSQL) ---------------------------------------------------

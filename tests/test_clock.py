@@ -120,7 +120,7 @@ def test_payment_form_refuses_lima_tomorrow_and_dashboard_shows_lima_today(app, 
         assert "Pago registrado" in page.get_data(as_text=True)
         # The contribution page pre-fills Lima's date; the dashboard says "Al 15/06/2026" and the month is not late.
         detail = company.get(f"/fideicomiso/empresa/declaraciones/{cid}").get_data(as_text=True)
-        assert 'value="2026-06-15"' in detail
+        assert 'value="15/06/2026"' in detail
         home = company.get("/").get_data(as_text=True)
         assert "Al 15/06/2026" in home and "16/06/2026" not in home
         assert re.search(r'id="kpi-meses-mora">\s*0\s*<', home)

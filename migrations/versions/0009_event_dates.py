@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from portfolio import clock
-from portfolio.immutability import drop_append_only, make_append_only
+from portfolio.immutability import unprotected
 
 revision = "0009_event_dates"
 down_revision = "0008_login"
@@ -60,25 +60,23 @@ def _backfill_votes(bind) -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
-    drop_append_only("project_stage_transitions")
-    with op.batch_alter_table("project_stage_transitions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("occurred_on", sa.Date(), nullable=True))
-    _backfill_transitions(bind)
-    with op.batch_alter_table("project_stage_transitions", schema=None) as batch_op:
-        batch_op.alter_column("occurred_on", existing_type=sa.Date(), nullable=False)
-    make_append_only("project_stage_transitions")
+    with unprotected("project_stage_transitions", "trust_votes"):
+        with op.batch_alter_table("project_stage_transitions", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("occurred_on", sa.Date(), nullable=True))
+        _backfill_transitions(bind)
+        with op.batch_alter_table("project_stage_transitions", schema=None) as batch_op:
+            batch_op.alter_column("occurred_on", existing_type=sa.Date(), nullable=False)
 
-    with op.batch_alter_table("trust_votes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("cast_on", sa.Date(), nullable=True))
-    _backfill_votes(bind)
-    with op.batch_alter_table("trust_votes", schema=None) as batch_op:
-        batch_op.alter_column("cast_on", existing_type=sa.Date(), nullable=False)
+        with op.batch_alter_table("trust_votes", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("cast_on", sa.Date(), nullable=True))
+        _backfill_votes(bind)
+        with op.batch_alter_table("trust_votes", schema=None) as batch_op:
+            batch_op.alter_column("cast_on", existing_type=sa.Date(), nullable=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("trust_votes", schema=None) as batch_op:
-        batch_op.drop_column("cast_on")
-    drop_append_only("project_stage_transitions")
-    with op.batch_alter_table("project_stage_transitions", schema=None) as batch_op:
-        batch_op.drop_column("occurred_on")
-    make_append_only("project_stage_transitions")
+    with unprotected("project_stage_transitions", "trust_votes"):
+        with op.batch_alter_table("trust_votes", schema=None) as batch_op:
+            batch_op.drop_column("cast_on")
+        with op.batch_alter_table("project_stage_transitions", schema=None) as batch_op:
+            batch_op.drop_column("occurred_on")

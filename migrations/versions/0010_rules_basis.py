@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from portfolio.immutability import unprotected
+
 revision = "0010_rules_basis"
 down_revision = "0009_event_dates"
 branch_labels = None
@@ -16,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("rule_values", schema=None) as batch_op:
+    with unprotected("rule_values"), op.batch_alter_table("rule_values", schema=None) as batch_op:
         batch_op.add_column(sa.Column("resolution_number", sa.String(length=60), nullable=True))
         batch_op.add_column(sa.Column("resolution_date", sa.Date(), nullable=True))
         batch_op.create_check_constraint(
@@ -24,7 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rule_values", schema=None) as batch_op:
+    with unprotected("rule_values"), op.batch_alter_table("rule_values", schema=None) as batch_op:
         batch_op.drop_constraint("resolution_complete", type_="check")
         batch_op.drop_column("resolution_date")
         batch_op.drop_column("resolution_number")

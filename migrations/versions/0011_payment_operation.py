@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from portfolio.immutability import unprotected
+
 revision = "0011_payment_operation"
 down_revision = "0010_rules_basis"
 branch_labels = None
@@ -26,22 +28,24 @@ CONFIRMED = sa.text("status = 'confirmado'")
 
 
 def upgrade() -> None:
-    # registration has always stored the number normalised; make sure of it before the CHECK
-    op.execute("UPDATE trust_payments SET operation_number = upper(replace(operation_number, ' ', '')) "
-               "WHERE operation_number <> upper(replace(operation_number, ' ', ''))")
-    with op.batch_alter_table("trust_payments", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_trust_payments_bank_operation", type_="unique")
-        batch_op.create_unique_constraint("uq_trust_payments_company_bank_operation",
-                                          ["company_id", "bank", "operation_number"])
-        batch_op.create_check_constraint("operation_normalised",
-                                         "operation_number = upper(replace(operation_number, ' ', ''))")
-        batch_op.create_index("uq_trust_payments_confirmed_operation", ["bank", "operation_number"], unique=True,
-                              postgresql_where=CONFIRMED, sqlite_where=CONFIRMED)
+    with unprotected("trust_payments"):
+        # registration has always stored the number normalised; make sure of it before the CHECK
+        op.execute("UPDATE trust_payments SET operation_number = upper(replace(operation_number, ' ', '')) "
+                   "WHERE operation_number <> upper(replace(operation_number, ' ', ''))")
+        with op.batch_alter_table("trust_payments", schema=None) as batch_op:
+            batch_op.drop_constraint("uq_trust_payments_bank_operation", type_="unique")
+            batch_op.create_unique_constraint("uq_trust_payments_company_bank_operation",
+                                              ["company_id", "bank", "operation_number"])
+            batch_op.create_check_constraint("operation_normalised",
+                                             "operation_number = upper(replace(operation_number, ' ', ''))")
+            batch_op.create_index("uq_trust_payments_confirmed_operation", ["bank", "operation_number"], unique=True,
+                                  postgresql_where=CONFIRMED, sqlite_where=CONFIRMED)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("trust_payments", schema=None) as batch_op:
-        batch_op.drop_index("uq_trust_payments_confirmed_operation")
-        batch_op.drop_constraint("operation_normalised", type_="check")
-        batch_op.drop_constraint("uq_trust_payments_company_bank_operation", type_="unique")
-        batch_op.create_unique_constraint("uq_trust_payments_bank_operation", ["bank", "operation_number"])
+    with unprotected("trust_payments"):
+        with op.batch_alter_table("trust_payments", schema=None) as batch_op:
+            batch_op.drop_index("uq_trust_payments_confirmed_operation")
+            batch_op.drop_constraint("operation_normalised", type_="check")
+            batch_op.drop_constraint("uq_trust_payments_company_bank_operation", type_="unique")
+            batch_op.create_unique_constraint("uq_trust_payments_bank_operation", ["bank", "operation_number"])

@@ -107,6 +107,24 @@ class SystemActor:
 SYSTEM = SystemActor()
 
 
+class LoginGuard:
+    """The login throttle as the author of its own audit rows (an account slowed after many failures): it
+    holds no permission at all."""
+
+    id = None
+    email = name = "Sistema (control de ingreso)"
+    role = "system"
+    company_id = None
+    is_authenticated = False
+    is_active = active = False
+
+    def __repr__(self) -> str:
+        return "LOGIN_GUARD"
+
+
+LOGIN_GUARD = LoginGuard()
+
+
 def allows(user: Any, permission: str) -> bool:
     """Does ``user`` (or the anonymous user) hold ``permission``?"""
     roles = PERMISSIONS[permission]

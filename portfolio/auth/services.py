@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_, select, update
 from portfolio import audit, db
 from portfolio.auth import passwords, throttle
 from portfolio.auth.models import LoginAttempt, User, UserSession, new_session_token, session_key_hash
-from portfolio.auth.policy import service
+from portfolio.auth.policy import LOGIN_GUARD, service
 from portfolio.auth.roles import COMPANY, ROLES
 from portfolio.db_types import utcnow
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
@@ -60,7 +60,7 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     if not ok:
         db.session.add(LoginAttempt(email=email, address=address, success=False))
         if user is not None and throttle.reached_ceiling(verdict):
-            audit.record("auth.login_slowed", user, actor=None,
+            audit.record("auth.login_slowed", user, actor=LOGIN_GUARD,
                          after={"intentos_fallidos": verdict.account_failures + 1,
                                 "ventana_minutos": _app().config["LOGIN_LOCK_MINUTES"]})
         db.session.flush()

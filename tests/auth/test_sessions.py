@@ -28,9 +28,12 @@ def test_replayed_cookie_after_logout_gets_the_login_page(app, login_as):
     assert _browser_with(app, copied).get("/").status_code == 200  # the copy works while the session is open
     response = user.post("/logout")
     assert response.status_code == 302 and response.location.endswith("/login")
-    for path in ("/", "/cuenta/contrasena", "/fideicomiso/fiduciario"):
+    for path in ("/cuenta/contrasena", "/fideicomiso/fiduciario", "/proyectos/"):
         replayed = _browser_with(app, copied).get(path)
         assert replayed.status_code == 302 and "/login" in replayed.location, path
+    # The root answers the replayed cookie as it answers any citizen: with the public portal.
+    root = _browser_with(app, copied).get("/")
+    assert root.status_code == 302 and root.location.endswith("/transparencia/")
 
 
 def test_logout_ends_only_that_browsers_session(app, make_user):
@@ -69,5 +72,5 @@ def test_an_expired_server_side_session_opens_nothing(app, login_as):
         for record in db.session.scalars(select(UserSession).where(UserSession.user_id == user.user["id"])):
             record.expires_at = record.created_at - dt.timedelta(seconds=1)
         db.session.commit()
-    response = user.get("/")
+    response = user.get("/cuenta/contrasena")
     assert response.status_code == 302 and "/login" in response.location

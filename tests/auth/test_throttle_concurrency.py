@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from portfolio import create_app, db, migrate, seeding
 from portfolio.auth import services
 from portfolio.auth.models import LoginAttempt
+from portfolio.auth.policy import SYSTEM
 from portfolio.db import make_engine
 
 from ..conftest import DEMO_PASSWORD, create_pg_database, drop_pg_database
@@ -34,7 +35,7 @@ def private_app(request, tmp_path):
     with app.app_context():
         seeding.load_reference()
         services.create_user(email="fiduciario@carrera.pe", name="Fiduciario", role="trustee",
-                             password=DEMO_PASSWORD)
+                             password=DEMO_PASSWORD, actor=SYSTEM)
         db.session.commit()
     yield app
     engine.dispose()

@@ -16,6 +16,7 @@ from portfolio.orgs.models import PublicEntity
 from portfolio.projects import caps, certificates, execution, queries
 from portfolio.projects.models import Certificate, Project, StageTransition, Variation
 from portfolio.projects.stages import Check
+from tests.support import STAFF_ACTOR
 
 from .conftest import MPT, D
 from .test_exports_mef import book, build, full_project, money, resumen_block
@@ -56,10 +57,10 @@ def test_the_certificate_service_accepts_exactly_the_dashboard_headroom(oxi):
     milestone = oxi.milestone(older, amount="9000000.00")
     headroom = next(r for r in dashboard.certificates_vs_caps(YEAR)[0] if r.name == MPT).remaining
     with pytest.raises(DomainError, match="Excede el tope CIPRL 2026"):
-        certificates.add_certificate(older, number="T-1", amount=headroom + CENT, issue_date=D(YEAR, 8, 1),
-                                     milestone_id=milestone.id)
-    certificates.add_certificate(older, number="T-2", amount=headroom, issue_date=D(YEAR, 8, 1),
-                                 milestone_id=milestone.id)
+        certificates.add_certificate(project=older, number="T-1", amount=headroom + CENT, issue_date=D(YEAR, 8, 1),
+                                     milestone_id=milestone.id, actor=STAFF_ACTOR)
+    certificates.add_certificate(project=older, number="T-2", amount=headroom, issue_date=D(YEAR, 8, 1),
+                                 milestone_id=milestone.id, actor=STAFF_ACTOR)
     after = next(r for r in dashboard.certificates_vs_caps(YEAR)[0] if r.name == MPT)
     assert after.remaining == 0 and after.prior == headroom
 
@@ -135,12 +136,12 @@ def test_mef_cap_block_equals_the_rule_as_of_the_cutoff(oxi):
     full_project(oxi, entity=MPT)
     older = oxi.project("en_ejecucion", entity=MPT, convenio_on=D(2025, 4, 1), prioritized_on=D(2025, 1, 10))
     milestone = oxi.milestone(older, amount="800000.00")
-    certificates.add_certificate(older, number="P-1", amount="250000.00", issue_date=D(YEAR, 2, 1),
-                                 milestone_id=milestone.id)
-    certificates.add_certificate(older, number="P-2", amount="150000.00", issue_date=D(YEAR, 6, 20),
-                                 milestone_id=milestone.id)
-    execution.add_variation(older, kind="monto", amount_delta="50000.00", days_delta=None,
-                            approved_on=D(2025, 9, 1), legal_reference="Adenda 2025")
+    certificates.add_certificate(project=older, number="P-1", amount="250000.00", issue_date=D(YEAR, 2, 1),
+                                 milestone_id=milestone.id, actor=STAFF_ACTOR)
+    certificates.add_certificate(project=older, number="P-2", amount="150000.00", issue_date=D(YEAR, 6, 20),
+                                 milestone_id=milestone.id, actor=STAFF_ACTOR)
+    execution.add_variation(project=older, kind="monto", amount_delta="50000.00", days_delta=None,
+                            approved_on=D(2025, 9, 1), legal_reference="Adenda 2025", actor=STAFF_ACTOR)
     entity_id = older.entity_id
     for cutoff in (D(YEAR, 5, 31), D(YEAR, 11, 30)):
         _, rows, _ = resumen_block(book(build({"corte": cutoff.isoformat()}), values=True)["Resumen"],
@@ -170,7 +171,7 @@ def test_entity_page_shows_cap_used_and_remaining_of_the_year(app, login_as):
     assert f'id="uso-tope-usado">{format_money(usage.used)}<' in html
     assert f'id="uso-tope-saldo">{format_money(usage.available)}<' in html
     if year == YEAR:
-        assert 'id="uso-tope-saldo">S/ 5,400,000.00<' in html
+        assert 'id="uso-tope-saldo">S/\u00a05,400,000.00<' in html
 
 
 def test_entity_page_without_a_cap_for_the_year_says_so(app, login_as):

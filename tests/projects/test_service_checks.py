@@ -8,6 +8,7 @@ from portfolio.orgs import services as org_services
 from portfolio.projects import execution
 from portfolio.projects import services as project_services
 from portfolio.service_checks import check_version, clean_text
+from tests.support import STAFF_ACTOR
 
 
 def test_clean_text_strips_cuts_and_makes_blank_none():
@@ -31,5 +32,6 @@ def test_check_version_refuses_a_stale_edit_with_each_services_message():
 
 def test_a_blank_description_with_a_length_limit_is_stored_as_null(oxi):
     project = oxi.project("en_ejecucion")
-    line = execution.add_budget_line(project, category="obra", description="   ", amount="1000.00")
+    line = execution.add_budget_line(project=project, category="obra", description="   ", amount="1000.00",
+                                     actor=STAFF_ACTOR)
     assert line.description is None

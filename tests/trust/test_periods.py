@@ -77,8 +77,8 @@ def test_a_month_closes_only_when_the_bank_statement_matches_the_ledger(world):
     april_and_may(world)
     refused(world, APRIL, "registre primero el saldo del extracto bancario al 30/04/2026")
     bank(world, dt.date(2026, 4, 30), "2734.56")
-    refused(world, APRIL, "el extracto bancario al 30/04/2026 (S/ 2,734.56) no coincide con el libro mayor "
-                          "(S/ 1,500.00); diferencia S/ 1,234.56")
+    refused(world, APRIL, "el extracto bancario al 30/04/2026 (S/\u00a02,734.56) no coincide con el libro mayor "
+                          "(S/\u00a01,500.00); diferencia S/\u00a01,234.56")
     assert books.next_period_to_close() == APRIL
 
 

@@ -61,7 +61,8 @@ def test_import_preview_computes_the_contribution_and_floor_of_the_service(world
     from portfolio.rules import add_rule_value
 
     add_rule_value(key="trust.contribution_rate_pct", value="0.17", effective_from=dt.date(2026, 4, 1),
-                   legal_basis="Ordenanza de prueba", actor=None)
+                   resolution_number="002-2026-CT", resolution_date=dt.date(2026, 3, 1),
+                   legal_basis="Acuerdo de prueba", actor=world.trustee, today=TODAY)
     preview = adapters.AmountDue()
     for month in (dt.date(2026, 3, 1), dt.date(2026, 4, 1)):
         for payroll in (D("333.33"), D("1000000.01"), D("12345.67"), D("2941.18")):
