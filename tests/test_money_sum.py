@@ -20,9 +20,9 @@ def test_money_sum_is_exact_and_zero_when_empty(ctx):
 
 
 def test_every_consumer_uses_the_one_helper():
-    from portfolio.dashboards import oxi
+    from portfolio.dashboards.queries import oxi
     from portfolio.projects import caps
-    from portfolio.public import portfolio_data
+    from portfolio.public import queries as portfolio_data
     from portfolio.trust import ledger
 
     assert oxi.money_sum is caps.money_sum is portfolio_data.money_sum is ledger.money_sum is money_sum

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portfolio import db, seeding
-from portfolio.dashboards import oxi as dashboard
+from portfolio.dashboards.queries import oxi as dashboard
 from portfolio.errors import DomainError
 from portfolio.money import format_money
 from portfolio.orgs.models import PublicEntity

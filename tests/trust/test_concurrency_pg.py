@@ -182,7 +182,8 @@ def test_concurrent_duplicate_payment_registrations_make_one_record(pg_app):
 def one_operation_two_companies(pairs: int):
     """``pairs`` bank operations, each registered by two companies: [(payment of A, payment of B), …] and two
     trustees' ids."""
-    from tests.trust.conftest import make_company, make_user
+    from tests.support import insert_user as make_user
+    from tests.trust.conftest import make_company
 
     w = World()
     a_contribution = w.declare().value

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from portfolio import db
-from portfolio.dashboards import trust_data
+from portfolio.dashboards.queries import trust as trust_data
 from portfolio.errors import DomainError
 from portfolio.trust.services import books, contributions
 

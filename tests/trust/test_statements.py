@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from portfolio import db
 from portfolio.trust.services import contributions
-from tests.trust.conftest import TODAY, World, key, make_user, run
+from tests.support import insert_user
+from tests.trust.conftest import TODAY, World, key, run
 
 D = Decimal
 
@@ -30,7 +31,7 @@ def test_company_statement_has_running_balance_and_true_legend(app, login_as):
     paid_on = TODAY - dt.timedelta(days=3)
     with app.app_context():
         user = db.session.get(User, company.user["id"])
-        trustee = make_user("trustee")
+        trustee = insert_user("trustee")
         contribution = run(lambda: contributions.declare(
             company_id=user.company_id, month=dt.date(2026, 5, 1), payroll=D("1000000.00"), headcount=10,
             actor=user, key=key(), today=TODAY)).value  # 1,500.00
