@@ -75,7 +75,7 @@ def test_import_preview_computes_the_contribution_and_floor_of_the_service(world
     assert floor == D("700.00")
     assert floor == contributions.rectification_floor(contribution.amount_paid,
                                                       contributions.pending_registered(contribution.id))
-    with pytest.raises(DomainError, match=r"lo ya pagado o registrado \(S/ 700.00\)"):
+    with pytest.raises(DomainError, match=r"lo ya pagado o registrado \(S/\s700.00\)"):
         run(lambda: contributions.rectify(contribution_id=contribution.id, payroll=D("466000.00"), headcount=10,
                                           reason="Corrección", actor=world.company_user, key=key(), today=TODAY))
     operations = adapters.payments_by_operation([adapters.normalize_operation(" op 12-ab ")])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.domain_errors import Conflict
 from portfolio.formatting import month_label
-from portfolio.money import CENT, MAX_AMOUNT
+from portfolio.money import CENT, MAX_AMOUNT, format_money
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,
     STATUS_LABELS,
@@ -225,7 +225,7 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         new_balance = row.balance + delta
         if row.no_negative and new_balance < 0:
             raise InsufficientFunds(
-                f"Saldo insuficiente en «{row.name}»: disponible S/ {row.balance:,.2f}, se requieren S/ {-delta:,.2f}."
+                f"Saldo insuficiente en «{row.name}»: disponible {format_money(row.balance)}, se requieren {format_money(-delta)}."
             )
     entry = Entry(key=key, kind=kind, memo=memo[:300], effective_date=effective_date, total=debits,
                   reverses_id=reverses_id, transfer_id=transfer_id, actor_id=actor_id)
@@ -297,7 +297,7 @@ def post_pending(session: Session, transfer_id: int, amount: Decimal, *, key: st
     if amount <= 0:
         raise LedgerError("El monto a ejecutar debe ser mayor que cero.", field="amount")
     if transfer.status == TransferStatus.PENDING and amount > transfer.remaining:
-        raise LedgerError(f"El monto excede el saldo reservado por ejecutar (S/ {transfer.remaining:,.2f}).",
+        raise LedgerError(f"El monto excede el saldo reservado por ejecutar ({format_money(transfer.remaining)}).",
                           field="amount")
     _advance(transfer, "post_final" if transfer.status == TransferStatus.PENDING and amount == transfer.remaining else "post_partial")
     transfer.posted_amount = transfer.posted_amount + amount

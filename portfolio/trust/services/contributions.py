@@ -35,7 +35,7 @@ from portfolio import audit, clock, db
 from portfolio.auth.policy import service
 from portfolio.auth.roles import COMPANY
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
-from portfolio.money import round_money
+from portfolio.money import format_money, round_money
 from portfolio.orgs.models import Company
 from portfolio.rules import rule_value
 from portfolio.trust import ledger
@@ -216,7 +216,7 @@ def rectify(*, contribution_id: int, payroll: Decimal, headcount: int, reason: s
         floor = rectification_floor(contribution.amount_paid, pending_registered(contribution.id))
         if due < floor:
             raise DomainError(
-                f"El nuevo aporte (S/ {due:,.2f}) sería menor que lo ya pagado o registrado (S/ {floor:,.2f}). "
+                f"El nuevo aporte ({format_money(due)}) sería menor que lo ya pagado o registrado ({format_money(floor)}). "
                 "La rectificación no puede dejar saldo a favor.", field="payroll")
         diff = due - contribution.amount_due
         before = {"amount_due": contribution.amount_due, "version": contribution.current_version}
@@ -265,7 +265,7 @@ def register_payment(*, contribution_id: int, amount: Decimal, paid_on: dt.date,
         room = contribution.outstanding - pending_registered(contribution.id)
         if amount > room:
             raise DomainError(
-                f"El pago excede lo adeudado por {contribution.month:%m/%Y}: saldo por pagar S/ {max(room, ZERO):,.2f} "
+                f"El pago excede lo adeudado por {contribution.month:%m/%Y}: saldo por pagar {format_money(max(room, ZERO))} "
                 "(descontando pagos por confirmar). El fideicomiso no acepta pagos en exceso.", field="amount")
         payment = Payment(contribution_id=contribution.id, company_id=contribution.company_id, amount=amount,
                           paid_on=paid_on, bank=bank, operation_number=operation, status=PaymentStatus.REGISTRADO,

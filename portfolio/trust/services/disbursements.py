@@ -19,6 +19,7 @@ from portfolio.auth.models import User
 from portfolio.auth.policy import service
 from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
+from portfolio.money import format_money
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.rules import rule_value
 from portfolio.trust import ledger
@@ -138,7 +139,7 @@ def request(*, program_id: int, organization_id: int, year: int, amount: Decimal
         if room is None:
             raise DomainError(f"El programa no tiene asignación aprobada para {year}.", field="year")
         if amount > room:
-            raise DomainError(f"El monto excede lo que queda de la asignación {year} del programa (S/ {room:,.2f}).",
+            raise DomainError(f"El monto excede lo que queda de la asignación {year} del programa ({format_money(room)}).",
                               field="amount")
         if not invoices:
             raise DomainError("Adjunte al menos un comprobante (RUC, serie y número).", field="invoices")
@@ -244,12 +245,12 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
         raise DomainError(f"El programa no tiene asignación para {disbursement.year}.")
     if disbursement.amount > room:
         raise DomainError(f"No se puede aprobar: excede la asignación {disbursement.year} del programa "
-                          f"(queda S/ {room:,.2f}).")
+                          f"(queda {format_money(room)}).")
     available, reserved = fixed_account(BANK_AVAILABLE), fixed_account(BANK_RESERVED)
     ledger.lock_accounts(db.session, {available.id})
     if available.balance < disbursement.amount:
-        raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible S/ {available.balance:,.2f},"
-                          f" solicitado S/ {disbursement.amount:,.2f}).")
+        raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible {format_money(available.balance)},"
+                          f" solicitado {format_money(disbursement.amount)}).")
     transfer = ledger.reserve(db.session, key=f"{key}:reserva", source=available, holding=reserved,
                               target=program_expense(disbursement.program), amount=disbursement.amount,
                               effective_date=today, actor_id=actor.id,
@@ -280,7 +281,7 @@ def execute(*, disbursement_id: int, amount: Decimal, reference: str, actor, key
             raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
         remaining = disbursement.amount - disbursement.paid_amount
         if amount > remaining:
-            raise DomainError(f"El monto excede el saldo por ejecutar (S/ {remaining:,.2f}).", field="amount")
+            raise DomainError(f"El monto excede el saldo por ejecutar ({format_money(remaining)}).", field="amount")
         entry = ledger.post_pending(db.session, disbursement.transfer_id, amount, key=f"{key}:asiento",
                                     effective_date=today, actor_id=actor.id,
                                     memo=f"Pago del desembolso N.º {disbursement.id} – {reference.strip()}")

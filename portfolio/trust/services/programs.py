@@ -11,6 +11,7 @@ from portfolio.auth.models import User
 from portfolio.auth.policy import service
 from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, NotFound
+from portfolio.money import format_money
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
 from portfolio.trust.models import LEGAL_STATUS, ConflictOfInterest, Organization, Program, ProgramAllocation
 from portfolio.trust.services.common import insert_unique, positive_amount
@@ -44,7 +45,7 @@ def set_allocation(*, program_id: int, year: int, amount: Decimal, goals: str | 
     allocation = allocation_for(program_id, year, lock=True)
     committed = committed_for(program_id, year)
     if amount < committed:
-        raise DomainError(f"La asignación no puede ser menor que lo ya comprometido (S/ {committed:,.2f}).",
+        raise DomainError(f"La asignación no puede ser menor que lo ya comprometido ({format_money(committed)}).",
                           field="amount")
     before = {"amount": allocation.amount} if allocation else None
     if allocation is None:
