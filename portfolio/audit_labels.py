@@ -18,6 +18,8 @@ from portfolio.money import format_money
 ACTION_LABELS: dict[str, str] = {
     # foundation
     "auth.login": "Inicio de sesión",
+    "auth.logout": "Cierre de sesión",
+    "auth.login_slowed": "Cuenta frenada por muchos intentos fallidos",
     "user.create": "Usuario creado",
     "user.update": "Usuario modificado",
     "user.reset_password": "Contraseña restablecida",
@@ -155,6 +157,12 @@ FIELDS: dict[str, tuple[str, str]] = {
     "disbursement": ("Desembolso (id)", "text"), "decision": ("Decisión", "text"), "transfer": ("Reserva (id)", "text"),
     "user": ("Miembro del Comité (id)", "text"), "legal_status": ("Situación legal", "text"),
     "on": ("Fecha", "date"), "balance": ("Saldo", "money"), "en_nombre_de": ("En nombre de (RUC)", "text"),
+    "entries": ("Asientos del mes", "text"), "total": ("Total", "money"),
+    "acuerdo": ("Acuerdo del Comité Técnico", "text"), "fecha_acuerdo": ("Fecha del acuerdo", "date"),
+    # login
+    "intentos_fallidos": ("Intentos fallidos", "text"),
+    "intentos_fallidos_previos": ("Intentos fallidos desde el ingreso anterior", "text"),
+    "ventana_minutos": ("Ventana (minutos)", "text"),
 }
 _FIELD_PREFIXES = {"count_": "Filas: "}
 

@@ -142,6 +142,7 @@ class RuleValue(Base):
     def owner_label(self) -> str:
         return "Fiduciario (acuerdo del Comité Técnico)" if self.key in TRUST_RULES else "Administración"
 
+    @property
     def display(self) -> str:
         """The value as people read it: «Sí»/«No» for yes/no rules, «día 15», «90 días», «0.15 %»."""
         return display_rule_value(self.key, self.value)

@@ -5,6 +5,7 @@ import pathlib
 
 from portfolio import audit, db
 from portfolio.audit_labels import ACTION_LABELS, FIELDS, OBJECT_LABELS, show_value
+from portfolio.auth.policy import SYSTEM
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "portfolio"
 
@@ -100,9 +101,10 @@ def test_viewer_shows_labels_values_and_a_link(login_as, app, make_company):
 
         company = db.session.get(Company, company_id)
         audit.record("company.update", company, before={"active": True, "legal_name": "Antes S.A.C."},
-                     after={"active": False, "legal_name": "Después S.A.C."})
+                     after={"active": False, "legal_name": "Después S.A.C."}, actor=SYSTEM)
         audit.record("indicator.measure", object_type="indicator_measurements", object_id=7,
-                     after={"indicator": "SEG-01", "year": 2026, "quarter": 1, "measured_on": "2026-03-31"})
+                     after={"indicator": "SEG-01", "year": 2026, "quarter": 1, "measured_on": "2026-03-31"},
+                     actor=SYSTEM)
         db.session.commit()
     body = admin.get("/auditoria").get_data(as_text=True).split("<tbody>")[1]
     assert "Medición de indicador registrada" in body and "indicator.measure" not in body

@@ -44,8 +44,6 @@ READS: dict[str, str] = {
     "portfolio.trust.services.contributions.normalize_operation": "pure: a bank operation number as stored",
     "portfolio.trust.services.contributions.rectification_floor": "pure: what a rectification may not go below",
     "portfolio.trust.services.contributions.preview_rate": "read: the rate the declaration form previews",
-    "portfolio.trust.services.contributions.registered_by_contribution": "read: payments awaiting confirmation",
-    "portfolio.trust.services.contributions.same_operation": "read: other companies' payments of one operation",
     "portfolio.trust.services.disbursements.allocation_room": "read: what is left of a program's allocation",
     "portfolio.auth.services.authenticate": "login door (no actor yet): the credentials are the check",
     "portfolio.auth.services.validate_password": "pure validation of the password policy",

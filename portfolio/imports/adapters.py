@@ -22,7 +22,8 @@ def declarations_for(company_ids: Iterable[int], months: Iterable[dt.date]) -> d
     """Existing declarations of those companies and months: current payroll, headcount, amount due and the
     floor a rectification may not go under (paid + registered). Three queries, whatever the number of rows."""
     from portfolio.trust.models import Contribution, ContributionVersion
-    from portfolio.trust.services.contributions import ZERO, rectification_floor, registered_by_contribution
+    from portfolio.trust.queries import registered_by_contribution
+    from portfolio.trust.services.contributions import ZERO, rectification_floor
 
     company_ids, months = set(company_ids), set(months)
     if not company_ids or not months:

@@ -9,7 +9,8 @@ company never sees another company's rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -33,7 +34,13 @@ from portfolio.trust.models import (
     Tranche,
     Vote,
 )
-from portfolio.trust.vocab import RESERVED_DISBURSEMENTS, DisbursementStatus, PaymentStatus
+from portfolio.trust.vocab import (
+    LIVE_PAYMENTS,
+    RESERVED_DISBURSEMENTS,
+    ContributionStatus,
+    DisbursementStatus,
+    PaymentStatus,
+)
 
 
 def _scoped(query, column, viewer: Any):
@@ -47,10 +54,10 @@ def contribution_status_condition(status: str, today: dt.date):
     paid = Contribution.amount_paid >= Contribution.amount_due
     overdue = Contribution.due_date < today
     return {
-        "pagado": paid,
-        "vencido": ~paid & overdue,
-        "parcial": ~paid & ~overdue & (Contribution.amount_paid > 0),
-        "pendiente": ~paid & ~overdue & (Contribution.amount_paid == 0),
+        ContributionStatus.PAGADO: paid,
+        ContributionStatus.VENCIDO: ~paid & overdue,
+        ContributionStatus.PARCIAL: ~paid & ~overdue & (Contribution.amount_paid > 0),
+        ContributionStatus.PENDIENTE: ~paid & ~overdue & (Contribution.amount_paid == 0),
     }[status]
 
 
@@ -152,10 +159,10 @@ def disbursement_list(args: Mapping[str, str], viewer: Any = None) -> ListQuery:
 def disbursement_totals(listing: ListQuery) -> dict:
     """Requested, paid and approved-but-unpaid over the whole filtered list: SQL sums in céntimos."""
     rows = listing.query.order_by(None).subquery()
-    unpaid = case((rows.c.status.in_(("aprobado", "en_ejecucion")), rows.c.amount - rows.c.paid_amount), else_=0)
+    unpaid = case((rows.c.status.in_(RESERVED_DISBURSEMENTS), rows.c.amount - rows.c.paid_amount), else_=0)
     amount, paid, pending = db.session.execute(
         select(money_sum(rows.c.amount), money_sum(rows.c.paid_amount), money_sum(unpaid))).one()
-    return {"amount": amount, "paid": paid, "pending": pending}
+    return {"amount": amount, "paid": paid, "unpaid": pending}
 
 
 def last_paid_on(disbursement_ids: list[int]) -> dict[int, dt.date]:
@@ -246,3 +253,28 @@ def invoice_used_elsewhere(invoice: DisbursementInvoice) -> DisbursementInvoice 
     return db.session.scalar(select(DisbursementInvoice).where(
         DisbursementInvoice.ruc == invoice.ruc, DisbursementInvoice.serie == invoice.serie,
         DisbursementInvoice.numero == invoice.numero, DisbursementInvoice.id != invoice.id))
+
+
+def registered_by_contribution(contribution_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Σ payments registered and awaiting confirmation, per contribution (one GROUP BY per 1000 ids)."""
+    ids, out = list(contribution_ids), {}
+    for start in range(0, len(ids), 1000):
+        out.update(db.session.execute(
+            select(Payment.contribution_id, money_sum(Payment.amount))
+            .where(Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == PaymentStatus.REGISTRADO)
+            .group_by(Payment.contribution_id)).all())
+    return out
+
+
+def same_operation(payments) -> dict[int, list[Payment]]:
+    """For each payment (by id), the other payments still registered or confirmed with the same bank + operation
+    number — necessarily another company's. For the trustee, who must confirm one of them at most."""
+    payments = list(payments)
+    if not payments:
+        return {}
+    keys = {(p.bank, p.operation_number) for p in payments}
+    others = db.session.scalars(
+        select(Payment).where(Payment.operation_number.in_({op for _, op in keys}),
+                              Payment.status.in_(LIVE_PAYMENTS)).order_by(Payment.id)).all()
+    return {p.id: [o for o in others if o.id != p.id and (o.bank, o.operation_number) == (p.bank, p.operation_number)]
+            for p in payments}

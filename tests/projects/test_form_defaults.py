@@ -38,7 +38,7 @@ def test_certificate_form_preselects_an_accepted_milestone_before_reception(logi
     assert "certificado total tras la recepción" not in body
     with app.app_context():
         room = caps.certificate_room(db.session.get(Project, project["id"]))
-    assert "Aún certificable: S/ 500,000.00" in body and room.left == room.valuations - room.certified
+    assert "Aún certificable: S/\u00a0500,000.00" in body and room.left == room.valuations - room.certified
     received = make_project("recibido")
     body = staff.get(f"/proyectos/{received['id']}/certificados/nuevo").get_data(as_text=True)
     assert "certificado total tras la recepción" in body and _selected(body, "milestone_id") in (None, "")
@@ -53,17 +53,17 @@ def test_certificate_headroom_drops_after_a_certificate(login_as, make_project, 
         "number": "CIPGN-T-1", "amount": "200,000.00", "issue_date": "2026-04-20",
         "milestone_id": str(project["milestone_id"])})
     body = staff.get(f"/proyectos/{project['id']}/certificados/nuevo").get_data(as_text=True)
-    assert "Aún certificable: S/ 300,000.00" in body
-    assert "certificado S/ 200,000.00" in body
+    assert "Aún certificable: S/\u00a0300,000.00" in body
+    assert "certificado S/\u00a0200,000.00" in body
 
 
 def test_adenda_form_shows_the_variation_cap_left(login_as, make_project):
     staff = login_as("staff")
     project = make_project("en_ejecucion")
     body = staff.get(f"/proyectos/{project['id']}/variaciones/nueva").get_data(as_text=True)
-    assert "50 % del convenio original = S/ 500,000.00" in body and "queda S/ 500,000.00" in body
+    assert "50 % del convenio original = S/\u00a0500,000.00" in body and "queda S/\u00a0500,000.00" in body
     staff.post(f"/proyectos/{project['id']}/variaciones/nueva", {
         "kind": "monto", "amount_delta": "120,000.00", "days_delta": "0", "approved_on": "2026-04-01",
         "legal_reference": "Adenda 1"})
     body = staff.get(f"/proyectos/{project['id']}/variaciones/nueva").get_data(as_text=True)
-    assert "aprobado S/ 120,000.00" in body and "queda S/ 380,000.00" in body
+    assert "aprobado S/\u00a0120,000.00" in body and "queda S/\u00a0380,000.00" in body

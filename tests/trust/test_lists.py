@@ -19,7 +19,8 @@ def _months(body: str) -> list[str]:
 
 def _totals(body: str) -> list[str]:
     row = body.split('data-testid="totals"')[1].split("</tr>")[0]
-    return re.findall(r"S/ [\d,]+\.\d{2}", row)
+    # amounts are written with a no-break space after «S/»; compare them as read
+    return [m.replace("\u00a0", " ") for m in re.findall(r"S/\s[\d,]+\.\d{2}", row)]
 
 
 def setup_contributions(app):
@@ -73,6 +74,6 @@ def test_disbursements_show_dates_and_totals(app, login_as):
     waiting_row = body.split(f">{ids[1]}</a>")[1].split("</tr>")[0]
     assert waiting_row.count(f"{TODAY:%d/%m/%Y}") == 1 and waiting_row.count("—") == 2
     assert _totals(body)[-2:] == ["S/ 1,250.00", "S/ 400.00"]
-    assert "aprobado por pagar S/ 600.00" in body
+    assert "aprobado por pagar S/\u00a0600.00" in body
     only = staff.get("/fideicomiso/desembolsos?estado=solicitado").get_data(as_text=True)
     assert _totals(only)[-2:] == ["S/ 250.00", "S/ 0.00"]

@@ -17,7 +17,7 @@ Rules:
   company learns nothing about other companies' operations;
 - only the trustee's confirmation posts a payment to the ledger (bank ← receivable), and one bank + operation
   number is confirmed for one payment only: the trustee sees, on a payment to confirm, the other companies'
-  payments with the same operation (:func:`same_operation`), and confirming a second one is refused (a partial
+  payments with the same operation (:func:`portfolio.trust.queries.same_operation`), and confirming a second one is refused (a partial
   unique index among confirmed payments backs this up under concurrency); a confirmed payment that the bank
   later reverses is undone with a reversing entry.
 """
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -40,6 +39,7 @@ from portfolio.orgs.models import Company
 from portfolio.rules import rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import BANKS, Contribution, ContributionVersion, Payment
+from portfolio.trust.queries import registered_by_contribution
 from portfolio.trust.services.common import (
     BANK_AVAILABLE,
     CONTRIBUTIONS_INCOME,
@@ -52,7 +52,7 @@ from portfolio.trust.services.common import (
     fixed_account,
     positive_amount,
 )
-from portfolio.trust.vocab import LIVE_PAYMENTS, PaymentStatus
+from portfolio.trust.vocab import PaymentStatus
 
 ZERO = ledger.ZERO
 OPERATION_RE = re.compile(r"^[A-Z0-9-]{4,30}$")
@@ -180,17 +180,6 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
     return command(key, "declare", payload, Contribution, run)
 
 
-def registered_by_contribution(contribution_ids: Iterable[int]) -> dict[int, Decimal]:
-    """Σ payments registered and awaiting confirmation, per contribution (one GROUP BY per 1000 ids)."""
-    ids, out = list(contribution_ids), {}
-    for start in range(0, len(ids), 1000):
-        out.update(db.session.execute(
-            select(Payment.contribution_id, ledger.money_sum(Payment.amount))
-            .where(Payment.contribution_id.in_(ids[start:start + 1000]), Payment.status == PaymentStatus.REGISTRADO)
-            .group_by(Payment.contribution_id)).all())
-    return out
-
-
 def pending_registered(contribution_id: int) -> Decimal:
     return registered_by_contribution([contribution_id]).get(contribution_id, ZERO)
 
@@ -297,20 +286,6 @@ def _recognise(existing: Payment, contribution: Contribution, amount: Decimal, p
         return existing  # the same bank operation registered again: recognised, not duplicated
     raise DomainError("Esa operación bancaria (banco y número) ya fue registrada por su empresa con otros datos.",
                       field="operation_number")
-
-
-def same_operation(payments) -> dict[int, list[Payment]]:
-    """For each payment (by id), the other payments still registered or confirmed with the same bank + operation
-    number — necessarily another company's. For the trustee, who must confirm one of them at most."""
-    payments = list(payments)
-    if not payments:
-        return {}
-    keys = {(p.bank, p.operation_number) for p in payments}
-    others = db.session.scalars(
-        select(Payment).where(Payment.operation_number.in_({op for _, op in keys}),
-                              Payment.status.in_(LIVE_PAYMENTS)).order_by(Payment.id)).all()
-    return {p.id: [o for o in others if o.id != p.id and (o.bank, o.operation_number) == (p.bank, p.operation_number)]
-            for p in payments}
 
 
 def _confirmed_twin(payment: Payment) -> Payment | None:

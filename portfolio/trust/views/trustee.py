@@ -29,7 +29,7 @@ def trustee_home():
     allowed = {"confirm": allows(current_user, "trust.confirm"), "execute": allows(current_user, "trust.execute"),
            "close": allows(current_user, "trust.close_period")}
     payments = queries.payments_to_confirm()
-    twins = contributions.same_operation(payments)  # another company registered the same bank operation
+    twins = queries.same_operation(payments)  # another company registered the same bank operation
     to_execute = queries.to_execute()
     confirmed = queries.recent_confirmed_payments(10)
     execute_forms = {}
