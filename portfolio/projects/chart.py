@@ -51,8 +51,22 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(Decimal("0.1")) if whole else ZERO
 
 
-def build(project, milestones, today: dt.date | None = None) -> SCurve:
-    today = today or clock.today()
+@dataclass(frozen=True)
+class Progress:
+    """Latest actual progress: physical %, and accepted valorizaciones as % of the current convenio amount."""
+
+    physical: Decimal | None
+    financial: Decimal | None
+
+
+STYLES = {"planned_physical": {"colour": PHYSICAL, "dash": "7 4", "marker": "none"},
+          "actual_physical": {"colour": PHYSICAL, "marker": "circle"},
+          "planned_financial": {"colour": FINANCIAL, "dash": "2 3", "marker": "none"},
+          "actual_financial": {"colour": FINANCIAL, "marker": "square", "line": False}}
+
+
+def series_for(project, milestones) -> list[Series]:
+    """The four cumulative series of the S-curve (planned/actual × physical/financial)."""
     convenio = project.current_convenio_amount
     planned_phys = [(m.planned_date, m.planned_physical_pct) for m in milestones if m.planned_physical is not None]
     actual_phys = [(m.actual_date, m.actual_physical_pct) for m in milestones
@@ -61,19 +75,27 @@ def build(project, milestones, today: dt.date | None = None) -> SCurve:
                    _cumulative([(m.planned_date, m.amount) for m in milestones if m.amount])]
     actual_fin = [(d, _pct(v, convenio)) for d, v in
                   _cumulative([(m.conformity_date, m.amount) for m in milestones if m.amount and m.accepted])]
-    series = [
+    return [
         Series("planned_physical", "Avance físico programado", sorted(planned_phys)),
         Series("actual_physical", "Avance físico real", sorted(actual_phys)),
         Series("planned_financial", "Avance financiero programado", planned_fin),
         Series("actual_financial", "Avance financiero real (valorizaciones con conformidad)", actual_fin),
     ]
-    styles = {"planned_physical": {"colour": PHYSICAL, "dash": "7 4", "marker": "none"},
-              "actual_physical": {"colour": PHYSICAL, "marker": "circle"},
-              "planned_financial": {"colour": FINANCIAL, "dash": "2 3", "marker": "none"},
-              "actual_financial": {"colour": FINANCIAL, "marker": "square", "line": False}}
+
+
+def progress(project, milestones) -> Progress:
+    """The end of the S-curve's two «real» series: what the project page draws and the list shows."""
+    by_key = {s.key: s.points for s in series_for(project, milestones)}
+    physical, financial = by_key["actual_physical"], by_key["actual_financial"]
+    return Progress(physical[-1][1] if physical else None, financial[-1][1] if financial else None)
+
+
+def build(project, milestones, today: dt.date | None = None) -> SCurve:
+    today = today or clock.today()
+    series = series_for(project, milestones)
     chart = charts.time_chart(
         "Curva S del proyecto (% acumulado)",
-        [charts.TimeSeries(s.label, s.points, **styles[s.key]) for s in series],
+        [charts.TimeSeries(s.label, s.points, **STYLES[s.key]) for s in series],
         today=today, origin=project.convenio_on, chart_id="curva-s",
         description="Avance físico y financiero programado frente al real, por fecha; la línea «hoy» marca la "
                     "fecha actual")

@@ -55,7 +55,8 @@ def index():
         "projects/index.html", page=page, f=queries.filters_from(request.args), stages=stages.STAGES, levels=LEVELS,
         sectors=SECTORS, entities=_entities(), companies=[] if is_company else _companies(),
         departments=ubigeo.departments(), can_manage=allows(current_user, "projects.manage"),
-        pipeline=queries.pipeline(current_user),
+        pipeline=queries.pipeline(current_user), progress=queries.progress_by_project(page.items),
+        place_names=ubigeo.place_names, department_names=ubigeo.department_names,
     )
 
 
