@@ -81,3 +81,12 @@ def department_names(codes: list[str]) -> str:
         if name and name not in names:
             names.append(name)
     return ", ".join(names)
+
+
+@lru_cache(maxsize=1)
+def picker_json() -> str:
+    """The whole INEI table for the department → province → district picker, as compact JSON:
+    ``{"d": {"13": "La Libertad"}, "p": {"1301": "Trujillo"}, "t": {"130101": "Trujillo"}}``."""
+    departments_, provinces_, districts_ = _tables()
+    return json.dumps({"d": departments_, "p": provinces_, "t": districts_}, ensure_ascii=False,
+                      separators=(",", ":"), sort_keys=True)

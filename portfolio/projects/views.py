@@ -89,7 +89,7 @@ def create():
         if outcome:
             flash(f"Proyecto «{outcome.value.name}» registrado en etapa Priorizado.", "success")
             return redirect(url_for("projects.detail", project_id=outcome.value.id))
-    return render_template("projects/form.html", form=form, project=None)
+    return render_template("projects/form.html", form=form, project=None, ubigeo_data=ubigeo.picker_json())
 
 
 @bp.route("/<int:project_id>")
@@ -118,7 +118,7 @@ def edit(project_id: int):
         if outcome:
             flash("Proyecto actualizado.", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
-    return render_template("projects/form.html", form=form, project=project)
+    return render_template("projects/form.html", form=form, project=project, ubigeo_data=ubigeo.picker_json())
 
 
 @bp.route("/<int:project_id>/financistas", methods=["GET", "POST"])
