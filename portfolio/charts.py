@@ -11,6 +11,7 @@ collapsible data table.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,8 +51,62 @@ def compact_money(value: Number) -> str:
 
 def fit(label: str, width_px: Decimal | int, char_px: Decimal = Decimal("6.6")) -> str:
     """``label`` shortened with «…» to fit ``width_px`` at about ``char_px`` per character (11 px text)."""
-    room = max(3, int(Decimal(width_px) / char_px))
-    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
+    return short_labels([label], width_px, char_px)[0]
+
+
+# Institutional words abbreviated before anything is cut: «Municipalidad Distrital de La Esperanza» → «M. D. La
+# Esperanza», so the part that tells two entities apart (the place) stays visible.
+ABBREVIATIONS = {"municipalidad": "M.", "distrital": "D.", "provincial": "P.", "gobierno": "G.", "regional": "R.",
+                 "universidad": "U.", "nacional": "N.", "ministerio": "Min.", "instituto": "I.",
+                 "programa": "Prog.", "proyecto": "Proy.", "especial": "E."}
+LINKS = {"de", "del"}
+
+
+def abbreviate(label: str) -> str:
+    """Institutional words shortened («M. D. La Esperanza»); the linking «de»/«del» after them dropped."""
+    out: list[str] = []
+    after_abbreviation = False
+    for word in label.split():
+        short = ABBREVIATIONS.get(word.lower())
+        if short:
+            out.append(short)
+            after_abbreviation = True
+        elif after_abbreviation and word.lower() in LINKS:
+            continue
+        else:
+            out.append(word)
+            after_abbreviation = False
+    return " ".join(out)
+
+
+def _middle(label: str, room: int, head_share: int = 3) -> str:
+    """``label`` cut in the middle to ``room`` characters, keeping the end (where names differ)."""
+    if len(label) <= room:
+        return label
+    keep = room - 1
+    head = keep // head_share if head_share else 0
+    return label[:head].rstrip() + "…" + label[len(label) - (keep - head):].lstrip()
+
+
+def short_labels(labels: Sequence[str], width_px: Decimal | int, char_px: Decimal = Decimal("6.6")) -> list[str]:
+    """Each label shortened to fit ``width_px`` so that different labels stay different: institutional words
+    abbreviated first, then a cut in the middle that keeps the distinguishing end; the full text goes in a
+    ``<title>``."""
+    room = max(4, int(Decimal(width_px) / char_px))
+    out = []
+    for label in labels:
+        text = label if len(label) <= room else abbreviate(label)
+        out.append(_middle(text, room))
+    for head_share in (4, 0):  # still equal for different names: keep more of the end
+        seen: dict[str, set[str]] = {}
+        for label, text in zip(labels, out, strict=True):
+            seen.setdefault(text, set()).add(label)
+        clashes = {text for text, names in seen.items() if len(names) > 1}
+        if not clashes:
+            break
+        out = [_middle(abbreviate(label), room, head_share) if text in clashes else text
+               for label, text in zip(labels, out, strict=True)]
+    return out
 
 
 @dataclass
@@ -118,6 +173,16 @@ def nice_max(value: Number) -> Decimal:
     return value  # pragma: no cover
 
 
+def nice_ticks(peak: Number, intervals: int = 5) -> list[Decimal]:
+    """Axis ticks from 0 in steps of 1, 2, 2.5 or 5 × 10^k, at most ``intervals`` steps, the last ≥ ``peak``."""
+    peak = Decimal(peak)
+    if peak <= 0:
+        return [Decimal(0), Decimal(1)]
+    step = nice_max(peak / intervals)
+    count = int((peak / step).to_integral_value(rounding="ROUND_CEILING"))
+    return [(step * i).normalize() for i in range(count + 1)]
+
+
 def _svg_open(chart_id: str, title: str, description: str, width: int, height: int) -> str:
     return (
         f"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart-svg\" viewBox=\"0 0 {width} {height}\" "
@@ -153,6 +218,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, Number]], *, fmt: Formatter
     scale = nice_max(top) if not funnel else (top or Decimal(1))
     parts = [_svg_open(cid, title, description or f"{len(items)} barras", width, height)]
     marks = []
+    shown = short_labels([label for label, _ in items], label_w - 10, Decimal("7"))
     for index, (label, value) in enumerate(items):
         value = Decimal(value)
         w = (Decimal(bar_w) * value / scale) if scale else Decimal(0)
@@ -161,11 +227,12 @@ def bar_chart(title: str, items: Sequence[tuple[str, Number]], *, fmt: Formatter
         colour = PALETTE[0]
         parts.append(
             f"<text x=\"{label_w - 8}\" y=\"{_n(y + 15)}\" text-anchor=\"end\" font-size=\"12\" class=\"chart-label\">"
-            f"<title>{escape(label)}</title>{escape(fit(label, label_w - 10, Decimal('7')))}</text>"
+            f"<title>{escape(label)}</title>{escape(shown[index])}</text>"
             f"<rect x=\"{_n(x)}\" y=\"{_n(y)}\" width=\"{_n(w)}\" height=\"{row_h - 8}\" fill=\"{colour}\" "
             f"class=\"chart-bar chart-s0\" data-label=\"{escape(label)}\" data-value=\"{value}\">"
             f"<title>{escape(label)}: {escape(fmt(value))}</title></rect>"
-            f"<text x=\"{label_w + bar_w + 8}\" y=\"{_n(y + 15)}\" font-size=\"12\" class=\"chart-value\">"
+            f"<text x=\"{_n(x + w + 6)}\" y=\"{_n(y + 15)}\" font-size=\"12\" class=\"chart-value\" "
+            f"data-label=\"{escape(label)}\">"
             f"{escape(fmt(value))}</text>"
         )
         marks.append({"label": label, "value": value, "width": w.quantize(TENTH), "x": x.quantize(TENTH)})
@@ -192,14 +259,15 @@ def grouped_bar_chart(title: str, categories: Sequence[str], series: Sequence[tu
                    + [Decimal(0)])
     else:
         peak = max([Decimal(v) for _, values in series for v in values] + [Decimal(0)])
-    scale = nice_max(peak)
+    ticks = nice_ticks(peak)
+    scale = ticks[-1]
     height = top_pad + plot_h + 50
     base_y = Decimal(top_pad + plot_h)
     parts = [_svg_open(cid, title, description or f"{len(categories)} categorías, {len(series)} series", width, height)]
     parts.append(_legend([name for name, _ in series], left, 4))
-    for tick in range(5):  # horizontal grid with values
-        value = scale * tick / 4
-        y = base_y - Decimal(plot_h) * tick / 4
+    shown = short_labels(categories, slot - 4)
+    for value in ticks:  # horizontal grid with values
+        y = base_y - Decimal(plot_h) * value / scale
         parts.append(f"<line x1=\"{left}\" x2=\"{width - 10}\" y1=\"{_n(y)}\" y2=\"{_n(y)}\" stroke=\"#dee2e6\" "
                      f"class=\"chart-grid\"/><text x=\"{left - 6}\" y=\"{_n(y + 4)}\" text-anchor=\"end\" "
                      f"font-size=\"11\" class=\"chart-axis\">{escape(axis_fmt(value))}</text>")
@@ -225,7 +293,7 @@ def grouped_bar_chart(title: str, categories: Sequence[str], series: Sequence[tu
                 stack += value
         parts.append(f"<text x=\"{_n(x0 + slot * Decimal('0.4'))}\" y=\"{_n(base_y + 16)}\" text-anchor=\"middle\" "
                      f"font-size=\"11\" class=\"chart-label\"><title>{escape(category)}</title>"
-                     f"{escape(fit(category, slot - 4))}</text>")
+                     f"{escape(shown[ci])}</text>")
     parts.append("</svg>")
     columns = [""] + [name for name, _ in series]
     rows = []
@@ -257,16 +325,15 @@ def line_chart(title: str, x_labels: Sequence[str], series: Sequence[tuple[str, 
             raise ValueError(f"series {name!r} has {len(values)} values for {len(x_labels)} labels")
     plot_h, left, top_pad = 220, 70, 30
     known = [Decimal(v) for _, values in series for v in values if v is not None]
-    scale = Decimal(y_max) if y_max is not None else nice_max(max(known + [Decimal(0)]))
-    scale = max([scale] + known) if known else scale
+    ticks = nice_ticks(max([Decimal(y_max) if y_max is not None else Decimal(0)] + known))
+    scale = ticks[-1]
     step = Decimal(width - left - 20) / max(1, len(x_labels) - 1)
     base_y = Decimal(top_pad + plot_h)
     height = top_pad + plot_h + 50
     parts = [_svg_open(cid, title, description or f"{len(series)} series en {len(x_labels)} periodos", width, height)]
     parts.append(_legend([name for name, _ in series], left, 4))
-    for tick in range(5):
-        value = scale * tick / 4
-        y = base_y - Decimal(plot_h) * tick / 4
+    for value in ticks:
+        y = base_y - Decimal(plot_h) * value / scale
         parts.append(f"<line x1=\"{left}\" x2=\"{width - 10}\" y1=\"{_n(y)}\" y2=\"{_n(y)}\" stroke=\"#dee2e6\" "
                      f"class=\"chart-grid\"/><text x=\"{left - 6}\" y=\"{_n(y + 4)}\" text-anchor=\"end\" "
                      f"font-size=\"11\" class=\"chart-axis\">{escape(fmt(value))}</text>")
@@ -301,4 +368,164 @@ def line_chart(title: str, x_labels: Sequence[str], series: Sequence[tuple[str, 
     columns = [""] + [name for name, _ in series]
     rows = [[label] + [("—" if values[xi] is None else fmt(Decimal(values[xi]))) for _, values in series]
             for xi, label in enumerate(x_labels)]
+    return Chart(title, Markup("".join(parts)), columns, rows, cid, description, marks)
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """One series of a time chart: ``(date, value)`` points and how it is drawn. ``line=False`` draws markers
+    only (so a series equal to another one never hides it); ``marker`` is ``circle`` (filled), ``square``
+    (hollow, larger: a coincident circle stays visible inside it) or ``none``."""
+
+    name: str
+    points: Sequence[tuple[dt.date, Number]]
+    colour: str = PALETTE[0]
+    dash: str | None = None
+    marker: str = "circle"
+    line: bool = True
+
+
+MONTH_STEPS = (1, 2, 3, 6, 12, 24, 60)
+CHAR_PX = Decimal("6.6")  # about one character of 11 px text
+
+
+def _month_ticks(start: dt.date, end: dt.date, most: int) -> list[dt.date]:
+    """First days of months inside [start, end], every 1, 2, 3, 6, 12… months, at most ``most`` of them."""
+    first = dt.date(start.year, start.month, 1)
+    if first < start:
+        first = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    for step in MONTH_STEPS:
+        ticks, month = [], first
+        while month <= end:
+            ticks.append(month)
+            index = month.month - 1 + step
+            month = dt.date(month.year + index // 12, index % 12 + 1, 1)
+        if len(ticks) <= most:
+            return ticks
+    return ticks  # pragma: no cover - 60-month steps over centuries
+
+
+def _anchored_text(x: Decimal, y: Decimal, text: str, width: int, css: str, extra: str = "") -> str:
+    """A centred 11 px label, anchored at its start or end instead when centring would clip it."""
+    half = CHAR_PX * len(text) / 2
+    anchor = "end" if x + half > width - 2 else "start" if x - half < 2 else "middle"
+    return (f"<text x=\"{_n(x)}\" y=\"{_n(y)}\" text-anchor=\"{anchor}\" font-size=\"11\" class=\"{css}\"{extra}>"
+            f"{escape(text)}</text>")
+
+
+def _marker(kind: str, x: Decimal, y: Decimal, colour: str, attrs: str, tooltip: str) -> str:
+    if kind == "square":
+        return (f"<rect x=\"{_n(x - Decimal('4.5'))}\" y=\"{_n(y - Decimal('4.5'))}\" width=\"9\" height=\"9\" "
+                f"fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.8\" class=\"chart-point\" {attrs}>"
+                f"<title>{tooltip}</title></rect>")
+    return (f"<circle cx=\"{_n(x)}\" cy=\"{_n(y)}\" r=\"3.5\" fill=\"{colour}\" class=\"chart-point\" {attrs}>"
+            f"<title>{tooltip}</title></circle>")
+
+
+def _time_legend(series: Sequence[TimeSeries], x0: int, width: int) -> tuple[str, int]:
+    """Legend entries (line sample with its dash and marker, then the name) wrapped in rows; returns the
+    markup and the height it takes."""
+    parts, x, y = [], x0, 14
+    for s in series:
+        room = 34 + int(CHAR_PX * len(s.name)) + 18
+        if x > x0 and x + room > width - 4:
+            x, y = x0, y + 18
+        if s.line:
+            dash = f" stroke-dasharray=\"{s.dash}\"" if s.dash else ""
+            parts.append(f"<line x1=\"{x}\" x2=\"{x + 26}\" y1=\"{y - 4}\" y2=\"{y - 4}\" stroke=\"{s.colour}\" "
+                         f"stroke-width=\"2.5\"{dash} class=\"chart-legend-line\"/>")
+        if s.marker != "none":
+            parts.append(_marker(s.marker, Decimal(x + 13), Decimal(y - 4), s.colour, "data-legend=\"1\"",
+                                 escape(s.name)).replace("class=\"chart-point\"", "class=\"chart-legend-mark\""))
+        parts.append(f"<text x=\"{x + 32}\" y=\"{y}\" font-size=\"11\" class=\"chart-legend\">{escape(s.name)}</text>")
+        x += room
+    return "".join(parts), y + 8
+
+
+def date_label(day: dt.date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def time_chart(title: str, series: Sequence[TimeSeries], *, today: dt.date | None = None, fmt: Formatter = percent,
+               y_max: Number | None = 100, origin: dt.date | None = None, chart_id: str | None = None,
+               description: str = "", width: int = 640) -> Chart:
+    """Series over a time axis proportional to the days between dates (an S-curve). A dashed «hoy» line marks
+    ``today`` when it falls inside the range; lines start from 0 at ``origin`` (e.g. the convenio date) when it
+    comes before their first point. The table has one row per date with each series' value on that date."""
+    cid = _id(title, chart_id)
+    dates = [d for s in series for d, _ in s.points] + ([origin] if origin else [])
+    known = [Decimal(v) for s in series for _, v in s.points]
+    ticks = nice_ticks(max([Decimal(y_max) if y_max is not None else Decimal(0)] + known))
+    scale = ticks[-1]
+    rows = []
+    for day in sorted({d for s in series for d, _ in s.points}):
+        row = [date_label(day)]
+        for s in series:
+            value = next((v for d, v in sorted(s.points, key=lambda p: p[0], reverse=True) if d <= day), None)
+            row.append("—" if value is None else fmt(Decimal(value)))
+        rows.append(row)
+    columns = ["Fecha"] + [s.name for s in series]
+    if not dates:
+        return Chart(title, Markup(""), columns, [], cid, description, [])
+    start, end = min(dates), max(dates)
+    if end == start:
+        end = start + dt.timedelta(days=30)
+    span = Decimal((end - start).days)
+    legend, legend_h = _time_legend(series, 8, width)
+    left = 8 + int(CHAR_PX * max(len(fmt(t)) for t in ticks)) + 8
+    right, plot_h = width - 16, 200
+    top = legend_h + 14
+    base_y = Decimal(top + plot_h)
+    height = top + plot_h + 30
+    plot_w = Decimal(right - left)
+
+    def x_of(day: dt.date) -> Decimal:
+        return Decimal(left) + plot_w * Decimal((day - start).days) / span
+
+    def y_of(value: Number) -> Decimal:
+        return base_y - Decimal(plot_h) * Decimal(value) / scale
+
+    parts = [_svg_open(cid, title, description or f"{len(series)} series entre {date_label(start)} y "
+                       f"{date_label(end)}", width, height), legend]
+    for value in ticks:
+        y = y_of(value)
+        parts.append(f"<line x1=\"{left}\" x2=\"{right}\" y1=\"{_n(y)}\" y2=\"{_n(y)}\" stroke=\"#dee2e6\" "
+                     f"class=\"chart-grid\"/><text x=\"{left - 6}\" y=\"{_n(y + 4)}\" text-anchor=\"end\" "
+                     f"font-size=\"11\" class=\"chart-axis\" data-value=\"{value}\">{escape(fmt(value))}</text>")
+    month_ticks = _month_ticks(start, end, max(2, (right - left) // 70)) or [start, end]
+    for day in month_ticks:
+        x = x_of(day)
+        parts.append(f"<line x1=\"{_n(x)}\" x2=\"{_n(x)}\" y1=\"{_n(base_y)}\" y2=\"{_n(base_y + 4)}\" "
+                     f"stroke=\"#adb5bd\" class=\"chart-tick\"/>")
+        parts.append(_anchored_text(x, base_y + 17, f"{day:%m/%Y}", width, "chart-label",
+                                    f" data-date=\"{day.isoformat()}\""))
+    if today is not None and start <= today <= end:
+        x = x_of(today)
+        parts.append(f"<line x1=\"{_n(x)}\" x2=\"{_n(x)}\" y1=\"{top - 4}\" y2=\"{_n(base_y)}\" stroke=\"#b23a48\" "
+                     f"stroke-width=\"1.5\" stroke-dasharray=\"4 3\" class=\"chart-today\" "
+                     f"data-date=\"{today.isoformat()}\"><title>Hoy, {date_label(today)}</title></line>")
+        parts.append(_anchored_text(x, Decimal(top - 6), "hoy", width, "chart-today-label"))
+    marks = []
+    for si, s in enumerate(series):
+        points = sorted(s.points, key=lambda p: p[0])
+        if not points:
+            continue
+        drawn = [(x_of(d), y_of(v), d, Decimal(v)) for d, v in points]
+        if s.line:
+            line = [(x_of(origin), y_of(0))] if origin and origin < points[0][0] else []
+            line += [(x, y) for x, y, _, _ in drawn]
+            dash = f" stroke-dasharray=\"{s.dash}\"" if s.dash else ""
+            parts.append(f"<polyline fill=\"none\" stroke=\"{s.colour}\" stroke-width=\"2.5\"{dash} "
+                         f"class=\"chart-line chart-s{si}\" data-series=\"{escape(s.name)}\" points=\""
+                         + " ".join(f"{_n(x)},{_n(y)}" for x, y in line) + "\"/>")
+        for x, y, day, value in drawn:
+            marks.append({"series": s.name, "date": day, "value": value, "x": x.quantize(TENTH),
+                          "y": y.quantize(TENTH)})
+            if s.marker == "none":
+                continue
+            attrs = (f"data-series=\"{escape(s.name)}\" data-date=\"{day.isoformat()}\" data-value=\"{value}\" "
+                     f"data-label=\"{date_label(day)}\"")
+            parts.append(_marker(s.marker, x, y, s.colour, attrs,
+                                 f"{date_label(day)} · {escape(s.name)}: {escape(fmt(value))}"))
+    parts.append("</svg>")
     return Chart(title, Markup("".join(parts)), columns, rows, cid, description, marks)

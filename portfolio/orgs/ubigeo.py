@@ -58,3 +58,35 @@ def provinces(department: str | None = None) -> list[tuple[str, str]]:
 
 def districts(prefix: str = "") -> list[tuple[str, str]]:
     return sorted((c, n) for c, n in _tables()[2].items() if c.startswith(prefix))
+
+
+def place_names(codes: list[str]) -> str:
+    """District names grouped by province: «Trujillo: Trujillo, Víctor Larco Herrera · Ascope: Paiján»
+    (province first, then its districts); a code outside the INEI table is shown as it is."""
+    by_province: dict[str, list[str]] = {}
+    for code in codes:
+        if is_valid(code):
+            by_province.setdefault(province_name(code) or code[:4], []).append(district_name(code) or code)
+        else:
+            by_province.setdefault(code, [])
+    return " · ".join(f"{province}: {', '.join(names)}" if names else province
+                      for province, names in by_province.items())
+
+
+def department_names(codes: list[str]) -> str:
+    """The distinct department names of ``codes``, in order: «La Libertad, Áncash»."""
+    names: list[str] = []
+    for code in codes:
+        name = department_name(code) if code else None
+        if name and name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+@lru_cache(maxsize=1)
+def picker_json() -> str:
+    """The whole INEI table for the department → province → district picker, as compact JSON:
+    ``{"d": {"13": "La Libertad"}, "p": {"1301": "Trujillo"}, "t": {"130101": "Trujillo"}}``."""
+    departments_, provinces_, districts_ = _tables()
+    return json.dumps({"d": departments_, "p": provinces_, "t": districts_}, ensure_ascii=False,
+                      separators=(",", ":"), sort_keys=True)

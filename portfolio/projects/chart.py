@@ -1,8 +1,12 @@
-"""The S-curve: planned vs actual physical and financial progress over time, as server-rendered SVG data.
+"""The S-curve: planned vs actual physical and financial progress over time, as a server-rendered SVG chart.
 
 Physical progress comes from the milestones' cumulative planned/actual percentages; financial progress is
 the cumulative valorización amounts (planned by planned date; actual = accepted, by conformity date) over
-the current convenio amount. The template draws polylines and offers the same figures as a table.
+the current convenio amount. ``portfolio.charts.time_chart`` draws it on a time axis proportional to the days
+between dates, with a «hoy» line, and carries the same figures as a table.
+
+The two «real» series must stay readable when they are equal: the physical one is a solid line with dots,
+the financial one is drawn as hollow squares only (no line), so a dot inside a square shows both.
 """
 from __future__ import annotations
 
@@ -10,35 +14,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from portfolio import clock
+from portfolio import charts, clock
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 30
 ZERO = Decimal("0.00")
+PHYSICAL, FINANCIAL = "#0b3d62", "#b35c00"
 
 
 @dataclass
 class Series:
     key: str
     label: str
-    css: str
     points: list[tuple[dt.date, Decimal]] = field(default_factory=list)
-    svg_points: str = ""
 
 
 @dataclass
 class SCurve:
     series: list[Series]
-    start: dt.date | None
-    end: dt.date | None
-    x_ticks: list[tuple[float, str]]
-    y_ticks: list[tuple[float, str]]
-    rows: list[dict]
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    bottom_y: float = HEIGHT - BOTTOM
-    right_x: float = WIDTH - RIGHT
+    chart: charts.Chart
+    start: dt.date | None = None
+    end: dt.date | None = None
 
     @property
     def empty(self) -> bool:
@@ -57,8 +51,22 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(Decimal("0.1")) if whole else ZERO
 
 
-def build(project, milestones, today: dt.date | None = None) -> SCurve:
-    today = today or clock.today()
+@dataclass(frozen=True)
+class Progress:
+    """Latest actual progress: physical %, and accepted valorizaciones as % of the current convenio amount."""
+
+    physical: Decimal | None
+    financial: Decimal | None
+
+
+STYLES = {"planned_physical": {"colour": PHYSICAL, "dash": "7 4", "marker": "none"},
+          "actual_physical": {"colour": PHYSICAL, "marker": "circle"},
+          "planned_financial": {"colour": FINANCIAL, "dash": "2 3", "marker": "none"},
+          "actual_financial": {"colour": FINANCIAL, "marker": "square", "line": False}}
+
+
+def series_for(project, milestones) -> list[Series]:
+    """The four cumulative series of the S-curve (planned/actual × physical/financial)."""
     convenio = project.current_convenio_amount
     planned_phys = [(m.planned_date, m.planned_physical_pct) for m in milestones if m.planned_physical is not None]
     actual_phys = [(m.actual_date, m.actual_physical_pct) for m in milestones
@@ -67,43 +75,33 @@ def build(project, milestones, today: dt.date | None = None) -> SCurve:
                    _cumulative([(m.planned_date, m.amount) for m in milestones if m.amount])]
     actual_fin = [(d, _pct(v, convenio)) for d, v in
                   _cumulative([(m.conformity_date, m.amount) for m in milestones if m.amount and m.accepted])]
-    series = [
-        Series("planned_physical", "Avance físico programado", "curve-planned", sorted(planned_phys)),
-        Series("actual_physical", "Avance físico real", "curve-actual", sorted(actual_phys)),
-        Series("planned_financial", "Avance financiero programado", "curve-planned-fin", planned_fin),
-        Series("actual_financial", "Avance financiero real (valorizaciones con conformidad)", "curve-actual-fin",
-               actual_fin),
+    return [
+        Series("planned_physical", "Avance físico programado", sorted(planned_phys)),
+        Series("actual_physical", "Avance físico real", sorted(actual_phys)),
+        Series("planned_financial", "Avance financiero programado", planned_fin),
+        Series("actual_financial", "Avance financiero real (valorizaciones con conformidad)", actual_fin),
     ]
-    dates = [d for s in series for d, _ in s.points]
-    if project.convenio_on:
-        dates.append(project.convenio_on)
-    if not dates:
-        return SCurve(series, None, None, [], [], [])
-    start, end = min(dates), max(dates)
-    if end == start:
-        end = start + dt.timedelta(days=30)
-    span = (end - start).days
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
-    def x(day: dt.date) -> float:
-        return round(LEFT + plot_w * (day - start).days / span, 1)
 
-    def y(pct: Decimal) -> float:
-        return round(TOP + plot_h * (1 - float(min(max(pct, ZERO), Decimal(100))) / 100), 1)
+def progress(project, milestones) -> Progress:
+    """The end of the S-curve's two «real» series: what the project page draws and the list shows."""
+    by_key = {s.key: s.points for s in series_for(project, milestones)}
+    physical, financial = by_key["actual_physical"], by_key["actual_financial"]
+    return Progress(physical[-1][1] if physical else None, financial[-1][1] if financial else None)
 
-    origin = project.convenio_on or start
-    for s in series:
-        if s.points:
-            pts = [(origin, ZERO)] + s.points if s.points[0][0] >= origin else s.points
-            s.svg_points = " ".join(f"{x(d)},{y(v)}" for d, v in pts)
-    x_ticks = [(x(start + dt.timedelta(days=span * i // 4)), (start + dt.timedelta(days=span * i // 4)).strftime("%m/%Y"))
-               for i in range(5)]
-    y_ticks = [(y(Decimal(v)), f"{v} %") for v in (0, 25, 50, 75, 100)]
-    days = sorted({d for s in series for d, _ in s.points})
-    rows = []
-    for day in days:
-        row: dict = {"date": day}
-        for s in series:
-            row[s.key] = next((v for d, v in reversed(s.points) if d <= day), None)
-        rows.append(row)
-    return SCurve(series, start, end, x_ticks, y_ticks, rows)
+
+def build(project, milestones, today: dt.date | None = None) -> SCurve:
+    today = today or clock.today()
+    series = series_for(project, milestones)
+    chart = charts.time_chart(
+        "Curva S del proyecto (% acumulado)",
+        [charts.TimeSeries(s.label, s.points, **STYLES[s.key]) for s in series],
+        today=today, origin=project.convenio_on, chart_id="curva-s",
+        description="Avance físico y financiero programado frente al real, por fecha; la línea «hoy» marca la "
+                    "fecha actual")
+    return SCurve(series, chart, *(_range(series, project.convenio_on)))
+
+
+def _range(series: list[Series], origin: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    dates = [d for s in series for d, _ in s.points] + ([origin] if origin else [])
+    return (min(dates), max(dates)) if dates else (None, None)

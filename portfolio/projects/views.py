@@ -48,7 +48,8 @@ def index():
         "projects/index.html", page=page, f=queries.filters_from(request.args), stages=stages.STAGES, levels=LEVELS,
         sectors=SECTORS, entities=_entities(), companies=queries.financier_filter_choices(current_user),
         departments=ubigeo.departments(), can_manage=allows(current_user, "projects.manage"),
-        pipeline=queries.pipeline(current_user),
+        pipeline=queries.pipeline(current_user), progress=queries.progress_by_project(page.items),
+        place_names=ubigeo.place_names, department_names=ubigeo.department_names,
     )
 
 
@@ -81,7 +82,7 @@ def create():
         if outcome:
             flash(f"Proyecto «{outcome.value.name}» registrado en etapa Priorizado.", "success")
             return redirect(url_for("projects.detail", project_id=outcome.value.id))
-    return render_template("projects/form.html", form=form, project=None)
+    return render_template("projects/form.html", form=form, project=None, ubigeo_data=ubigeo.picker_json())
 
 
 def _transition_choices(form, project) -> None:
@@ -124,7 +125,7 @@ def edit(project_id: int):
         if outcome:
             flash("Proyecto actualizado.", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
-    return render_template("projects/form.html", form=form, project=project)
+    return render_template("projects/form.html", form=form, project=project, ubigeo_data=ubigeo.picker_json())
 
 
 @bp.route("/<int:project_id>/financistas", methods=["GET", "POST"])

@@ -115,11 +115,12 @@ def project(project_id: int):
     page = queries.public_project(project_id)
     chart = None
     if page.milestones:
-        labels = [f"{m[1]:%m/%Y}" for m in page.milestones]
-        chart = charts.line_chart("Avance físico: programado vs. real (%)", labels,
-                                  [("Programado", [m[4] for m in page.milestones]),
-                                   ("Real", [m[5] for m in page.milestones])], chart_id="curva-s",
-                                  description="Avance físico acumulado por hito")
+        chart = charts.time_chart(
+            "Avance físico: programado vs. real (%)",
+            [charts.TimeSeries("Programado", [(m[1], m[4]) for m in page.milestones if m[4] is not None],
+                               dash="7 4", marker="none"),
+             charts.TimeSeries("Real", [(m[2], m[5]) for m in page.milestones if m[2] and m[5] is not None])],
+            today=clock.today(), chart_id="curva-s", description="Avance físico acumulado por hito, por fecha")
     return render_template("public/project.html", page=page, p=page.project, chart=chart, stage_label=stages.label)
 
 

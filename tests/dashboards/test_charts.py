@@ -2,6 +2,7 @@
 and each chart carries the same figures as a table."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
@@ -146,6 +147,161 @@ def test_compact_money_axis_and_long_labels_fit():
     assert "S/ 25 M" in svg and "S/\u00a025,000,000.00" in svg  # axis compact, tooltip exact
     labels = [t for t in svg_tree(chart).iter(f"{SVG}text") if t.get("class") == "chart-label"]
     shown = ["".join(t.itertext()).replace(t.find(f"{SVG}title").text, "") for t in labels]
-    assert shown[0].endswith("…") and len(shown[0]) < len(long)
+    assert shown[0] == "M. D. Víctor Larco Herrera"  # institutional words abbreviated, the place kept
     assert labels[0].find(f"{SVG}title").text == long  # the full name stays available
     assert chart.rows[0][0] == long  # and the table is never shortened
+
+
+# --- ticks, labels, value labels -----------------------------------------------------------------------
+
+def nice(value: Decimal) -> bool:
+    """1, 2, 2.5 or 5 × 10^k."""
+    mantissa = value.scaleb(-value.adjusted()).normalize()
+    return mantissa in (1, 2, Decimal("2.5"), 5)
+
+
+def axis_values(chart):
+    texts = [t for t in svg_tree(chart).iter(f"{SVG}text") if t.get("class") == "chart-axis"]
+    return texts
+
+
+@pytest.mark.parametrize("peak", [Decimal("25000000"), Decimal("250000"), Decimal("23456789"), 7, 513, 100])
+def test_axis_ticks_are_round_multiples_of_a_nice_step(peak):
+    ticks = charts.nice_ticks(peak)
+    step = ticks[1]
+    assert ticks[0] == 0 and ticks[-1] >= peak and len(ticks) <= 6 and nice(step)
+    assert all(t == step * i for i, t in enumerate(ticks))
+    chart = charts.grouped_bar_chart("Topes", ["A"], [("Tope", [peak])], axis_fmt=charts.compact_money)
+    shown = ["".join(t.itertext()) for t in axis_values(chart)]
+    assert not any(".25" in text or ".5 mil" in text or "6.25" in text for text in shown), shown
+
+
+def test_money_axis_reads_s_5_m_not_6_25_m():
+    chart = charts.grouped_bar_chart("Topes", ["A", "B"], [("Tope", [Decimal("25000000"), Decimal("3000000")])],
+                                     axis_fmt=charts.compact_money)
+    shown = ["".join(t.itertext()) for t in axis_values(chart)]
+    assert shown == ["S/ 0", "S/ 5 M", "S/ 10 M", "S/ 15 M", "S/ 20 M", "S/ 25 M"]
+    small = charts.grouped_bar_chart("x", ["A"], [("v", [Decimal("2300000")])], axis_fmt=charts.compact_money)
+    assert "S/ 500 mil" in ["".join(t.itertext()) for t in axis_values(small)]
+
+
+def test_two_different_long_names_stay_different_and_keep_the_full_name():
+    names = ["Municipalidad Distrital de La Esperanza", "Municipalidad Distrital de El Porvenir",
+             "Municipalidad Distrital de Víctor Larco Herrera", "Gobierno Regional de La Libertad"]
+    for width in (480, 780, 320):
+        chart = charts.grouped_bar_chart("Topes", names, [("Tope", [1, 2, 3, 4])], width=width)
+        labels = [t for t in svg_tree(chart).iter(f"{SVG}text") if t.get("class") == "chart-label"]
+        shown = ["".join(t.itertext()).replace(t.find(f"{SVG}title").text, "") for t in labels]
+        assert len(set(shown)) == len(names), shown
+        assert not any(s.startswith("Municipalidad Distr") for s in shown)
+        assert [t.find(f"{SVG}title").text for t in labels] == names
+    # cut in the middle keeps the distinguishing end when even the abbreviation does not fit
+    tight = charts.short_labels(["Municipalidad Distrital de Santiago de Chuco Alto",
+                                 "Municipalidad Distrital de Santiago de Chuco Bajo"], 80)
+    assert tight[0] != tight[1] and tight[0].endswith("Alto") and tight[1].endswith("Bajo")
+
+
+def test_bar_value_labels_sit_next_to_the_end_of_their_bars():
+    chart = charts.bar_chart("Desembolsos", [("Programa A", 100), ("Programa B", 10)], fmt=format_money, width=640)
+    tree = svg_tree(chart)
+    values = {t.get("data-label"): Decimal(t.get("x")) for t in tree.iter(f"{SVG}text")
+              if t.get("class") == "chart-value"}
+    for bar in rects(chart):
+        end = Decimal(bar.get("x")) + Decimal(bar.get("width"))
+        assert end < values[bar.get("data-label")] <= end + 8
+
+
+# --- the time axis (S-curve) ---------------------------------------------------------------------------
+
+def points_of(chart, series):
+    out = []
+    for el in svg_tree(chart).iter():
+        if el.get("class") == "chart-point" and el.get("data-series") == series:
+            if el.tag == f"{SVG}circle":
+                x, y = Decimal(el.get("cx")), Decimal(el.get("cy"))
+            else:
+                x = Decimal(el.get("x")) + Decimal(el.get("width")) / 2
+                y = Decimal(el.get("y")) + Decimal(el.get("height")) / 2
+            out.append((dt.date.fromisoformat(el.get("data-date")), Decimal(el.get("data-value")), x, y))
+    return out
+
+
+def label_fits(text_el, width):
+    x, n = Decimal(text_el.get("x")), len("".join(text_el.itertext()))
+    extent = charts.CHAR_PX * n
+    anchor = text_el.get("text-anchor", "start")
+    lo = x - extent / 2 if anchor == "middle" else x - extent if anchor == "end" else x
+    return lo >= 0 and lo + extent <= width
+
+
+def test_time_axis_is_proportional_to_days_and_values():
+    # uneven gaps: 10 days, then 300 days — an evenly spaced axis would put the middle point half-way
+    dates = [dt.date(2025, 1, 1), dt.date(2025, 1, 11), dt.date(2025, 11, 7)]
+    chart = charts.time_chart("Curva S", [charts.TimeSeries("Real", list(zip(dates, [10, 20, 100], strict=True)))],
+                              today=dt.date(2025, 6, 1), width=640)
+    pts = points_of(chart, "Real")
+    (d0, _, x0, _), (_, _, x_last, _) = pts[0], pts[-1]
+    span = (dates[-1] - dates[0]).days
+    for day, _value, x, _y in pts:
+        assert abs(x - (x0 + (x_last - x0) * (day - d0).days / span)) <= Decimal("0.1")
+    ys = {value: y for _, value, _, y in pts}
+    base = ys[Decimal(10)] + (ys[Decimal(10)] - ys[Decimal(20)])  # y of 0
+    for value, y in ys.items():
+        assert abs((base - y) - (base - ys[Decimal(100)]) * value / 100) <= Decimal("0.2")
+    assert pts[1][2] - pts[0][2] < (pts[2][2] - pts[0][2]) / 20  # the 10-day gap is drawn short
+    tree = svg_tree(chart)
+    hoy = [el for el in tree.iter(f"{SVG}line") if el.get("class") == "chart-today"]
+    assert len(hoy) == 1 and hoy[0].get("stroke-dasharray")
+    expected = x0 + (x_last - x0) * (dt.date(2025, 6, 1) - d0).days / span
+    assert abs(Decimal(hoy[0].get("x1")) - expected) <= Decimal("0.1")
+    assert any("".join(t.itertext()) == "hoy" for t in tree.iter(f"{SVG}text"))
+
+
+def test_time_axis_ticks_are_months_and_no_label_is_clipped():
+    width = 640
+    chart = charts.time_chart("Curva S", [charts.TimeSeries("Real", [(dt.date(2024, 2, 14), 0),
+                                                                      (dt.date(2026, 3, 31), 100)])], width=width)
+    tree = svg_tree(chart)
+    assert tree.get("viewBox") == f"0 0 {width} {tree.get('height')}"
+    labels = [t for t in tree.iter(f"{SVG}text") if t.get("class") == "chart-label"]
+    assert labels and all(re.fullmatch(r"\d\d/\d{4}", "".join(t.itertext())) for t in labels)
+    assert all(label_fits(t, width) for t in tree.iter(f"{SVG}text")), "a label runs out of the drawing"
+    assert "".join(labels[-1].itertext()) == "01/2026" or labels[-1].get("text-anchor") in ("middle", "end")
+    ticks = [Decimal(t.get("data-value")) for t in axis_values(chart)]
+    assert ticks[0] == 0 and ticks[-1] == 100 and nice(ticks[1])
+
+
+def test_hoy_is_not_drawn_outside_the_range():
+    chart = charts.time_chart("x", [charts.TimeSeries("Real", [(dt.date(2025, 1, 1), 5), (dt.date(2025, 3, 1), 9)])],
+                              today=dt.date(2026, 1, 1))
+    assert not [el for el in svg_tree(chart).iter(f"{SVG}line") if el.get("class") == "chart-today"]
+
+
+def test_project_s_curve_real_series_stay_distinguishable_when_equal():
+    from types import SimpleNamespace
+
+    from portfolio.projects import chart as scurve
+
+    day1, day2 = dt.date(2025, 3, 1), dt.date(2025, 6, 1)
+    milestone = dict(planned_physical=1, amount=Decimal("500"), accepted=True, actual_physical=1)
+    milestones = [SimpleNamespace(planned_date=day1, planned_physical_pct=Decimal(50), actual_date=day1,
+                                  actual_physical_pct=Decimal(50), conformity_date=day1, **milestone),
+                  SimpleNamespace(planned_date=day2, planned_physical_pct=Decimal(100), actual_date=day2,
+                                  actual_physical_pct=Decimal(100), conformity_date=day2, **milestone)]
+    project = SimpleNamespace(current_convenio_amount=Decimal("1000"), convenio_on=dt.date(2025, 1, 1))
+    curve = scurve.build(project, milestones, today=dt.date(2025, 4, 15))
+    chart = curve.chart
+    physical = points_of(chart, "Avance físico real")
+    financial = points_of(chart, "Avance financiero real (valorizaciones con conformidad)")
+    assert [(d, v) for d, v, _, _ in physical] == [(d, v) for d, v, _, _ in financial]  # the same figures…
+    tree = svg_tree(chart)
+    kinds = {el.get("data-series"): el.tag for el in tree.iter() if el.get("class") == "chart-point"}
+    assert kinds["Avance físico real"] != kinds["Avance financiero real (valorizaciones con conformidad)"]
+    lines = {pl.get("data-series") for pl in tree.iter(f"{SVG}polyline")}
+    assert "Avance físico real" in lines  # …drawn once as a line with dots, once as hollow squares only
+    assert "Avance financiero real (valorizaciones con conformidad)" not in lines
+    squares = [el for el in tree.iter(f"{SVG}rect") if el.get("class") == "chart-point"]
+    assert squares and all(el.get("fill") == "none" for el in squares)
+    legend = ["".join(t.itertext()) for t in tree.iter(f"{SVG}text") if t.get("class") == "chart-legend"]
+    assert legend == [s.label for s in curve.series]
+    assert chart.rows[0][0] == "01/03/2025" and chart.rows[0][1:] == ["50.0 %", "50.0 %", "50.0 %", "50.0 %"]

@@ -30,7 +30,9 @@ def test_staff_runs_a_project_and_only_the_financing_company_sees_it(page, login
     page.fill("input[name=name]", NAME)
     page.select_option("select[name=entity_id]", label="Instituto Nacional Penitenciario")
     page.select_option("select[name=sector]", "justicia")
-    page.fill("input[name=locations]", "130104")
+    page.select_option("#ubigeo-provincia", label="Trujillo")  # La Libertad comes chosen
+    page.select_option("#ubigeo-distrito", label="Huanchaco")
+    page.get_by_role("button", name="Agregar distrito").click()
     page.fill("input[name=reference_amount]", "3,200,000.00")
     page.fill("input[name=awarded_amount]", "3,150,000.00")
     page.fill("input[name=contraloria_ref]", "Informe Previo N.° 099-2026-CG/OXI")

@@ -72,7 +72,7 @@ def test_project_page_shows_every_section_with_svg_s_curve(app, login_as, make_p
     for heading in ("Línea de tiempo de etapas", "Avance físico y financiero (curva S)", "Hitos y valorizaciones",
                     "Presupuesto", "Variaciones (adendas)", "Certificados CIPGN"):
         assert heading in page
-    assert "<svg" in page and "<polyline" in page and "Ver los datos de la curva en tabla" in page
+    assert "<svg" in page and "<polyline" in page and "Ver los datos del gráfico en una tabla" in page
     assert "Vencido" in page
     assert "S/\u00a01,000,000.00" in page
     _no_inline_code(page)
