@@ -116,9 +116,15 @@ class TrustMachine(RuleBasedStateMachine):
         self._remember("confirm_payment", lambda k: contributions.confirm_payment(
             payment_id=pid, actor=self.w.trustee, key=k, today=TODAY))
 
-    @initialize(amount=cents.map(lambda v: (v / 50).quantize(Decimal("0.01")) + Decimal("0.01")))
-    def opening_request(self, amount):
+    @initialize(amount=cents.map(lambda v: (v / 50).quantize(Decimal("0.01")) + Decimal("0.01")),
+                approve=st.booleans())
+    def opening_request(self, amount, approve):
+        """A first request; in half the runs the board approves it at once, so that every sequence (whatever
+        the random seed) can reach the execution and cancellation of reserved funds."""
         self.request(amount)
+        if approve and self.disbursements:
+            for member in (0, 1):
+                self._vote(0, member, True)
 
     @rule(month=st.integers(min_value=0, max_value=5), payroll=cents.map(lambda v: v * 2000))
     def declare(self, month, payroll):
