@@ -39,7 +39,6 @@ from portfolio.orgs.models import Company
 from portfolio.rules import rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import BANKS, Contribution, ContributionVersion, Payment
-from portfolio.trust.queries import registered_by_contribution
 from portfolio.trust.services.common import (
     BANK_AVAILABLE,
     CONTRIBUTIONS_INCOME,
@@ -181,6 +180,8 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
 
 
 def pending_registered(contribution_id: int) -> Decimal:
+    from portfolio.trust.queries import registered_by_contribution  # the list queries load the web layer
+
     return registered_by_contribution([contribution_id]).get(contribution_id, ZERO)
 
 
