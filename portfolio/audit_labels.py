@@ -18,6 +18,8 @@ from portfolio.money import format_money
 ACTION_LABELS: dict[str, str] = {
     # foundation
     "auth.login": "Inicio de sesión",
+    "auth.logout": "Cierre de sesión",
+    "auth.login_slowed": "Inicio de sesión frenado por intentos fallidos",
     "user.create": "Usuario creado",
     "user.update": "Usuario modificado",
     "user.reset_password": "Contraseña restablecida",
@@ -114,6 +116,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "year": ("Año", "text"), "amount": ("Monto", "money"), "legal_basis": ("Base legal", "text"),
     "published_on": ("Fecha de publicación", "date"), "notes": ("Notas", "text"),
     "key": ("Regla", "text"), "value": ("Valor", "text"), "effective_from": ("Vigente desde", "date"),
+    "intentos_fallidos": ("Intentos fallidos", "text"),
+    "intentos_fallidos_previos": ("Intentos fallidos anteriores", "text"),
+    "ventana_minutos": ("Ventana (minutos)", "text"),
+    "acuerdo": ("Acuerdo del Comité Técnico", "text"), "fecha_acuerdo": ("Fecha del acuerdo", "date"),
     "params": ("Filtros", "text"), "mode": ("Modo", "text"), "export": ("Exportación", "text"),
     "file": ("Archivo", "text"), "sha256": ("Huella SHA-256", "text"), "rows": ("Filas", "text"),
     # projects
@@ -155,6 +161,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "disbursement": ("Desembolso (id)", "text"), "decision": ("Decisión", "text"), "transfer": ("Reserva (id)", "text"),
     "user": ("Miembro del Comité (id)", "text"), "legal_status": ("Situación legal", "text"),
     "on": ("Fecha", "date"), "balance": ("Saldo", "money"), "en_nombre_de": ("En nombre de (RUC)", "text"),
+    "entries": ("Asientos", "text"), "total": ("Total", "money"),
 }
 _FIELD_PREFIXES = {"count_": "Filas: "}
 
