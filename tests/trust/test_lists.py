@@ -19,7 +19,8 @@ def _months(body: str) -> list[str]:
 
 def _totals(body: str) -> list[str]:
     row = body.split('data-testid="totals"')[1].split("</tr>")[0]
-    return re.findall(r"S/ [\d,]+\.\d{2}", row)
+    # amounts as the formatter writes them (a no-break space after «S/»), shown here with a plain space
+    return [m.replace("\u00a0", " ") for m in re.findall(r"S/\u00a0[\d,]+\.\d{2}", row)]
 
 
 def setup_contributions(app):
@@ -55,6 +56,18 @@ def test_contributions_newest_first_with_status_period_filters_and_totals(app, l
     assert staff.get("/fideicomiso/aportes?desde=no-es-mes&estado=raro").status_code == 200
 
 
+def test_contribution_months_are_typed_as_mm_aaaa(app, login_as):
+    """The period filter is two text fields in the Peruvian form (never the browser's month widget)."""
+    name = setup_contributions(app)
+    staff = login_as("staff")
+    period = staff.get(f"/fideicomiso/aportes?q={name}&desde=02/2026&hasta=3/2026").get_data(as_text=True)
+    assert _months(period) == ["marzo 2026", "febrero 2026"]
+    assert 'type="month"' not in period and period.count('placeholder="mm/aaaa"') == 2
+    assert 'name="desde" value="02/2026"' in period and 'name="hasta" value="03/2026"' in period
+    bad = staff.get(f"/fideicomiso/aportes?q={name}&desde=13/2026").get_data(as_text=True)
+    assert "Filtro «desde» ignorado. Mes inválido: use mm/aaaa" in bad and len(_months(bad)) == 3
+
+
 def test_disbursements_show_dates_and_totals(app, login_as):
     with app.app_context():
         world = World()
@@ -73,6 +86,6 @@ def test_disbursements_show_dates_and_totals(app, login_as):
     waiting_row = body.split(f">{ids[1]}</a>")[1].split("</tr>")[0]
     assert waiting_row.count(f"{TODAY:%d/%m/%Y}") == 1 and waiting_row.count("—") == 2
     assert _totals(body)[-2:] == ["S/ 1,250.00", "S/ 400.00"]
-    assert "aprobado por pagar S/ 600.00" in body
+    assert "aprobado por pagar S/\u00a0600.00" in body
     only = staff.get("/fideicomiso/desembolsos?estado=solicitado").get_data(as_text=True)
     assert _totals(only)[-2:] == ["S/ 250.00", "S/ 0.00"]
