@@ -69,7 +69,7 @@ def test_company_reads_the_trust_statement_and_programs_without_other_companies(
     statement = company.get("/fideicomiso/estado-de-cuenta?desde=2000-01-01")
     assert statement.status_code == 200
     body = statement.get_data(as_text=True)
-    assert "Aportes confirmados" in body and "S/ 4,500.00" in body and other_name not in body
+    assert "Aportes confirmados" in body and "S/\u00a04,500.00" in body and other_name not in body
     programs = company.get("/fideicomiso/programas")
     assert programs.status_code == 200
     page = programs.get_data(as_text=True)
