@@ -116,6 +116,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "year": ("Año", "text"), "amount": ("Monto", "money"), "legal_basis": ("Base legal", "text"),
     "published_on": ("Fecha de publicación", "date"), "notes": ("Notas", "text"),
     "key": ("Regla", "text"), "value": ("Valor", "text"), "effective_from": ("Vigente desde", "date"),
+    "intentos_fallidos": ("Intentos fallidos", "text"),
+    "intentos_fallidos_previos": ("Intentos fallidos anteriores", "text"),
+    "ventana_minutos": ("Ventana (minutos)", "text"),
+    "acuerdo": ("Acuerdo del Comité Técnico", "text"), "fecha_acuerdo": ("Fecha del acuerdo", "date"),
     "params": ("Filtros", "text"), "mode": ("Modo", "text"), "export": ("Exportación", "text"),
     "file": ("Archivo", "text"), "sha256": ("Huella SHA-256", "text"), "rows": ("Filas", "text"),
     # projects
@@ -158,11 +162,6 @@ FIELDS: dict[str, tuple[str, str]] = {
     "user": ("Miembro del Comité (id)", "text"), "legal_status": ("Situación legal", "text"),
     "on": ("Fecha", "date"), "balance": ("Saldo", "money"), "en_nombre_de": ("En nombre de (RUC)", "text"),
     "entries": ("Asientos del mes", "text"), "total": ("Total", "money"),
-    "acuerdo": ("Acuerdo del Comité Técnico", "text"), "fecha_acuerdo": ("Fecha del acuerdo", "date"),
-    # login
-    "intentos_fallidos": ("Intentos fallidos", "text"),
-    "intentos_fallidos_previos": ("Intentos fallidos desde el ingreso anterior", "text"),
-    "ventana_minutos": ("Ventana (minutos)", "text"),
 }
 _FIELD_PREFIXES = {"count_": "Filas: "}
 

@@ -81,7 +81,9 @@ def test_snapshot_fields_have_labels():
 
 
 def test_values_are_formatted_like_the_app():
-    assert show_value("awarded_amount", "1234567.5") == "S/ 1,234,567.50"
+    assert show_value("awarded_amount", "1234567.5") == "S/\u00a01,234,567.50"  # the app's formatter: no-break space
+    assert show_value("total", "-300.5") == "-S/\u00a0300.50"
+    assert show_value("fecha_acuerdo", "2026-03-14") == "14/03/2026"
     assert show_value("active", True) == "Sí"
     assert show_value("multidepartmental", False) == "No"
     assert show_value("locations", ["130101", "130102"]) == "130101, 130102"
@@ -100,11 +102,10 @@ def test_viewer_shows_labels_values_and_a_link(login_as, app, make_company):
         from portfolio.orgs.models import Company
 
         company = db.session.get(Company, company_id)
-        audit.record("company.update", company, before={"active": True, "legal_name": "Antes S.A.C."},
-                     after={"active": False, "legal_name": "Después S.A.C."}, actor=SYSTEM)
-        audit.record("indicator.measure", object_type="indicator_measurements", object_id=7,
-                     after={"indicator": "SEG-01", "year": 2026, "quarter": 1, "measured_on": "2026-03-31"},
-                     actor=SYSTEM)
+        audit.record("company.update", company, actor=SYSTEM, before={"active": True, "legal_name": "Antes S.A.C."},
+                     after={"active": False, "legal_name": "Después S.A.C."})
+        audit.record("indicator.measure", actor=SYSTEM, object_type="indicator_measurements", object_id=7,
+                     after={"indicator": "SEG-01", "year": 2026, "quarter": 1, "measured_on": "2026-03-31"})
         db.session.commit()
     body = admin.get("/auditoria").get_data(as_text=True).split("<tbody>")[1]
     assert "Medición de indicador registrada" in body and "indicator.measure" not in body

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portfolio.forms import SpanishForm, select_choices
+from portfolio.forms import DateField, SpanishForm, select_choices
 from portfolio.rules import REFERENCE_PERMISSION, TRUST_PERMISSION, rules_owned_by
 
 

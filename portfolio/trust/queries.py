@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portfolio import clock, db
 from portfolio.auth.roles import BOARD, COMPANY
-from portfolio.formatting import DateInputError, parse_date
+from portfolio.formatting import DateInputError, month_input_value, parse_date, parse_month
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs.models import Company
 from portfolio.trust.ledger import money_sum
@@ -61,18 +61,21 @@ def contribution_status_condition(status: str, today: dt.date):
     }[status]
 
 
-def month_value(args: Mapping[str, str], name: str) -> dt.date | None:
-    """A ``YYYY-MM`` argument as the first day of that month; None when absent or invalid."""
-    raw = text_value(args, name, 7)
+def month_value(args: Mapping[str, str], name: str, errors: list[str] | None = None) -> dt.date | None:
+    """A mm/aaaa argument (ISO ``YYYY-MM`` too) as the first day of that month; None when absent or invalid
+    (an invalid one adds a Spanish message to ``errors``)."""
+    raw = text_value(args, name, 10)
     try:
-        return dt.date.fromisoformat(raw + "-01") if raw else None
-    except ValueError:
+        return parse_month(raw)
+    except DateInputError as exc:
+        if errors is not None:
+            errors.append(f"Filtro «{name}» ignorado. {exc}")
         return None
 
 
 def contribution_list(args: Mapping[str, str], viewer: Any, today: dt.date | None = None) -> ListQuery:
     """Declarations (one row per company and month) with the company, newest month first; ``q`` searches
-    name or RUC, ``estado`` filters by status on ``today``, ``desde``/``hasta`` (YYYY-MM) by declared month."""
+    name or RUC, ``estado`` filters by status on ``today``, ``desde``/``hasta`` (mm/aaaa) by declared month."""
     today = today or clock.today()
     query = (select(Contribution).join(Company, Company.id == Contribution.company_id)
              .options(contains_eager(Contribution.company), selectinload(Contribution.versions)))
@@ -90,17 +93,17 @@ def contribution_list(args: Mapping[str, str], viewer: Any, today: dt.date | Non
         query = query.where(contribution_status_condition(status, today))
         filters["estado"] = status
         notes.append(("Estado", CONTRIBUTION_STATUS[status]))
-    since, until = month_value(args, "desde"), month_value(args, "hasta")
+    since, until = month_value(args, "desde", errors), month_value(args, "hasta", errors)
     if since and until and since > until:
         errors.append("El mes «desde» es posterior al mes «hasta»; se ignoró el periodo.")
         since = until = None
     if since:
         query = query.where(Contribution.month >= since)
-        filters["desde"] = f"{since:%Y-%m}"
+        filters["desde"] = month_input_value(since)
         notes.append(("Desde", f"{since:%m/%Y}"))
     if until:
         query = query.where(Contribution.month <= until)
-        filters["hasta"] = f"{until:%Y-%m}"
+        filters["hasta"] = month_input_value(until)
         notes.append(("Hasta", f"{until:%m/%Y}"))
     return ListQuery(query=query, sortable={"month": Contribution.month, "company": Company.legal_name,
                                             "due": Contribution.amount_due, "paid": Contribution.amount_paid,

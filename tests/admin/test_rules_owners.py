@@ -145,3 +145,31 @@ def test_admin_staff_and_auditor_read_the_trust_rules_without_their_form(login_a
     assert "Aporte al fideicomiso sobre la planilla bruta mensual" in page
     assert "Comité Técnico: aprobaciones mínimas" in page
     assert "regla del fideicomiso" not in page.split("</table>", 1)[1]
+
+
+def test_rule_dates_are_typed_as_dd_mm_aaaa_and_a_bad_date_changes_nothing(app, login_as):
+    """The rules forms' dates are text fields in the Peruvian form (never the browser's date widget)."""
+    admin, trustee = login_as("admin"), login_as("trustee")
+    page = admin.get("/admin/reglas").get_data(as_text=True)
+    assert 'type="date"' not in page and 'name="effective_from"' in page and 'placeholder="dd/mm/aaaa"' in page
+    assert 'type="date"' not in trustee.get("/admin/reglas").get_data(as_text=True)
+    with app.app_context():
+        before = values("oxi.variation_warn_pct"), values("trust.due_day")
+    bad = admin.post("/admin/reglas", {"key": "oxi.variation_warn_pct", "value": "70",
+                                       "effective_from": "31/02/2027", "legal_basis": "Ley"})
+    assert bad.status_code == 422 and "Fecha inválida: use dd/mm/aaaa" in bad.get_data(as_text=True)
+    bad = trustee.post("/admin/reglas/fideicomiso", {
+        "fid-key": "trust.due_day", "fid-value": "20", "fid-effective_from": "01/01/2027",
+        "fid-resolution_number": "021-2026-CT", "fid-resolution_date": "30-11"})
+    assert bad.status_code == 422 and "Fecha inválida: use dd/mm/aaaa" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert (values("oxi.variation_warn_pct"), values("trust.due_day")) == before
+    assert admin.post("/admin/reglas", {"key": "oxi.variation_warn_pct", "value": "70", "effective_from": "15/01/2027",
+                                        "legal_basis": "Ley"}).status_code == 302
+    assert trustee.post("/admin/reglas/fideicomiso", {
+        "fid-key": "trust.due_day", "fid-value": "20", "fid-effective_from": "01/01/2027",
+        "fid-resolution_number": "021-2026-CT", "fid-resolution_date": "30/11/2026"}).status_code == 302
+    with app.app_context():
+        assert rule_value("oxi.variation_warn_pct", dt.date(2027, 1, 15)) == 70
+        assert db.session.scalar(select(RuleValue.resolution_date).where(
+            RuleValue.resolution_number == "021-2026-CT")) == dt.date(2026, 11, 30)

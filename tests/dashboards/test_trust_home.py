@@ -106,8 +106,8 @@ def test_company_dashboard_shows_next_due_date_and_arrears_apart(app, login_as):
             (dt.date(2026, 6, 15), "500.00", "0.00"),    # the next due date
         ])
         html = late.get("/").get_data(as_text=True)
-        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
-        assert "Próximo vencimiento: 15/06/2026 · por pagar S/ 500.00." in text
+        text = re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", "", html))
+        assert "Próximo vencimiento: 15/06/2026 · por pagar S/\u00a0500.00." in text
         alert = re.search(r'<div class="alert alert-danger"[^>]*id="aportes-en-mora">(.*?)</div>', html, re.S)
         assert alert, "arrears are highlighted"
         alert_text = re.sub(r"<[^>]+>", "", alert.group(1))
@@ -121,6 +121,6 @@ def test_company_dashboard_shows_next_due_date_and_arrears_apart(app, login_as):
             (dt.date(2026, 6, 10), "500.00", "0.00"),    # due today: not yet overdue
         ])
         html = current.get("/").get_data(as_text=True)
-        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
-        assert "Próximo vencimiento: 10/06/2026 · por pagar S/ 500.00." in text
+        text = re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", "", html))
+        assert "Próximo vencimiento: 10/06/2026 · por pagar S/\u00a0500.00." in text
         assert 'id="aportes-en-mora"' not in html and kpi(html, "meses-mora") == "0"

@@ -28,5 +28,6 @@ def test_contribution_preview_follows_the_payroll_and_matches_the_server(page, l
     page.get_by_role("button", name="Declarar").click()
     page.wait_for_load_state()
     body = page.content()
-    assert "Declaración registrada: aporte de S/ 3,518.52." in body
+    # the no-break space after «S/», as the browser serialises it
+    assert "Declaración registrada: aporte de S/&nbsp;3,518.52." in body
     assert not [e for e in page.console_errors if "Content Security Policy" in e]

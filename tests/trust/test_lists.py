@@ -19,8 +19,8 @@ def _months(body: str) -> list[str]:
 
 def _totals(body: str) -> list[str]:
     row = body.split('data-testid="totals"')[1].split("</tr>")[0]
-    # amounts are written with a no-break space after «S/»; compare them as read
-    return [m.replace("\u00a0", " ") for m in re.findall(r"S/\s[\d,]+\.\d{2}", row)]
+    # amounts as the formatter writes them (a no-break space after «S/»), shown here with a plain space
+    return [m.replace("\u00a0", " ") for m in re.findall(r"S/\u00a0[\d,]+\.\d{2}", row)]
 
 
 def setup_contributions(app):
@@ -54,6 +54,18 @@ def test_contributions_newest_first_with_status_period_filters_and_totals(app, l
     bad = staff.get(f"/fideicomiso/aportes?q={name}&desde=2026-05&hasta=2026-01").get_data(as_text=True)
     assert "posterior" in bad and len(_months(bad)) == 3
     assert staff.get("/fideicomiso/aportes?desde=no-es-mes&estado=raro").status_code == 200
+
+
+def test_contribution_months_are_typed_as_mm_aaaa(app, login_as):
+    """The period filter is two text fields in the Peruvian form (never the browser's month widget)."""
+    name = setup_contributions(app)
+    staff = login_as("staff")
+    period = staff.get(f"/fideicomiso/aportes?q={name}&desde=02/2026&hasta=3/2026").get_data(as_text=True)
+    assert _months(period) == ["marzo 2026", "febrero 2026"]
+    assert 'type="month"' not in period and period.count('placeholder="mm/aaaa"') == 2
+    assert 'name="desde" value="02/2026"' in period and 'name="hasta" value="03/2026"' in period
+    bad = staff.get(f"/fideicomiso/aportes?q={name}&desde=13/2026").get_data(as_text=True)
+    assert "Filtro «desde» ignorado. Mes inválido: use mm/aaaa" in bad and len(_months(bad)) == 3
 
 
 def test_disbursements_show_dates_and_totals(app, login_as):

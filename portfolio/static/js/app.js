@@ -22,3 +22,51 @@ document.addEventListener("change", function (event) {
   shown.textContent = names.length ? names.join(", ") : shown.getAttribute("data-empty");
   shown.classList.toggle("text-muted", !names.length);
 });
+
+// A table box that scrolls sideways (.table-responsive, or a table that scrolls itself on a phone) must be
+// reachable with the keyboard: while it can scroll it takes the focus (tabindex="0") as a named region
+// (the table's caption, else the heading above it); when it fits again it stops being a tab stop.
+(function () {
+  function nameOf(box) {
+    var caption = box.querySelector("caption");
+    if (caption && caption.textContent.trim()) {
+      return caption.textContent.trim();
+    }
+    for (var el = box; el && el !== document.body; el = el.parentElement) {
+      for (var prev = el.previousElementSibling; prev; prev = prev.previousElementSibling) {
+        var heading = /^H[1-6]$/.test(prev.tagName) ? prev : prev.querySelector("h1, h2, h3, h4, h5, h6");
+        if (heading && heading.textContent.trim()) {
+          return "Tabla: " + heading.textContent.trim();
+        }
+      }
+    }
+    return "Tabla";
+  }
+  function mark() {
+    var boxes = document.querySelectorAll("main .table-responsive, main table.table");
+    Array.prototype.forEach.call(boxes, function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("data-scroll-region")) {
+        box.setAttribute("data-scroll-region", box.hasAttribute("aria-label") ? "" : "named");
+        box.setAttribute("tabindex", "0");
+        if (box.tagName !== "TABLE") {
+          box.setAttribute("role", "region");
+        }
+        if (!box.hasAttribute("aria-label")) {
+          box.setAttribute("aria-label", nameOf(box));
+        }
+      } else if (!scrolls && box.hasAttribute("data-scroll-region")) {
+        if (box.getAttribute("data-scroll-region") === "named") {
+          box.removeAttribute("aria-label");
+        }
+        box.removeAttribute("data-scroll-region");
+        box.removeAttribute("tabindex");
+        if (box.tagName !== "TABLE") {
+          box.removeAttribute("role");
+        }
+      }
+    });
+  }
+  mark();
+  window.addEventListener("resize", mark);
+})();
