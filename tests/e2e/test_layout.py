@@ -127,14 +127,16 @@ def survey(browser, live_server):
         # A browser set to English: nothing on the page may depend on the browser's language.
         context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": LAPTOP, "height": 900})
         page = context.new_page()
-        result = {"pages": [], "wide": [], "wrapped": [], "plain_space": [], "menu": [], "active": [],
+        result = {"pages": [], "answers": [], "wide": [], "wrapped": [], "plain_space": [], "menu": [], "active": [],
                   "clipped": [], "widgets": [], "typed": [], "axe": [], "axe_missing": axe is None}
         try:
             pages = _pages(page, role)
             result["pages"] = pages
             for path in pages:
                 page.set_viewport_size({"width": PHONE, "height": 800})
-                page.goto(path)
+                answer = page.goto(path)
+                if answer is None or answer.status != 200:  # an error page would pass every layout check
+                    result["answers"].append(f"{path}: HTTP {answer.status if answer else '—'}")
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > PHONE:
                     result["wide"].append(f"{path}: {width} px")
@@ -172,6 +174,7 @@ def survey(browser, live_server):
 def test_no_page_is_wider_than_a_phone(survey, role):
     found = survey(role)
     assert found["pages"]
+    assert found["answers"] == []  # every page surveyed was the page itself, not an error page
     assert found["wide"] == []
 
 
