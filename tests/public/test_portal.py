@@ -15,7 +15,7 @@ from portfolio.indicators.models import Indicator
 from portfolio.money import format_money
 from tests.public.conftest import crawl, forbidden_strings
 
-ALLOWED_PREFIXES = ("/transparencia", "/static/", "/bootstrap/")
+ALLOWED_PREFIXES = ("/transparencia", "/static/", "/bootstrap/", "/login")  # /login: the institutions' door
 
 
 def appears(text: str, body: str) -> bool:
@@ -252,3 +252,12 @@ def test_anonymous_crawl_with_trust_activity_shows_no_payroll_or_individual_paym
         body = response.get_data(as_text=True)
         for text in forbidden:
             assert not appears(text, body), f"{text!r} appears on {url}"
+
+
+def test_every_portal_page_offers_the_institutions_login(client, demo):
+    """Staff, companies, board and trustee who open the site land on the portal (anonymous ``/``): each
+    portal page links to the login page, and nothing else outside the portal."""
+    for url, response in crawl(client.c).items():
+        if response.mimetype == "text/html":
+            body = response.get_data(as_text=True)
+            assert 'href="/login">Ingresar</a>' in body, url
