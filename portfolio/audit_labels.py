@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     "export.request": "Exportación en segundo plano solicitada",
     "imports.apply": "Importación aplicada",
     "imports.discard": "Importación descartada",
+    "pdf.issue": "Documento PDF emitido (con código de verificación)",
     # Obras por Impuestos
     "project.create": "Proyecto registrado",
     "project.update": "Proyecto modificado",
@@ -103,6 +104,7 @@ OBJECT_LABELS: dict[str, str] = {
     "trust_votes": "Voto",
     "ledger_periods": "Periodo contable",
     "trust_bank_balances": "Saldo de extracto bancario",
+    "issued_documents": "Documento PDF emitido",
 }
 
 # field: (label, kind). Kinds: text, money, date, month, bool, pct, stage, status, role, list.
@@ -121,7 +123,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "ventana_minutos": ("Ventana (minutos)", "text"),
     "acuerdo": ("Acuerdo del Comité Técnico", "text"), "fecha_acuerdo": ("Fecha del acuerdo", "date"),
     "params": ("Filtros", "text"), "mode": ("Modo", "text"), "export": ("Exportación", "text"),
-    "file": ("Archivo", "text"), "sha256": ("Huella SHA-256", "text"), "rows": ("Filas", "text"),
+    "file": ("Archivo", "text"), "sha256": ("Huella SHA-256", "text"),
+    "subject": ("Asunto", "text"), "pdf_sha256": ("Huella SHA-256 del PDF", "text"), "rows": ("Filas", "text"),
     # projects
     "cui": ("CUI", "text"), "description": ("Descripción", "text"), "entity_id": ("Entidad pública (id)", "text"),
     "mechanism": ("Mecanismo", "text"), "multidepartmental": ("Multidepartamental", "bool"),

@@ -93,6 +93,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Logging to stderr (portfolio/logging_setup.py): DEBUG, INFO, WARNING, ERROR.
         "LOG_LEVEL": log_level,
         "PAGE_SIZE": 25,
+        # The public address printed in the QR code of issued PDFs (https://cartera.region.gob.pe); empty:
+        # the address the request came in on.
+        "PUBLIC_URL": env.get("PUBLIC_URL", "").strip().rstrip("/"),
         # Spreadsheet imports: largest file and most data rows accepted.
         "IMPORT_MAX_MB": Decimal(env.get("IMPORT_MAX_MB", "5")),
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "20000")),

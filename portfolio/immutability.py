@@ -96,6 +96,8 @@ HISTORY: tuple[History, ...] = (
     History("trust_tranches", why="executed disbursement tranches"),
     History("trust_bank_balances", why="bank statement balances recorded by the trustee"),
     History("trust_conflicts", why="declared conflicts of interest"),
+    # issued PDFs
+    History("issued_documents", why="PDFs as issued: code, what they certified and the SHA-256 of the file"),
 )
 HISTORY_BY_TABLE = {h.table: h for h in HISTORY}
 

@@ -22,6 +22,13 @@ EARLIER = ("audit_log", "project_stage_transitions", "budget_revisions", "ledger
            "ledger_periods")
 NEW = tuple(h.table for h in HISTORY if h.table not in EARLIER)
 
+
+def _present(tables: tuple[str, ...]) -> list[str]:
+    """The registry grows with later migrations: protect here only the tables that exist at this revision
+    (a later migration that creates a history table protects it itself)."""
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    return [table for table in tables if table in existing]
+
 # PostgreSQL: at commit, an entry header must have >= 2 postings that balance and equal its total, whatever
 # the insert order (the postings' trigger only fires when there are postings).
 PG_ENTRY_BALANCED = """
@@ -156,13 +163,13 @@ def upgrade() -> None:
     else:
         for sql in SQLITE_TRIGGERS:
             op.execute(sql)
-    for table in NEW:
+    for table in _present(NEW):
         protect(table)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for table in NEW:
+    for table in _present(NEW):
         unprotect(table)
     if dialect == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS ledger_periods_in_order ON ledger_periods")

@@ -73,6 +73,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "imports.declarations": frozenset({COMPANY, TRUSTEE}),
     "imports.bank": frozenset({TRUSTEE}),
     "imports.projects": frozenset({STAFF}),
+    # Issued PDFs (portfolio/pdfs): a company its own constancia and estado de cuenta; the trust's statement
+    # and the actas of disbursements for those who oversee the trust; the ficha of a project for staff, the
+    # auditor and the companies that finance it (project scope on top). Verifying a PDF is public.
+    "pdfs.company": frozenset({COMPANY}),
+    "pdfs.trust": frozenset({BOARD, TRUSTEE, AUDITOR}),
+    "pdfs.project": frozenset({STAFF, AUDITOR, COMPANY}),
     # Indicators (§3.2) and dashboards
     "indicators.view": EVERYONE,
     "indicators.manage": frozenset({STAFF, TRUSTEE}),

@@ -281,3 +281,32 @@ def same_operation(payments) -> dict[int, list[Payment]]:
                               Payment.status.in_(LIVE_PAYMENTS)).order_by(Payment.id)).all()
     return {p.id: [o for o in others if o.id != p.id and (o.bank, o.operation_number) == (p.bank, p.operation_number)]
             for p in payments}
+
+
+def bank_movements(start: dt.date, end: dt.date) -> list[dict]:
+    """Every entry effective in [start, end] that changes the trust's bank balance (available + reserved), in
+    date order, with its net amount and the running balance: the detail behind ``books.trust_statement``
+    (moves between the two bank accounts, reservations and their release, net to zero and are left out).
+    One aggregate query; the last balance equals the statement's closing balance."""
+    from portfolio.trust import ledger
+    from portfolio.trust.ledger import Entry, Posting
+    from portfolio.trust.services.books import bank_account_ids
+
+    ids = bank_account_ids()
+    rows = db.session.execute(
+        select(Entry.id, Entry.effective_date, Entry.kind, Entry.memo, money_sum(Posting.debit).label("debit"),
+               money_sum(Posting.credit).label("credit"))
+        .join(Posting, Posting.entry_id == Entry.id)
+        .where(Posting.account_id.in_(ids), Entry.effective_date >= start, Entry.effective_date <= end)
+        .group_by(Entry.id, Entry.effective_date, Entry.kind, Entry.memo)
+        .order_by(Entry.effective_date, Entry.id)).all()
+    balance = ledger.balance_on(db.session, ids, start - dt.timedelta(days=1))
+    out = []
+    for row in rows:
+        amount = row.debit - row.credit
+        if not amount:
+            continue
+        balance += amount
+        out.append({"entry_id": row.id, "date": row.effective_date, "kind": row.kind, "memo": row.memo,
+                    "amount": amount, "balance": balance})
+    return out

@@ -1,0 +1,15 @@
+"""Issued PDFs: constancia de aportes, estados de cuenta (company, trust), acta de decisión of a disbursement
+and ficha del proyecto, each with a verification code, a QR code to ``/verificar/<code>`` and its SHA-256
+recorded at issue (table ``issued_documents``, append-only)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from portfolio.pdfs.views import bp
+
+    app.register_blueprint(bp)
