@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 
 def register(app: Flask) -> None:
-    from portfolio.pdfs.views import bp
+    from portfolio.pdfs.views import bp, pdf_permissions
 
     app.register_blueprint(bp)
+    app.context_processor(pdf_permissions)  # ``can_pdf(kind)`` for the «Descargar PDF» buttons on every page

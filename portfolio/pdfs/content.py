@@ -186,9 +186,7 @@ def acta(params: dict) -> Content:
     conflicts = queries.conflicts(d.organization_id)
     transfer = db.session.get(ledger.Transfer, d.transfer_id) if d.transfer_id else None
     documents = documents_of_disbursement(d.id)
-    from portfolio.auth.models import User
-
-    requester = db.session.get(User, d.requested_by_id)
+    requester = d.requested_by
     figures = Figures()
     figures.text("Solicitud", f"N.º {d.id}")
     figures.text("Beneficiario", f"{d.organization.name} (RUC {d.organization.ruc})")

@@ -49,6 +49,13 @@ def display(figure: dict[str, str] | None) -> str:
     return value
 
 
+def find_by_file(pdf: bytes) -> IssuedDocument | None:
+    """The issued document whose recorded SHA-256 is this file's (None: no document was issued as this file)."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    return db.session.scalar(select(IssuedDocument).where(IssuedDocument.pdf_sha256 == digest)
+                             .order_by(IssuedDocument.id).limit(1))
+
+
 @dataclass(frozen=True)
 class Change:
     label: str

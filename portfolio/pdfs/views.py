@@ -23,6 +23,24 @@ def _menu():
     return {"public_menu": MENU}
 
 
+@bp.after_request
+def _private(response: Response) -> Response:
+    """A verification page shows what a document certified to whoever holds its code (60 random bits, printed
+    only on the document): never cached by a shared cache, never indexed, the code never sent on as a referrer."""
+    if request.endpoint in ("pdfs.verify_page", "pdfs.verify_home"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def pdf_permissions() -> dict:
+    from portfolio.auth.policy import allows
+    from portfolio.pdfs.vocab import KIND_PERMISSIONS
+
+    return {"can_pdf": lambda kind: allows(current_user, KIND_PERMISSIONS[kind])}
+
+
 def verify_base() -> str:
     """The address the QR code points at: PUBLIC_URL when set (the public site), else this request's host."""
     root = current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
@@ -102,17 +120,31 @@ def ficha(project_id: int):
     return _issue(DocumentKind.FICHA, {"project_id": project_id}, url_for("projects.detail", project_id=project_id))
 
 
-@bp.route("/verificar")
+@bp.route("/verificar", methods=["GET", "POST"])
 @public
 def verify_home():
-    """Type the code printed on the PDF (or open the QR code, which lands on the page of that code)."""
+    """Type the code printed on the PDF (or open the QR code, which lands on the page of that code), or upload
+    the file: a PDF issued here is found by its SHA-256; any other file (an altered copy) is not."""
+    form = VerifyFileForm()
+    if request.method == "POST":
+        if not form.validate_on_submit() or not form.archivo.data:
+            flash("Adjunte el archivo PDF que recibió.", "warning")
+            return render_template("pdfs/verify_home.html", raw="", form=form), 400
+        data = form.archivo.data.read()
+        document = queries.find_by_file(data)
+        if document is None:
+            flash("Este archivo no es ningún documento emitido por el sistema: no coincide con la huella SHA-256 de "
+                  "ninguno. Si lleva un código de verificación, la copia fue alterada; no la acepte.", "danger")
+            return render_template("pdfs/verify_home.html", raw="", form=form), 200
+        result = queries.verify(document.code, pdf=data)
+        return render_template("pdfs/verify.html", v=result, form=form)
     raw = request.args.get("codigo", "")
     if raw:
         code = normalize_code(raw)
         if code:
             return redirect(url_for("pdfs.verify_page", code=code))
         flash("El código tiene 12 letras y números, como ABCD-EFGH-JKMN.", "danger")
-    return render_template("pdfs/verify_home.html", raw=raw[:40])
+    return render_template("pdfs/verify_home.html", raw=raw[:40], form=form)
 
 
 @bp.route("/verificar/<code>", methods=["GET", "POST"])

@@ -63,6 +63,25 @@ def test_the_issued_file_verifies_and_a_tampered_copy_does_not(app, login_as, cl
     assert "64 caracteres hexadecimales" in page
 
 
+def test_a_file_uploaded_without_its_code_is_found_by_its_hash_and_a_tampered_one_is_not(app, login_as, client):
+    data, code = _trust_pdf(app, login_as)
+
+    def upload(content: bytes) -> str:
+        token = client.csrf_token()
+        response = client.c.post("/verificar", data={"csrf_token": token, "archivo": (io.BytesIO(content), "x.pdf")},
+                                 content_type="multipart/form-data")
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    found = upload(data)
+    assert code in found and "idéntico" in found and "Estado de cuenta del fideicomiso" in found
+    tampered = bytearray(data)
+    tampered[len(data) // 3] ^= 0x20
+    refused = upload(bytes(tampered))
+    assert "no es ningún documento emitido" in refused and code not in refused
+    assert client.post("/verificar", {}).status_code == 400
+
+
 def test_codes_are_read_forgivingly_and_unknown_ones_are_a_spanish_404(app, login_as, client):
     _data, code = _trust_pdf(app, login_as)
     typed = code.replace("-", " ").lower()
@@ -71,6 +90,9 @@ def test_codes_are_read_forgivingly_and_unknown_ones_are_a_spanish_404(app, logi
     assert client.get(f"/verificar/{code.replace('-', '').lower()}").status_code == 302
     assert normalize_code("OOOO-IIII-LLLL") == "0000-1111-1111"
     assert normalize_code("ABCD-EFGH-JKM") is None and normalize_code("ABCD-EFGH-JKMU") is None
+    found = client.get(f"/verificar/{code}")
+    assert found.headers["Cache-Control"] == "no-store" and "noindex" in found.headers["X-Robots-Tag"]
+    assert found.headers["Referrer-Policy"] == "no-referrer"
     missing = client.get("/verificar/ZZZZ-ZZZZ-ZZZZ")
     assert missing.status_code == 404 and "No existe un documento emitido" in missing.get_data(as_text=True)
     assert client.get("/verificar/no-es-un-codigo").status_code == 404

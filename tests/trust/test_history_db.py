@@ -151,7 +151,7 @@ def test_every_table_is_either_history_or_ordinary_data():
 
 @pytest.fixture
 def demo(app, ctx):
-    """The demo data (rows in every history table) plus a login attempt and an import batch."""
+    """The demo data (rows in every history table) plus a login attempt, an import batch and an issued PDF."""
     from portfolio.auth.models import LoginAttempt, User
     from portfolio.imports.models import ImportBatch
 
@@ -160,6 +160,11 @@ def demo(app, ctx):
     db.session.add(LoginAttempt(email="x@prueba.pe", address="127.0.0.1", success=False))
     db.session.add(ImportBatch(kind="aportes", scope="x", sha256="0" * 64, filename="a.csv", file_type="csv",
                                user_id=user.id, status="aplicado", rows_json="[]", applied_at=db.utcnow()))
+    from portfolio.pdfs.models import IssuedDocument
+
+    db.session.add(IssuedDocument(code="0000-0000-0000", kind="ficha_proyecto", title="Ficha del proyecto", subject="x",
+                                  params_json="{}", figures_json="[]", figures_sha256="0" * 64, pdf_sha256="0" * 64,
+                                  pdf_size=1, issued_by_id=user.id))
     db.session.flush()
     if dialect() == "postgresql":
         db.session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # check the demo entries now (TRUNCATE below)
