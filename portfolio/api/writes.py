@@ -1,0 +1,2 @@
+"""Write operations for staff: milestone progress."""
+from __future__ import annotations
