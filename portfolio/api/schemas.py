@@ -10,12 +10,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
 SIGNED_MONEY_PATTERN = r"^-?(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 MONEY_HELP = 'Monto en soles como texto con dos decimales, p. ej. "1851.85".'
 
 
@@ -34,6 +35,23 @@ Money = Annotated[str, BeforeValidator(_money),
                                   "description": MONEY_HELP})]
 MoneyOut = Annotated[str, Field(pattern=SIGNED_MONEY_PATTERN, examples=["1851.85"], description=MONEY_HELP)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, examples=["2026-11"], description="Mes AAAA-MM.")]
+
+
+def _in_range(value):
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise PydanticCustomError("date_range", "Fecha fuera de rango (entre 1900 y 2100).")
+    return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """A date-time without zone is read as UTC; one with a zone is converted to UTC."""
+    _in_range(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Day = Annotated[dt.date, AfterValidator(_in_range)]
+Instant = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 def money_text(value: Decimal | None) -> str | None:
@@ -89,7 +107,7 @@ class RectifyIn(Strict):
 
 class PaymentIn(Strict):
     amount: Money
-    paid_on: dt.date = Field(description="Fecha del pago (AAAA-MM-DD).")
+    paid_on: Day = Field(description="Fecha del pago (AAAA-MM-DD).")
     bank: str = Field(min_length=1, max_length=20, description="Código del banco (BCP, BBVA, INTERBANK…).")
     operation_number: str = Field(min_length=4, max_length=40, description="Número de operación bancaria.")
 
@@ -172,8 +190,8 @@ class CertificateHoldingList(Out):
 
 class PeriodQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    start: dt.date | None = Field(None, description="Desde (AAAA-MM-DD); por defecto, el 1 de enero.")
-    end: dt.date | None = Field(None, description="Hasta (AAAA-MM-DD); por defecto, hoy.")
+    start: Day | None = Field(None, description="Desde (AAAA-MM-DD); por defecto, el 1 de enero.")
+    end: Day | None = Field(None, description="Hasta (AAAA-MM-DD); por defecto, hoy.")
 
 
 class ListQuery(BaseModel):

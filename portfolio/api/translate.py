@@ -43,7 +43,7 @@ def field_errors(exc: ValidationError, where: str) -> list[dict[str, str]]:
                 detail = MESSAGES[kind].format(**(error.get("ctx") or {}))
             except (KeyError, IndexError):
                 detail = MESSAGES[kind].split(" (")[0]
-        elif kind == "money":
+        elif kind in ("money", "date_range"):
             detail = error["msg"]
         else:
             detail = "Valor no válido."
