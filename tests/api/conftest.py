@@ -56,3 +56,20 @@ def api_as(app, isolated, make_user, make_token):
         return Api(app.test_client(), make_token(user["id"], scopes), user)
 
     return factory
+
+
+@pytest.fixture
+def make_project(app, isolated, make_company):
+    """Commit a project in ``stage`` financed by ``companies`` (ids), with an accepted milestone if asked."""
+    from tests.projects.conftest import Oxi
+
+    def factory(stage: str = "en_ejecucion", *, companies=None, milestone: bool = False) -> dict:
+        with app.app_context():
+            oxi = Oxi(make_company)
+            shares = ("100",) if not companies else tuple(["100"] if len(companies) == 1 else ["50", "50"])
+            project = oxi.project(stage, shares=shares, companies=companies)
+            milestone_id = oxi.milestone(project).id if milestone else None
+            db.session.commit()
+            return {"id": project.id, "milestone_id": milestone_id, "entity_id": project.entity_id}
+
+    return factory
