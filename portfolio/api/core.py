@@ -33,6 +33,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,100}$"
 BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
 TOUCH_EVERY_SECONDS = 60
+MAX_ID = 2**31 - 1
 
 spec = SpecTree(
     "flask", mode="strict", path="_spectree", annotations=False,
@@ -183,6 +184,8 @@ def operation(permission: str | None, scope: str | None, *, ok: Any = None, stat
                 raise ApiProblem(403, "Su rol no permite esta operación.")
             if scope is not None and scope not in g.api_token.scope_set:
                 raise ApiProblem(403, f"La clave no tiene el alcance «{scope}».")
+            if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in path.values()):
+                raise ApiProblem(404)  # an id no row can have (PostgreSQL integers end at 2³¹−1): not found
             kwargs = dict(path)
             if query is not None:
                 kwargs["query"] = _validate(query, request.args.to_dict(), where="query")

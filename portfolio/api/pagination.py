@@ -26,8 +26,8 @@ def _coerce(column, value: Any) -> Any:
     if kind is dt.datetime:
         return dt.datetime.fromisoformat(value)
     if kind is int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError("not an int")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2**31 - 1:
+            raise ValueError("not an id")
         return value
     return kind(value)
 
