@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, request
 
 
 def _address() -> str:
@@ -31,8 +31,9 @@ def init_app(app: Flask, bp: Blueprint) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("API_RATELIMIT_STORAGE_URI", "memory://"))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "portfolio-api")
     limiter = Limiter(_address, app=app, default_limits=[])
-    limiter.limit(app.config.get("API_RATELIMIT_PER_TOKEN", "300 per minute"), key_func=_token_key,
+    # read on each request, so the operator's setting (and a test) decides without rebuilding the app
+    limiter.limit(lambda: current_app.config.get("API_RATELIMIT_PER_TOKEN", "300 per minute"), key_func=_token_key,
                   scope="token")(bp)
-    limiter.limit(app.config.get("API_RATELIMIT_PER_ADDRESS", "600 per minute"), key_func=_address,
+    limiter.limit(lambda: current_app.config.get("API_RATELIMIT_PER_ADDRESS", "600 per minute"), key_func=_address,
                   scope="address")(bp)
     app.extensions["portfolio_api_limiter"] = limiter

@@ -33,6 +33,15 @@ class Api:
         return self.c.post("/api/v1" + path, data=data, content_type=content_type, headers=self.headers(extra))
 
 
+@pytest.fixture(autouse=True)
+def generous_limits(app):
+    """Every test client comes from 127.0.0.1: the per-address limit would soon refuse schemathesis."""
+    saved = {k: app.config[k] for k in ("API_RATELIMIT_PER_TOKEN", "API_RATELIMIT_PER_ADDRESS")}
+    app.config.update(API_RATELIMIT_PER_TOKEN="100000 per minute", API_RATELIMIT_PER_ADDRESS="100000 per minute")
+    yield
+    app.config.update(saved)
+
+
 @pytest.fixture
 def make_token(app, isolated):
     def factory(user_id: int, scopes=ALL_SCOPES, days: int = 90) -> str:
