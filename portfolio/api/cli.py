@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portfolio.api.models import SCOPES
 
 
 def register_commands(app: Flask) -> None:
-    group = click.Group("api", help="La API JSON: claves de acceso.")
+    group = AppGroup("api", help="La API JSON: claves de acceso.")
 
     @group.command("create-token")
     @click.option("--email", required=True, help="Correo del usuario dueño de la clave.")

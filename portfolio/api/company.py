@@ -20,6 +20,7 @@ from portfolio.api.schemas import (
     PeriodQuery,
     RectifyIn,
     StatementOut,
+    TokenInfo,
     money_text,
 )
 from portfolio.trust import queries as trust_queries
@@ -148,3 +149,15 @@ def certificates():
                        "status": str(h.certificate.status), "share_pct": f"{h.share:.2f}",
                        "amount": money_text(h.amount), "certificate_amount": money_text(h.certificate.amount)}
                       for h in holdings]}
+
+
+@bp.get("/me")
+@operation(None, None, ok=TokenInfo, tags=("Clave",))
+def me():
+    """La clave en uso: su usuario, rol, empresa, alcances y vencimiento"""
+    from flask import g
+
+    token = g.api_token
+    return {"id": token.id, "name": token.name, "scopes": sorted(token.scope_set),
+            "expires_at": token.expires_at.isoformat(), "user_email": token.user.email, "role": token.user.role,
+            "company_id": token.user.company_id}
