@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
+
+from portfolio.trust.models import BANKS
 
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
 SIGNED_MONEY_PATTERN = r"^-?(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
@@ -56,6 +58,9 @@ Instant = Annotated[dt.datetime, AfterValidator(_utc)]
 
 def money_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
+
+
+BankCode = Literal[tuple(BANKS)]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
@@ -108,7 +113,7 @@ class RectifyIn(Strict):
 class PaymentIn(Strict):
     amount: Money
     paid_on: Day = Field(description="Fecha del pago (AAAA-MM-DD).")
-    bank: str = Field(min_length=1, max_length=20, description="Código del banco (BCP, BBVA, INTERBANK…).")
+    bank: BankCode = Field(description="Código del banco receptor.")
     operation_number: str = Field(min_length=4, max_length=40, description="Número de operación bancaria.")
 
 
