@@ -40,4 +40,21 @@ def register_commands(app: Flask) -> None:
                    f"vence el {token.expires_at:%d/%m/%Y}. Guárdela: no se volverá a mostrar.")
         click.echo(secret)
 
+    @group.command("purge-idempotency")
+    @click.option("--days", type=int, default=30, show_default=True, help="Olvidar respuestas de más de N días.")
+    def purge_idempotency(days: int) -> None:
+        """Borra las respuestas recordadas por Idempotency-Key de más de N días (ejecútelo a diario)."""
+        from portfolio import db
+        from portfolio.api import services
+        from portfolio.auth.policy import SYSTEM
+        from portfolio.domain_errors import DomainError
+
+        try:
+            removed = services.purge_idempotency(days=days, actor=SYSTEM)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"Respuestas olvidadas: {removed}.")
+
     app.cli.add_command(group)

@@ -41,7 +41,7 @@ spec = SpecTree(
     description=(
         "API JSON para que los sistemas de planillas de las empresas declaren y paguen sus aportes al "
         "fideicomiso, y para que el personal, el MEF y los auditores lean la cartera de Obras por Impuestos. "
-        "Autenticación: «Authorization: Bearer <clave de API>» (cree la clave en «Claves de API»). Montos: "
+        "Autenticación: cabecera `Authorization: Bearer pf_…` con una clave creada en «Claves de API». Montos: "
         'texto con dos decimales ("1851.85"). Fechas ISO 8601. Cada POST lleva «Idempotency-Key». Errores: '
         "application/problem+json (RFC 9457)."),
     security_schemes=[SecurityScheme(name="clave", data=SecuritySchemeData(

@@ -67,3 +67,19 @@ def revoke_token(*, token_id: int, actor) -> ApiToken:
     audit.record("api.token.revoke", token, actor=actor, before={"revoked": False},
                  after={"revoked": True, "name": token.name, "token_user": token.user.email})
     return token
+
+
+@service("api.tokens.manage")
+def purge_idempotency(*, days: int, actor) -> int:
+    """Forget remembered POST answers older than ``days`` (a retry after that is a new request)."""
+    from sqlalchemy import delete
+
+    from portfolio.api.models import IdempotentRequest
+
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise DomainError("Indique un número de días mayor que cero.", field="days")
+    cutoff = clock.utcnow() - dt.timedelta(days=days)
+    removed = db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < cutoff)).rowcount
+    audit.record("api.idempotency.purge", actor=actor, object_type="api_idempotency",
+                 after={"days": days, "rows": removed})
+    return removed

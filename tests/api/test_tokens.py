@@ -91,3 +91,25 @@ def test_cli_prints_the_token_once(app, make_user):
     assert bad.exit_code != 0 and "alcance" in bad.output
     missing = runner.invoke(args=["api", "create-token", "--email", "nadie@prueba.pe", "--name", "X"])
     assert missing.exit_code != 0 and "No existe" in missing.output
+
+
+def test_purge_forgets_old_idempotent_answers(app, api_as):
+    import datetime as dt
+
+    from sqlalchemy import func, update
+
+    from portfolio import clock
+    from portfolio.api.models import IdempotentRequest
+
+    api = api_as("company")
+    first = clock.today().replace(day=1)
+    month = first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1)
+    assert api.post("/declarations", {"month": f"{month:%Y-%m}", "payroll": "10.00", "headcount": 1},
+                    key="viejo-0001").status_code == 201
+    with app.app_context():
+        db.session.execute(update(IdempotentRequest).values(created_at=clock.utcnow() - dt.timedelta(days=40)))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["api", "purge-idempotency", "--days", "30"])
+    assert result.exit_code == 0 and "1" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotentRequest)) == 0
