@@ -34,6 +34,7 @@ KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,100}$"
 BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
 TOUCH_EVERY_SECONDS = 60
 MAX_ID = 2**31 - 1
+MAX_BODY_BYTES = 64 * 1024
 
 spec = SpecTree(
     "flask", mode="strict", path="_spectree", annotations=False,
@@ -110,6 +111,8 @@ def _validate(model: type[BaseModel] | None, raw: Any, *, where: str, as_json: b
 def _body(model: type[BaseModel]) -> Any:
     if request.mimetype != "application/json":
         raise ApiProblem(415)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ApiProblem(413, f"El cuerpo supera {MAX_BODY_BYTES // 1024} KB; una operación de la API es pequeña.")
     return _validate(model, request.get_data() or b"", where="body", as_json=True)
 
 
