@@ -138,6 +138,7 @@ def _replay(row: IdempotentRequest, fingerprint: str):
         raise ApiProblem(409, "Una solicitud con esa Idempotency-Key está en curso; repítala en unos segundos.")
     response = current_app.response_class(row.body, status=row.status, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -167,7 +168,9 @@ def _claim_key() -> tuple[IdempotentRequest | None, Any]:
 
 def _json(payload: Any, status: int):
     text = json.dumps(payload, ensure_ascii=False, default=str)
-    return current_app.response_class(text, status=status, mimetype="application/json"), text
+    response = current_app.response_class(text, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"  # financial and personal data: never in a shared cache
+    return response, text
 
 
 def operation(permission: str | None, scope: str | None, *, ok: Any = None, status: int = 200,

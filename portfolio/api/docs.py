@@ -60,3 +60,16 @@ def docs_asset(filename: str):
 
         raise ApiProblem(404)
     return send_from_directory(_assets_dir(), filename, max_age=3600)
+
+
+@bp.get("/problemas/<slug>")
+@public
+def problem_type(slug: str):
+    """What each problem ``type`` of the API means (the URIs in the answers resolve here)."""
+    from portfolio.api.problems import DETAILS, TITLES, ApiProblem
+
+    for status, (known, title) in TITLES.items():
+        if known == slug:
+            return jsonify({"type": f"/api/v1/problemas/{slug}", "status": status, "title": title,
+                            "detail": DETAILS[status]})
+    raise ApiProblem(404)

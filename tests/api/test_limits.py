@@ -45,3 +45,10 @@ def test_counters_go_to_redis_when_configured(app):
     limiter = other.extensions["portfolio_api_limiter"]
     assert type(limiter.storage).__name__ == "RedisStorage"
     assert limiter.storage.check()  # the server answers
+
+
+def test_problem_types_resolve(client, api_as):
+    problem = api_as("company").get("/declarations/999999").get_json()
+    described = client.get(problem["type"])
+    assert described.status_code == 200 and described.get_json()["status"] == 404
+    assert client.get("/api/v1/problemas/inventado").status_code == 404
