@@ -70,13 +70,25 @@ def list_declarations(query: ListQuery):
 
 
 @bp.post("/declarations")
-@operation("trust.declare", Scope.DECLARE, ok=DeclarationOut, status=201, body=DeclareIn, tags=TAGS, errors=(404,))
+@operation(("trust.declare", "trust.declare_on_behalf"), Scope.DECLARE, ok=DeclarationOut, status=201, body=DeclareIn,
+           tags=TAGS, errors=(404,))
 def declare(body: DeclareIn):
     """Declarar un mes
 
     Declara la planilla bruta y el número de trabajadores de un mes; el aporte (tasa vigente × planilla) se
-    calcula y contabiliza como por cobrar. Un mes se declara una vez; para corregirlo, rectifique."""
-    done = contributions.declare(company_id=actor().company_id, month=_month(body.month), payroll=Decimal(body.payroll),
+    calcula y contabiliza como por cobrar. Un mes se declara una vez; para corregirlo, rectifique. El
+    fiduciario declara en nombre de una empresa indicando `company_id` (queda en la auditoría)."""
+    company_id = actor().company_id if actor().company_id is not None else body.company_id
+    if company_id is None:
+        from portfolio.api.problems import ApiProblem
+
+        raise ApiProblem(422, "Indique company_id: la empresa en cuyo nombre declara.",
+                         errors=[{"field": "company_id", "detail": "Campo obligatorio para el fiduciario."}])
+    if body.company_id is not None and body.company_id != company_id:
+        from portfolio.domain_errors import NotFound
+
+        raise NotFound("La empresa no existe.")  # a company declares for itself only: another's id is not found
+    done = contributions.declare(company_id=company_id, month=_month(body.month), payroll=Decimal(body.payroll),
                                  headcount=body.headcount, actor=actor(), key=service_key())
     return declaration_out(done.value, versions=True), 201
 
@@ -90,7 +102,8 @@ def get_declaration(declaration_id: int):
 
 
 @bp.post("/declarations/<int:declaration_id>/rectifications")
-@operation("trust.declare", Scope.DECLARE, ok=DeclarationOut, status=201, body=RectifyIn, tags=TAGS, errors=(404,))
+@operation(("trust.declare", "trust.declare_on_behalf"), Scope.DECLARE, ok=DeclarationOut, status=201, body=RectifyIn,
+           tags=TAGS, errors=(404,))
 def rectify(declaration_id: int, body: RectifyIn):
     """Rectificar una declaración
 

@@ -173,11 +173,12 @@ def _json(payload: Any, status: int):
     return response, text
 
 
-def operation(permission: str | None, scope: str | None, *, ok: Any = None, status: int = 200,
+def operation(permission: str | tuple[str, ...] | None, scope: str | None, *, ok: Any = None, status: int = 200,
               query: type[BaseModel] | None = None, body: type[BaseModel] | None = None, tags: tuple[str, ...] = (),
               errors: tuple[int, ...] = (), summary_codes: dict[int, str] | None = None) -> Callable:
     """Declare an API operation (see the module docstring). The view gets ``query=`` and ``body=`` (validated
     models) and returns ``(payload, status)`` or a payload; a POST commits once after it returns."""
+    permissions = () if permission is None else (permission,) if isinstance(permission, str) else tuple(permission)
     codes = {401, 403, 422, 429, *errors}
     if body is not None:
         codes |= {400, 409, 413, 415}
@@ -186,7 +187,7 @@ def operation(permission: str | None, scope: str | None, *, ok: Any = None, stat
         @functools.wraps(fn)
         def view(**path: Any):
             user = g.api_user
-            if permission is not None and not policy.allows(user, permission):
+            if permissions and not any(policy.allows(user, p) for p in permissions):
                 raise ApiProblem(403, "Su rol no permite esta operación.")
             if scope is not None and scope not in g.api_token.scope_set:
                 raise ApiProblem(403, f"La clave no tiene el alcance «{scope}».")
@@ -216,7 +217,7 @@ def operation(permission: str | None, scope: str | None, *, ok: Any = None, stat
                                    resp=Response(**responses), tags=tags, security={"clave": []},
                                    skip_validation=True)(view)
         documented.api_scope = scope  # type: ignore[attr-defined]
-        return policy.api(permission)(documented)
+        return policy.api(*permissions)(documented)
 
     return decorate
 

@@ -99,6 +99,9 @@ class Page(Out):
 
 # ---- company: declarations and payments --------------------------------------------------------------------
 class DeclareIn(Strict):
+    company_id: int | None = Field(None, ge=1, le=2**31 - 1,
+                                   description="Solo el fiduciario, al declarar en nombre de una empresa; una "
+                                               "empresa declara siempre para sí misma.")
     month: Month
     payroll: Money = Field(description="Planilla bruta del mes. " + MONEY_HELP)
     headcount: int = Field(ge=1, le=1_000_000, description="Número de trabajadores.")

@@ -201,13 +201,14 @@ def public(view: Callable) -> Callable:
     return _declare(view, PUBLIC)
 
 
-def api(permission: str | None) -> Callable[[Callable], Callable]:
-    """A JSON API operation: a token whose user holds ``permission`` (``None``: any valid token)."""
-    if permission is not None and permission not in PERMISSIONS:
-        raise KeyError(f"unknown permission {permission!r}")
+def api(*permissions: str) -> Callable[[Callable], Callable]:
+    """A JSON API operation: a token whose user holds one of ``permissions`` (none named: any valid token)."""
+    for permission in permissions:
+        if permission not in PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}")
 
     def decorate(view: Callable) -> Callable:
-        view.api_permission = permission  # type: ignore[attr-defined]
+        view.api_permissions = permissions  # type: ignore[attr-defined]
         return _declare(view, API)
 
     return decorate

@@ -106,3 +106,19 @@ def test_another_companys_declaration_is_not_found(app, api_as):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
         assert db.session.get(Contribution, mine).current_version == 1
+
+
+def test_the_trustee_declares_on_behalf_and_a_company_only_for_itself(app, api_as, make_company):
+    trustee, company = api_as("trustee"), api_as("company")
+    target = make_company()
+    month, _ = _last_month()
+    assert trustee.post("/declarations", {"month": month, "payroll": "1000.00", "headcount": 1}).status_code == 422
+    done = trustee.post("/declarations", {"company_id": target, "month": month, "payroll": "1000.00", "headcount": 1})
+    assert done.status_code == 201 and done.get_json()["company_id"] == target
+    with app.app_context():
+        row = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "trust.declare",
+                                                         AuditEntry.object_id == str(done.get_json()["id"])))
+        assert row.after_data["en_nombre_de"] and "clave de API" in row.actor_email
+    other = company.post("/declarations", {"company_id": target, "month": month, "payroll": "1000.00", "headcount": 1})
+    missing = company.post("/declarations", {"company_id": 2**31 - 1, "month": month, "payroll": "1.00", "headcount": 1})
+    assert other.status_code == missing.status_code == 404 and other.get_json()["detail"] == missing.get_json()["detail"]
