@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from portfolio import (
         admin,
+        api,
         auth,
         cli,
         exports,
@@ -68,6 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         indicators,  # /indicadores quarterly indicators
         public,      # /transparencia  the public portal
         pdfs,        # /pdf, /verificar  issued PDFs and their public verification
+        api,         # /api/v1      the JSON API (OpenAPI, docs); /cuenta/claves-api; `flask api …`
         cli,         # `flask db …`, `flask seed`, `flask backup`
     ):
         package.register(app)

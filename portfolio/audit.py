@@ -128,7 +128,8 @@ def record(
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
-        actor_email=getattr(actor, "email", None),
+        # an API request's actor also names the token it used (portfolio.api.core sets ``audit_name``)
+        actor_email=getattr(actor, "audit_name", None) or getattr(actor, "email", None),
         action=action,
         object_type=object_type or "-",
         object_id=None if object_id is None else str(object_id),

@@ -30,6 +30,9 @@ ACTION_LABELS: dict[str, str] = {
     "entity.update": "Entidad pública modificada",
     "entity_cap.set": "Tope CIPRL registrado o corregido",
     "rule.add": "Nuevo valor de regla",
+    "api.token.create": "Clave de API creada",
+    "api.token.revoke": "Clave de API revocada",
+    "api.idempotency.purge": "Respuestas de la API por Idempotency-Key olvidadas",
     # exports and imports
     "export.download": "Exportación a Excel descargada",
     "export.request": "Exportación en segundo plano solicitada",
@@ -105,11 +108,15 @@ OBJECT_LABELS: dict[str, str] = {
     "ledger_periods": "Periodo contable",
     "trust_bank_balances": "Saldo de extracto bancario",
     "issued_documents": "Documento PDF emitido",
+    "api_tokens": "Clave de API",
+    "api_idempotency": "Respuestas recordadas de la API",
 }
 
 # field: (label, kind). Kinds: text, money, date, month, bool, pct, stage, status, role, list.
 FIELDS: dict[str, tuple[str, str]] = {
     "email": ("Correo", "text"), "name": ("Nombre", "text"), "role": ("Rol", "role"),
+    "scopes": ("Alcances", "text"), "expires_at": ("Vence", "text"), "token_user": ("Usuario", "text"),
+    "revoked": ("Revocada", "bool"), "days": ("Días", "text"),
     "company_id": ("Empresa (id)", "text"), "active": ("Activo", "bool"),
     "ruc": ("RUC", "text"), "legal_name": ("Razón social", "text"), "trade_name": ("Nombre comercial", "text"),
     "sector": ("Sector", "text"), "ubigeo": ("Ubigeo", "text"), "contact_name": ("Contacto", "text"),

@@ -108,6 +108,12 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "EXPORT_JOB_TIMEOUT_MINUTES": int(env.get("EXPORT_JOB_TIMEOUT_MINUTES", "60")),
         "EXPORT_RQ_QUEUE": env.get("EXPORT_RQ_QUEUE", "portfolio-exports"),
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # JSON API rate limits (portfolio/api/limits.py), Flask-Limiter notation ("300 per minute"). Counters in
+        # memory by default; a redis:// URL shares them between the workers of every host.
+        "API_RATELIMIT_ENABLED": _flag(env, "API_RATELIMIT_ENABLED", default=True),
+        "API_RATELIMIT_STORAGE_URI": env.get("API_RATELIMIT_STORAGE_URI", "memory://"),
+        "API_RATELIMIT_PER_TOKEN": env.get("API_RATELIMIT_PER_TOKEN", "300 per minute"),
+        "API_RATELIMIT_PER_ADDRESS": env.get("API_RATELIMIT_PER_ADDRESS", "600 per minute"),
     }
 
 

@@ -61,6 +61,15 @@ def _bare_page(status: int):
     return html, status, {"Content-Type": "text/html; charset=utf-8"}
 
 
+def _retry_after(exc: HTTPException) -> int:
+    """Seconds until a rate limit (Flask-Limiter's ``RateLimitExceeded``) lets the client in again."""
+    limit = getattr(exc, "limit", None)
+    try:
+        return max(1, int(limit.limit.get_expiry())) if limit is not None else 60
+    except Exception:  # a limiter without expiry information
+        return 60
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -72,16 +81,33 @@ def register_error_handlers(app: Flask) -> None:
             "El formulario expiró o no es válido (protección CSRF). Vuelva a cargar la página e intente de nuevo.",
         )
 
+    from portfolio.api.problems import ApiProblem, api_error_response, is_api_request
+
+    @app.errorhandler(ApiProblem)
+    def _api_problem(exc: ApiProblem):
+        from portfolio import db
+        from portfolio.api.problems import problem
+
+        db.session.rollback()
+        return problem(exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         from portfolio import db
 
         db.session.rollback()
+        if is_api_request():
+            return api_error_response(exc.status_code, exc.message, field=exc.field)
         return render_error(exc.status_code, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
+        if is_api_request():
+            headers = {k: v for k, v in (exc.get_headers() or []) if k in ("Retry-After", "Allow")}
+            if status == 429 and "Retry-After" not in headers:
+                headers["Retry-After"] = str(_retry_after(exc))
+            return api_error_response(status if 400 <= status < 600 else 400, headers=headers)
         return render_error(status if status in TITLES else 400)
 
     @app.errorhandler(Exception)
@@ -99,6 +125,8 @@ def register_error_handlers(app: Flask) -> None:
         except Exception:  # the database may be the thing that failed
             log.exception("rollback failed")
         status = 503 if unavailable else 500
+        if is_api_request():
+            return api_error_response(status, headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if unavailable else None)
         try:
             response = app.make_response(render_error(status))
         except Exception:  # rendering the layout needed the database too

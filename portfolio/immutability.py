@@ -105,10 +105,11 @@ HISTORY_BY_TABLE = {h.table: h for h in HISTORY}
 ORDINARY = (
     "project_members", "project_locations", "companies", "public_entities", "entity_caps", "users", "projects",
     "budget_lines", "project_milestones", "project_variations", "company_tax_declarations", "indicators",
-    "trust_organizations", "trust_programs", "export_jobs", "user_sessions",
+    "trust_organizations", "trust_programs", "export_jobs", "user_sessions", "api_tokens", "api_idempotency",
 )
 # user_sessions: a login's server-side session; ended or expired rows are purged at the owner's next login.
-DELETABLE = ("project_members", "project_locations", "entity_caps", "user_sessions")
+# api_tokens: revocation and last use change; api_idempotency: remembered POST answers (may be purged).
+DELETABLE = ("project_members", "project_locations", "entity_caps", "user_sessions", "api_idempotency")
 
 REFUSE_APPEND = "la tabla {table} es de solo inserción: use un asiento de reversión"
 REFUSE_GUARD = "la tabla {table} guarda historia: ese cambio no está permitido"

@@ -57,7 +57,7 @@ class RequestContextFilter(logging.Filter):
 
 def _user_id() -> str:
     # Never load the user from here (a log line must not query the database): only one already loaded.
-    user = g.get("_login_user")
+    user = g.get("_login_user") or g.get("api_user")  # a browser's user, or an API token's (portfolio.api.core)
     if isinstance(user, LocalProxy):  # someone stored current_user itself: reading it would recurse
         return "?"
     if user is None or not getattr(user, "is_authenticated", False):

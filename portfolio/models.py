@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from portfolio import audit, rules  # noqa: F401
+from portfolio.api import models as api_models  # noqa: F401
 from portfolio.auth import models as auth_models  # noqa: F401
 from portfolio.db_types import Base
 from portfolio.exports import models as exports_models  # noqa: F401

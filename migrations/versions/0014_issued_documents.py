@@ -13,7 +13,7 @@ from alembic import op
 from portfolio.immutability import protect, unprotect
 
 revision = "0014_issued_documents"
-down_revision = "0011_payment_operation"
+down_revision = "0012_api"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, current_app, request
 from flask_login import current_user
 
-from portfolio.auth.policy import ANONYMOUS_ONLY, PUBLIC, allows
+from portfolio.auth.policy import ANONYMOUS_ONLY, API, PUBLIC, allows
 
 
 def policy_of(endpoint: str) -> str | None:
@@ -29,7 +29,7 @@ def enforce() -> None:
     if policy is None:
         current_app.logger.error("route %s declares no access policy", endpoint)
         abort(403)
-    if policy in (PUBLIC, ANONYMOUS_ONLY):
+    if policy in (PUBLIC, ANONYMOUS_ONLY, API):  # API: the token check of portfolio.api.auth applies
         return
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()

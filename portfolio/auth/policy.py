@@ -82,16 +82,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Indicators (§3.2) and dashboards
     "indicators.view": EVERYONE,
     "indicators.manage": frozenset({STAFF, TRUSTEE}),
+    # API keys: every user manages their own «Claves de API»; the administrator those of any user.
+    "api.tokens.own": EVERYONE,
+    "api.tokens.manage": frozenset({ADMIN}),
 }
 
 # What the command line and the seeds may do as SYSTEM: manage users and load reference data (rules,
 # entities and companies, the prioritised projects, the indicator catalogue). Demo money is seeded by the
 # demo users of the right roles, never by SYSTEM.
 SYSTEM_PERMISSIONS = frozenset({"users.manage", "rules.manage", "orgs.manage", "projects.manage",
-                                "indicators.manage"})
+                                "indicators.manage", "api.tokens.manage"})
 
 PUBLIC = "public"
 ANONYMOUS_ONLY = "anonymous"
+# JSON API routes (/api/v1/): authenticated by an API token, never by the session cookie; each operation names
+# the permission and scope it needs (``portfolio.api.core.operation``), checked against this same table.
+API = "api"
 
 
 class SystemActor:
@@ -185,7 +191,7 @@ def service(*permissions: str) -> Callable[[Callable], Callable]:
 
 
 def _declare(view: Callable, policy: str) -> Callable:
-    if policy not in PERMISSIONS and policy not in (PUBLIC, ANONYMOUS_ONLY):
+    if policy not in PERMISSIONS and policy not in (PUBLIC, ANONYMOUS_ONLY, API):
         raise KeyError(f"unknown permission {policy!r}")
     view.access_policy = policy  # type: ignore[attr-defined]
     return view
@@ -199,6 +205,19 @@ def requires(permission: str) -> Callable[[Callable], Callable]:
 def public(view: Callable) -> Callable:
     """Anyone, logged in or not (health checks, static assets, the transparency portal)."""
     return _declare(view, PUBLIC)
+
+
+def api(*permissions: str) -> Callable[[Callable], Callable]:
+    """A JSON API operation: a token whose user holds one of ``permissions`` (none named: any valid token)."""
+    for permission in permissions:
+        if permission not in PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}")
+
+    def decorate(view: Callable) -> Callable:
+        view.api_permissions = permissions  # type: ignore[attr-defined]
+        return _declare(view, API)
+
+    return decorate
 
 
 def anonymous(view: Callable) -> Callable:

@@ -126,6 +126,17 @@ def filtered(filters: Filters, user: Any) -> Select:
     return query.options(selectinload(Project.members), selectinload(Project.locations))
 
 
+def changed_since(query: Select, since) -> Select:
+    """Projects created, edited (audited on the project) or moved to another stage at or after ``since`` (UTC)."""
+    from sqlalchemy import String, cast
+
+    from portfolio.audit import AuditEntry
+
+    audited = select(AuditEntry.object_id).where(AuditEntry.object_type == "projects", AuditEntry.at >= since)
+    moved = select(StageTransition.project_id).where(StageTransition.at >= since)
+    return query.where(or_(Project.created_at >= since, cast(Project.id, String).in_(audited), Project.id.in_(moved)))
+
+
 def _int_value(args: Mapping[str, str], name: str) -> int | None:
     raw = text_value(args, name, 12)
     return int(raw) if raw.isdigit() and 0 < int(raw) <= 2**31 - 1 else None

@@ -28,10 +28,11 @@ ACCOUNTS = {
 }
 # Besides the menu's pages: the forms with dates, months and files, and the pages named in complaints.
 EXTRA_PAGES = {
-    "admin": ["/auditoria?desde=01/01/2026"],
+    "admin": ["/auditoria?desde=01/01/2026", "/cuenta/claves-api/"],
     "staff": ["/proyectos/nuevo", "/importar/proyectos/", "/fideicomiso/estado-de-cuenta", "/exportaciones/libro-mef",
               "/fideicomiso/programas", "/fideicomiso/desembolsos", "/fideicomiso/aportes"],
-    "company": ["/fideicomiso/empresa/declarar", "/importar/declaraciones/", "/fideicomiso/empresa/estado-de-cuenta"],
+    "company": ["/fideicomiso/empresa/declarar", "/importar/declaraciones/", "/fideicomiso/empresa/estado-de-cuenta",
+                "/cuenta/claves-api/"],
     "board": ["/fideicomiso/comite"],
     "trustee": ["/fideicomiso/fiduciario", "/importar/extracto/"],
     "auditor": ["/auditoria"],
