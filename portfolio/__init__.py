@@ -41,7 +41,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     navigation.init_app(app)
     app.before_request(enforce)
 
-    from portfolio import admin, auth, cli, exports, imports, indicators, main, orgs, projects, public, trust
+    from portfolio import (
+        admin,
+        auth,
+        cli,
+        exports,
+        imports,
+        indicators,
+        main,
+        notifications,
+        orgs,
+        projects,
+        public,
+        trust,
+    )
 
     for package in (
         main,        # /            each role's home dashboard; /healthz
@@ -54,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         imports,     # /importar    spreadsheet imports
         indicators,  # /indicadores quarterly indicators
         public,      # /transparencia  the public portal
+        notifications,  # /avisos  deadlines, reminders, e-mail, calendar feed; `flask notify run`
         cli,         # `flask db …`, `flask seed`, `flask backup`
     ):
         package.register(app)

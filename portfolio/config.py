@@ -57,6 +57,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
     log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"LOG_LEVEL desconocido: {log_level!r} (use DEBUG, INFO, WARNING o ERROR)")
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    if smtp_url and not smtp_url.startswith(("smtp://", "smtps://")):
+        raise ConfigError("SMTP_URL debe empezar por smtp:// o smtps:// (p. ej. smtp://usuario:clave@correo:587?starttls=1)")
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -105,6 +108,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "EXPORT_JOB_TIMEOUT_MINUTES": int(env.get("EXPORT_JOB_TIMEOUT_MINUTES", "60")),
         "EXPORT_RQ_QUEUE": env.get("EXPORT_RQ_QUEUE", "portfolio-exports"),
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # Notices (portfolio/notifications/): e-mail through SMTP_URL (unset: nothing is sent, the pages say
+        # so), from MAIL_FROM, with links to APP_BASE_URL (the address people open the app at).
+        "SMTP_URL": smtp_url,
+        "MAIL_FROM": env.get("MAIL_FROM", "avisos@localhost").strip(),
+        "APP_BASE_URL": env.get("APP_BASE_URL", "http://localhost:8000").strip().rstrip("/"),
     }
 
 

@@ -76,13 +76,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Indicators (§3.2) and dashboards
     "indicators.view": EVERYONE,
     "indicators.manage": frozenset({STAFF, TRUSTEE}),
+    # Notices of deadlines: everyone reads and files their own, chooses their channels and calendar feed;
+    # sending what is due (`flask notify run`, from cron) is the system's, or the administrator's.
+    "notifications.own": EVERYONE,
+    "notifications.run": frozenset({ADMIN}),
 }
 
 # What the command line and the seeds may do as SYSTEM: manage users and load reference data (rules,
 # entities and companies, the prioritised projects, the indicator catalogue). Demo money is seeded by the
 # demo users of the right roles, never by SYSTEM.
 SYSTEM_PERMISSIONS = frozenset({"users.manage", "rules.manage", "orgs.manage", "projects.manage",
-                                "indicators.manage"})
+                                "indicators.manage", "notifications.run"})
 
 PUBLIC = "public"
 ANONYMOUS_ONLY = "anonymous"

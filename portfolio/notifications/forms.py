@@ -1,0 +1,25 @@
+"""Forms of the notification centre: a CSRF-only action form and the channel per kind of obligation."""
+from __future__ import annotations
+
+from wtforms import RadioField
+from wtforms.validators import InputRequired
+
+from portfolio.forms import SpanishForm
+from portfolio.notifications.vocab import CHANNEL_LABELS, KIND_LABELS
+
+
+class ActionForm(SpanishForm):
+    """Mark as read, create or revoke the calendar link: the CSRF token is the whole form."""
+
+
+def preferences_form(kinds, current: dict[str, str], formdata=None) -> SpanishForm:
+    """One radio group per kind the user deals with (``kind_<kind>``), preset to the current channel."""
+
+    class PreferencesForm(SpanishForm):
+        pass
+
+    for kind in kinds:
+        setattr(PreferencesForm, f"kind_{kind}", RadioField(
+            KIND_LABELS[kind], choices=list(CHANNEL_LABELS.items()), default=current.get(kind),
+            validators=[InputRequired("Elija una opción.")]))
+    return PreferencesForm(formdata=formdata)
