@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
-from portfolio.forms import SpanishForm
+from portfolio.forms import SpanishForm, select_choices
 from portfolio.notifications.vocab import CHANNEL_LABELS, KIND_LABELS
 
 
@@ -20,6 +20,6 @@ def preferences_form(kinds, current: dict[str, str], formdata=None) -> SpanishFo
 
     for kind in kinds:
         setattr(PreferencesForm, f"kind_{kind}", RadioField(
-            KIND_LABELS[kind], choices=list(CHANNEL_LABELS.items()), default=current.get(kind),
+            KIND_LABELS[kind], choices=select_choices(CHANNEL_LABELS, blank=None), default=current.get(kind),
             validators=[InputRequired("Elija una opción.")]))
     return PreferencesForm(formdata=formdata)
