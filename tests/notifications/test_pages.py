@@ -58,7 +58,7 @@ def test_the_bell_counts_unread_notices_and_the_list_marks_them_read(app, login_
     page = client.get("/avisos/").get_data(as_text=True)
     assert "Recordatorio: el aporte de mayo de 2026" in page and "Vencido: el aporte de mayo de 2026" in page
     assert "no está configurado" in page  # SMTP_URL unset in the test app
-    assert f'href="/fideicomiso/empresa/declaraciones/' in page
+    assert 'href="/fideicomiso/empresa/declaraciones/' in page
     # marking another user's notice changes nothing; one's own, yes
     response = client.post("/avisos/leidos", {"aviso": [str(mine[0]), str(theirs)]})
     assert response.status_code == 302

@@ -86,7 +86,7 @@ def test_a_year_of_reminders(ctx):
                 if when == day:
                     c = db.session.get(Contribution, cid)
                     user = companies["puntual" if c.company.legal_name.endswith("puntual") else "tardia"][1]
-                    payment = run(lambda c=c, user=user: contributions.register_payment(
+                    payment = run(lambda c=c, user=user, day=day: contributions.register_payment(
                         contribution_id=c.id, amount=c.amount_due, paid_on=day, bank="BCP",
                         operation_number=f"OP{c.id:06d}", actor=user, key=key())).value
                     run(lambda p=payment: contributions.confirm_payment(payment_id=p.id, actor=trustee, key=key()))
@@ -95,10 +95,10 @@ def test_a_year_of_reminders(ctx):
                     program_id=program.id, organization_id=org.id, year=2026, amount=Decimal("1000.00"),
                     purpose="Cámaras", actor=staff, key=key(), invoices=[(new_ruc(), "F001", "1")])).value
             if day == REQUEST_DAY + dt.timedelta(days=1):
-                run(lambda: disbursements.vote(disbursement_id=request.id, decision="aprobar", comment="Conforme",
+                run(lambda request=request: disbursements.vote(disbursement_id=request.id, decision="aprobar", comment="Conforme",
                                                actor=board[0], key=key()))
         for run_number in (1, 2):  # the morning run, then a rerun (another host, cron overlap): nothing twice
-            with clock.frozen(at(day, 9, ) + dt.timedelta(minutes=run_number)):
+            with clock.frozen(at(day, 9) + dt.timedelta(minutes=run_number)):
                 result = run(lambda: services.create_due_notices(actor=SYSTEM, link_for=links.path_for,
                                                                  smtp_configured=False))
                 if run_number == 2:
