@@ -32,15 +32,17 @@ FIRST_RETRY = dt.timedelta(minutes=5)     # then doubling, up to MAX_RETRY
 MAX_RETRY = dt.timedelta(hours=6)
 
 
-def _insert(rows: list[dict]) -> list[int]:
-    """Insert notices, skipping those already recorded; the ids of the new ones."""
+def _insert(rows: list[dict]) -> int:
+    """Insert notices ``CHUNK`` rows a statement, skipping those already recorded; how many were new."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    created: list[int] = []
+    created = 0
     for start in range(0, len(rows), CHUNK):
-        statement = (insert(Notice).on_conflict_do_nothing(index_elements=["obligation_key", "step", "recipient"])
-                     .returning(Notice.id))
-        created += list(db.session.scalars(statement, rows[start:start + CHUNK]))
+        table = Notice.__table__
+        statement = (insert(table).values(rows[start:start + CHUNK])
+                     .on_conflict_do_nothing(index_elements=["obligation_key", "step", "recipient"])
+                     .returning(table.c.id))  # only the rows inserted come back
+        created += len(db.session.execute(statement).all())
     return created
 
 
@@ -71,11 +73,11 @@ def create_due_notices(*, actor, link_for: Callable[[Obligation], str], smtp_con
                              "body": body, "link": link, "due_on": ob.due_on, "amount": ob.amount, "created_at": now,
                              "email_to": person.email if mail else None, "email_status": status,
                              "email_attempts": 0, "email_next_at": now if status == EmailStatus.POR_ENVIAR else None})
-    created = _insert(rows) if rows else []
-    summary = {"obligations": len(obligations), "due": len(rows), "created": len(created)}
+    created = _insert(rows) if rows else 0
+    summary = {"obligations": len(obligations), "due": len(rows), "created": created}
     if created:
         audit.record("notify.run", actor=actor, object_type="notices",
-                     after={"obligaciones": len(obligations), "avisos_nuevos": len(created), "fecha": today})
+                     after={"obligaciones": len(obligations), "avisos_nuevos": created, "fecha": today})
     return summary
 
 
