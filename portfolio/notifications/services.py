@@ -33,17 +33,15 @@ MAX_RETRY = dt.timedelta(hours=6)
 
 
 def _insert(rows: list[dict]) -> int:
-    """Insert notices ``CHUNK`` rows a statement, skipping those already recorded; how many were new."""
+    """Insert notices (one executemany per ``CHUNK`` rows of one compiled statement), skipping those already
+    recorded; how many were new (the driver's row count, kept with ``preserve_rowcount``)."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    created = 0
-    for start in range(0, len(rows), CHUNK):
-        table = Notice.__table__
-        statement = (insert(table).values(rows[start:start + CHUNK])
-                     .on_conflict_do_nothing(index_elements=["obligation_key", "step", "recipient"])
-                     .returning(table.c.id))  # only the rows inserted come back
-        created += len(db.session.execute(statement).all())
-    return created
+    statement = (insert(Notice.__table__).on_conflict_do_nothing(index_elements=["obligation_key", "step", "recipient"])
+                 .execution_options(preserve_rowcount=True))
+    connection = db.session.connection()
+    return sum(connection.execute(statement, rows[start:start + CHUNK]).rowcount
+               for start in range(0, len(rows), CHUNK))
 
 
 @service("notifications.run")

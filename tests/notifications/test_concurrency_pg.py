@@ -61,7 +61,7 @@ def test_hosts_racing_record_each_notice_once_and_send_each_email_once(pg_app):
             db.session.flush()
             user = insert_user("company", company.id)
             db.session.commit()
-            run(lambda company=company, user=user: contributions.declare(
+            run(lambda company=company, user=user, i=i: contributions.declare(
                 company_id=company.id, month=dt.date(2026, 5, 1), payroll=Decimal("100000.00") + i, headcount=3,
                 actor=user, key=uuid.uuid4().hex))
     controller, box = start_smtp(PORT)
