@@ -41,7 +41,7 @@ from portfolio.notifications.vocab import LEGAL_KINDS, ObligationKind, Obligatio
 from portfolio.orgs.models import Company
 from portfolio.projects.models import Certificate, Milestone, Project
 from portfolio.projects.vocab import CLOSED_MILESTONE_STATUSES, CertificateStatus, Stage
-from portfolio.rules import rule_value
+from portfolio.rules import RuleBook
 from portfolio.trust import ledger
 from portfolio.trust.models import ConflictOfInterest, Contribution, Disbursement, Organization, Payment, Vote
 from portfolio.trust.services.common import add_month, day_in_month
@@ -83,6 +83,7 @@ class Obligation:
 @dataclass
 class _Context:
     today: dt.date
+    rules: RuleBook
     escalation_days: int
     company_id: int | None = None
 
@@ -95,8 +96,8 @@ def _state(kind: ObligationKind, due_on: dt.date, ctx: _Context) -> ObligationSt
     return ObligationState.VENCIDO
 
 
-def _days(key: str, today: dt.date) -> dt.timedelta:
-    return dt.timedelta(days=int(rule_value(key, on=today)))
+def _days(key: str, ctx: _Context) -> dt.timedelta:
+    return dt.timedelta(days=int(ctx.rules.value(key, ctx.today)))
 
 
 def _contributions(ctx: _Context) -> list[Obligation]:
@@ -130,7 +131,7 @@ def _declarations(ctx: _Context) -> list[Obligation]:
     current = ctx.today.replace(day=1)
     for back in range(DECLARATION_MONTHS_BACK, -1, -1):
         month = add_month(current, -back)
-        due = day_in_month(add_month(month), int(rule_value("trust.due_day", on=month)))
+        due = day_in_month(add_month(month), int(ctx.rules.value("trust.due_day", month)))
         declared_before = exists().where(Contribution.company_id == Company.id, Contribution.month < month)
         declared = exists().where(Contribution.company_id == Company.id, Contribution.month == month)
         query = select(Company.id, Company.legal_name).where(Company.active.is_(True), declared_before, ~declared)
@@ -146,7 +147,7 @@ def _declarations(ctx: _Context) -> list[Obligation]:
 
 
 def _payments(ctx: _Context) -> list[Obligation]:
-    days = _days("notify.confirm_days", ctx.today)
+    days = _days("notify.confirm_days", ctx)
     rows = db.session.execute(
         select(Payment.id, Payment.amount, Payment.registered_at, Company.legal_name, Payment.company_id)
         .join(Company, Company.id == Payment.company_id).where(Payment.status == PaymentStatus.REGISTRADO))
@@ -161,7 +162,7 @@ def _payments(ctx: _Context) -> list[Obligation]:
 
 
 def _votes(ctx: _Context) -> list[Obligation]:
-    days = _days("notify.vote_days", ctx.today)
+    days = _days("notify.vote_days", ctx)
     rows = db.session.execute(
         select(Disbursement.id, Disbursement.amount, Disbursement.requested_on, Organization.name, User.id, User.name)
         .join(Organization, Organization.id == Disbursement.organization_id)
@@ -178,7 +179,7 @@ def _votes(ctx: _Context) -> list[Obligation]:
 
 
 def _executions(ctx: _Context) -> list[Obligation]:
-    days = _days("notify.execute_days", ctx.today)
+    days = _days("notify.execute_days", ctx)
     rows = db.session.execute(
         select(Disbursement.id, type_coerce(Disbursement.amount - Disbursement.paid_amount, Money), Disbursement.decided_at,
                Disbursement.requested_on, Organization.name)
@@ -199,7 +200,7 @@ def _period(ctx: _Context) -> list[Obligation]:
     if month is None or add_month(month) > ctx.today:
         return []
     start = add_month(month)
-    due = start + _days("notify.close_days", ctx.today) - dt.timedelta(days=1)
+    due = start + _days("notify.close_days", ctx) - dt.timedelta(days=1)
     return [Obligation(key=f"cierre:{month:%Y-%m}", kind=K.CIERRE, title=f"Cerrar el periodo de {format_month(month)}",
                        starts_on=start, due_on=due, state=_state(K.CIERRE, due, ctx), owner_role=TRUSTEE,
                        endpoint="trust.trustee_home")]
@@ -220,7 +221,7 @@ def _milestones(ctx: _Context) -> list[Obligation]:
 
 
 def _certificates(ctx: _Context) -> list[Obligation]:
-    days = _days("notify.certificate_days", ctx.today)
+    days = _days("notify.certificate_days", ctx)
     rows = db.session.execute(
         select(Certificate.id, Certificate.cert_type, Certificate.number, Certificate.amount, Certificate.created_at,
                Project.id, Project.name)
@@ -239,7 +240,7 @@ def _indicators(ctx: _Context) -> list[Obligation]:
     current = (ctx.today.month - 1) // 3 + 1
     year, quarter = (ctx.today.year, current - 1) if current > 1 else (ctx.today.year - 1, 4)
     end = quarter_end(year, quarter)
-    due = end + _days("notify.indicator_days", ctx.today)
+    due = end + _days("notify.indicator_days", ctx)
     measured = exists().where(Measurement.indicator_id == Indicator.id, Measurement.year == year,
                               Measurement.quarter == quarter)
     rows = db.session.execute(select(Indicator.id, Indicator.code, Indicator.name).where(~measured))
@@ -255,10 +256,12 @@ COLLECTORS = {K.APORTE: _contributions, K.DECLARACION: _declarations, K.CONFIRMA
 
 
 def open_obligations(today: dt.date | None = None, *, kinds: Iterable[ObligationKind] | None = None,
-                     company_id: int | None = None) -> list[Obligation]:
+                     company_id: int | None = None, rules: RuleBook | None = None) -> list[Obligation]:
     """Every open obligation on ``today`` (of ``kinds``; of one company's when ``company_id`` is given),
     soonest due first."""
-    ctx = _Context(today or clock.today(), int(rule_value("notify.escalation_days", on=today)), company_id)
+    today = today or clock.today()
+    rules = rules or RuleBook()
+    ctx = _Context(today, rules, int(rules.value("notify.escalation_days", today)), company_id)
     wanted = list(kinds) if kinds is not None else list(K)
     if company_id is not None:
         wanted = [k for k in wanted if k in LEGAL_KINDS]

@@ -32,7 +32,7 @@ from portfolio.notifications.vocab import (
     ObligationKind,
 )
 from portfolio.orgs.models import Company
-from portfolio.rules import SCHEDULE_START, rule_schedule, rule_value
+from portfolio.rules import SCHEDULE_START, RuleBook
 
 
 def step_name(step: int | str) -> str:
@@ -108,7 +108,7 @@ class Directory:
         return [p for p in people if p is not None]
 
 
-def schedules(today: dt.date) -> tuple[dict[ObligationKind, tuple], int, int]:
+def schedules(today: dt.date, rules: RuleBook) -> tuple[dict[ObligationKind, tuple], int, int]:
     """(the schedule of every kind, catch-up days, escalation days) in force on ``today``."""
-    return ({kind: rule_schedule(f"notify.schedule.{kind}", on=today) for kind in ObligationKind},
-            int(rule_value("notify.catch_up_days", on=today)), int(rule_value("notify.escalation_days", on=today)))
+    return ({kind: rules.schedule(f"notify.schedule.{kind}", today) for kind in ObligationKind},
+            int(rules.value("notify.catch_up_days", today)), int(rules.value("notify.escalation_days", today)))

@@ -24,6 +24,7 @@ from portfolio.notifications.obligations import Obligation, open_obligations
 from portfolio.notifications.queries import is_company_contact
 from portfolio.notifications.schedule import Directory, due_steps, schedules
 from portfolio.notifications.vocab import LEGAL_KINDS, Channel, EmailStatus, ObligationKind
+from portfolio.rules import RuleBook
 
 CHUNK = 1000
 LEASE = dt.timedelta(minutes=10)          # a claimed e-mail is another host's for this long
@@ -49,8 +50,9 @@ def create_due_notices(*, actor, link_for: Callable[[Obligation], str], smtp_con
                        today: dt.date | None = None) -> dict[str, int]:
     """Record every notice due today (each once: unique per obligation, step and recipient); returns counts."""
     today = today or clock.today()
-    obligations = open_obligations(today)
-    steps_by_kind, catch_up, escalation = schedules(today)
+    rules = RuleBook()
+    obligations = open_obligations(today, rules=rules)
+    steps_by_kind, catch_up, escalation = schedules(today, rules)
     directory: Directory | None = None
     now = clock.utcnow()
     rows = []
