@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         imports,
         indicators,
         main,
+        notifications,
         orgs,
         pdfs,
         projects,
@@ -70,6 +71,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         public,      # /transparencia  the public portal
         pdfs,        # /pdf, /verificar  issued PDFs and their public verification
         api,         # /api/v1      the JSON API (OpenAPI, docs); /cuenta/claves-api; `flask api …`
+        notifications,  # /avisos  deadlines, reminders, e-mail, calendar feed; `flask notify run`
         cli,         # `flask db …`, `flask seed`, `flask backup`
     ):
         package.register(app)

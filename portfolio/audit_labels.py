@@ -77,6 +77,11 @@ ACTION_LABELS: dict[str, str] = {
     "trust.conflict.declare": "Conflicto de interés declarado",
     "trust.period.close": "Periodo contable cerrado",
     "trust.bank_balance": "Saldo de extracto bancario registrado",
+    # notices of deadlines
+    "notify.run": "Avisos de vencimientos creados",
+    "notify.preferences": "Preferencias de avisos modificadas",
+    "calendar.issue": "Enlace privado de calendario creado",
+    "calendar.revoke": "Enlace privado de calendario revocado",
 }
 
 OBJECT_LABELS: dict[str, str] = {
@@ -110,6 +115,9 @@ OBJECT_LABELS: dict[str, str] = {
     "issued_documents": "Documento PDF emitido",
     "api_tokens": "Clave de API",
     "api_idempotency": "Respuestas recordadas de la API",
+    "notices": "Avisos",
+    "notification_preferences": "Preferencias de avisos",
+    "calendar_feeds": "Calendario privado",
 }
 
 # field: (label, kind). Kinds: text, money, date, month, bool, pct, stage, status, role, list.
@@ -172,6 +180,14 @@ FIELDS: dict[str, tuple[str, str]] = {
     "user": ("Miembro del Comité (id)", "text"), "legal_status": ("Situación legal", "text"),
     "on": ("Fecha", "date"), "balance": ("Saldo", "money"), "en_nombre_de": ("En nombre de (RUC)", "text"),
     "entries": ("Asientos del mes", "text"), "total": ("Total", "money"),
+    # notices: a run's counts, and a user's channel per kind of deadline
+    "obligaciones": ("Obligaciones abiertas", "text"), "avisos_nuevos": ("Avisos nuevos", "text"),
+    "fecha": ("Fecha", "date"), "renovado": ("Reemplaza un enlace anterior", "bool"),
+    "aporte": ("Avisos del aporte mensual", "text"), "declaracion": ("Avisos de la declaración", "text"),
+    "confirmacion": ("Avisos de pagos por confirmar", "text"), "voto": ("Avisos de solicitudes por votar", "text"),
+    "ejecucion": ("Avisos de desembolsos por ejecutar", "text"), "cierre": ("Avisos de meses por cerrar", "text"),
+    "hito": ("Avisos de hitos de obra", "text"), "certificado": ("Avisos de certificados", "text"),
+    "indicador": ("Avisos de mediciones de indicadores", "text"),
 }
 _FIELD_PREFIXES = {"count_": "Filas: "}
 

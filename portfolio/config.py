@@ -57,6 +57,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
     log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"LOG_LEVEL desconocido: {log_level!r} (use DEBUG, INFO, WARNING o ERROR)")
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    if smtp_url and not smtp_url.startswith(("smtp://", "smtps://")):
+        raise ConfigError("SMTP_URL debe empezar por smtp:// o smtps:// (p. ej. smtp://usuario:clave@correo:587?starttls=1)")
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -93,8 +96,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Logging to stderr (portfolio/logging_setup.py): DEBUG, INFO, WARNING, ERROR.
         "LOG_LEVEL": log_level,
         "PAGE_SIZE": 25,
-        # The public address printed in the QR code of issued PDFs (https://cartera.region.gob.pe); empty:
-        # the address the request came in on.
+        # The address people open the app at (https://cartera.region.gob.pe): QR codes of issued PDFs, links in
+        # e-mails and calendar feed URLs (portfolio/urls.py). Empty: the request's address (on the command line,
+        # the development server's).
         "PUBLIC_URL": env.get("PUBLIC_URL", "").strip().rstrip("/"),
         # Spreadsheet imports: largest file and most data rows accepted.
         "IMPORT_MAX_MB": Decimal(env.get("IMPORT_MAX_MB", "5")),
@@ -114,6 +118,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "API_RATELIMIT_STORAGE_URI": env.get("API_RATELIMIT_STORAGE_URI", "memory://"),
         "API_RATELIMIT_PER_TOKEN": env.get("API_RATELIMIT_PER_TOKEN", "300 per minute"),
         "API_RATELIMIT_PER_ADDRESS": env.get("API_RATELIMIT_PER_ADDRESS", "600 per minute"),
+        # Notices (portfolio/notifications/): e-mail through SMTP_URL (unset: nothing is sent, the pages say
+        # so), from MAIL_FROM, with links to PUBLIC_URL.
+        "SMTP_URL": smtp_url,
+        "MAIL_FROM": env.get("MAIL_FROM", "avisos@localhost").strip(),
     }
 
 

@@ -106,6 +106,8 @@ ORDINARY = (
     "project_members", "project_locations", "companies", "public_entities", "entity_caps", "users", "projects",
     "budget_lines", "project_milestones", "project_variations", "company_tax_declarations", "indicators",
     "trust_organizations", "trust_programs", "export_jobs", "user_sessions", "api_tokens", "api_idempotency",
+    # notices: the read mark and the e-mail delivery state change; the unique key keeps one row per notice
+    "notices", "notification_preferences", "calendar_feeds",
 )
 # user_sessions: a login's server-side session; ended or expired rows are purged at the owner's next login.
 # api_tokens: revocation and last use change; api_idempotency: remembered POST answers (may be purged).

@@ -21,6 +21,10 @@ from portfolio.auth.policy import allows, service
 from portfolio.db_types import Base, UTCDateTime, utcnow
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 
+# A reminder schedule: days from the due date (negative: before it) and «alta» (the day it arises).
+SCHEDULE_UNIT = "días respecto del vencimiento"
+SCHEDULE_START = "alta"
+
 # key: (label shown to users, unit, default value, default effective date, default legal basis)
 RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
     "oxi.variation_cap_pct": (
@@ -89,6 +93,43 @@ RULES: dict[str, tuple[str, str, list[tuple[str, dt.date, str]]]] = {
         "sí/no",
         [("1", dt.date(2024, 1, 1), "Reglamento del fideicomiso")],
     ),
+    # Deadlines and reminders (portfolio/notifications): how long each process may wait, and the reminder
+    # schedule of each kind of obligation — days from its due date (negative before it), «alta» = the day
+    # the obligation arises. A new schedule is a new effective-dated value, like any other rule.
+    "notify.vote_days": ("Plazo para que cada miembro del Comité Técnico vote una solicitud de desembolso",
+                         "días", [("3", dt.date(2024, 1, 1), "Reglamento del fideicomiso")]),
+    "notify.confirm_days": ("Plazo del fiduciario para confirmar un pago registrado por una empresa",
+                            "días", [("3", dt.date(2024, 1, 1), "Contrato de fideicomiso")]),
+    "notify.execute_days": ("Plazo del fiduciario para ejecutar un desembolso aprobado",
+                            "días", [("10", dt.date(2024, 1, 1), "Contrato de fideicomiso")]),
+    "notify.close_days": ("Días tras el fin de mes en que el fiduciario debe cerrar el periodo",
+                          "días", [("10", dt.date(2024, 1, 1), "Contrato de fideicomiso")]),
+    "notify.certificate_days": ("Plazo para tramitar una solicitud de certificado CIPRL/CIPGN",
+                                "días", [("30", dt.date(2024, 1, 1), "Reglamento de la Ley 29230 (trámite de emisión del CIPRL/CIPGN)")]),
+    "notify.indicator_days": ("Días tras el fin de un trimestre para registrar la medición de cada indicador",
+                              "días", [("15", dt.date(2024, 1, 1), "Criterio del sistema de indicadores de cumplimiento (§3.2 de la propuesta)")]),
+    "notify.escalation_days": ("Días de atraso de un aporte a partir de los cuales se avisa al fiduciario y se informa al Comité",
+                               "días", [("30", dt.date(2024, 1, 1), "Reglamento del fideicomiso")]),
+    "notify.catch_up_days": ("Días que un aviso no enviado a tiempo (fin de semana, servicio detenido) se envía todavía",
+                             "días", [("7", dt.date(2024, 1, 1), "Criterio de operación del sistema")]),
+    "notify.schedule.aporte": ("Recordatorios del aporte mensual a la empresa",
+                               SCHEDULE_UNIT, [("-5,1,15", dt.date(2024, 1, 1), "Reglamento del fideicomiso")]),
+    "notify.schedule.declaracion": ("Recordatorios de la declaración mensual de planilla a la empresa",
+                                    SCHEDULE_UNIT, [("-5,1,15", dt.date(2024, 1, 1), "Reglamento del fideicomiso")]),
+    "notify.schedule.voto": ("Avisos al miembro del Comité Técnico con una solicitud por votar",
+                             SCHEDULE_UNIT, [("alta,0", dt.date(2024, 1, 1), "Reglamento del fideicomiso")]),
+    "notify.schedule.confirmacion": ("Avisos al fiduciario con un pago por confirmar",
+                                     SCHEDULE_UNIT, [("alta,1", dt.date(2024, 1, 1), "Contrato de fideicomiso")]),
+    "notify.schedule.ejecucion": ("Avisos al fiduciario con un desembolso aprobado por ejecutar",
+                                  SCHEDULE_UNIT, [("alta,0", dt.date(2024, 1, 1), "Contrato de fideicomiso")]),
+    "notify.schedule.cierre": ("Avisos al fiduciario con un mes por cerrar",
+                               SCHEDULE_UNIT, [("-3,1", dt.date(2024, 1, 1), "Contrato de fideicomiso")]),
+    "notify.schedule.hito": ("Avisos al personal de ProInversión por hitos de obra por vencer o vencidos",
+                             SCHEDULE_UNIT, [("-7,1", dt.date(2024, 1, 1), "Criterio de seguimiento de ProInversión")]),
+    "notify.schedule.certificado": ("Avisos al personal de ProInversión por solicitudes de certificado pendientes",
+                                    SCHEDULE_UNIT, [("alta,0", dt.date(2024, 1, 1), "Criterio de seguimiento de ProInversión")]),
+    "notify.schedule.indicador": ("Avisos a los responsables de indicadores por mediciones trimestrales pendientes",
+                                  SCHEDULE_UNIT, [("-5,1", dt.date(2024, 1, 1), "Criterio del sistema de indicadores de cumplimiento (§3.2 de la propuesta)")]),
 }
 
 
@@ -157,6 +198,8 @@ def display_rule_value(key: str, value: str) -> str:
         return "Sí" if Decimal(value) >= 1 else "No"
     if unit == "día del mes":
         return f"día {value}"
+    if unit == SCHEDULE_UNIT:
+        return ", ".join(_schedule_step_label(step) for step in parse_schedule(value))
     if not unit:
         return value
     if Decimal(value) == 1:
@@ -166,6 +209,10 @@ def display_rule_value(key: str, value: str) -> str:
 
 def rule_value(key: str, on: dt.date | None = None) -> Decimal:
     """The value of rule ``key`` in force on ``on`` (today by default)."""
+    return Decimal(_value_row(key, on).value)
+
+
+def _value_row(key: str, on: dt.date | None) -> RuleValue:
     if key not in RULES:
         raise KeyError(key)
     on = on or clock.today()
@@ -177,7 +224,64 @@ def rule_value(key: str, on: dt.date | None = None) -> Decimal:
     ).first()
     if row is None:
         raise NotFound(f"No hay un valor vigente para la regla «{RULES[key][0]}» al {on:%d/%m/%Y}.")
-    return Decimal(row.value)
+    return row
+
+
+def _schedule_step_label(step: int | str) -> str:
+    if step == SCHEDULE_START:
+        return "al surgir"
+    if step == 0:
+        return "el día del vencimiento"
+    days = abs(int(step))
+    return f"{days} día{'s' if days != 1 else ''} {'antes' if int(step) < 0 else 'después'}"
+
+
+def parse_schedule(text: str) -> tuple[int | str, ...]:
+    """A reminder schedule («-5,1,15», «alta,0»): its steps in order, no repeats; ``DomainError`` otherwise."""
+    steps: list[int | str] = []
+    for raw in (text or "").split(","):
+        token = raw.strip().lower()
+        if token == SCHEDULE_START:
+            step: int | str = SCHEDULE_START
+        elif token.lstrip("+-").isdigit() and len(token) <= 4 and abs(int(token)) <= 366:
+            step = int(token)
+        else:
+            raise DomainError("Escriba los días separados por comas (negativos antes del vencimiento, «alta» el "
+                              "día en que surge la obligación), p. ej. «-5,1,15».", field="value")
+        if step in steps:
+            raise DomainError("Cada día del calendario de avisos debe aparecer una sola vez.", field="value")
+        steps.append(step)
+    return tuple(steps)
+
+
+def rule_schedule(key: str, on: dt.date | None = None) -> tuple[int | str, ...]:
+    """The reminder schedule ``key`` in force on ``on`` (see :func:`parse_schedule`)."""
+    return parse_schedule(_value_row(key, on).value)
+
+
+class RuleBook:
+    """Every rule value read once (one statement), answering like :func:`rule_value` and :func:`rule_schedule`
+    for any key and date: for computations that read many rules on many dates (the obligations calendar)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[tuple[dt.date, str]]] = {}
+        for key, effective_from, value in db.session.execute(
+                select(RuleValue.key, RuleValue.effective_from, RuleValue.value).order_by(RuleValue.effective_from)):
+            self._rows.setdefault(key, []).append((effective_from, value))
+
+    def _text(self, key: str, on: dt.date) -> str:
+        if key not in RULES:
+            raise KeyError(key)
+        for effective_from, value in reversed(self._rows.get(key, [])):
+            if effective_from <= on:
+                return value
+        raise NotFound(f"No hay un valor vigente para la regla «{RULES[key][0]}» al {on:%d/%m/%Y}.")
+
+    def value(self, key: str, on: dt.date) -> Decimal:
+        return Decimal(self._text(key, on))
+
+    def schedule(self, key: str, on: dt.date) -> tuple[int | str, ...]:
+        return parse_schedule(self._text(key, on))
 
 
 def parse_rule_value(text: str) -> Decimal:
@@ -203,7 +307,10 @@ def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis
     if not allows(actor, owner_permission(key)):
         raise Forbidden("Esta regla la modifica el fiduciario con un acuerdo del Comité Técnico." if key in TRUST_RULES
                         else "Su rol no permite modificar esta regla.")
-    parsed = parse_rule_value(value)
+    if RULES[key][1] == SCHEDULE_UNIT:
+        stored = ",".join(str(step) for step in parse_schedule(value))
+    else:
+        stored = format(parse_rule_value(value), "f")
     if effective_from is None:
         raise DomainError("Ingrese la fecha de vigencia.", field="effective_from")
     basis = (legal_basis or "").strip()
@@ -235,7 +342,7 @@ def add_rule_value(*, key: str, value: str, effective_from: dt.date, legal_basis
         raise DomainError("Ya existe un valor de esta regla con esa fecha de vigencia.", field="effective_from")
     row = RuleValue(
         key=key,
-        value=format(parsed, "f"),
+        value=stored,
         effective_from=effective_from,
         legal_basis=basis,
         resolution_number=number,

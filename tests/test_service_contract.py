@@ -36,6 +36,8 @@ READS: dict[str, str] = {
     "portfolio.indicators.services.next_quarter_to_measure": "read: the measurement form's default quarter",
     "portfolio.projects.stages.suggested_target": "read: the stage form's default (first stage whose checks pass)",
     "portfolio.rules.display_rule_value": "pure formatting of a rule value («Sí», «día 15»)",
+    "portfolio.rules.parse_schedule": "pure validation of a reminder schedule («-5,1,15», «alta,0»)",
+    "portfolio.rules.rule_schedule": "read: the reminder schedule in force on a date",
     "portfolio.trust.services.books.month_end_reconciliation": "read: bank statement vs ledger at a month's end",
     "portfolio.trust.services.books.require_reconciled": "check step of close_period (bank balance = ledger)",
     "portfolio.trust.services.books.next_period_to_close": "read: the next month that may close, in order",

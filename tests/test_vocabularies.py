@@ -14,6 +14,7 @@ import portfolio
 from portfolio.exports.models import ExportJob, ExportStatus
 from portfolio.imports.models import ImportBatch, ImportStatus
 from portfolio.indicators.vocab import IndicatorStatus
+from portfolio.notifications.vocab import Channel, EmailStatus, ObligationState
 from portfolio.projects import certificates, stages
 from portfolio.projects.vocab import CertificateStatus, MilestoneStatus, Stage
 from portfolio.trust import ledger
@@ -31,6 +32,7 @@ PACKAGE = Path(portfolio.__file__).resolve().parent
 VOCABULARIES: list[type[StrEnum]] = [
     Stage, MilestoneStatus, CertificateStatus, PaymentStatus, ContributionStatus, DisbursementStatus, LegalStatus,
     VoteDecision, ledger.TransferStatus, ImportStatus, ExportStatus, IndicatorStatus,
+    ObligationState, Channel, EmailStatus,  # ObligationKind names kinds, not states (and shares words with entries)
 ]
 # The same word in another vocabulary that is not ours: (file, literal) → how many times, and why.
 NOT_OURS = {

@@ -85,13 +85,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # API keys: every user manages their own «Claves de API»; the administrator those of any user.
     "api.tokens.own": EVERYONE,
     "api.tokens.manage": frozenset({ADMIN}),
+    # Notices of deadlines: everyone reads and files their own, chooses their channels and calendar feed;
+    # sending what is due (`flask notify run`, from cron) is the system's, or the administrator's.
+    "notifications.own": EVERYONE,
+    "notifications.run": frozenset({ADMIN}),
 }
 
 # What the command line and the seeds may do as SYSTEM: manage users and load reference data (rules,
 # entities and companies, the prioritised projects, the indicator catalogue). Demo money is seeded by the
 # demo users of the right roles, never by SYSTEM.
 SYSTEM_PERMISSIONS = frozenset({"users.manage", "rules.manage", "orgs.manage", "projects.manage",
-                                "indicators.manage", "api.tokens.manage"})
+                                "indicators.manage", "api.tokens.manage", "notifications.run"})
 
 PUBLIC = "public"
 ANONYMOUS_ONLY = "anonymous"

@@ -15,6 +15,7 @@ from portfolio.dashboards.queries import trust as trust_data
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import QUARTERS, STATUSES
 from portfolio.money import format_money
+from portfolio.notifications.queries import deadlines
 from portfolio.projects import stages
 
 TEMPLATES = {STAFF: "staff", COMPANY: "company", BOARD: "board", TRUSTEE: "trustee", AUDITOR: "overview",
@@ -164,4 +165,6 @@ def context_for(user, today: dt.date | None = None) -> tuple[str, dict[str, Any]
         "trust": "trust.overview", "trust_company": "trust.company_home", "board_queue": "trust.board_queue",
         "trustee_home": "trust.trustee_home", "public": "public.home"}.items()}
     context["today"] = today
+    context["deadlines"] = deadlines(user, today, href=lambda ob: link(ob.endpoint, user, **dict(ob.params)))
+    context["deadlines"]["calendar_href"] = link("notifications.preferences", user)
     return f"dashboards/{name}.html", context

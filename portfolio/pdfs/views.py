@@ -2,7 +2,7 @@
 verification page ``/verificar/<code>`` that the QR code of every PDF opens."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio import clock
@@ -12,6 +12,7 @@ from portfolio.pdfs import queries, services
 from portfolio.pdfs.codes import normalize_code
 from portfolio.pdfs.forms import IssueForm, VerifyFileForm
 from portfolio.pdfs.vocab import DocumentKind
+from portfolio.urls import public_base_url
 
 bp = Blueprint("pdfs", __name__)
 
@@ -42,9 +43,8 @@ def pdf_permissions() -> dict:
 
 
 def verify_base() -> str:
-    """The address the QR code points at: PUBLIC_URL when set (the public site), else this request's host."""
-    root = current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
-    return f"{root}/verificar"
+    """The address the QR code points at (``PUBLIC_URL``, else this request's host)."""
+    return f"{public_base_url()}/verificar"
 
 
 def _issue(kind: str, params: dict, back: str):

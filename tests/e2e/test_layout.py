@@ -37,6 +37,8 @@ EXTRA_PAGES = {
     "trustee": ["/fideicomiso/fiduciario", "/importar/extracto/"],
     "auditor": ["/auditoria"],
 }
+# Pages every signed-in role has outside the menu (the navbar's bell and the notification preferences).
+EVERY_ROLE = ["/avisos/", "/avisos/preferencias"]
 PORTAL = ["/transparencia/", "/transparencia/proyectos", "/transparencia/indicadores", "/transparencia/fideicomiso",
           "/transparencia/datos", "/verificar"]
 ROLES = [*ACCOUNTS, "public"]
@@ -113,7 +115,7 @@ def _pages(page, role: str) -> list[str]:
         projects = sorted({link for link in links if re.fullmatch(r"/proyectos/\d+", link)})
         # every project page where the budget table may clip, once; the others read the first one
         projects = projects if role == "staff" else projects[:1]
-    return list(dict.fromkeys([*menu, *projects, *EXTRA_PAGES.get(role, [])]))
+    return list(dict.fromkeys([*menu, *projects, *EXTRA_PAGES.get(role, []), *EVERY_ROLE]))
 
 
 @pytest.fixture(scope="module")
