@@ -149,7 +149,7 @@ def test_oc4ids_document_carries_exact_amounts_and_public_fields(client, demo, a
     doc = json.loads(client.get(f"/transparencia/proyectos/{awarded_id}.json").get_data(as_text=True),
                      parse_float=Decimal)
     item = doc["projects"][0]
-    assert item["id"] == f"oc4ids-ll-{awarded_id}" and item["status"] in ("implementation", "preparation",
+    assert item["id"] == f"{app.config['OC4IDS_PREFIX']}-{awarded_id}" and item["status"] in ("implementation", "preparation",
                                                                            "completion")
     assert item["contractingProcesses"][0]["summary"]["contractValue"] == {"amount": awarded, "currency": "PEN"}
     assert {"publicAuthority", "buyer"} <= set(item["parties"][0]["roles"])
