@@ -125,7 +125,7 @@ def load(project_ids: list[int] | None = None) -> tuple[list[Project], Facts]:
         updated={p.id: updated.get(str(p.id)) or p.created_at for p in projects})
 
 
-def source_version() -> tuple[dt.datetime, str]:
+def source_version(prefix: str) -> tuple[dt.datetime, str]:
     """(Last-Modified, ETag) of the package, without building it: the latest audited change to what the
     package publishes, and a tag over that change, the number of projects and the publisher prefix."""
     last_id, last_at = db.session.execute(
@@ -134,9 +134,7 @@ def source_version() -> tuple[dt.datetime, str]:
     count, created = db.session.execute(select(func.count(Project.id), func.max(Project.created_at))).one()
     instants = [t for t in (last_at, created) if t is not None]
     modified = max(instants) if instants else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    from flask import current_app
-
-    tag = f"{current_app.config['OC4IDS_PREFIX']}-{last_id or 0}-{count}-{int(modified.timestamp())}"
+    tag = f"{prefix}-{last_id or 0}-{count}-{int(modified.timestamp())}"
     return modified.replace(microsecond=0), tag
 
 

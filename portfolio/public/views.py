@@ -145,11 +145,11 @@ def project_json(project_id: int):
 def oc4ids_package():
     """Every public project in one OC4IDS package; ETag and Last-Modified come from the data's last audited
     change, so a conditional request is answered 304 without building the package."""
-    modified, tag = oc4ids.source_version()
+    prefix = current_app.config["OC4IDS_PREFIX"]
+    modified, tag = oc4ids.source_version(prefix)
     if not is_resource_modified(request.environ, etag=tag, last_modified=modified):
         response = Response(status=304)
     else:
-        prefix = current_app.config["OC4IDS_PREFIX"]
         projects, facts = oc4ids.load()
         body = oc4ids.package([oc4ids.project_record(p, facts, prefix=prefix) for p in projects],
                               uri=request.base_url, published=modified,

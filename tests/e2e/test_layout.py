@@ -37,7 +37,7 @@ EXTRA_PAGES = {
     "auditor": ["/auditoria"],
 }
 PORTAL = ["/transparencia/", "/transparencia/proyectos", "/transparencia/indicadores", "/transparencia/fideicomiso",
-          "/transparencia/datos"]
+          "/transparencia/datos", "/transparencia/datos/diccionario"]
 ROLES = [*ACCOUNTS, "public"]
 
 # Amounts as the formatter writes them; any of them drawn on two lines is a wrapped amount.
