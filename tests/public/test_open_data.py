@@ -157,3 +157,28 @@ def test_zip_holds_nothing_private(client, demo, app):
     text = "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
     for private in [*forbidden_strings(), *private_database_strings(app)]:
         assert not appears(private, text), private
+
+
+def test_statements_do_not_grow_with_the_number_of_projects(client, demo, app):
+    """The package and the ZIP are built in a fixed number of statements, however many projects there are."""
+    from portfolio.auth.policy import SYSTEM
+    from portfolio.orgs.models import PublicEntity
+    from portfolio.projects import services
+    from tests.support import count_statements
+
+    def counts() -> tuple[int, int]:
+        with count_statements(app) as package:
+            assert client.get("/transparencia/datos/oc4ids.json").status_code == 200
+        with count_statements(app) as archive:
+            assert client.get(ZIP).status_code == 200
+        return len(package), len(archive)
+
+    before = counts()
+    with app.app_context():
+        entity = db.session.scalars(select(PublicEntity)).first()
+        for n in range(25):
+            services.create_project(data={"name": f"Proyecto adicional {n}", "entity_id": entity.id,
+                                          "sector": "orden_publico", "reference_amount": "1000.00",
+                                          "locations": "130101"}, actor=SYSTEM)
+        db.session.commit()
+    assert counts() == before
