@@ -249,7 +249,7 @@ def _contracting(project: Project, facts: Facts, pid: str, milestone_ids: dict) 
                      if c.milestone_id in milestone_ids else None}
                     for c in facts.certificates.get(p.id, [])]
     convenio = {"id": f"{pid}-convenio", "summary": {
-        "title": "Convenio de inversión (Obras por Impuestos)", "nature": ["construction"],
+        "title": "Convenio de inversión (Obras por Impuestos)", "nature": ["design", "construction"],
         "status": PROCESS_STATUS.get(p.stage, "pre-award"),
         "tender": {"procurementMethod": "open", "procurementMethodDetails": "Ley 29230 (Obras por Impuestos)",
                    "datePublished": date_time(p.call_on), "costEstimate": _value(p.reference_amount),
