@@ -11,6 +11,7 @@ Production (``PORTFOLIO_ENV=production``) refuses to start without ``SECRET_KEY`
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from portfolio import clock
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEFAULT_SQLITE_URL = f"sqlite:///{INSTANCE_DIR / 'portfolio.db'}"
+DEFAULT_OC4IDS_PREFIX = "oc4ids-000000"
 
 
 class ConfigError(RuntimeError):
@@ -60,6 +62,13 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
     smtp_url = env.get("SMTP_URL", "").strip() or None
     if smtp_url and not smtp_url.startswith(("smtp://", "smtps://")):
         raise ConfigError("SMTP_URL debe empezar por smtp:// o smtps:// (p. ej. smtp://usuario:clave@correo:587?starttls=1)")
+    # OC4IDS project identifier prefix: ``oc4ids-`` and the six characters the Open Contracting Partnership
+    # registers for this publisher (README «Datos abiertos» says how to ask for one). The default is a
+    # placeholder of the right shape, for development and tests only.
+    oc4ids_prefix = env.get("OC4IDS_PREFIX", "").strip() or DEFAULT_OC4IDS_PREFIX
+    if not re.fullmatch(r"oc4ids-[a-z0-9]{6}", oc4ids_prefix):
+        raise ConfigError(f"OC4IDS_PREFIX inválido: {oc4ids_prefix!r} (forma oc4ids-xxxxxx, seis letras "
+                          "minúsculas o dígitos registrados ante Open Contracting Partnership)")
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -122,6 +131,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # so), from MAIL_FROM, with links to PUBLIC_URL.
         "SMTP_URL": smtp_url,
         "MAIL_FROM": env.get("MAIL_FROM", "avisos@localhost").strip(),
+        "OC4IDS_PREFIX": oc4ids_prefix,
     }
 
 

@@ -36,8 +36,6 @@ VOCABULARIES: list[type[StrEnum]] = [
 ]
 # The same word in another vocabulary that is not ours: (file, literal) → how many times, and why.
 NOT_OURS = {
-    ("public/queries.py", "pending"): 1,     # OC4IDS project status codelist
-    ("public/queries.py", "programado"): 1,  # an OC4IDS measure id ("planned" physical progress)
     ("trust/exports.py", "pending"): 1,             # the key of the "Por pagar" spreadsheet column
     ("trust/seeds.py", "parcial"): 2,               # a demo company's payment behaviour
     ("trust/ledger/models.py", "pendiente"): 1,     # the Spanish label of a pending transfer

@@ -1,5 +1,5 @@
 """Public facts about the Obras por Impuestos portfolio: aggregate figures, a list by province, one page
-per project with its timeline, and open data (CSV, OC4IDS-shaped JSON).
+per project with its timeline (the open data, CSV and OC4IDS, is built in ``opendata.py`` and ``oc4ids.py``).
 
 Only what the State publishes anyway appears here: project, entity, stage, amounts, financing and
 executing companies (the *buena pro* is public), dates and progress. Never the notes or authors of
@@ -8,7 +8,6 @@ stage transitions, budget details by line, certificate holders or anything about
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -190,108 +189,3 @@ def public_project(project_id: int, today: dt.date | None = None) -> PublicProje
     return PublicProject(project, amount, financiers, timeline, milestones, certified,
                          None if progress[0] is None else Decimal(progress[0]) / 100,
                          None if progress[1] is None else Decimal(progress[1]) / 100)
-
-
-# --- open data -----------------------------------------------------------------------------------------
-
-OC4IDS_STATUS = {
-    Stage.PRIORIZADO: "identification", Stage.ACTOS_PREVIOS: "preparation", Stage.EN_SELECCION: "preparation",
-    Stage.ADJUDICADO: "preparation", Stage.CONVENIO_SUSCRITO: "implementation", Stage.EN_EJECUCION: "implementation",
-    Stage.SUSPENDIDO: "implementation", Stage.RECIBIDO: "completion", Stage.LIQUIDADO: "completion",
-    Stage.DESIERTO: "preparation", Stage.CANCELADO: "cancelled",
-}
-_NUMBER = re.compile(r'"__num__(-?\d+(?:\.\d+)?)"')
-
-
-def _value(amount: Decimal | None) -> dict | None:
-    """An OC4IDS Value; the amount is written as an exact JSON number (never through a float)."""
-    if amount is None:
-        return None
-    return {"amount": f"__num__{Decimal(amount):.2f}", "currency": "PEN"}
-
-
-def _clean(data):
-    if isinstance(data, dict):
-        return {k: _clean(v) for k, v in data.items() if v not in (None, [], {}, "")}
-    if isinstance(data, list):
-        return [_clean(v) for v in data]
-    return data
-
-
-def oc4ids(page: PublicProject, *, base_url: str, published: dt.datetime) -> str:
-    """One project as an OC4IDS project package (JSON text), shaped after the Open Contracting for
-    Infrastructure Data Standard's project fields."""
-    p = page.project
-    entity = p.entity
-    pid = f"oc4ids-ll-{p.id}"
-    parties = [{"id": f"entidad-{entity.id}", "name": entity.name, "roles": ["publicAuthority", "buyer"],
-                "identifier": {"scheme": "PE-RUC", "id": entity.ruc} if entity.ruc else None,
-                "details": {"levelOfGovernment": entity.level}}]
-    for index, (name, share) in enumerate(page.financiers, start=1):
-        parties.append({"id": f"financista-{index}", "name": name, "roles": ["funder"],
-                        "details": {"sharePercent": f"{share:.2f}"}})
-    if p.executing_company:
-        parties.append({"id": "ejecutora", "name": p.executing_company, "roles": ["supplier"]})
-    if p.supervisor:
-        parties.append({"id": "supervisora", "name": p.supervisor, "roles": ["reviewBody"]})
-    project = {
-        "id": pid,
-        "identifiers": [{"id": p.cui, "scheme": "PE-CUI"}] if p.cui else [],
-        "title": p.name,
-        "description": p.description,
-        "status": OC4IDS_STATUS.get(p.stage, "identification"),
-        "localStatus": stages.label(p.stage),
-        "sector": ["securityAndDefence"],
-        "purpose": SECTORS.get(p.sector, p.sector),
-        "type": "construction" if p.mechanism == "oxi" else "rehabilitation",
-        "publicAuthority": {"id": f"entidad-{entity.id}", "name": entity.name},
-        "locations": [{"id": loc.ubigeo, "description": ubigeo.describe(loc.ubigeo),
-                       "gazetteer": {"scheme": "PE-UBIGEO-INEI", "identifiers": [loc.ubigeo]}}
-                      for loc in p.locations] or ([{"id": "multi", "description": "Multidepartamental"}]
-                                                   if p.multidepartmental else []),
-        "budget": {"amount": _value(p.reference_amount), "approvalDate": _iso(p.prioritized_on)},
-        "period": {"startDate": _iso(p.start_on), "endDate": _iso(p.completion_on),
-                   "durationInDays": p.term_days},
-        "parties": parties,
-        "contractingProcesses": [{
-            "id": f"{pid}-convenio",
-            "summary": {
-                "title": "Convenio de inversión (Obras por Impuestos)",
-                "status": "active" if p.stage in stages.CONVENIO_STAGES else "pending",
-                "ocid": None,
-                "tender": {"procurementMethod": "open", "procurementMethodDetails": "Ley 29230 (Obras por Impuestos)",
-                           "datePublished": _iso(p.call_on), "costEstimate": _value(p.reference_amount)},
-                "contractValue": _value(p.awarded_amount),
-                "finalValue": _value(p.final_cost),
-                "dateSigned": _iso(p.convenio_on),
-            },
-        }] if p.awarded_amount is not None or p.call_on else [],
-        "milestones": [{"id": f"hito-{i}", "title": kind, "dueDate": _iso(planned), "dateMet": _iso(actual),
-                        "status": "met" if actual else "scheduled"}
-                       for i, (kind, planned, actual, _status, _pp, _ap) in enumerate(page.milestones, start=1)],
-        "completion": {"endDate": _iso(p.reception_on), "finalValue": _value(p.final_cost)}
-        if p.reception_on else None,
-        "transactions": [{"id": "certificados-emitidos", "value": _value(page.certified),
-                          "description": "Certificados CIPRL/CIPGN emitidos (total)"}] if page.certified else [],
-        "metrics": [{"id": "avance-fisico", "title": "Avance físico", "observations": [
-            {"id": "programado", "measure": f"{page.planned_physical:.2f}", "unit": {"name": "%"}}
-            if page.planned_physical is not None else None,
-            {"id": "real", "measure": f"{page.actual_physical:.2f}", "unit": {"name": "%"}}
-            if page.actual_physical is not None else None]}],
-        "updated": published.isoformat(timespec="seconds"),
-    }
-    project["metrics"][0]["observations"] = [o for o in project["metrics"][0]["observations"] if o]
-    package = {
-        "uri": f"{base_url}transparencia/proyectos/{p.id}.json",
-        "publishedDate": published.isoformat(timespec="seconds"),
-        "publisher": {"name": "Cartera de Seguridad Ciudadana — La Libertad (portal de transparencia)"},
-        "license": "https://creativecommons.org/licenses/by/4.0/",
-        "version": "0.9",
-        "projects": [_clean(project)],
-    }
-    text = json.dumps(package, ensure_ascii=False, indent=2)
-    return _NUMBER.sub(r"\1", text)
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None

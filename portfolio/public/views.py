@@ -9,17 +9,20 @@ Rules of the portal:
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from werkzeug.http import is_resource_modified
 
 from portfolio import charts, clock
 from portfolio.auth.policy import public
+from portfolio.domain_errors import NotFound
 from portfolio.exports.csvfile import csv_response
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
 from portfolio.money import CENT, format_money
 from portfolio.projects import stages
-from portfolio.public import queries
+from portfolio.public import dictionary, oc4ids, opendata, queries
 
 bp = Blueprint("public", __name__, url_prefix="/transparencia")
 
@@ -127,10 +130,68 @@ def project(project_id: int):
 @bp.route("/proyectos/<int:project_id>.json")
 @public
 def project_json(project_id: int):
-    page = queries.public_project(project_id)
-    text = queries.oc4ids(page, base_url=request.url_root, published=clock.utcnow())
-    return Response(text, mimetype="application/json",
+    projects, facts = oc4ids.load([project_id])
+    if not projects:
+        raise NotFound("El proyecto no existe.")
+    prefix = current_app.config["OC4IDS_PREFIX"]
+    body = oc4ids.package([oc4ids.project_record(projects[0], facts, prefix=prefix)], uri=request.base_url,
+                          published=clock.utcnow(), policy_uri=url_for("public.data_dictionary", _external=True))
+    return Response(oc4ids.dumps(body), mimetype="application/json",
                     headers={"Content-Disposition": f"inline; filename=proyecto-{project_id}-oc4ids.json"})
+
+
+@bp.route("/datos/oc4ids.json")
+@public
+def oc4ids_package():
+    """Every public project in one OC4IDS package; ETag and Last-Modified come from the data's last audited
+    change, so a conditional request is answered 304 without building the package."""
+    prefix = current_app.config["OC4IDS_PREFIX"]
+    modified, tag = oc4ids.source_version(prefix)
+    if not is_resource_modified(request.environ, etag=tag, last_modified=modified):
+        response = Response(status=304)
+    else:
+        projects, facts = oc4ids.load()
+        body = oc4ids.package([oc4ids.project_record(p, facts, prefix=prefix) for p in projects],
+                              uri=request.base_url, published=modified,
+                              policy_uri=url_for("public.data_dictionary", _external=True))
+        response = Response(oc4ids.dumps(body), mimetype="application/json",
+                            headers={"Content-Disposition": "inline; filename=oc4ids.json"})
+    response.set_etag(tag)
+    response.last_modified = modified
+    return response
+
+
+@bp.route("/datos/datos-abiertos.zip")
+@public
+def open_data_zip():
+    data = opendata.zip_bytes(prefix=current_app.config["OC4IDS_PREFIX"], published=clock.utcnow())
+    response = Response(data, mimetype="application/zip",
+                        headers={"Content-Disposition": "attachment; filename=datos-abiertos-oxi-la-libertad.zip"})
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.route("/datos/diccionario")
+@public
+def data_dictionary():
+    return render_template("public/data_dictionary.html", tables=dictionary.TABLES, dictionary=dictionary,
+                           extension_files=EXTENSION_FILES)
+
+
+EXTENSION_DIR = Path(__file__).resolve().parent / "oc4ids_extension"
+EXTENSION_FILES = {"extension.json": "application/json", "project-schema.json": "application/json",
+                   "localStatus.csv": "text/csv", "+locationGazetteers.csv": "text/csv",
+                   "+classificationScheme.csv": "text/csv"}
+
+
+@bp.route("/datos/extension/<name>")
+@public
+def oc4ids_extension(name: str):
+    """This publisher's OC4IDS extension (the fields and codes it adds to the standard)."""
+    if name not in EXTENSION_FILES:
+        raise NotFound("El archivo no existe.")
+    folder = EXTENSION_DIR if name.endswith(".json") else EXTENSION_DIR / "codelists"
+    return Response((folder / name).read_bytes(), mimetype=EXTENSION_FILES[name])
 
 
 @bp.route("/datos")

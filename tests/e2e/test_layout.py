@@ -40,7 +40,7 @@ EXTRA_PAGES = {
 # Pages every signed-in role has outside the menu (the navbar's bell and the notification preferences).
 EVERY_ROLE = ["/avisos/", "/avisos/preferencias"]
 PORTAL = ["/transparencia/", "/transparencia/proyectos", "/transparencia/indicadores", "/transparencia/fideicomiso",
-          "/transparencia/datos", "/verificar"]
+          "/transparencia/datos", "/transparencia/datos/diccionario", "/verificar"]
 ROLES = [*ACCOUNTS, "public"]
 
 # Amounts as the formatter writes them; any of them drawn on two lines is a wrapped amount.

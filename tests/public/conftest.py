@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -52,3 +54,11 @@ def crawl(client, start: str = "/transparencia/", limit: int = 400):
             if parts.path.startswith("/transparencia") and path not in seen:
                 queue.append(path)
     return seen
+
+
+def text_of(response) -> str:
+    """The response as text; a ZIP (the bulk open data) as the text of every file in it."""
+    if response.mimetype == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+    return response.get_data(as_text=True)

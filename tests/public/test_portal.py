@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portfolio import clock, db
 from portfolio.indicators.models import Indicator
 from portfolio.money import format_money
-from tests.public.conftest import crawl, forbidden_strings
+from tests.public.conftest import crawl, forbidden_strings, text_of
 
 ALLOWED_PREFIXES = ("/transparencia", "/static/", "/bootstrap/", "/login")  # /login: the institutions' door
 
@@ -49,13 +49,14 @@ def test_anonymous_crawl_finds_no_private_data(client, demo, app):
     pages = crawl(client.c)
     assert len(pages) >= 5, list(pages)
     assert any(url.endswith(".json") for url in pages) and "/transparencia/datos/proyectos.csv" in pages
+    assert "/transparencia/datos/datos-abiertos.zip" in pages and "/transparencia/datos/oc4ids.json" in pages
     forbidden = forbidden_strings() + private_database_strings(app)
     assert "staff@demo.pe" in forbidden
     for url, response in pages.items():
         assert response.status_code == 200, url
         assert response.headers["Cache-Control"] == "public, max-age=300", url
         assert "Set-Cookie" not in response.headers, url
-        body = response.get_data(as_text=True)
+        body = text_of(response)
         for text in forbidden:
             assert not appears(text, body), f"{text!r} appears on {url}"
         if response.mimetype == "text/html":
@@ -149,7 +150,7 @@ def test_oc4ids_document_carries_exact_amounts_and_public_fields(client, demo, a
     doc = json.loads(client.get(f"/transparencia/proyectos/{awarded_id}.json").get_data(as_text=True),
                      parse_float=Decimal)
     item = doc["projects"][0]
-    assert item["id"] == f"oc4ids-ll-{awarded_id}" and item["status"] in ("implementation", "preparation",
+    assert item["id"] == f"{app.config['OC4IDS_PREFIX']}-{awarded_id}" and item["status"] in ("implementation", "preparation",
                                                                            "completion")
     assert item["contractingProcesses"][0]["summary"]["contractValue"] == {"amount": awarded, "currency": "PEN"}
     assert {"publicAuthority", "buyer"} <= set(item["parties"][0]["roles"])
@@ -249,7 +250,7 @@ def test_anonymous_crawl_with_trust_activity_shows_no_payroll_or_individual_paym
     pages = crawl(client.c)
     assert "/transparencia/fideicomiso" in pages
     for url, response in pages.items():
-        body = response.get_data(as_text=True)
+        body = text_of(response)
         for text in forbidden:
             assert not appears(text, body), f"{text!r} appears on {url}"
 
