@@ -157,7 +157,7 @@ def test_the_calendar_feed_validates_updates_when_a_due_date_moves_and_can_be_re
     # PUBLIC_URL unset: the address of the request
     assert url.startswith("http://localhost/avisos/calendario/") and url.endswith(".ics")
     assert url not in client.get("/avisos/preferencias").get_data(as_text=True)  # shown once
-    path = url.removeprefix("http://localhost:8000")
+    path = url.removeprefix("http://localhost")
     anonymous = app.test_client()
     with clock.frozen(at(dt.date(2026, 6, 4))):
         feed = anonymous.get(path)
