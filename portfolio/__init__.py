@@ -41,7 +41,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     navigation.init_app(app)
     app.before_request(enforce)
 
-    from portfolio import admin, auth, cli, exports, imports, indicators, main, orgs, projects, public, trust
+    from portfolio import (
+        admin,
+        auth,
+        cli,
+        exports,
+        imports,
+        indicators,
+        main,
+        mef,
+        orgs,
+        projects,
+        public,
+        trust,
+    )
 
     for package in (
         main,        # /            each role's home dashboard; /healthz
@@ -51,7 +64,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         projects,    # /proyectos   Obras por Impuestos
         trust,       # /fideicomiso the trust; `flask ledger …`
         exports,     # /exportaciones  Excel exports and background jobs; `flask exports …`
-        imports,     # /importar    spreadsheet imports
+        imports,     # /importar    spreadsheet imports (and MEF's execution CSV)
+        mef,         # `flask mef importar`  MEF's execution figures
         indicators,  # /indicadores quarterly indicators
         public,      # /transparencia  the public portal
         cli,         # `flask db …`, `flask seed`, `flask backup`

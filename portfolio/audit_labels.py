@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     "export.request": "Exportación en segundo plano solicitada",
     "imports.apply": "Importación aplicada",
     "imports.discard": "Importación descartada",
+    "mef.execution": "Cifras de ejecución de MEF registradas (nueva versión)",
     # Obras por Impuestos
     "project.create": "Proyecto registrado",
     "project.update": "Proyecto modificado",
@@ -103,6 +104,7 @@ OBJECT_LABELS: dict[str, str] = {
     "trust_votes": "Voto",
     "ledger_periods": "Periodo contable",
     "trust_bank_balances": "Saldo de extracto bancario",
+    "mef_executions": "Ejecución presupuestal MEF (año)",
 }
 
 # field: (label, kind). Kinds: text, money, date, month, bool, pct, stage, status, role, list.
@@ -147,6 +149,11 @@ FIELDS: dict[str, tuple[str, str]] = {
     "status": ("Estado", "status"), "conformity_date": ("Fecha de conformidad", "date"),
     "type": ("Tipo de certificado", "text"), "number": ("Número", "text"), "issue_date": ("Fecha de emisión", "date"),
     "milestone_id": ("Hito (id)", "text"), "holdings": ("Reparto (empresa, monto)", "list"),
+    # MEF execution figures
+    "pia": ("PIA", "money"), "pim": ("PIM", "money"), "certificado": ("Certificado", "money"),
+    "comprometido": ("Compromiso anual", "money"), "devengado": ("Devengado (MEF)", "money"),
+    "girado": ("Girado (MEF)", "money"), "source_file": ("Archivo de MEF", "text"),
+    "first_row": ("Primera fila del archivo", "text"), "last_row": ("Última fila del archivo", "text"),
     # indicators
     "code": ("Código", "text"), "unit": ("Unidad", "text"), "direction": ("Sentido", "text"),
     "owner_type": ("Tipo de responsable", "text"), "owner_id": ("Responsable (id)", "text"),
@@ -255,7 +262,8 @@ OBJECT_LINKS: dict[str, tuple[str, str]] = {
     "trust_disbursements": ("trust.disbursement_detail", "disbursement_id"),
     "import_batches": ("imports.batch", "batch_id"),
 }
-PROJECT_CHILDREN = ("budget_lines", "project_variations", "project_milestones", "project_certificates")
+PROJECT_CHILDREN = ("budget_lines", "project_variations", "project_milestones", "project_certificates",
+                    "mef_executions")
 
 
 def object_link(entry, user) -> str | None:

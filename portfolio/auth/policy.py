@@ -73,6 +73,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "imports.declarations": frozenset({COMPANY, TRUSTEE}),
     "imports.bank": frozenset({TRUSTEE}),
     "imports.projects": frozenset({STAFF}),
+    "imports.mef": frozenset({STAFF}),
     # Indicators (§3.2) and dashboards
     "indicators.view": EVERYONE,
     "indicators.manage": frozenset({STAFF, TRUSTEE}),
