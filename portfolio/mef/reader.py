@@ -78,6 +78,19 @@ def normalize(text: str) -> str:
 
 def cents(text: str, decimal_comma: bool = False) -> int:
     """'1234.5' → 123450; ValueError (Spanish) for anything that is not an exact amount."""
+    dot = text.find(".")
+    if dot < 0:
+        if text.isascii() and text.isdigit() and len(text) <= 15:
+            return int(text) * 100
+    else:
+        whole, frac = text[:dot], text[dot + 1:]
+        if whole.isascii() and whole.isdigit() and frac.isascii() and frac.isdigit() and len(frac) <= 2 \
+                and len(whole) <= 15:
+            return int(whole) * 100 + int(frac) * (10 if len(frac) == 1 else 1)
+    return _cents_slow(text, decimal_comma)
+
+
+def _cents_slow(text: str, decimal_comma: bool) -> int:
     value = text.strip()
     if decimal_comma and "," in value and "." not in value:
         value = value.replace(",", ".")
@@ -140,8 +153,9 @@ class Result:
 
 
 def _lines(stream: BinaryIO, result: Result) -> Iterator[str]:
+    """Decoded lines: UTF-8 until a line is not, then Windows-1252 (Latin-1 for its 5 undefined bytes)."""
     first = True
-    latin = 0
+    utf8 = True
     for raw in stream:
         if first:
             first = False
@@ -151,16 +165,17 @@ def _lines(stream: BinaryIO, result: Result) -> Iterator[str]:
                 raise MefFileProblem("El archivo está en UTF-16: guárdelo como CSV UTF-8 o Latin-1.")
             if b"\x00" in raw:
                 raise MefFileProblem("El archivo no es un CSV de texto (contiene bytes nulos).")
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            latin += 1
+        if utf8:
             try:
-                yield raw.decode("cp1252")
+                yield raw.decode("utf-8")
+                continue
             except UnicodeDecodeError:
-                yield raw.decode("latin-1")
-    if latin:
-        result.encoding = "latin-1"
+                utf8 = False
+                result.encoding = "latin-1"
+        try:
+            yield raw.decode("cp1252")
+        except UnicodeDecodeError:
+            yield raw.decode("latin-1")
 
 
 def _header(lines: Iterator[str]) -> tuple[str, list[str]]:
@@ -210,6 +225,8 @@ def read(stream: BinaryIO, *, wanted: Iterable[str] | None = None) -> Result:
     amount_pos = [(key, pos.get(key)) for key in AMOUNTS]
     width = max(pos.values()) + 1
     info = [(key, pos.get(key)) for key in ("executor", "sec_ejec", "level")]
+    p_dev, p_gir, p_exec = pos["devengado"], pos["girado"], pos.get("executor")
+    flow_pos = [("devengado", p_dev), ("girado", p_gir)]
     figures = result.figures
     years: dict[str, int] = {}
     number = 1  # the header is row 1, as a spreadsheet shows it
@@ -243,22 +260,26 @@ def read(stream: BinaryIO, *, wanted: Iterable[str] | None = None) -> Result:
                 result.error(number, "MES_EJE", raw_month, "El mes debe ser un número de 0 a 12.")
                 continue
             month = int(raw_month)
+        key = (cui, year)
+        if wanted_set is not None and cui not in wanted_set:
+            try:
+                dev, gir = cents(cells[p_dev], decimal_comma), cents(cells[p_gir], decimal_comma)
+            except ValueError as exc:
+                _amount_error(result, number, cells, flow_pos, decimal_comma, exc)
+                continue
+            light = result.unknown.get(key)
+            if light is None:
+                light = result.unknown[key] = [0, 0, 0, number, number,
+                                               "" if p_exec is None else cells[p_exec].strip()[:200]]
+            light[0] += 1
+            light[1] += dev
+            light[2] += gir
+            light[4] = number
+            continue
         try:
             values = [0 if p is None else cents(cells[p], decimal_comma) for _key, p in amount_pos]
         except ValueError as exc:
-            bad = next(k for k, p in amount_pos if p is not None and _bad(cells[p], decimal_comma))
-            result.error(number, next(c.header for c in COLUMNS if c.key == bad), cells[pos[bad]], str(exc))
-            continue
-        key = (cui, year)
-        if wanted_set is not None and cui not in wanted_set:
-            light = result.unknown.get(key)
-            if light is None:
-                p = pos.get("executor")
-                light = result.unknown[key] = [0, 0, 0, number, number, "" if p is None else cells[p].strip()[:200]]
-            light[0] += 1
-            light[1] += values[4]
-            light[2] += values[5]
-            light[4] = number
+            _amount_error(result, number, cells, amount_pos, decimal_comma, exc)
             continue
         item = figures.get(key)
         if item is None:
@@ -282,6 +303,13 @@ def read(stream: BinaryIO, *, wanted: Iterable[str] | None = None) -> Result:
     if result.rows == 0:
         raise MefFileProblem("El archivo tiene encabezados pero ninguna fila de datos.")
     return result
+
+
+def _amount_error(result: Result, number: int, cells: list[str], positions, decimal_comma: bool,
+                  exc: ValueError) -> None:
+    bad = next(k for k, p in positions if p is not None and _bad(cells[p], decimal_comma))
+    header = next(c.header for c in COLUMNS if c.key == bad)
+    result.error(number, header, cells[dict(positions)[bad]], str(exc))
 
 
 def _bad(text: str, decimal_comma: bool) -> bool:
