@@ -92,7 +92,7 @@ def applied_batch(kind: ImportKind, sha256: str, scope: str) -> ImportBatch | No
 @service("imports.use")
 def stage(*, kind: ImportKind, data: bytes, filename: str, actor) -> Staged:
     """Validate an upload for a kind the actor may import; when clean and changing something, keep it pending."""
-    if not kind.allowed(actor):
+    if not kind.allowed(actor) or kind.streaming:
         raise NotFound("Ese tipo de importación no existe.")
     filename = (filename or "archivo").replace("\\", "/").rsplit("/", 1)[-1][:200]
     staged = Staged(kind=kind, filename=filename)

@@ -5,10 +5,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portfolio import audit, db
 from portfolio.auth.policy import service
-from portfolio.domain_errors import DomainError
+from portfolio.domain_errors import Conflict, DomainError
 from portfolio.mef.models import FIGURES, MefExecution
 
 
@@ -38,7 +39,12 @@ def record_execution(*, project, year: int, figures: dict[str, Decimal], provena
                                                         "last_row", "row_count", "through_month", "executor",
                                                         "sec_ejec", "level")})
     db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("Otra importación registró cifras de MEF de este proyecto al mismo tiempo; no se aplicó "
+                       "nada. Vuelva a subir el archivo.") from exc
     audit.record("mef.execution", row, actor=actor,
                  before=None if current is None else {k: getattr(current, k) for k in ("devengado", "girado", "pim")},
                  after={"project_id": project.id, "year": year, "version": version, **values,

@@ -29,7 +29,7 @@ ACCOUNTS = {
 # Besides the menu's pages: the forms with dates, months and files, and the pages named in complaints.
 EXTRA_PAGES = {
     "admin": ["/auditoria?desde=01/01/2026"],
-    "staff": ["/proyectos/nuevo", "/importar/proyectos/", "/fideicomiso/estado-de-cuenta", "/exportaciones/libro-mef",
+    "staff": ["/proyectos/nuevo", "/importar/proyectos/", "/importar/mef-ejecucion/", "/fideicomiso/estado-de-cuenta", "/exportaciones/libro-mef",
               "/fideicomiso/programas", "/fideicomiso/desembolsos", "/fideicomiso/aportes"],
     "company": ["/fideicomiso/empresa/declarar", "/importar/declaraciones/", "/fideicomiso/empresa/estado-de-cuenta"],
     "board": ["/fideicomiso/comite"],
@@ -37,7 +37,8 @@ EXTRA_PAGES = {
     "auditor": ["/auditoria"],
 }
 PORTAL = ["/transparencia/", "/transparencia/proyectos", "/transparencia/indicadores", "/transparencia/fideicomiso",
-          "/transparencia/datos"]
+          "/transparencia/datos", "/transparencia/mapa", "/transparencia/ejecucion",
+          "/transparencia/proyectos?q=equipos&provincia=multidepartamental"]
 ROLES = [*ACCOUNTS, "public"]
 
 # Amounts as the formatter writes them; any of them drawn on two lines is a wrapped amount.
