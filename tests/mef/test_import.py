@@ -120,3 +120,32 @@ def test_cli_previews_then_applies(app, isolated, make_project, make_user, tmp_p
     bad.write_bytes(b"ANO_EJE;MONTO_GIRADO\n2026;1\n")
     result = runner.invoke(args=["mef", "importar", str(bad), "--usuario", user["email"]])
     assert result.exit_code == 1 and "Faltan columnas obligatorias" in result.output
+
+
+def test_a_file_larger_than_the_general_upload_limit_is_streamed(app, login_as, make_project):
+    staff = login_as("staff")
+    project = make_project()
+    cui = cui_of(app, project["id"])
+    rows = [mef_row(cui, month=n % 12 + 1, dev="1.00", gir="0.50") for n in range(12)]
+    rows += [mef_row(f"{5_000_000 + n % 5000:07d}", month=n % 12 + 1, dev="3.00") for n in range(90_000)]
+    data = mef_csv(rows)
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"]
+    batch_id = batch_id_from(upload(staff, data))
+    page = staff.get(f"/importar/lotes/{batch_id}").get_data(as_text=True)
+    assert "Leídas 90,012 filas" in page and "CUI que no están en la cartera: 5,000" in page
+    assert staff.post(f"/importar/lotes/{batch_id}/confirmar").status_code == 302
+    assert [(r[3], r[4]) for r in versions(app, project["id"])] == [(Decimal("12.00"), Decimal("6.00"))]
+
+
+def test_a_cui_removed_after_the_preview_stops_the_apply(app, login_as, make_project):
+    from portfolio.projects.models import Project
+
+    staff = login_as("staff")
+    project = make_project()
+    batch_id = batch_id_from(upload(staff, mef_csv([mef_row(cui_of(app, project["id"]), dev="10")])))
+    with app.app_context():
+        db.session.get(Project, project["id"]).cui = None
+        db.session.commit()
+    response = staff.post(f"/importar/lotes/{batch_id}/confirmar", follow_redirects=True)
+    assert "Los datos cambiaron desde la vista previa; no se aplicó nada." in response.get_data(as_text=True)
+    assert versions(app, project["id"]) == []
