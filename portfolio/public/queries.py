@@ -104,6 +104,26 @@ def _actual_progress():
             .correlate(Project).scalar_subquery())
 
 
+_FOLD = (("á", "a"), ("é", "e"), ("í", "i"), ("ó", "o"), ("ú", "u"), ("ü", "u"), ("ñ", "n"),
+         ("Á", "a"), ("É", "e"), ("Í", "i"), ("Ó", "o"), ("Ú", "u"), ("Ü", "u"), ("Ñ", "n"))
+
+
+def _folded(expr):
+    """SQL: ``expr`` lower-cased without Spanish accents, the same on SQLite (whose lower() is ASCII-only) and
+    PostgreSQL, so «comisaria» finds «Comisaría»."""
+    for accented, plain in _FOLD:
+        expr = func.replace(expr, accented, plain)
+    return func.lower(expr)
+
+
+def fold(text: str) -> str:
+    """The Python side of ``_folded``: what a search word is compared as."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -165,10 +185,11 @@ def project_query(*, province: str | None = None, stage: str | None = None, filt
                                            .where(ProjectLocation.ubigeo == f.district)))
     if f.q:
         for word in f.q.split()[:6]:
-            pattern = f"%{_like_escape(word.lower())}%"
-            query = query.where(func.lower(Project.name).like(pattern, escape="\\")
+            pattern = f"%{_like_escape(fold(word))}%"
+            query = query.where(_folded(Project.name).like(pattern, escape="\\")
                                 | func.coalesce(Project.cui, "").like(pattern, escape="\\")
-                                | func.lower(PublicEntity.name).like(pattern, escape="\\"))
+                                | _folded(PublicEntity.name).like(pattern, escape="\\")
+                                | _folded(func.coalesce(PublicEntity.short_name, "")).like(pattern, escape="\\"))
     return query
 
 

@@ -68,9 +68,10 @@ def test_portal_execution_project_page_and_csv(app, client, login_as, make_proje
 def test_search_filters_map_and_district(app, client, make_project):
     a = make_project(locations="130101", name="Comisaría de Trujillo Norte")
     make_project(locations="130901", name="Puesto de vigilancia Huamachuco")
-    page = client.get("/transparencia/proyectos?q=comisaría+trujillo").get_data(as_text=True)
-    assert "Comisaría de Trujillo Norte" in page and "Huamachuco" not in re.search(
-        r'id="pub-lista".*?</table>', page, re.S).group(0)
+    for query in ("comisaría+trujillo", "COMISARIA+trujillo", "comisaria+inpe"):  # accents, case, entity's short name
+        page = client.get(f"/transparencia/proyectos?q={query}").get_data(as_text=True)
+        table = re.search(r'id="pub-lista".*?</table>', page, re.S).group(0)
+        assert "Comisaría de Trujillo Norte" in table and "Huamachuco" not in table, query
     page = client.get("/transparencia/proyectos?provincia=1309&nivel=nacional").get_data(as_text=True)
     table = re.search(r'id="pub-lista".*?</table>', page, re.S).group(0)
     assert "Huamachuco" in table and "Trujillo Norte" not in table
