@@ -59,7 +59,6 @@ COLUMNS: tuple[MefColumn, ...] = (
 )
 
 _AMOUNT = re.compile(r"(-?)(\d{1,15})(?:\.(\d{1,2}))?")
-_CUI = re.compile(r"\d{7}")
 
 
 class MefFileProblem(Exception):
@@ -229,6 +228,7 @@ def read(stream: BinaryIO, *, wanted: Iterable[str] | None = None) -> Result:
     flow_pos = [("devengado", p_dev), ("girado", p_gir)]
     figures = result.figures
     years: dict[str, int] = {}
+    months: dict[str, int] = {}
     number = 1  # the header is row 1, as a spreadsheet shows it
     for cells in csv.reader(lines, delimiter=delimiter):
         number += 1
@@ -239,27 +239,32 @@ def read(stream: BinaryIO, *, wanted: Iterable[str] | None = None) -> Result:
             result.error(number, "", "", f"La fila tiene {len(cells)} columnas; el encabezado tiene {len(headers)} "
                          "(¿un separador dentro de un texto sin comillas?).")
             continue
-        if p_kind is not None and cells[p_kind].strip() not in (PROJECT_TYPE, ""):
+        if p_kind is not None and cells[p_kind] != PROJECT_TYPE and cells[p_kind].strip() not in (PROJECT_TYPE, ""):
             result.skipped_activities += 1
             continue
-        cui = cells[p_cui].strip()
-        if not _CUI.fullmatch(cui):
+        cui = cells[p_cui]
+        if len(cui) != 7:
+            cui = cui.strip()
+        if len(cui) != 7 or not (cui.isascii() and cui.isdigit()):
             result.skipped_no_cui += 1
             continue
         raw_year = cells[p_year].strip()
         year = years.get(raw_year)
         if year is None:
-            if not (raw_year.isdigit() and 2000 <= int(raw_year) <= 2100):
+            if not (raw_year.isascii() and raw_year.isdigit() and 2000 <= int(raw_year) <= 2100):
                 result.error(number, "ANO_EJE", raw_year, "El año debe ser de cuatro dígitos (2000–2100).")
                 continue
             year = years[raw_year] = int(raw_year)
         month = 0
         if p_month is not None:
-            raw_month = cells[p_month].strip()
-            if not (raw_month.isdigit() and 0 <= int(raw_month) <= 12):
-                result.error(number, "MES_EJE", raw_month, "El mes debe ser un número de 0 a 12.")
-                continue
-            month = int(raw_month)
+            raw_month = cells[p_month]
+            month = months.get(raw_month, -1)
+            if month < 0:
+                text = raw_month.strip()
+                if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 12):
+                    result.error(number, "MES_EJE", text, "El mes debe ser un número de 0 a 12.")
+                    continue
+                month = months[raw_month] = int(text)
         key = (cui, year)
         if wanted_set is not None and cui not in wanted_set:
             try:
