@@ -108,6 +108,7 @@ def projects():
     overview = queries.overview()
     page = queries.project_page(filters=filters)
     return render_template("public/projects.html", page=page, overview=overview, filters=filters,
+                           spent=mef_queries.latest_by_project(r.id for r in page.items),
                            province=filters.province, stage=filters.stage, stages=stages.STAGES,
                            provinces=geo.provinces(), levels=GOVERNMENT_LEVELS, multi=queries.MULTI)
 
@@ -147,6 +148,7 @@ def map_page():
     provinces = geo.provinces()
     width, height = geo.size()
     return render_template("public/map.html", tiles=geo.tiles(provinces), provinces=provinces, width=width,
+                           spent={r.key: r for r in mef_queries.totals("provincia")},
                            height=height, districts=geo.districts(), outside=geo.outside_region(),
                            multi=geo.multidepartmental(), multi_code=queries.MULTI)
 

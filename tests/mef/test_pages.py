@@ -60,6 +60,11 @@ def test_portal_execution_project_page_and_csv(app, client, login_as, make_proje
     assert f"codigo={cui_a}" in project_page and "Ejecución presupuestal por año (MEF)" in project_page
     execution = re.search(r'id="pub-ejecucion".*?</table>', project_page, re.S).group(0)
     assert "2025" in execution and "S/\u00a0100.00" in execution
+    listing = client.get("/transparencia/proyectos?q=" + cui_a).get_data(as_text=True)
+    assert "S/\u00a0600.00" in re.search(r'id="pub-lista".*?</table>', listing, re.S).group(0)
+    mapa = client.get("/transparencia/mapa").get_data(as_text=True)
+    assert re.search(r'Sánchez Carrión</a></td><td class="money">1</td><td class="money">[^<]+</td>'
+                     r'<td class="money">S/\u00a01,500.00</td>', mapa)
     listed = list(csv.reader(io.StringIO(client.get(f"/transparencia/datos/proyectos.csv?q={cui_a}").get_data(as_text=True))))
     assert len(listed) == 2 and listed[1][1] == cui_a and listed[1][9:11] == ["600.00", "450.00"]
     assert Decimal(listed[1][9]) == Decimal("600.00")
