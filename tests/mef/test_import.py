@@ -149,3 +149,17 @@ def test_a_cui_removed_after_the_preview_stops_the_apply(app, login_as, make_pro
     response = staff.post(f"/importar/lotes/{batch_id}/confirmar", follow_redirects=True)
     assert "Los datos cambiaron desde la vista previa; no se aplicó nada." in response.get_data(as_text=True)
     assert versions(app, project["id"]) == []
+
+
+def test_the_spreadsheet_path_refuses_the_streamed_kind(app, ctx, make_user):
+    from portfolio.auth.models import User
+    from portfolio.domain_errors import NotFound
+    from portfolio.imports import services
+
+    user = db.session.get(User, make_user("staff")["id"])
+    with pytest.raises(NotFound):
+        services.stage(kind=services.get_kind("mef-ejecucion"), data=mef_csv([mef_row("2456789")]),
+                       filename="x.csv", actor=user)
+    with pytest.raises(NotFound):
+        services.stage_stream(kind=services.get_kind("proyectos"), stream=io.BytesIO(b""), filename="x.csv",
+                              actor=user)
