@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         imports,
         indicators,
         main,
+        mef,
         notifications,
         orgs,
         pdfs,
@@ -66,7 +67,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         projects,    # /proyectos   Obras por Impuestos
         trust,       # /fideicomiso the trust; `flask ledger …`
         exports,     # /exportaciones  Excel exports and background jobs; `flask exports …`
-        imports,     # /importar    spreadsheet imports
+        imports,     # /importar    spreadsheet imports (and MEF's execution CSV)
+        mef,         # `flask mef importar`  MEF's execution figures
         indicators,  # /indicadores quarterly indicators
         public,      # /transparencia  the public portal
         pdfs,        # /pdf, /verificar  issued PDFs and their public verification

@@ -39,6 +39,7 @@ ACTION_LABELS: dict[str, str] = {
     "imports.apply": "Importación aplicada",
     "imports.discard": "Importación descartada",
     "pdf.issue": "Documento PDF emitido (con código de verificación)",
+    "mef.execution": "Cifras de ejecución de MEF registradas (nueva versión)",
     # Obras por Impuestos
     "project.create": "Proyecto registrado",
     "project.update": "Proyecto modificado",
@@ -118,6 +119,7 @@ OBJECT_LABELS: dict[str, str] = {
     "notices": "Avisos",
     "notification_preferences": "Preferencias de avisos",
     "calendar_feeds": "Calendario privado",
+    "mef_executions": "Ejecución presupuestal MEF (año)",
 }
 
 # field: (label, kind). Kinds: text, money, date, month, bool, pct, stage, status, role, list.
@@ -165,6 +167,11 @@ FIELDS: dict[str, tuple[str, str]] = {
     "status": ("Estado", "status"), "conformity_date": ("Fecha de conformidad", "date"),
     "type": ("Tipo de certificado", "text"), "number": ("Número", "text"), "issue_date": ("Fecha de emisión", "date"),
     "milestone_id": ("Hito (id)", "text"), "holdings": ("Reparto (empresa, monto)", "list"),
+    # MEF execution figures
+    "pia": ("PIA", "money"), "pim": ("PIM", "money"), "certificado": ("Certificado", "money"),
+    "comprometido": ("Compromiso anual", "money"), "devengado": ("Devengado (MEF)", "money"),
+    "girado": ("Girado (MEF)", "money"), "source_file": ("Archivo de MEF", "text"),
+    "first_row": ("Primera fila del archivo", "text"), "last_row": ("Última fila del archivo", "text"),
     # indicators
     "code": ("Código", "text"), "unit": ("Unidad", "text"), "direction": ("Sentido", "text"),
     "owner_type": ("Tipo de responsable", "text"), "owner_id": ("Responsable (id)", "text"),
@@ -183,11 +190,15 @@ FIELDS: dict[str, tuple[str, str]] = {
     # notices: a run's counts, and a user's channel per kind of deadline
     "obligaciones": ("Obligaciones abiertas", "text"), "avisos_nuevos": ("Avisos nuevos", "text"),
     "fecha": ("Fecha", "date"), "renovado": ("Reemplaza un enlace anterior", "bool"),
-    "aporte": ("Avisos del aporte mensual", "text"), "declaracion": ("Avisos de la declaración", "text"),
-    "confirmacion": ("Avisos de pagos por confirmar", "text"), "voto": ("Avisos de solicitudes por votar", "text"),
-    "ejecucion": ("Avisos de desembolsos por ejecutar", "text"), "cierre": ("Avisos de meses por cerrar", "text"),
-    "hito": ("Avisos de hitos de obra", "text"), "certificado": ("Avisos de certificados", "text"),
-    "indicador": ("Avisos de mediciones de indicadores", "text"),
+    "avisos_aporte": ("Avisos del aporte mensual", "text"),
+    "avisos_declaracion": ("Avisos de la declaración", "text"),
+    "avisos_confirmacion": ("Avisos de pagos por confirmar", "text"),
+    "avisos_voto": ("Avisos de solicitudes por votar", "text"),
+    "avisos_ejecucion": ("Avisos de desembolsos por ejecutar", "text"),
+    "avisos_cierre": ("Avisos de meses por cerrar", "text"),
+    "avisos_hito": ("Avisos de hitos de obra", "text"),
+    "avisos_certificado": ("Avisos de certificados", "text"),
+    "avisos_indicador": ("Avisos de mediciones de indicadores", "text"),
 }
 _FIELD_PREFIXES = {"count_": "Filas: "}
 
@@ -281,7 +292,8 @@ OBJECT_LINKS: dict[str, tuple[str, str]] = {
     "trust_disbursements": ("trust.disbursement_detail", "disbursement_id"),
     "import_batches": ("imports.batch", "batch_id"),
 }
-PROJECT_CHILDREN = ("budget_lines", "project_variations", "project_milestones", "project_certificates")
+PROJECT_CHILDREN = ("budget_lines", "project_variations", "project_milestones", "project_certificates",
+                    "mef_executions")
 
 
 def object_link(entry, user) -> str | None:

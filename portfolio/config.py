@@ -112,6 +112,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Spreadsheet imports: largest file and most data rows accepted.
         "IMPORT_MAX_MB": Decimal(env.get("IMPORT_MAX_MB", "5")),
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "20000")),
+        # MEF's execution CSV (streamed, never loaded whole): largest upload through the web page; the command
+        # line (``flask mef importar``) has no limit. Link to MEF's public consultation of a CUI ({cui}).
+        "MEF_IMPORT_MAX_MB": int(env.get("MEF_IMPORT_MAX_MB", "1024")),
+        "MEF_CONSULTA_URL": env.get("MEF_CONSULTA_URL", "https://ofi5.mef.gob.pe/ssi/Ssi/Index?codigo={cui}&tipo=2"),
         # Excel exports (portfolio/exports/): the runner (thread | rq | inline, checked when the exports
         # package is registered), where files are kept, what runs in the background.
         "EXPORT_QUEUE": env.get("EXPORT_QUEUE", "thread"),

@@ -61,6 +61,7 @@ HISTORY: tuple[History, ...] = (
     History("project_certificates", status="status",
             transitions=_pairs(CERTIFICATE_TRANSITIONS),
             grows=("version",), why="certificates: only the status moves (solicitado → emitido → anulado)"),
+    History("mef_executions", why="MEF's execution figures per project and year: each import adds a version"),
     # indicators
     History("indicator_measurements", why="quarterly measurements; a correction is a new version"),
     History("indicator_targets", changes=("value", "set_at", "set_by_id"),

@@ -8,6 +8,7 @@ from portfolio.db_types import Base
 from portfolio.exports import models as exports_models  # noqa: F401
 from portfolio.imports import models as imports_models  # noqa: F401
 from portfolio.indicators import models as indicators_models  # noqa: F401
+from portfolio.mef import models as mef_models  # noqa: F401
 from portfolio.notifications import models as notifications_models  # noqa: F401
 from portfolio.orgs import models as orgs_models  # noqa: F401
 from portfolio.pdfs import models as pdfs_models  # noqa: F401

@@ -79,6 +79,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pdfs.company": frozenset({COMPANY}),
     "pdfs.trust": frozenset({BOARD, TRUSTEE, AUDITOR}),
     "pdfs.project": frozenset({STAFF, AUDITOR, COMPANY}),
+    "imports.mef": frozenset({STAFF}),
     # Indicators (§3.2) and dashboards
     "indicators.view": EVERYONE,
     "indicators.manage": frozenset({STAFF, TRUSTEE}),

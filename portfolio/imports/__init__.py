@@ -18,3 +18,16 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     navigation.add(app, *NAV)
+    # Before anything reads the form (CSRF does, app-wide): a streamed kind's upload may be larger.
+    app.before_request_funcs.setdefault(None, []).insert(0, _streamed_upload_limit)
+
+
+def _streamed_upload_limit() -> None:
+    from flask import current_app, request
+
+    if request.endpoint == "imports.upload" and request.method == "POST":
+        from portfolio.imports.services import kinds
+
+        kind = kinds().get((request.view_args or {}).get("kind_key", ""))
+        if kind is not None and getattr(kind, "streaming", False):
+            request.max_content_length = int(current_app.config.get("MEF_IMPORT_MAX_MB", 1024)) * 1048576 + 65536

@@ -108,6 +108,7 @@ class ImportKind:
     confirm_question: ClassVar[str] = "¿Aplicar la importación? Se registrará todo o nada."
     help_notes: ClassVar[tuple[str, ...]] = ()
     groups: ClassVar[dict[str, str]] = {}
+    streaming: ClassVar[bool] = False  # read in one pass by ``read_stream`` (large files), see services.stage_stream
     nothing_message: ClassVar[str] = "Todas las filas ya están registradas con los mismos datos: no hay cambios que aplicar."
 
     # The preview's tiles and the result's counts, per action code (kinds say what their changes are).

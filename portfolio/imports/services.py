@@ -59,6 +59,7 @@ class Staged:
     batch: ImportBatch | None = None
     already: ImportBatch | None = None  # the same file was applied before
     row_count: int = 0
+    facts: dict = field(default_factory=dict)  # streamed kinds: what the pass over the file found
 
     @property
     def errors(self) -> list[Issue]:
@@ -91,7 +92,7 @@ def applied_batch(kind: ImportKind, sha256: str, scope: str) -> ImportBatch | No
 @service("imports.use")
 def stage(*, kind: ImportKind, data: bytes, filename: str, actor) -> Staged:
     """Validate an upload for a kind the actor may import; when clean and changing something, keep it pending."""
-    if not kind.allowed(actor):
+    if not kind.allowed(actor) or kind.streaming:
         raise NotFound("Ese tipo de importación no existe.")
     filename = (filename or "archivo").replace("\\", "/").rsplit("/", 1)[-1][:200]
     staged = Staged(kind=kind, filename=filename)
@@ -114,6 +115,34 @@ def stage(*, kind: ImportKind, data: bytes, filename: str, actor) -> Staged:
                             summary_json=json.dumps({"counts": staged.plan.counts()}))
         db.session.add(batch)
         db.session.flush()
+    staged.batch = batch
+    return staged
+
+
+@service("imports.use")
+def stage_stream(*, kind: ImportKind, stream, filename: str, actor, max_bytes: int | None = None) -> Staged:
+    """Large files (MEF's execution CSV): the kind reads the stream once, never whole, hashing it on the way;
+    only the aggregated rows are kept in the pending batch. Same outcomes as ``stage``."""
+    if not kind.allowed(actor) or not getattr(kind, "streaming", False):
+        raise NotFound("Ese tipo de importación no existe.")
+    filename = (filename or "archivo").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    staged = Staged(kind=kind, filename=filename, file_type="csv")
+    sha256, rows, errors, staged.facts = kind.read_stream(stream, max_bytes=max_bytes)
+    scope = kind.scope(actor)
+    staged.already = applied_batch(kind, sha256, scope)
+    if staged.already is not None:
+        return staged
+    staged.plan = kind.plan(rows, actor)
+    staged.plan.errors = sorted(errors + staged.plan.errors, key=lambda i: (i.row or 0))
+    staged.row_count = staged.facts.get("rows", 0)
+    if not staged.ok or staged.plan.changes == 0:
+        return staged
+    batch = ImportBatch(kind=kind.key, scope=scope, sha256=sha256, filename=filename, file_type="csv",
+                        user_id=actor.id, status=ImportStatus.PENDIENTE, row_count=staged.row_count,
+                        rows_json=json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+                        summary_json=json.dumps({"counts": staged.plan.counts(), "reading": staged.facts}))
+    db.session.add(batch)
+    db.session.flush()
     staged.batch = batch
     return staged
 
@@ -164,7 +193,8 @@ def apply(*, batch_id: int, actor) -> dict[str, int]:
     db.session.refresh(batch)
     shown = [{"row": a.row, "label": kind.done_label_for(a), "description": a.description, "detail": a.detail}
              for a in plan.actions[:SUMMARY_ACTIONS]]
-    batch.summary_json = json.dumps({"counts": plan.counts(), "applied": counts, "actions": shown,
+    batch.summary_json = json.dumps({**({"reading": batch.summary["reading"]} if "reading" in batch.summary else {}),
+                                     "counts": plan.counts(), "applied": counts, "actions": shown,
                                      "actions_truncated": len(plan.actions) > SUMMARY_ACTIONS}, ensure_ascii=False)
     audit.record("imports.apply", batch, actor=actor,
                  after={"kind": batch.kind, "file": batch.filename, "sha256": batch.sha256, "rows": batch.row_count,

@@ -50,6 +50,8 @@ def template(kind_key: str):
 @requires("imports.use")
 def upload(kind_key: str):
     kind = _kind(kind_key)
+    if getattr(kind, "streaming", False):
+        return _upload_stream(kind)
     max_bytes, max_rows = services.limits()
     if request.method == "GET":
         return render_template("imports/upload.html", kind=kind, max_mb=max_bytes // 1048576, max_rows=max_rows)
@@ -66,6 +68,25 @@ def upload(kind_key: str):
     status = 422 if staged.errors else 200
     return render_template("imports/preview.html", kind=kind, staged=staged, plan=staged.plan, batch=None,
                            limit=PREVIEW_LIMIT), status
+
+
+def _upload_stream(kind):
+    """A large file read in one pass as it is spooled (MEF's execution CSV); only aggregates are kept."""
+    max_mb = int(current_app.config.get("MEF_IMPORT_MAX_MB", 1024))
+    if request.method == "GET":
+        return render_template("imports/upload.html", kind=kind, max_mb=max_mb, max_rows=None)
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        return render_template("imports/upload.html", kind=kind, max_mb=max_mb, max_rows=None,
+                               problem="Seleccione el archivo .csv de MEF."), 422
+    staged = services.stage_stream(kind=kind, stream=upload_file.stream, filename=upload_file.filename,
+                                   actor=current_user, max_bytes=max_mb * 1048576)
+    if staged.batch is not None:
+        db.session.commit()
+        return redirect(url_for("imports.batch", batch_id=staged.batch.id))
+    db.session.rollback()
+    return render_template("imports/preview.html", kind=kind, staged=staged, plan=staged.plan, batch=None,
+                           limit=PREVIEW_LIMIT), 422 if staged.errors else 200
 
 
 @bp.route("/lotes/<int:batch_id>")

@@ -162,7 +162,8 @@ def set_preferences(*, actor, choices: dict[str, str]) -> dict[str, str]:
     db.session.flush()
     if after:
         audit.record("notify.preferences", actor=actor, object_type="notification_preferences", object_id=actor.id,
-                     before=before, after=after)
+                     before={f"avisos_{k}": v for k, v in before.items()},
+                     after={f"avisos_{k}": v for k, v in after.items()})
     return after
 
 

@@ -14,6 +14,7 @@ from portfolio import clock
 from portfolio.auth.policy import allows, requires
 from portfolio.forms import run_service, select_choices
 from portfolio.listing import text_arg
+from portfolio.mef import queries as mef_queries
 from portfolio.orgs import queries as orgs_queries
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS
@@ -111,6 +112,9 @@ def detail(project_id: int):
         "projects/detail.html", p=project, data=data, today=today, curve=chart.build(project, data.milestones, today),
         transition_form=transition_form, stages=stages, ubigeo=ubigeo,
         can_manage=allows(current_user, "projects.manage"), can_certify=allows(current_user, "certificates.manage"),
+        mef_years=mef_queries.execution_by_year(project.id), mef_compare=mef_queries.comparison(project.id),
+        mef_history=mef_queries.history(project.id), mef_link=mef_queries.consulta_url(project.cui),
+        mef_link_name=mef_queries.MEF_CONSULTA_NAME,
     )
 
 

@@ -103,37 +103,112 @@ def _actual_progress():
             .correlate(Project).scalar_subquery())
 
 
-def project_query(*, province: str | None = None, stage: str | None = None):
+_FOLD = (("á", "a"), ("é", "e"), ("í", "i"), ("ó", "o"), ("ú", "u"), ("ü", "u"), ("ñ", "n"),
+         ("Á", "a"), ("É", "e"), ("Í", "i"), ("Ó", "o"), ("Ú", "u"), ("Ü", "u"), ("Ñ", "n"))
+
+
+def _folded(expr):
+    """SQL: ``expr`` lower-cased without Spanish accents, the same on SQLite (whose lower() is ASCII-only) and
+    PostgreSQL, so «comisaria» finds «Comisaría»."""
+    for accented, plain in _FOLD:
+        expr = func.replace(expr, accented, plain)
+    return func.lower(expr)
+
+
+def fold(text: str) -> str:
+    """The Python side of ``_folded``: what a search word is compared as."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The public list's filters (``?q=&provincia=&distrito=&etapa=&nivel=``), each already validated."""
+
+    q: str | None = None
+    province: str | None = None
+    district: str | None = None
+    stage: str | None = None
+    level: str | None = None
+
+    @classmethod
+    def parse(cls, args) -> Filters:
+        q = " ".join((args.get("q") or "").split())[:100] or None
+        province = args.get("provincia") or None
+        if province and province != MULTI and not re.fullmatch(r"\d{4}", province):
+            province = None
+        district = args.get("distrito") or None
+        if district and not re.fullmatch(r"\d{6}", district):
+            district = None
+        stage = args.get("etapa") if args.get("etapa") in stages.STAGES else None
+        level = args.get("nivel") if args.get("nivel") in LEVELS else None
+        return cls(q, province, district, stage, level)
+
+    def args(self) -> dict[str, str]:
+        """The query-string form (links that keep the filters: CSV, pages, sorting)."""
+        pairs = {"q": self.q, "provincia": self.province, "distrito": self.district, "etapa": self.stage,
+                 "nivel": self.level}
+        return {k: v for k, v in pairs.items() if v}
+
+    def args_without(self, name: str) -> dict[str, str]:
+        return {k: v for k, v in self.args().items() if k != name}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+
+def project_query(*, province: str | None = None, stage: str | None = None, filters: Filters | None = None):
     """The public list's query (one row per project, its public list facts), filtered."""
+    f = filters or Filters(province=province, stage=stage)
     query = (select(Project.id, Project.cui, Project.name, PublicEntity.name, PublicEntity.level, Project.stage,
                     current_amount_expr().label("amount"), _actual_progress(), Project.multidepartmental)
              .join(PublicEntity, PublicEntity.id == Project.entity_id))
-    if stage in stages.STAGES:
-        query = query.where(Project.stage == stage)
-    if province == MULTI:
+    if f.stage in stages.STAGES:
+        query = query.where(Project.stage == f.stage)
+    if f.level:
+        query = query.where(PublicEntity.level == f.level)
+    if f.province == MULTI:
         query = query.where(Project.multidepartmental.is_(True))
-    elif province and re.fullmatch(r"\d{4}", province):
+    elif f.province and re.fullmatch(r"\d{4}", f.province):
         query = query.where(Project.multidepartmental.is_(False), Project.id.in_(
-            select(ProjectLocation.project_id).where(ProjectLocation.ubigeo.like(f"{province}%"))))
+            select(ProjectLocation.project_id).where(ProjectLocation.ubigeo.like(f"{f.province}%"))))
+    if f.district:
+        query = query.where(Project.id.in_(select(ProjectLocation.project_id)
+                                           .where(ProjectLocation.ubigeo == f.district)))
+    if f.q:
+        for word in f.q.split()[:6]:
+            pattern = f"%{_like_escape(fold(word))}%"
+            query = query.where(_folded(Project.name).like(pattern, escape="\\")
+                                | func.coalesce(Project.cui, "").like(pattern, escape="\\")
+                                | _folded(PublicEntity.name).like(pattern, escape="\\")
+                                | _folded(func.coalesce(PublicEntity.short_name, "")).like(pattern, escape="\\"))
     return query
 
 
 SORTABLE = {"name": Project.name, "stage": Project.stage, "amount": current_amount_expr()}
 
 
-def project_page(*, province: str | None = None, stage: str | None = None):
+def project_page(*, province: str | None = None, stage: str | None = None, filters: Filters | None = None):
     """One page of the public list (?page=, ?sort=name|stage|amount, ?dir=): a COUNT and a page query."""
     from portfolio.listing import paginate
 
-    page = paginate(project_query(province=province, stage=stage), sortable=SORTABLE, default_sort="name",
+    page = paginate(project_query(province=province, stage=stage, filters=filters), sortable=SORTABLE, default_sort="name",
                     tiebreak=Project.id, per_page=50, scalars=False)
     page.items = [PublicProjectRow(*row) for row in page.items]
     return page
 
 
-def project_rows(*, province: str | None = None, stage: str | None = None) -> list[PublicProjectRow]:
+def project_rows(*, province: str | None = None, stage: str | None = None,
+                 filters: Filters | None = None) -> list[PublicProjectRow]:
     """Every project (open data downloads), in name order, in one statement."""
-    query = project_query(province=province, stage=stage).order_by(Project.name, Project.id)
+    query = project_query(province=province, stage=stage, filters=filters).order_by(Project.name, Project.id)
     return [PublicProjectRow(*row) for row in db.session.execute(query)]
 
 

@@ -20,14 +20,17 @@ from portfolio.domain_errors import NotFound
 from portfolio.exports.csvfile import csv_response
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
+from portfolio.mef import queries as mef_queries
 from portfolio.money import CENT, format_money
+from portfolio.orgs.models import LEVELS as GOVERNMENT_LEVELS
 from portfolio.projects import stages
-from portfolio.public import dictionary, oc4ids, opendata, queries
+from portfolio.public import dictionary, geo, oc4ids, opendata, queries
 
 bp = Blueprint("public", __name__, url_prefix="/transparencia")
 
 CACHE_SECONDS = 300
-MENU = [("public.home", "Inicio"), ("public.projects", "Proyectos"), ("public.indicators_page", "Indicadores"),
+MENU = [("public.home", "Inicio"), ("public.projects", "Proyectos"), ("public.map_page", "Mapa"),
+        ("public.execution", "Ejecución"), ("public.indicators_page", "Indicadores"),
         ("public.trust_statement", "Fideicomiso"), ("public.open_data", "Datos abiertos")]
 
 
@@ -104,12 +107,13 @@ def indicators_csv():
 @bp.route("/proyectos")
 @public
 def projects():
-    province = request.args.get("provincia") or None
-    stage = request.args.get("etapa") or None
+    filters = queries.Filters.parse(request.args)
     overview = queries.overview()
-    page = queries.project_page(province=province, stage=stage)
-    return render_template("public/projects.html", page=page, overview=overview, province=province, stage=stage,
-                           stages=stages.STAGES)
+    page = queries.project_page(filters=filters)
+    return render_template("public/projects.html", page=page, overview=overview, filters=filters,
+                           spent=mef_queries.latest_by_project(r.id for r in page.items),
+                           province=filters.province, stage=filters.stage, stages=stages.STAGES,
+                           provinces=geo.provinces(), levels=GOVERNMENT_LEVELS, multi=queries.MULTI)
 
 
 @bp.route("/proyectos/<int:project_id>")
@@ -124,7 +128,72 @@ def project(project_id: int):
                                dash="7 4", marker="none"),
              charts.TimeSeries("Real", [(m[2], m[5]) for m in page.milestones if m[2] and m[5] is not None])],
             today=clock.today(), chart_id="curva-s", description="Avance físico acumulado por hito, por fecha")
-    return render_template("public/project.html", page=page, p=page.project, chart=chart, stage_label=stages.label)
+    return render_template("public/project.html", page=page, p=page.project, chart=chart, stage_label=stages.label,
+                           mef_years=mef_queries.execution_by_year(project_id),
+                           mef_link=mef_queries.consulta_url(page.project.cui), mef_link_name=mef_queries.MEF_CONSULTA_NAME)
+
+
+@bp.route("/proyectos/<int:project_id>/ejecucion.csv")
+@public
+def project_execution_csv(project_id: int):
+    page = queries.public_project(project_id)
+    header = ["cui", "anio", "hasta_mes", "pia_soles", "pim_soles", "certificado_soles", "compromiso_anual_soles",
+              "devengado_soles", "girado_soles", "avance_pct", "archivo_mef", "filas"]
+    return csv_response(f"ejecucion-proyecto-{project_id}.csv", header, (
+        [page.project.cui, y.year, y.through_month or None, y.pia, y.pim, y.certificado, y.comprometido, y.devengado,
+         y.girado, y.avance, y.source_file, f"{y.first_row}-{y.last_row}"]
+        for y in mef_queries.execution_by_year(project_id)))
+
+
+@bp.route("/mapa")
+@public
+def map_page():
+    provinces = geo.provinces()
+    width, height = geo.size()
+    return render_template("public/map.html", tiles=geo.tiles(provinces), provinces=provinces, width=width,
+                           spent={r.key: r for r in mef_queries.totals("provincia")},
+                           height=height, districts=geo.districts(), outside=geo.outside_region(),
+                           multi=geo.multidepartmental(), multi_code=queries.MULTI)
+
+
+@bp.route("/datos/mapa.csv")
+@public
+def map_csv():
+    rows = [["provincia", p.code, p.name, p.projects, p.amount] for p in geo.provinces()]
+    rows += [["provincia", p.code, p.name, p.projects, p.amount] for p in geo.outside_region()]
+    rows += [["distrito", d.code, f"{d.name} ({prov.name})", d.projects, d.amount] for prov, d in geo.districts()]
+    count, amount = geo.multidepartmental()
+    rows.append(["multidepartamental", "", "Multidepartamental", count, amount])
+    return csv_response("proyectos-por-ubicacion.csv", ["tipo", "ubigeo", "lugar", "proyectos", "monto_vigente_soles"],
+                        rows)
+
+
+def _execution_year() -> int | None:
+    try:
+        year = int(request.args.get("anio", ""))
+    except ValueError:
+        return None
+    return year if 2000 <= year <= 2100 else None
+
+
+@bp.route("/ejecucion")
+@public
+def execution():
+    year = _execution_year()
+    tables = {key: mef_queries.totals(key, year=year) for key in mef_queries.DIMENSIONS}
+    return render_template("public/execution.html", tables=tables, dimensions=mef_queries.DIMENSIONS, year=year,
+                           years=mef_queries.years())
+
+
+@bp.route("/datos/ejecucion.csv")
+@public
+def execution_csv():
+    year = _execution_year()
+    dimension = request.args.get("por") if request.args.get("por") in mef_queries.DIMENSIONS else "anio"
+    header = [dimension, "nombre", "proyectos", "pim_soles", "devengado_soles", "girado_soles", "avance_pct"]
+    return csv_response(f"ejecucion-por-{dimension}{'-' + str(year) if year else ''}.csv", header, (
+        [r.key, r.label, r.projects, r.pim, r.devengado, r.girado, r.avance]
+        for r in mef_queries.totals(dimension, year=year)))
 
 
 @bp.route("/proyectos/<int:project_id>.json")
@@ -204,12 +273,17 @@ def open_data():
 @bp.route("/datos/proyectos.csv")
 @public
 def projects_csv():
+    """Every project, or those of the list's filters (the same query-string arguments)."""
     header = ["id", "cui", "proyecto", "entidad", "nivel_gobierno", "etapa", "monto_vigente_soles",
-              "avance_fisico_real_pct", "multidepartamental"]
+              "avance_fisico_real_pct", "multidepartamental", "devengado_mef_soles", "girado_mef_soles",
+              "consulta_mef"]
+    rows = queries.project_rows(filters=queries.Filters.parse(request.args))
+    mef = mef_queries.latest_by_project(r.id for r in rows)
     return csv_response("proyectos-oxi.csv", header, (
         [r.id, r.cui, r.name, r.entity, r.level, r.stage, r.amount.quantize(CENT),
-         None if r.progress is None else r.progress.quantize(CENT), "si" if r.multidepartmental else "no"]
-        for r in queries.project_rows()))
+         None if r.progress is None else r.progress.quantize(CENT), "si" if r.multidepartmental else "no",
+         *(mef.get(r.id) or (None, None)), mef_queries.consulta_url(r.cui)]
+        for r in rows))
 
 
 @bp.route("/fideicomiso")

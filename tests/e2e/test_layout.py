@@ -29,8 +29,8 @@ ACCOUNTS = {
 # Besides the menu's pages: the forms with dates, months and files, and the pages named in complaints.
 EXTRA_PAGES = {
     "admin": ["/auditoria?desde=01/01/2026", "/cuenta/claves-api/"],
-    "staff": ["/proyectos/nuevo", "/importar/proyectos/", "/fideicomiso/estado-de-cuenta", "/exportaciones/libro-mef",
-              "/fideicomiso/programas", "/fideicomiso/desembolsos", "/fideicomiso/aportes"],
+    "staff": ["/proyectos/nuevo", "/importar/proyectos/", "/importar/mef-ejecucion/", "/fideicomiso/estado-de-cuenta",
+              "/exportaciones/libro-mef", "/fideicomiso/programas", "/fideicomiso/desembolsos", "/fideicomiso/aportes"],
     "company": ["/fideicomiso/empresa/declarar", "/importar/declaraciones/", "/fideicomiso/empresa/estado-de-cuenta",
                 "/cuenta/claves-api/"],
     "board": ["/fideicomiso/comite"],
@@ -40,7 +40,8 @@ EXTRA_PAGES = {
 # Pages every signed-in role has outside the menu (the navbar's bell and the notification preferences).
 EVERY_ROLE = ["/avisos/", "/avisos/preferencias"]
 PORTAL = ["/transparencia/", "/transparencia/proyectos", "/transparencia/indicadores", "/transparencia/fideicomiso",
-          "/transparencia/datos", "/transparencia/datos/diccionario", "/verificar"]
+          "/transparencia/datos", "/transparencia/datos/diccionario", "/verificar", "/transparencia/mapa",
+          "/transparencia/ejecucion", "/transparencia/proyectos?q=equipos&provincia=multidepartamental"]
 ROLES = [*ACCOUNTS, "public"]
 
 # Amounts as the formatter writes them; any of them drawn on two lines is a wrapped amount.
