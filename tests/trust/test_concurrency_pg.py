@@ -110,6 +110,54 @@ def test_concurrent_approvals_only_the_ones_that_fit_succeed(pg_app):
     verify_clean(pg_app)
 
 
+def test_concurrent_approvals_never_exceed_the_program_allocation(pg_app):
+    """Funds for all, allocation for ten: the allocation's row lock lets exactly ten reserve."""
+    with pg_app.app_context():
+        w = World(allocation=D("1500.00"))
+        w.fund(D("10000.00"))
+        requests = [w.request(D("150.00")).value for _ in range(THREADS)]  # a request fits what is not yet approved
+        for d in requests:
+            w.vote(d, w.board[0])
+        member_id, ids = w.board[1].id, [d.id for d in requests]
+
+    def approve(did):
+        def action():
+            from portfolio.auth.models import User
+
+            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
+                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
+        return action
+
+    results = race(pg_app, [approve(did) for did in ids])
+    assert [r[0] for r in results].count("error") == 0, results
+    assert [r[0] for r in results].count("ok") == 10, results
+    assert all("excede la asignación" in r[1] for r in results if r[0] == "refused"), results
+    with pg_app.app_context():
+        assert books.fund_position()["reserved"] == D("1500.00")
+    verify_clean(pg_app)
+
+
+def test_concurrent_confirmations_add_up_on_the_bank_account(pg_app):
+    """Twenty-four payments confirmed at once all add to the trust's bank account and its month's period
+    balance: no cached balance loses an update."""
+    from portfolio.trust.services.common import BANK_AVAILABLE
+
+    with pg_app.app_context():
+        w = World()
+        contribution = w.declare(payroll=D("100000000.00")).value  # S/ 150,000.00 due
+        payments = [w.pay(contribution, D("100.00") + n).value.id for n in range(THREADS)]
+        trustee_id = w.trustee.id
+    results = race(pg_app, [confirm_as(pid, trustee_id) for pid in payments])
+    assert all(r[0] == "ok" for r in results), results
+    expected = sum((D("100.00") + n for n in range(THREADS)), D("0.00"))
+    with pg_app.app_context():
+        bank = ledger.account(db.session, BANK_AVAILABLE)
+        assert bank.balance == expected
+        row = db.session.scalar(select(ledger.PeriodBalance).where(ledger.PeriodBalance.account_id == bank.id))
+        assert (row.debit, row.credit) == (expected, D("0.00"))
+    verify_clean(pg_app)
+
+
 def test_concurrent_tranches_never_exceed_the_reservation(pg_app):
     with pg_app.app_context():
         w = World()
