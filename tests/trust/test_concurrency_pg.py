@@ -110,6 +110,44 @@ def test_concurrent_approvals_only_the_ones_that_fit_succeed(pg_app):
     verify_clean(pg_app)
 
 
+def test_concurrent_approvals_of_different_programs_only_the_ones_that_fit_succeed(pg_app):
+    """Twelve programs, no allocation row in common: only the available funds' floor, checked where the
+    approval's balance change is applied, keeps the reservations within the money."""
+    from portfolio.trust.services import programs
+
+    with pg_app.app_context():
+        w = World(allocation=D("1000000.00"))
+        w.fund(D("1500.00"))  # covers exactly 10 requests of S/ 150.00
+        ids = []
+        for n in range(THREADS):
+            if n % 2 == 0:
+                program = programs.create_program(code=f"R{n:03d}", name=f"Programa {n}", description=None,
+                                                  actor=w.staff)
+                programs.set_allocation(program_id=program.id, year=TODAY.year, amount=D("100000.00"), goals="Metas",
+                                        actor=w.staff)
+                db.session.commit()
+            d = w.request(D("150.00"), program_id=program.id).value
+            w.vote(d, w.board[0])
+            ids.append(d.id)
+        member_id = w.board[1].id
+
+    def approve(did):
+        def action():
+            from portfolio.auth.models import User
+
+            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
+                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
+        return action
+
+    results = race(pg_app, [approve(did) for did in ids])
+    assert [r[0] for r in results].count("error") == 0, results
+    assert [r[0] for r in results].count("ok") == 10, results
+    assert all("insuficientes" in r[1] for r in results if r[0] == "refused"), results
+    with pg_app.app_context():
+        assert books.fund_position() == {"bank": D("1500.00"), "reserved": D("1500.00"), "available": D("0.00")}
+    verify_clean(pg_app)
+
+
 def test_concurrent_approvals_never_exceed_the_program_allocation(pg_app):
     """Funds for all, allocation for ten: the allocation's row lock lets exactly ten reserve."""
     with pg_app.app_context():
