@@ -41,10 +41,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "month", name=op.f("uq_ledger_period_balances_account_id")),
     )
     month = MONTH[op.get_bind().dialect.name]
-    op.execute(f"INSERT INTO {TABLE} (account_id, month, debit, credit) "
-               f"SELECT p.account_id, {month}, sum(p.debit), sum(p.credit) "
-               "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
-               f"GROUP BY p.account_id, {month}")
+    backfill = (f"INSERT INTO {TABLE} (account_id, month, debit, credit) "  # noqa: S608 - constant SQL, no input
+                f"SELECT p.account_id, {month}, sum(p.debit), sum(p.credit) "
+                "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
+                f"GROUP BY p.account_id, {month}")
+    op.execute(backfill)
     protect(TABLE)
 
 
