@@ -1,5 +1,7 @@
-"""Balances per account and month (``ledger_period_balances``), kept by ``post_entry`` with the postings,
-and the balance of accounts at a date read from them."""
+"""Balances per account and month (``ledger_period_balances``), kept by ``post_entry`` with the postings;
+the balance of accounts at a date read from them; and ``deferred_balances``, which applies a money
+command's balance changes at its end (floors checked in the same statement) so the busiest account rows
+stay locked only until the commit."""
 from __future__ import annotations
 
 import contextlib
