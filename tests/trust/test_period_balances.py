@@ -105,7 +105,7 @@ def test_every_money_command_defers_its_balances(ctx):
 
     w = World()
     contribution = w.declare().value
-    assert ledger.pending(db.session) is None
+    assert ledger.pending_changes(db.session) is None
     bank_before = ledger.balance_on(db.session, [ledger.account(db.session, "1011").id])
     payment = w.pay(contribution, contribution.amount_due).value
     k = key()

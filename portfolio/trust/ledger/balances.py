@@ -162,7 +162,7 @@ class Pending:
             pair[1] += credit
 
 
-def pending(session: Session) -> Pending | None:
+def pending_changes(session: Session) -> Pending | None:
     return session.info.get(PENDING)
 
 
@@ -174,7 +174,7 @@ def deferred_balances(session: Session) -> Iterator[None]:
     reserved-funds accounts) are then locked only for the last statements before the commit instead of
     for the whole command. A block applies nothing when it ends with an exception (the caller rolls back);
     blocks do not nest (an inner one leaves the work to the outer)."""
-    if pending(session) is not None:
+    if pending_changes(session) is not None:
         yield
         return
     session.info[PENDING] = Pending()
@@ -190,7 +190,7 @@ def apply_pending(session: Session) -> None:
     balance + Δ … WHERE balance + lowest ≥ 0 RETURNING balance`` per account in id order — the row lock
     and the floor check in one statement (no row back: ``InsufficientFunds``) — and one upsert of the
     period balances."""
-    waiting = pending(session)
+    waiting = pending_changes(session)
     if waiting is None or not waiting.balances:
         return
     session.flush()

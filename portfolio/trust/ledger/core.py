@@ -22,7 +22,7 @@ from portfolio.trust.ledger.balances import (
     insufficient,
     month_of,
     next_month,
-    pending,
+    pending_changes,
 )
 from portfolio.trust.ledger.models import (
     STATUS_LABELS,
@@ -221,7 +221,7 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
     if is_closed(session, effective_date):
         raise LedgerError(f"El periodo {effective_date:%m/%Y} está cerrado: no se puede registrar en él.")
     ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
-    waiting = pending(session)
+    waiting = pending_changes(session)
     if waiting is not None:
         # type, floor and name never change (only the balance does): read without a lock
         known = {acc_id: session.get(Account, acc_id) for acc_id in ids}
