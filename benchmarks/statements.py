@@ -8,7 +8,8 @@ holds the same 3,000 postings at every size, the rest of the ledger is history s
 before it. The period balances are then loaded from the postings (``ledger.load_period_balances``, what
 the migration's backfill does), the cached balances set, and ``ledger verify`` must find the book clean.
 
-Timed (median of ``--repeat`` runs, ms): the trust statement and a company statement of 01–20/06/2026,
+Timed (median of ``--repeat`` rounds, ms; each round runs every action on every size in turn, so a change
+in the machine's load falls on every size alike): the trust statement and a company statement of 01–20/06/2026,
 ``balance_on`` of the bank accounts on 20/06/2026 and on the month's last day (the bank reconciliation's
 date) — and, for comparison, the bank balance summed over every posting up to the date (how ``balance_on``
 worked before the period balances). Each figure is printed with its ratio to the smallest size (target:
@@ -162,7 +163,8 @@ def load(url: str, size: int) -> dict:
     return {"company": companies[0].id, "bank": accounts["bank"]}
 
 
-def measure(url: str, ids: dict, repeat: int) -> dict[str, float]:
+def checks_for(url: str, ids: dict):
+    """An app context pushed on ``url`` and the timed actions (the app context stays pushed)."""
     from sqlalchemy import select
 
     from portfolio import create_app, db
@@ -170,38 +172,50 @@ def measure(url: str, ids: dict, repeat: int) -> dict[str, float]:
     from portfolio.trust import ledger
     from portfolio.trust.services import books
 
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "TESTING": True, "DEMO_DATA": False})
+    context = app.app_context()
+    context.push()
+
     def summed_over_every_posting(account_ids, day):  # balance_on before the period balances
         return db.session.execute(
             select(ledger.money_sum(ledger.Posting.debit - ledger.Posting.credit))
             .join(ledger.Entry, ledger.Entry.id == ledger.Posting.entry_id)
             .where(ledger.Posting.account_id.in_(account_ids), ledger.Entry.effective_date <= day)).scalar_one()
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "TESTING": True, "DEMO_DATA": False})
-    out: dict[str, float] = {}
-    with app.app_context():
-        company = db.session.get(Company, ids["company"])
-        bank_ids = books.bank_account_ids()
-        end_of_month = dt.date(2026, 6, 30)
-        checks = {
-            "estado de cuenta del fideicomiso": lambda: books.trust_statement(MONTH, TODAY),
-            "estado de cuenta de una empresa": lambda: books.company_statement(company, MONTH, TODAY),
-            "balance_on banco (20/06)": lambda: ledger.balance_on(db.session, bank_ids, TODAY),
-            "balance_on banco (fin de mes)": lambda: ledger.balance_on(db.session, bank_ids, end_of_month),
-            "antes: suma de todo movimiento (20/06)": lambda: summed_over_every_posting(bank_ids, TODAY),
-        }
-        assert books.trust_statement(MONTH, TODAY)["ties"] and books.company_statement(company, MONTH, TODAY)["ties"]
-        assert ledger.balance_on(db.session, bank_ids, TODAY) == summed_over_every_posting(bank_ids, TODAY)
-        for name, action in checks.items():
-            action()  # warm the caches and the plan
-            samples = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                action()
-                samples.append((time.perf_counter() - start) * 1000)
-                db.session.rollback()
-            out[name] = statistics.median(samples)
-    app.extensions["portfolio_db"]["engine"].dispose()
-    return out
+    company = db.session.get(Company, ids["company"])
+    bank_ids = books.bank_account_ids()
+    end_of_month = dt.date(2026, 6, 30)
+    assert books.trust_statement(MONTH, TODAY)["ties"] and books.company_statement(company, MONTH, TODAY)["ties"]
+    assert ledger.balance_on(db.session, bank_ids, TODAY) == summed_over_every_posting(bank_ids, TODAY)
+    db.session.rollback()
+    context.pop()
+    return app, {
+        "estado de cuenta del fideicomiso": lambda: books.trust_statement(MONTH, TODAY),
+        "estado de cuenta de una empresa": lambda: books.company_statement(db.session.get(Company, ids["company"]),
+                                                                           MONTH, TODAY),
+        "balance_on banco (20/06)": lambda: ledger.balance_on(db.session, bank_ids, TODAY),
+        "balance_on banco (fin de mes)": lambda: ledger.balance_on(db.session, bank_ids, end_of_month),
+        "antes: suma de todo movimiento (20/06)": lambda: summed_over_every_posting(bank_ids, TODAY),
+    }
+
+
+def measure(targets: dict, repeat: int) -> dict[int, dict[str, float]]:
+    """Every size's every action in turn, ``repeat`` rounds (so a change in the machine's load hits every
+    size alike); the median per size and action, in ms."""
+    from portfolio import db
+
+    samples: dict[int, dict[str, list[float]]] = {size: {} for size in targets}
+    for round_ in range(repeat + 1):
+        for size, (app, actions) in targets.items():
+            with app.app_context():
+                for name, action in actions.items():
+                    start = time.perf_counter()
+                    action()
+                    elapsed = (time.perf_counter() - start) * 1000
+                    db.session.rollback()
+                    if round_:  # the first round warms the caches and the plans
+                        samples[size].setdefault(name, []).append(elapsed)
+    return {size: {name: statistics.median(v) for name, v in by.items()} for size, by in samples.items()}
 
 
 def main() -> None:
@@ -214,13 +228,17 @@ def main() -> None:
     kinds = ["postgresql", "sqlite"] if args.database == "both" else [args.database]
     for kind in kinds:
         print(f"{kind}:", flush=True)
-        results = {}
-        for size in sizes:
-            url, cleanup = database(kind, size)
-            try:
-                ids = load(url, size)
-                results[size] = measure(url, ids, args.repeat)
-            finally:
+        targets, cleanups = {}, []
+        try:
+            for size in sizes:
+                url, cleanup = database(kind, size)
+                cleanups.append(cleanup)
+                targets[size] = checks_for(url, load(url, size))
+            results = measure(targets, args.repeat)
+        finally:
+            for app, _actions in targets.values():
+                app.extensions["portfolio_db"]["engine"].dispose()
+            for cleanup in cleanups:
                 cleanup()
         base = sizes[0]
         print(f"  {'':<40}" + "".join(f"{s:>12,}" for s in sizes) + "   razón (carga: " + " ".join(
