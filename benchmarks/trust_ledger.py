@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from portfolio import create_app, db, migrate, seeding  # noqa: E402
 from portfolio.trust import ledger  # noqa: E402
 from portfolio.trust.services import books, contributions, disbursements  # noqa: E402
-from tests.trust.conftest import World, make_company, make_user  # noqa: E402
+from tests.trust.conftest import World, insert_user, make_company  # noqa: E402
 
 TODAY = dt.date(2026, 6, 20)
 
@@ -77,7 +77,7 @@ def main(kind: str = "sqlite", companies: int = 50) -> None:
             months = [dt.date(2024 + (m + 6) // 12, (m + 6) % 12 + 1, 1) for m in range(24)]  # 07/2024 … 06/2026
             for n in range(companies):
                 company = make_company(f"Empresa de carga {n} S.A.C.")
-                user = make_user("company", company.id)
+                user = insert_user("company", company.id)
                 db.session.commit()
                 for i, month in enumerate(months):
                     c = timed(samples, "declarar", lambda: contributions.declare(

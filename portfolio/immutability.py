@@ -75,6 +75,8 @@ HISTORY: tuple[History, ...] = (
     History("ledger_postings", why="postings"),
     History("ledger_periods", why="closed periods"),
     History("ledger_accounts", changes=("balance",), why="accounts: only the cached balance changes"),
+    History("ledger_period_balances", grows=("debit", "credit"),
+            why="balances per account and month: postings only add to the month's debits and credits"),
     History("ledger_commands", once=("result_type", "result_id"),
             why="idempotency records: the result is filled in once"),
     History("ledger_transfers", status="status", transitions=_pairs({a: set(moves.values()) for a, moves in TRANSFER_TRANSITIONS.items()}),

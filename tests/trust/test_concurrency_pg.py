@@ -110,6 +110,97 @@ def test_concurrent_approvals_only_the_ones_that_fit_succeed(pg_app):
     verify_clean(pg_app)
 
 
+def test_concurrent_approvals_of_different_programs_only_the_ones_that_fit_succeed(pg_app):
+    """Twelve programs, no allocation row in common: only the available funds' floor, checked where the
+    approval's balance change is applied, keeps the reservations within the money."""
+    from portfolio.trust.services import programs
+
+    with pg_app.app_context():
+        w = World(allocation=D("1000000.00"))
+        w.fund(D("1500.00"))  # covers exactly 10 requests of S/ 150.00
+        ids = []
+        for n in range(THREADS):
+            if n % 2 == 0:
+                program = programs.create_program(code=f"R{n:03d}", name=f"Programa {n}", description=None,
+                                                  actor=w.staff)
+                programs.set_allocation(program_id=program.id, year=TODAY.year, amount=D("100000.00"), goals="Metas",
+                                        actor=w.staff)
+                db.session.commit()
+            d = w.request(D("150.00"), program_id=program.id).value
+            w.vote(d, w.board[0])
+            ids.append(d.id)
+        member_id = w.board[1].id
+
+    def approve(did):
+        def action():
+            from portfolio.auth.models import User
+
+            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
+                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
+        return action
+
+    results = race(pg_app, [approve(did) for did in ids])
+    assert [r[0] for r in results].count("error") == 0, results
+    assert [r[0] for r in results].count("ok") == 10, results
+    assert all("insuficientes" in r[1] for r in results if r[0] == "refused"), results
+    with pg_app.app_context():
+        assert books.fund_position() == {"bank": D("1500.00"), "reserved": D("1500.00"), "available": D("0.00")}
+    verify_clean(pg_app)
+
+
+def test_concurrent_approvals_never_exceed_the_program_allocation(pg_app):
+    """Funds for all, allocation for ten: the allocation's row lock lets exactly ten reserve."""
+    with pg_app.app_context():
+        w = World(allocation=D("1500.00"))
+        w.fund(D("10000.00"))
+        requests = [w.request(D("150.00")).value for _ in range(THREADS)]  # a request fits what is not yet approved
+        for d in requests:
+            w.vote(d, w.board[0])
+        member_id, ids = w.board[1].id, [d.id for d in requests]
+
+    def approve(did):
+        def action():
+            from portfolio.auth.models import User
+
+            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
+                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
+        return action
+
+    results = race(pg_app, [approve(did) for did in ids])
+    assert [r[0] for r in results].count("error") == 0, results
+    assert [r[0] for r in results].count("ok") == 10, results
+    assert all("excede la asignación" in r[1] for r in results if r[0] == "refused"), results
+    with pg_app.app_context():
+        assert books.fund_position()["reserved"] == D("1500.00")
+    verify_clean(pg_app)
+
+
+def test_concurrent_confirmations_add_up_on_the_bank_account(pg_app):
+    """Twenty-four payments of twenty-four declarations (no row lock in common but the accounts') confirmed at
+    once all add to the trust's bank account and its month's period balance: no cached balance loses an
+    update."""
+    import datetime as dt
+
+    from portfolio.trust.services.common import BANK_AVAILABLE
+
+    with pg_app.app_context():
+        w = World()
+        payments = []
+        for n in range(THREADS):
+            contribution = w.declare(month=dt.date(2024 + (n + 5) // 12, (n + 5) % 12 + 1, 1)).value
+            payments.append(w.pay(contribution, D("100.00") + n).value.id)
+        trustee_id = w.trustee.id
+    results = race(pg_app, [confirm_as(pid, trustee_id) for pid in payments])
+    assert all(r[0] == "ok" for r in results), results
+    expected = sum((D("100.00") + n for n in range(THREADS)), D("0.00"))
+    with pg_app.app_context():
+        bank = ledger.account(db.session, BANK_AVAILABLE)
+        assert bank.balance == expected
+        row = db.session.scalar(select(ledger.PeriodBalance).where(ledger.PeriodBalance.account_id == bank.id))
+        assert (row.debit, row.credit) == (expected, D("0.00"))
+    verify_clean(pg_app)
+
+
 def test_concurrent_tranches_never_exceed_the_reservation(pg_app):
     with pg_app.app_context():
         w = World()

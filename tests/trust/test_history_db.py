@@ -201,6 +201,9 @@ OUTSIDE_THE_RULE = [
     "UPDATE import_batches SET status = 'pendiente' WHERE status = 'aplicado'",
     "UPDATE indicator_targets SET year = year + 1 WHERE value IS NOT NULL",
     "UPDATE trust_program_allocations SET year = year + 10 WHERE amount > 0",
+    "UPDATE ledger_period_balances SET debit = debit - 1 WHERE debit > 0",
+    "UPDATE ledger_period_balances SET month = '2001-01-01' WHERE credit > 0",
+    "UPDATE ledger_period_balances SET account_id = account_id + 1 WHERE debit > 0",
     "UPDATE ledger_periods SET entry_count = entry_count + 1 WHERE entry_count >= 0",
     "UPDATE trust_votes SET decision = 'rechazar' WHERE decision = 'aprobar'",
     "UPDATE trust_tranches SET amount = amount + 1 WHERE amount > 0",
@@ -209,6 +212,7 @@ OUTSIDE_THE_RULE = [
 ]
 WITHIN_THE_RULE = [
     "UPDATE ledger_accounts SET balance = balance + 1 WHERE code = '4100'",
+    "UPDATE ledger_period_balances SET debit = debit + 1 WHERE id = (SELECT min(id) FROM ledger_period_balances)",
     "UPDATE trust_contributions SET amount_due = amount_due + 1 WHERE id = (SELECT min(id) FROM trust_contributions)",
     "UPDATE trust_program_allocations SET amount = amount + 1 WHERE id = (SELECT min(id) FROM trust_program_allocations)",
     "UPDATE indicator_targets SET value = value + 1 WHERE id = (SELECT min(id) FROM indicator_targets)",

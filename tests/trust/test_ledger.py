@@ -60,7 +60,7 @@ def test_malformed_entries_are_refused(accounts, lines):
 def test_no_negative_floor(accounts):
     bank, hold, income, expense, loose = accounts
     post(bank, income, D("50.00"))
-    with pytest.raises(ledger.InsufficientFunds, match="Saldo insuficiente"):
+    with pytest.raises(ledger.InsufficientFunds, match="Fondos insuficientes"):
         post(expense, bank, D("50.01"))
     assert bank.balance == D("50.00")
     post(loose, bank, D("50.00"))

@@ -14,7 +14,16 @@ from sqlalchemy import and_, case, exists, extract, func, select, type_coerce
 from portfolio import db
 from portfolio.db import Money
 from portfolio.orgs.models import Company
-from portfolio.trust.ledger import Account, Entry, Posting, money_sum, next_period_to_close
+from portfolio.trust.ledger import (
+    Account,
+    Entry,
+    PeriodBalance,
+    Posting,
+    balance_on,
+    money_sum,
+    next_period_to_close,
+)
+from portfolio.trust.ledger.balances import month_start
 from portfolio.trust.models import (
     BankBalance,
     ConflictOfInterest,
@@ -133,11 +142,18 @@ def payments_to_confirm(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[Pay
 
 def reconciliation(limit: int = 5) -> tuple[int, list[tuple[dt.date, Decimal, Decimal, Decimal]]]:
     """Bank statement balances that differ from the ledger on the same date: (how many, latest ``limit``
-    as (date, bank, ledger, difference)). The ledger balance is a correlated SUM — one statement."""
-    book = (select(money_sum(Posting.debit - Posting.credit))
+    as (date, bank, ledger, difference)). The ledger balance on each date is the bank accounts' period
+    balances of the months before it plus the postings of its month up to it — one statement."""
+    month = month_start(db.session, BankBalance.on)
+    months = (select(money_sum(PeriodBalance.debit - PeriodBalance.credit))
+              .where(PeriodBalance.account_id.in_(_bank_ids()), PeriodBalance.month < month)
+              .correlate(BankBalance).scalar_subquery())
+    days = (select(money_sum(Posting.debit - Posting.credit))
             .join(Entry, Entry.id == Posting.entry_id)
-            .where(Posting.account_id.in_(_bank_ids()), Entry.effective_date <= BankBalance.on)
+            .where(Posting.account_id.in_(_bank_ids()), Entry.effective_date >= month,
+                   Entry.effective_date <= BankBalance.on)
             .correlate(BankBalance).scalar_subquery())
+    book = type_coerce(months + days, Money)
     rows = db.session.execute(
         select(BankBalance.on, BankBalance.balance, book, func.count().over())
         .where(BankBalance.balance != book).order_by(BankBalance.on.desc()).limit(limit)).all()
@@ -214,11 +230,9 @@ def quarter_statement(year: int, quarter: int, *, min_companies: int) -> dict[st
     payers, contributions = db.session.execute(
         select(func.count(func.distinct(Payment.company_id)), money_sum(Payment.amount))
         .where(Payment.status == PaymentStatus.CONFIRMADO, Payment.paid_on >= start, Payment.paid_on <= end)).one()
-    balance = (select(money_sum(Posting.debit - Posting.credit))
-               .join(Entry, Entry.id == Posting.entry_id).where(Posting.account_id.in_(_bank_ids())))
-    opening, closing = db.session.execute(select(
-        balance.where(Entry.effective_date < start).scalar_subquery(),
-        balance.where(Entry.effective_date <= end).scalar_subquery())).one()
+    bank_ids = list(db.session.scalars(_bank_ids()))
+    opening = balance_on(db.session, bank_ids, start - dt.timedelta(days=1))
+    closing = balance_on(db.session, bank_ids, end)
     rows = db.session.execute(
         select(Program.name, Organization.name, Organization.ruc, money_sum(Tranche.amount), func.count(Tranche.id))
         .join(Disbursement, Disbursement.id == Tranche.disbursement_id)

@@ -12,16 +12,27 @@ Guarantees (modelled on TigerBeetle's):
   a reversing entry that points at the original, and an entry can be reversed at most once;
 - two-phase transfers: ``reserve`` (pending) → ``post`` (in one or several tranches) or ``void``;
   the status only moves along ``TRANSITIONS``;
+- balances per account and month (``PeriodBalance``) are kept with the postings, so a balance at a date
+  reads whole months plus one month's postings (``balance_on``), and ``verify`` recomputes them;
+- inside ``deferred_balances`` (every money command) an entry that cannot overdraw applies its balance
+  changes at the end of the command, so the busiest account rows stay locked only until the commit;
 - closed periods (months) accept no postings (refused here and by database triggers); they close in
   order, from the month of the first entry, and freeze their entry count and total for ``verify``.
 """
 from __future__ import annotations
 
+from portfolio.trust.ledger.balances import (
+    balance_on,
+    deferred_balances,
+    load_period_balances,
+    month_of,
+    next_month,
+    pending_changes,
+)
 from portfolio.trust.ledger.checks import verify
 from portfolio.trust.ledger.core import (
     Claim,
     account,
-    balance_on,
     claim,
     close_period,
     finish,
@@ -30,8 +41,6 @@ from portfolio.trust.ledger.core import (
     lock_accounts,
     lock_transfer,
     month_figures,
-    month_of,
-    next_month,
     next_period_to_close,
     payload_hash,
     post_entry,
@@ -55,6 +64,7 @@ from portfolio.trust.ledger.models import (
     InsufficientFunds,
     LedgerError,
     Period,
+    PeriodBalance,
     Posting,
     Transfer,
     TransferStatus,
@@ -63,8 +73,8 @@ from portfolio.trust.ledger.models import (
 
 __all__ = [
     "ACCOUNT_TYPES", "CLOSED_TRANSFERS", "DEBIT_NORMAL", "STATUS_LABELS", "TRANSITIONS", "ZERO", "Account", "Claim", "Command", "Entry",
-    "ImmutableLedger", "InsufficientFunds", "LedgerError", "Period", "Posting", "Transfer", "TransferStatus", "account", "balance_on",
-    "claim", "close_period", "finish", "get_or_create_account", "is_closed", "lock_accounts", "lock_transfer",
-    "money_sum", "month_figures", "month_of", "next_month", "next_period_to_close", "payload_hash", "post_entry",
+    "ImmutableLedger", "InsufficientFunds", "LedgerError", "Period", "PeriodBalance", "Posting", "Transfer", "TransferStatus", "account", "balance_on",
+    "claim", "close_period", "deferred_balances", "finish", "get_or_create_account", "is_closed", "load_period_balances", "lock_accounts", "lock_transfer",
+    "money_sum", "month_figures", "month_of", "next_month", "next_period_to_close", "payload_hash", "pending_changes", "post_entry",
     "post_pending", "reserve", "reverse", "transfer_lines", "verify", "void_pending",
 ]

@@ -7,13 +7,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portfolio.money import format_money
-from portfolio.trust.ledger.core import month_figures, next_month
+from portfolio.trust.ledger.balances import month_start, next_month
+from portfolio.trust.ledger.core import month_figures
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,
     ZERO,
     Account,
     Entry,
     Period,
+    PeriodBalance,
     Posting,
     Transfer,
     TransferStatus,
@@ -43,6 +45,7 @@ def verify(session: Session) -> list[str]:
             problems.append(f"Cuenta {acc.code}: saldo en caché {acc.balance} ≠ recalculado {recomputed}.")
         if acc.no_negative and recomputed < 0:
             problems.append(f"Cuenta {acc.code}: saldo negativo {recomputed} en una cuenta que no lo admite.")
+    problems += _period_balance_problems(session, {a.id: a.code for a in session.scalars(select(Account))})
     moved: dict[tuple[int, str], Decimal] = {
         (transfer_id, kind): total for transfer_id, kind, total in session.execute(
             select(Entry.transfer_id, Entry.kind, money_sum(Posting.debit)).join(Posting, Posting.entry_id == Entry.id)
@@ -74,4 +77,23 @@ def verify(session: Session) -> list[str]:
     ).all()
     for original, count in reversed_twice:
         problems.append(f"Asiento {original}: revertido {count} veces.")
+    return problems
+
+
+def _period_balance_problems(session: Session, codes: dict[int, str]) -> list[str]:
+    """Each account's debits and credits per month, recomputed from the postings, against its period balance."""
+    month = month_start(session, Entry.effective_date)
+    recomputed = {
+        (account_id, when): (debit, credit) for account_id, when, debit, credit in session.execute(
+            select(Posting.account_id, month, money_sum(Posting.debit), money_sum(Posting.credit))
+            .join(Entry, Entry.id == Posting.entry_id).group_by(Posting.account_id, month))
+    }
+    kept = {(row.account_id, row.month): (row.debit, row.credit) for row in session.scalars(select(PeriodBalance))}
+    problems = []
+    for account_id, when in sorted(recomputed.keys() | kept.keys()):
+        if recomputed.get((account_id, when), (ZERO, ZERO)) != kept.get((account_id, when), (ZERO, ZERO)):
+            debit, credit = recomputed.get((account_id, when), (ZERO, ZERO))
+            kept_debit, kept_credit = kept.get((account_id, when), (ZERO, ZERO))
+            problems.append(f"Cuenta {codes.get(account_id, account_id)}, {when:%m/%Y}: saldo del periodo debe "
+                            f"{kept_debit} / haber {kept_credit} ≠ recalculado debe {debit} / haber {credit}.")
     return problems

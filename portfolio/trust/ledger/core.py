@@ -17,15 +17,20 @@ from sqlalchemy.orm import Session
 from portfolio.domain_errors import Conflict
 from portfolio.formatting import month_label
 from portfolio.money import CENT, MAX_AMOUNT, format_money
+from portfolio.trust.ledger.balances import (
+    add_to_period_balances,
+    insufficient,
+    month_of,
+    next_month,
+    pending_changes,
+)
 from portfolio.trust.ledger.models import (
-    DEBIT_NORMAL,
     STATUS_LABELS,
     TRANSITIONS,
     ZERO,
     Account,
     Command,
     Entry,
-    InsufficientFunds,
     LedgerError,
     Period,
     Posting,
@@ -61,10 +66,12 @@ def account(session: Session, code: str) -> Account:
 
 
 def lock_accounts(session: Session, ids: set[int]) -> dict[int, Account]:
-    """Lock the rows in id order (no deadlocks) and refresh their cached balances."""
+    """Lock the rows in id order (no deadlocks) and refresh their cached balances. ``FOR NO KEY UPDATE``:
+    it excludes every other balance change, but not the key-share locks that inserting a posting, a
+    transfer or a period balance row referencing the account takes (``FOR UPDATE`` would wait for them)."""
     rows = session.scalars(
         select(Account).where(Account.id.in_(sorted(ids))).order_by(Account.id)
-        .with_for_update().execution_options(populate_existing=True)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
     ).all()
     return {a.id: a for a in rows}
 
@@ -92,25 +99,30 @@ class Claim:
     replay: bool
 
 
+def _insert_ignoring_conflict(session: Session, model, values: dict[str, Any]):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the row (PostgreSQL and SQLite): the new object (in the
+    session), or None when a row with the same unique key exists. A concurrent insert of the same key waits for the other
+    transaction (unique index) and then, if it committed, finds the conflict."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return session.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(model))
+
+
 def claim(session: Session, key: str, command: str, payload: dict[str, Any]) -> Claim:
-    """Claim ``key`` for this command. A concurrent claim of the same key waits for ours (unique index)
-    and then sees it as a replay."""
+    """Claim ``key`` for this command, in one statement. A concurrent claim of the same key waits for ours
+    (unique index) and then sees it as a replay."""
     key = (key or "").strip()
     if not key or len(key) > 120:
         raise LedgerError("Falta la clave de la operación (recargue el formulario e intente de nuevo).")
     digest = payload_hash(command, payload)
-    existing = session.scalar(select(Command).where(Command.key == key))
-    if existing is None:
-        row = Command(key=key, command=command, payload_hash=digest)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-            return Claim(row, False)
-        except IntegrityError:
-            existing = session.scalar(select(Command).where(Command.key == key).execution_options(populate_existing=True))
-            if existing is None:  # pragma: no cover - the unique violation came from elsewhere
-                raise
+    row = _insert_ignoring_conflict(session, Command, {"key": key, "command": command, "payload_hash": digest})
+    if row is not None:
+        return Claim(row, False)
+    existing = session.scalar(select(Command).where(Command.key == key).execution_options(populate_existing=True))
+    if existing is None:  # pragma: no cover - the conflict was on another unique column
+        raise LedgerError("No se pudo registrar la operación; intente de nuevo.")
     if existing.command != command or existing.payload_hash != digest:
         raise Conflict("Esta operación ya fue enviada con otros datos (clave repetida); recargue el formulario.")
     if existing.result_id is None:  # pragma: no cover - only when the first attempt is still running
@@ -124,10 +136,6 @@ def finish(claim_: Claim, result: Any) -> None:
 
 
 # --- periods ---------------------------------------------------------------------------------------
-
-def month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
 
 PERIOD_LOCK_NAMESPACE = 730_000_000
 
@@ -143,10 +151,6 @@ def _period_lock(session: Session, day: dt.date, *, exclusive: bool) -> None:
 
 def is_closed(session: Session, day: dt.date) -> bool:
     return session.scalar(select(Period.id).where(Period.month == month_of(day))) is not None
-
-
-def next_month(month: dt.date) -> dt.date:
-    return (month_of(month) + dt.timedelta(days=32)).replace(day=1)
 
 
 def next_period_to_close(session: Session) -> dt.date | None:
@@ -197,7 +201,9 @@ def close_period(session: Session, month: dt.date, *, today: dt.date, actor_id: 
 def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_date: dt.date,
                lines: list[tuple[Account | int, Decimal, Decimal]], actor_id: int | None = None,
                reverses_id: int | None = None, transfer_id: int | None = None) -> Entry:
-    """Write one balanced entry; ``lines`` are (account, debit, credit). Updates cached balances under lock."""
+    """Write one balanced entry; ``lines`` are (account, debit, credit). Updates the cached balances and the
+    period balances under the accounts' row locks: at once, or inside ``deferred_balances`` at the end of
+    the block (where the floor of each account is checked again, atomically)."""
     if len(lines) < 2:
         raise LedgerError("Un asiento necesita al menos dos movimientos.")
     debits = credits = ZERO
@@ -215,27 +221,45 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
     if is_closed(session, effective_date):
         raise LedgerError(f"El periodo {effective_date:%m/%Y} está cerrado: no se puede registrar en él.")
     ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
+    waiting = pending_changes(session)
+    if waiting is not None:
+        # type, floor and name never change (only the balance does): read without a lock
+        known = {acc_id: session.get(Account, acc_id) for acc_id in ids}
+        deltas = _deltas(lines, known)
+        waiting.check_now(session, deltas, known)  # refuse early what cannot fit; the end of the block decides
+        entry = _write(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id, actor_id, lines)
+        waiting.add(month_of(effective_date), deltas, lines, known)
+        return entry
     locked = lock_accounts(session, ids)
+    deltas = _deltas(lines, locked)
+    for acc_id, delta in deltas.items():
+        row = locked[acc_id]
+        if row.no_negative and row.balance + delta < 0:
+            raise insufficient(row.name, row.balance, -delta)
+    entry = _write(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id, actor_id, lines)
+    for acc_id, delta in deltas.items():
+        locked[acc_id].balance = locked[acc_id].balance + delta
+    session.flush()
+    add_to_period_balances(session, month_of(effective_date), lines)
+    return entry
+
+
+def _deltas(lines, accounts: dict[int, Account]) -> dict[int, Decimal]:
     deltas: dict[int, Decimal] = {}
     for acc, debit, credit in lines:
         acc_id = acc if isinstance(acc, int) else acc.id
-        deltas[acc_id] = deltas.get(acc_id, ZERO) + locked[acc_id].signed(debit, credit)
-    for acc_id, delta in deltas.items():
-        row = locked[acc_id]
-        new_balance = row.balance + delta
-        if row.no_negative and new_balance < 0:
-            raise InsufficientFunds(
-                f"Saldo insuficiente en «{row.name}»: disponible {format_money(row.balance)}, se requieren {format_money(-delta)}."
-            )
-    entry = Entry(key=key, kind=kind, memo=memo[:300], effective_date=effective_date, total=debits,
+        deltas[acc_id] = deltas.get(acc_id, ZERO) + accounts[acc_id].signed(debit, credit)
+    return deltas
+
+
+def _write(session: Session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id, lines) -> Entry:
+    entry = Entry(key=key, kind=kind, memo=memo[:300], effective_date=effective_date, total=total,
                   reverses_id=reverses_id, transfer_id=transfer_id, actor_id=actor_id)
     session.add(entry)
     session.flush()
     for acc, debit, credit in lines:
-        acc_id = acc if isinstance(acc, int) else acc.id
-        session.add(Posting(entry_id=entry.id, account_id=acc_id, debit=debit, credit=credit))
-    for acc_id, delta in deltas.items():
-        locked[acc_id].balance = locked[acc_id].balance + delta
+        session.add(Posting(entry_id=entry.id, account_id=acc if isinstance(acc, int) else acc.id, debit=debit,
+                            credit=credit))
     session.flush()
     return entry
 
@@ -285,7 +309,7 @@ def reserve(session: Session, *, key: str, source: Account, holding: Account, ta
 
 
 def lock_transfer(session: Session, transfer_id: int) -> Transfer:
-    transfer = session.get(Transfer, transfer_id, with_for_update=True, populate_existing=True)
+    transfer = session.get(Transfer, transfer_id, with_for_update={"key_share": True}, populate_existing=True)
     if transfer is None:
         raise LedgerError("La reserva no existe.")
     return transfer
@@ -317,17 +341,3 @@ def void_pending(session: Session, transfer_id: int, *, key: str, effective_date
                       lines=transfer_lines(transfer.source_id, transfer.holding_id, remaining), actor_id=actor_id,
                       transfer_id=transfer.id)
 
-
-# --- queries ---------------------------------------------------------------------------------------
-
-def balance_on(session: Session, account_ids: list[int], day: dt.date | None = None) -> Decimal:
-    """Normal-side balance of the accounts from postings (effective up to ``day`` inclusive)."""
-    total = ZERO
-    query = (select(Account.type, money_sum(Posting.debit), money_sum(Posting.credit))
-             .join(Posting, Posting.account_id == Account.id).join(Entry, Entry.id == Posting.entry_id)
-             .where(Account.id.in_(account_ids)).group_by(Account.id, Account.type))
-    if day is not None:
-        query = query.where(Entry.effective_date <= day)
-    for type_, debit, credit in session.execute(query):
-        total += debit - credit if type_ in DEBIT_NORMAL else credit - debit
-    return total

@@ -6,7 +6,17 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portfolio.db_types import Base, Money, UTCDateTime, one_of, utcnow
@@ -97,6 +107,23 @@ class Period(Base):
     entry_count: Mapped[int] = mapped_column(Integer)
     entry_total: Mapped[Decimal] = mapped_column(Money)
     last_entry_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PeriodBalance(Base):
+    """Per account and month: the debits and credits of every posting effective in that month, kept by
+    ``post_entry`` in the same transaction as the postings (under the account's row lock). A balance at a
+    date is the sum of the whole months before it plus the postings of its own month, so statements cost
+    the same whatever the size of the ledger; ``verify`` recomputes every row from the postings."""
+
+    __tablename__ = "ledger_period_balances"
+    __table_args__ = (CheckConstraint("debit >= 0 AND credit >= 0", name="not_negative"),
+                      UniqueConstraint("account_id", "month"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    debit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    credit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
 
 
 class Transfer(Base):

@@ -46,8 +46,12 @@ def chart_of_accounts() -> int:
 
 
 def fixed_account(code: str) -> ledger.Account:
-    chart_of_accounts()
-    return ledger.account(db.session, code)
+    """An account of the fixed chart (one SELECT; the chart is created the first time it is missing)."""
+    found = db.session.scalar(select(ledger.Account).where(ledger.Account.code == code))
+    if found is None:
+        chart_of_accounts()
+        found = ledger.account(db.session, code)
+    return found
 
 
 def company_receivable(company) -> ledger.Account:
@@ -67,8 +71,9 @@ def command(key: str, name: str, payload: dict[str, Any], model, run: Callable[[
     claim = ledger.claim(db.session, key, name, payload)
     if claim.replay:
         return Done(db.session.get(model, claim.command.result_id), True)
-    value = run()
-    ledger.finish(claim, value)
+    with ledger.deferred_balances(db.session):  # the hot account rows are locked last, just before the commit
+        value = run()
+        ledger.finish(claim, value)
     db.session.flush()
     return Done(value)
 

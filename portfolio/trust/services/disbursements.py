@@ -178,23 +178,26 @@ def recused_ids(organization_id: int) -> set[int]:
         ConflictOfInterest.organization_id == organization_id)))
 
 
-def quorum_needed() -> int:
+def quorum_needed(board: list[User] | None = None) -> int:
     minimum = int(rule_value("trust.quorum_min_approvals"))
-    majority = len(active_board()) // 2 + 1 if int(rule_value("trust.quorum_majority")) else 0
-    return max(minimum, majority)
+    if not int(rule_value("trust.quorum_majority")):
+        return minimum
+    return max(minimum, len(active_board() if board is None else board) // 2 + 1)
 
 
-def eligible_voters(disbursement: Disbursement) -> list[User]:
+def eligible_voters(disbursement: Disbursement, board: list[User] | None = None) -> list[User]:
     recused = recused_ids(disbursement.organization_id)
-    return [u for u in active_board() if u.id != disbursement.requested_by_id and u.id not in recused]
+    return [u for u in (active_board() if board is None else board)
+            if u.id != disbursement.requested_by_id and u.id not in recused]
 
 
 def tally(disbursement: Disbursement) -> dict[str, int]:
     approvals = sum(1 for v in disbursement.votes if v.decision == VoteDecision.APROBAR)
     rejections = sum(1 for v in disbursement.votes if v.decision == VoteDecision.RECHAZAR)
-    eligible = len(eligible_voters(disbursement))
-    return {"approvals": approvals, "rejections": rejections, "needed": quorum_needed(), "eligible": eligible,
-            "reachable": eligible - rejections >= quorum_needed()}
+    board = active_board()  # read once for the eligible voters and the quorum
+    eligible, needed = len(eligible_voters(disbursement, board)), quorum_needed(board)
+    return {"approvals": approvals, "rejections": rejections, "needed": needed, "eligible": eligible,
+            "reachable": eligible - rejections >= needed}
 
 
 @service("trust.vote")
@@ -240,19 +243,22 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
     """Quorum reached: reserve the funds, within the program's annual allocation and the available funds."""
     if not disbursement.organization.can_receive:
         raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
+    # accounts first, outside the allocation's lock; the available funds are checked again, atomically, when
+    # the command's balance changes are applied (ledger.deferred_balances), so this read takes no lock
+    available, reserved = fixed_account(BANK_AVAILABLE), fixed_account(BANK_RESERVED)
+    expense = program_expense(disbursement.program)
+    funds = db.session.scalar(select(ledger.Account.balance).where(ledger.Account.id == available.id))
+    if funds < disbursement.amount:
+        raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible {format_money(funds)},"
+                          f" solicitado {format_money(disbursement.amount)}).")
     room = allocation_room(disbursement.program_id, disbursement.year, lock=True)
     if room is None:
         raise DomainError(f"El programa no tiene asignación para {disbursement.year}.")
     if disbursement.amount > room:
         raise DomainError(f"No se puede aprobar: excede la asignación {disbursement.year} del programa "
                           f"(queda {format_money(room)}).")
-    available, reserved = fixed_account(BANK_AVAILABLE), fixed_account(BANK_RESERVED)
-    ledger.lock_accounts(db.session, {available.id})
-    if available.balance < disbursement.amount:
-        raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible {format_money(available.balance)},"
-                          f" solicitado {format_money(disbursement.amount)}).")
     transfer = ledger.reserve(db.session, key=f"{key}:reserva", source=available, holding=reserved,
-                              target=program_expense(disbursement.program), amount=disbursement.amount,
+                              target=expense, amount=disbursement.amount,
                               effective_date=today, actor_id=actor.id,
                               memo=f"Reserva del desembolso N.º {disbursement.id} – {disbursement.organization.name}")
     _move(disbursement, DisbursementStatus.APROBADO)

@@ -1,0 +1,214 @@
+"""Balances per account and month (``ledger_period_balances``), kept by ``post_entry`` with the postings;
+the balance of accounts at a date read from them; and ``deferred_balances``, which applies a money
+command's balance changes at its end (floors checked in the same statement) so the busiest account rows
+stay locked only until the commit."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Date, cast, func, literal_column, select, update
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from portfolio.money import format_money
+from portfolio.trust.ledger.models import (
+    DEBIT_NORMAL,
+    ZERO,
+    Account,
+    Entry,
+    InsufficientFunds,
+    LedgerError,
+    PeriodBalance,
+    Posting,
+    money_sum,
+)
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month_of(month) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _upsert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(PeriodBalance)
+
+
+def add_to_period_balances(session: Session, month: dt.date,
+                           lines: list[tuple[Account | int, Decimal, Decimal]]) -> None:
+    """Add an entry's lines to the month's row of each account (one INSERT … ON CONFLICT DO UPDATE). The
+    caller holds the accounts' row locks, so concurrent entries on an account add in turn."""
+    sums: dict[int, list[Decimal]] = {}
+    for acc, debit, credit in lines:
+        pair = sums.setdefault(acc if isinstance(acc, int) else acc.id, [ZERO, ZERO])
+        pair[0] += debit
+        pair[1] += credit
+    _upsert_period_rows(session, [{"account_id": acc_id, "month": month, "debit": d, "credit": c}
+                                  for acc_id, (d, c) in sorted(sums.items())])
+
+
+def _upsert_period_rows(session: Session, rows: list[dict]) -> None:
+    if not rows:
+        return
+    stmt = _upsert(session).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[PeriodBalance.account_id, PeriodBalance.month],
+        set_={"debit": PeriodBalance.debit + stmt.excluded.debit, "credit": PeriodBalance.credit + stmt.excluded.credit})
+    session.execute(stmt)
+
+
+def month_start(session: Session, column):
+    """SQL for the first day of the month of a date column (PostgreSQL and SQLite)."""
+    # literal arguments: a bound parameter would differ between the SELECT and the GROUP BY on PostgreSQL
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc(literal_column("'month'"), column), Date)
+    return func.date(column, literal_column("'start of month'"), type_=Date)
+
+
+def load_period_balances(session: Session) -> int:
+    """Fill the (empty) period balances from the postings, in one statement: for postings written in bulk
+    without ``post_entry`` (benchmarks, restores). Returns the number of rows written."""
+    if session.scalar(select(func.count()).select_from(PeriodBalance)):
+        raise LedgerError("Los saldos por periodo ya tienen filas: solo se cargan en una tabla vacía.")
+    month = month_start(session, Entry.effective_date)
+    rows = (select(Posting.account_id, month, func.sum(Posting.debit), func.sum(Posting.credit))
+            .join(Entry, Entry.id == Posting.entry_id).group_by(Posting.account_id, month))
+    result = session.execute(sa_insert(PeriodBalance).from_select(["account_id", "month", "debit", "credit"], rows))
+    return result.rowcount
+
+
+def balance_on(session: Session, account_ids: list[int], day: dt.date | None = None) -> Decimal:
+    """Normal-side balance of the accounts at the end of ``day`` (or of every posting): the period balances
+    of the whole months before ``day``'s month, plus the postings of that month effective up to ``day`` —
+    two statements whose cost follows one month's postings, not the ledger's size."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return ZERO
+    types = dict(session.execute(select(Account.id, Account.type).where(Account.id.in_(ids))).all())
+    months = (select(PeriodBalance.account_id, money_sum(PeriodBalance.debit), money_sum(PeriodBalance.credit))
+              .where(PeriodBalance.account_id.in_(ids)).group_by(PeriodBalance.account_id))
+    sums = []
+    if day is None:
+        sums.append(months)
+    elif day == next_month(day) - dt.timedelta(days=1):  # a month's last day: whole months only
+        sums.append(months.where(PeriodBalance.month <= month_of(day)))
+    else:
+        sums.append(months.where(PeriodBalance.month < month_of(day)))
+        sums.append(select(Posting.account_id, money_sum(Posting.debit), money_sum(Posting.credit))
+                    .join(Entry, Entry.id == Posting.entry_id)
+                    .where(Posting.account_id.in_(ids), Entry.effective_date >= month_of(day),
+                           Entry.effective_date <= day).group_by(Posting.account_id))
+    total = ZERO
+    for query in sums:
+        for account_id, debit, credit in session.execute(query):
+            total += debit - credit if types[account_id] in DEBIT_NORMAL else credit - debit
+    return total
+
+
+# --- deferred balance changes ----------------------------------------------------------------------
+
+PENDING = "ledger_pending_balances"
+
+
+def insufficient(name: str, balance: Decimal, needed: Decimal) -> InsufficientFunds:
+    return InsufficientFunds(f"Fondos insuficientes en «{name}»: disponible {format_money(balance)}, "
+                             f"se requieren {format_money(needed)}.")
+
+
+@dataclass
+class Pending:
+    """The cached-balance and period-balance changes of a block's entries, waiting for its end: per
+    account the total change and, for an account that may not go negative, the lowest point its balance
+    reaches through the entries in order (the floor check at the end)."""
+
+    balances: dict[int, Decimal] = field(default_factory=dict)
+    lowest: dict[int, Decimal] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    periods: dict[tuple[int, dt.date], list[Decimal]] = field(default_factory=dict)
+
+    def check_now(self, session: Session, deltas: dict[int, Decimal], accounts: dict[int, Account]) -> None:
+        """Refuse at once an entry that does not fit the committed balance (one unlocked read)."""
+        short = [i for i, d in deltas.items() if d < 0 and accounts[i].no_negative]
+        if not short:
+            return
+        balances = dict(session.execute(select(Account.id, Account.balance).where(Account.id.in_(short))).all())
+        for acc_id in short:
+            now = balances[acc_id] + self.balances.get(acc_id, ZERO)
+            if now + deltas[acc_id] < 0:
+                raise insufficient(accounts[acc_id].name, now, -deltas[acc_id])
+
+    def add(self, month: dt.date, deltas: dict[int, Decimal], lines, accounts: dict[int, Account]) -> None:
+        for acc_id, delta in deltas.items():
+            total = self.balances.get(acc_id, ZERO) + delta
+            self.balances[acc_id] = total
+            if accounts[acc_id].no_negative:
+                self.lowest[acc_id] = min(self.lowest.get(acc_id, ZERO), total)
+                self.names[acc_id] = accounts[acc_id].name
+        for acc, debit, credit in lines:
+            pair = self.periods.setdefault((acc if isinstance(acc, int) else acc.id, month), [ZERO, ZERO])
+            pair[0] += debit
+            pair[1] += credit
+
+
+def pending_changes(session: Session) -> Pending | None:
+    return session.info.get(PENDING)
+
+
+@contextlib.contextmanager
+def deferred_balances(session: Session) -> Iterator[None]:
+    """Inside the block, ``post_entry`` writes each entry and its postings at once and leaves the cached
+    balances and the period balances to the end of the block, where they are applied in one go, accounts
+    in id order, each with its floor checked in the same statement. The busiest rows (the bank and
+    reserved-funds accounts) are then locked only for the last statements before the commit instead of
+    for the whole command. A block applies nothing when it ends with an exception (the caller rolls back);
+    blocks do not nest (an inner one leaves the work to the outer)."""
+    if pending_changes(session) is not None:
+        yield
+        return
+    session.info[PENDING] = Pending()
+    try:
+        yield
+        apply_pending(session)
+    finally:
+        session.info.pop(PENDING, None)
+
+
+def apply_pending(session: Session) -> None:
+    """Apply the pending changes: everything else is flushed first, then one ``UPDATE … SET balance =
+    balance + Δ … WHERE balance + lowest ≥ 0 RETURNING balance`` per account in id order — the row lock
+    and the floor check in one statement (no row back: ``InsufficientFunds``) — and one upsert of the
+    period balances."""
+    waiting = pending_changes(session)
+    if waiting is None or not waiting.balances:
+        return
+    session.flush()
+    table = Account.__table__
+    for acc_id in sorted(waiting.balances):
+        statement = update(table).where(table.c.id == acc_id)
+        if acc_id in waiting.lowest:
+            statement = statement.where(table.c.balance + waiting.lowest[acc_id] >= 0)
+        balance = session.execute(statement.values(balance=table.c.balance + waiting.balances[acc_id])
+                                  .returning(table.c.balance)).scalar()
+        if balance is None:
+            now = session.scalar(select(table.c.balance).where(table.c.id == acc_id))
+            raise insufficient(waiting.names[acc_id], now, -waiting.lowest[acc_id])
+        loaded = session.identity_map.get(identity_key(Account, acc_id))
+        if loaded is not None:
+            set_committed_value(loaded, "balance", balance)
+    _upsert_period_rows(session, [{"account_id": acc_id, "month": month, "debit": d, "credit": c}
+                                  for (acc_id, month), (d, c) in sorted(waiting.periods.items())])
+    waiting.balances.clear()
+    waiting.lowest.clear()
+    waiting.periods.clear()

@@ -1,0 +1,118 @@
+"""Balances per account and month: kept with the postings, read by ``balance_on``, checked by ``verify``;
+balance changes deferred to the end of a money command, with the floor checked there."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+
+from portfolio import db
+from portfolio.trust import ledger
+from portfolio.trust.services import contributions
+from tests.trust.conftest import World, key, run
+from tests.trust.test_ledger import accounts, post  # noqa: F401  (the fixture)
+
+D = Decimal
+DAYS = [dt.date(2026, 3, 31), dt.date(2026, 4, 1), dt.date(2026, 4, 15), dt.date(2026, 4, 30), dt.date(2026, 5, 2),
+        dt.date(2026, 5, 20), dt.date(2026, 5, 31), dt.date(2026, 6, 10)]
+
+
+def summed(account_ids, day):
+    """The balance from every posting up to ``day`` (what ``balance_on`` must equal)."""
+    total = D("0.00")
+    for account_id in account_ids:
+        acc = db.session.get(ledger.Account, account_id)
+        for p in db.session.scalars(select(ledger.Posting).join(ledger.Entry).where(
+                ledger.Posting.account_id == account_id, ledger.Entry.effective_date <= day)):
+            total += acc.signed(p.debit, p.credit)
+    return total
+
+
+def test_balance_on_reads_whole_months_and_the_days_of_the_last_one(accounts):  # noqa: F811
+    bank, _hold, income, expense, _loose = accounts
+    for n, day in enumerate(DAYS):
+        post(bank, income, D("100.00") + n, day=day)
+        post(expense, bank, D("10.00") + n, day=day)
+    rows = {(r.account_id, r.month): (r.debit, r.credit) for r in db.session.scalars(select(ledger.PeriodBalance))}
+    assert rows[(bank.id, dt.date(2026, 4, 1))] == (D("100.00") * 3 + 1 + 2 + 3, D("10.00") * 3 + 1 + 2 + 3)
+    assert set(m for _a, m in rows) == {dt.date(2026, m, 1) for m in (3, 4, 5, 6)}
+    probe = DAYS + [dt.date(2026, 3, 1), dt.date(2026, 4, 14), dt.date(2026, 5, 1), dt.date(2026, 6, 30),
+                    dt.date(2027, 1, 1), dt.date(2025, 12, 31)]
+    for day in probe:
+        for ids in ([bank.id], [income.id], [expense.id], [bank.id, expense.id]):
+            assert ledger.balance_on(db.session, ids, day) == summed(ids, day), (day, ids)
+    assert ledger.balance_on(db.session, [bank.id]) == bank.balance
+    assert ledger.balance_on(db.session, []) == D("0.00")
+    assert ledger.verify(db.session) == []
+
+
+def test_verify_detects_a_period_balance_that_differs_from_its_postings(accounts):  # noqa: F811
+    bank, _hold, income, *_ = accounts
+    post(bank, income, D("5.00"), day=dt.date(2026, 5, 3))
+    db.session.execute(text("UPDATE ledger_period_balances SET debit = debit + 100 WHERE account_id = :a"),
+                       {"a": bank.id})
+    problems = ledger.verify(db.session)
+    assert any("T-BANK" in p and "05/2026" in p and "saldo del periodo" in p for p in problems), problems
+
+
+def test_load_period_balances_fills_an_empty_table_only(accounts):  # noqa: F811
+    bank, _hold, income, *_ = accounts
+    post(bank, income, D("5.00"))
+    with pytest.raises(ledger.LedgerError, match="tabla vacía"):
+        ledger.load_period_balances(db.session)
+
+
+def test_deferred_block_applies_balances_at_its_end(accounts):  # noqa: F811
+    bank, _hold, income, expense, _loose = accounts
+    post(bank, income, D("50.00"))
+    with ledger.deferred_balances(db.session):
+        post(expense, bank, D("20.00"))
+        post(bank, income, D("5.00"))
+        committed = db.session.scalar(select(ledger.Account.balance).where(ledger.Account.id == bank.id))
+        assert committed == D("50.00")  # not yet: the account row is untouched until the end
+    assert bank.balance == D("35.00") and expense.balance == D("20.00")
+    assert ledger.verify(db.session) == []
+
+
+def test_deferred_block_refuses_early_what_does_not_fit(accounts):  # noqa: F811
+    bank, _hold, income, expense, _loose = accounts
+    post(bank, income, D("50.00"))
+    with pytest.raises(ledger.InsufficientFunds, match="Fondos insuficientes"):
+        with ledger.deferred_balances(db.session):
+            post(expense, bank, D("30.00"))
+            post(expense, bank, D("30.00"))  # 50 − 30 − 30 < 0, seen with what the block already holds
+
+
+def test_deferred_block_checks_the_floor_again_at_its_end(accounts):  # noqa: F811
+    """Another command took the money after this one's early check: the UPDATE at the end refuses, through the
+    lowest point the balance reaches in the block's order (an increase after it does not hide it)."""
+    bank, _hold, income, expense, _loose = accounts
+    post(bank, income, D("50.00"))
+    with pytest.raises(ledger.InsufficientFunds, match="Fondos insuficientes"):
+        with ledger.deferred_balances(db.session):
+            post(expense, bank, D("40.00"))
+            db.session.execute(text("UPDATE ledger_accounts SET balance = balance - 2000 WHERE id = :a"),
+                               {"a": bank.id})  # as if a concurrent command had committed −S/ 20.00
+            post(bank, income, D("30.00"))  # net −10 would fit 30, but the balance goes to −10 first
+    assert db.session.scalar(select(ledger.Account.balance).where(ledger.Account.id == bank.id)) == D("30.00")
+
+
+def test_every_money_command_defers_its_balances(ctx):
+    """Through the services: the command's balances are applied once, at its end, and its key replays."""
+
+
+    w = World()
+    contribution = w.declare().value
+    assert ledger.pending_changes(db.session) is None
+    bank_before = ledger.balance_on(db.session, [ledger.account(db.session, "1011").id])
+    payment = w.pay(contribution, contribution.amount_due).value
+    k = key()
+    w.confirm(payment, key=k)
+    again = run(lambda: contributions.confirm_payment(
+        payment_id=payment.id, actor=w.trustee, key=k))
+    assert again.replayed
+    bank = ledger.account(db.session, "1011")
+    assert bank.balance == bank_before + contribution.amount_due
+    assert ledger.verify(db.session) == []
