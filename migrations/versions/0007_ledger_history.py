@@ -20,9 +20,7 @@ depends_on = None
 # Protected by earlier migrations (append-only): audit_log, stage history, budget revisions, the ledger.
 EARLIER = ("audit_log", "project_stage_transitions", "budget_revisions", "ledger_entries", "ledger_postings",
            "ledger_periods")
-# History tables created by later migrations, which protect them themselves.
-LATER = ("ledger_period_balances",)
-NEW = tuple(h.table for h in HISTORY if h.table not in EARLIER + LATER)
+NEW = tuple(h.table for h in HISTORY if h.table not in EARLIER)
 
 
 def _present(tables: tuple[str, ...]) -> list[str]:

@@ -15,7 +15,7 @@ from alembic import op
 from portfolio.immutability import protect, unprotect
 
 revision = "0017_period_balances"
-down_revision = "0011_payment_operation"
+down_revision = "0016_execution"
 branch_labels = None
 depends_on = None
 
