@@ -98,7 +98,7 @@ def _reset_sequences(conn, tables) -> None:
     from sqlalchemy import text
 
     for table in tables:
-        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608 (names from the metadata)
                           f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"))
 
 
