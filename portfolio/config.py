@@ -105,6 +105,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "EXPORT_JOB_TIMEOUT_MINUTES": int(env.get("EXPORT_JOB_TIMEOUT_MINUTES", "60")),
         "EXPORT_RQ_QUEUE": env.get("EXPORT_RQ_QUEUE", "portfolio-exports"),
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # Page cache of the public portal (portfolio/page_cache.py): empty = in each worker's memory,
+        # redis://… = shared by every worker and host, none = off. Entries also expire after PAGE_CACHE_SECONDS.
+        "PAGE_CACHE_URL": env.get("PAGE_CACHE_URL", "").strip(),
+        "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS", "3600")),
     }
 
 

@@ -3,6 +3,8 @@
 Rules of the portal:
 - every route is ``@public`` and GET-only; pages use their own layout (no user menu, no CSRF token, no
   cookie is set), so a shared cache may keep them: ``Cache-Control: public, max-age=300``;
+- every page is ``@cached_page`` (``portfolio/page_cache.py``): served from the page cache until the data
+  changes, with ``ETag``/``Last-Modified`` and ``304`` on conditional requests (new portal pages too);
 - only aggregated or explicitly public facts: never a company's payroll or individual contribution,
   never internal notes, user names or e-mails; non-public or unknown ids answer 404.
 """
@@ -18,6 +20,7 @@ from portfolio.exports.csvfile import csv_response
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
 from portfolio.money import CENT, format_money
+from portfolio.page_cache import cached_page
 from portfolio.projects import stages
 from portfolio.public import queries
 
@@ -54,6 +57,7 @@ def _period() -> tuple[int, int]:
 
 @bp.route("/")
 @public
+@cached_page
 def home():
     year, quarter = indicators.latest_quarter()
     rows = indicators.quarter_report(year, quarter, public_only=True)
@@ -64,6 +68,7 @@ def home():
 
 @bp.route("/indicadores")
 @public
+@cached_page
 def indicators_page():
     year, quarter = _period()
     level = request.args.get("nivel") if request.args.get("nivel") in LEVELS else None
@@ -74,6 +79,7 @@ def indicators_page():
 
 @bp.route("/indicadores/<int:indicator_id>")
 @public
+@cached_page
 def indicator(indicator_id: int):
     item = indicators.get_indicator(indicator_id, public_only=True)
     labels, values, targets = indicators.series(item)
@@ -86,6 +92,7 @@ def indicator(indicator_id: int):
 
 @bp.route("/datos/indicadores.csv")
 @public
+@cached_page
 def indicators_csv():
     year, quarter = _period()
     rows = indicators.quarter_report(year, quarter, public_only=True)
@@ -100,6 +107,7 @@ def indicators_csv():
 
 @bp.route("/proyectos")
 @public
+@cached_page
 def projects():
     province = request.args.get("provincia") or None
     stage = request.args.get("etapa") or None
@@ -111,6 +119,7 @@ def projects():
 
 @bp.route("/proyectos/<int:project_id>")
 @public
+@cached_page
 def project(project_id: int):
     page = queries.public_project(project_id)
     chart = None
@@ -135,6 +144,7 @@ def project_json(project_id: int):
 
 @bp.route("/datos")
 @public
+@cached_page
 def open_data():
     year, quarter = indicators.latest_quarter()
     return render_template("public/open_data.html", year=year, quarter=quarter)
@@ -142,6 +152,7 @@ def open_data():
 
 @bp.route("/datos/proyectos.csv")
 @public
+@cached_page
 def projects_csv():
     header = ["id", "cui", "proyecto", "entidad", "nivel_gobierno", "etapa", "monto_vigente_soles",
               "avance_fisico_real_pct", "multidepartamental"]
@@ -153,6 +164,7 @@ def projects_csv():
 
 @bp.route("/fideicomiso")
 @public
+@cached_page
 def trust_statement():
     from portfolio.dashboards.queries import trust as trust_data
     from portfolio.rules import rule_value
