@@ -239,7 +239,7 @@ def login(base: str, email: str) -> str:
 
 def check(url: str, cookie: str | None) -> None:
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=300) as response:
         if response.status != 200:
             raise RuntimeError(f"{url}: HTTP {response.status}")
 
@@ -250,10 +250,8 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int, script: Pa
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
     requests, duration_us, p50, p95, errors = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)", out).groups()
-    if int(errors):
-        raise RuntimeError(f"{url}: {errors} errors under load\n{out}")
     return {"rps": int(requests) / (int(duration_us) / 1e6), "p50": float(p50), "p95": float(p95),
-            "load": os.getloadavg()[0]}
+            "errors": int(errors), "load": os.getloadavg()[0]}
 
 
 # ---------------------------------------------------------------------------------------------------- run
@@ -292,7 +290,8 @@ def run_database(kind: str, args, port: int, script: Path) -> list[tuple]:
                 ratio = figures["rps"] / reference
                 rows.append((kind, role, path, figures, reference, ratio))
                 print(f"{role:<11} {path:<32} {figures['rps']:7.0f} {figures['p50']:7.1f} {figures['p95']:7.1f} "
-                      f"{reference:10.0f} {ratio:6.2f} {figures['load']:6.2f}", flush=True)
+                      f"{reference:10.0f} {ratio:6.2f} {figures['load']:6.2f}"
+                      + (f"  ({figures['errors']} errores o tiempos agotados)" if figures["errors"] else ""), flush=True)
     finally:
         for server in (app_server, bare_server):
             if server is not None:
