@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portfolio import audit, clock, db
 from portfolio.auth.policy import allows, service
@@ -169,15 +169,30 @@ def rule_value(key: str, on: dt.date | None = None) -> Decimal:
     if key not in RULES:
         raise KeyError(key)
     on = on or clock.today()
-    row = db.session.scalars(
-        select(RuleValue)
-        .where(RuleValue.key == key, RuleValue.effective_from <= on)
-        .order_by(RuleValue.effective_from.desc())
-        .limit(1)
-    ).first()
-    if row is None:
+    # Remembered for the session (one request, one command): a page asks for the same rules many times.
+    memo = db.session.info.setdefault(_MEMO, {})
+    if (key, on) not in memo:
+        memo[(key, on)] = db.session.scalars(
+            select(RuleValue.value)
+            .where(RuleValue.key == key, RuleValue.effective_from <= on)
+            .order_by(RuleValue.effective_from.desc())
+            .limit(1)
+        ).first()
+    value = memo[(key, on)]
+    if value is None:
         raise NotFound(f"No hay un valor vigente para la regla «{RULES[key][0]}» al {on:%d/%m/%Y}.")
-    return Decimal(row.value)
+    return Decimal(value)
+
+
+_MEMO = "portfolio.rule_values"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rule_values(session: Session, *_args) -> None:
+    """A write (a new rule value) or the end of the transaction makes the remembered values stale."""
+    session.info.pop(_MEMO, None)
 
 
 def parse_rule_value(text: str) -> Decimal:
