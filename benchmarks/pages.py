@@ -223,13 +223,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def login(base: str, email: str) -> str:
     """The session cookie of a fresh login as ``email`` (the CSRF token read from the login form)."""
     opener = urllib.request.build_opener(_NoRedirect)
-    with opener.open(f"{base}/login", timeout=10) as response:
+    with opener.open(f"{base}/login", timeout=300) as response:
         cookie = response.headers["Set-Cookie"].split(";", 1)[0]
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.read().decode()).group(1)
     data = urllib.parse.urlencode({"csrf_token": html.unescape(token), "email": email, "password": PASSWORD}).encode()
     request = urllib.request.Request(f"{base}/login", data=data, headers={"Cookie": cookie})
     try:
-        opener.open(request, timeout=10)
+        opener.open(request, timeout=300)
         raise RuntimeError(f"login as {email} did not redirect")
     except urllib.error.HTTPError as exc:
         if exc.code != 302:
@@ -350,6 +350,7 @@ def main() -> None:
     if args.profile:
         profile(args.profile, args)
         return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # servers and databases are cleaned up
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     script = Path(tempfile.mkdtemp(prefix="pages_wrk_")) / "latency.lua"
