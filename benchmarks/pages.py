@@ -267,7 +267,7 @@ def run_database(kind: str, args, port: int, script: Path) -> list[tuple]:
               f"(datos en {time.perf_counter() - started:.0f} s)", flush=True)
         env = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "PORTFOLIO_ENV": "production",
                "ALLOW_SQLITE_IN_PRODUCTION": "1", "LOG_LEVEL": "WARNING", "EXPORT_QUEUE": "inline",
-               **({"PORTAL_CACHE_URL": args.cache_url} if args.cache_url else {})}
+               **({"PAGE_CACHE_URL": args.cache_url} if args.cache_url else {})}
         logs = Path(tempfile.mkdtemp(prefix="pages_logs_"))
         app_server = start_server("portfolio:create_app()", port, env, logs / "app.log")
         bare_server = start_server("benchmarks.bare_app:app", port + 1, {}, logs / "bare.log")
@@ -277,6 +277,8 @@ def run_database(kind: str, args, port: int, script: Path) -> list[tuple]:
         print(f"{'rol':<11} {'página':<32} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'base req/s':>10} "
               f"{'ratio':>6} {'carga':>6}", flush=True)
         for role, (email, pages) in JOURNEYS.items():
+            if args.roles and role not in args.roles.split(","):
+                continue
             cookie = login(base, email) if email else None
             measured = []
             for page in pages:
@@ -343,6 +345,7 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=500)
     parser.add_argument("--postings", type=int, default=200_000)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "5180")))
+    parser.add_argument("--roles", default="", help="only these roles (e.g. anónimo,staff)")
     parser.add_argument("--cache-url", default=None, help="PORTAL_CACHE_URL for the app (e.g. redis://…)")
     parser.add_argument("--profile", metavar="DATABASE", help="profile each page in process instead of wrk")
     parser.add_argument("--profile-lines", type=int, default=60)

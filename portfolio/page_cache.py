@@ -3,8 +3,11 @@
 A cached page is kept under a key made of its path and query, the **data version** and the business date.
 The data version is the newest row of the audit trail: every committed change of the data goes through a
 service that writes an audit row in the same transaction, so any change gives every page a new key (the old
-entries simply expire). One indexed query per request reads it; no process has to tell another one, which
-is what lets several workers and hosts share the cache.
+entries simply expire). One indexed query reads it; a process remembers what it read for
+``PAGE_CACHE_VERSION_SECONDS`` (1 s; 0 = read it on every request) and forgets it as soon as it commits a
+change itself, so its own changes show at once and other workers' and hosts' changes within that second
+(the portal already tells browsers and proxies they may keep a page 300 s). No process has to tell
+another one, which is what lets several workers and hosts share the cache.
 
 Where entries live is the ``PAGE_CACHE_URL`` setting: empty = in the process (Flask-Caching's SimpleCache,
 per worker); ``redis://…`` = Redis, shared by every worker and host; ``none`` = no cache (every request
@@ -19,11 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, make_response, request
 from flask_caching import Cache
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portfolio import clock, db
 
@@ -54,9 +59,45 @@ def data_version() -> tuple[int, dt.datetime | None]:
     return (row[0], row[1]) if row else (0, None)
 
 
+# The data version this process read last, and when (monotonic seconds). A process that commits a change
+# forgets it at once (below); other processes read the database again after PAGE_CACHE_VERSION_SECONDS.
+_seen: dict[int, tuple[float, tuple[int, dt.datetime | None]]] = {}  # per app: (when, version)
+
+
+def current_version() -> tuple[int, dt.datetime | None]:
+    ttl = float(current_app.config.get("PAGE_CACHE_VERSION_SECONDS", 1))
+    app, now = id(current_app._get_current_object()), time.monotonic()
+    seen = _seen.get(app)
+    if ttl > 0 and seen is not None and now - seen[0] < ttl:
+        return seen[1]
+    version = data_version()
+    _seen[app] = (now, version)
+    return version
+
+
+@event.listens_for(Session, "after_flush")
+def _note_audit_rows(session: Session, _context) -> None:
+    from portfolio.audit import AuditEntry
+
+    if any(isinstance(obj, AuditEntry) for obj in session.new):
+        session.info["page_cache.changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_version(session: Session) -> None:
+    if session.info.pop("page_cache.changed", False):
+        _seen.clear()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _nothing_changed(session: Session, _previous) -> None:
+    session.info.pop("page_cache.changed", None)
+
+
 def clear() -> None:
     """Forget every cached page (tests; an operator after editing data outside the services)."""
     cache.clear()
+    _seen.clear()
 
 
 def _last_modified(changed_at: dt.datetime | None, today: dt.date) -> dt.datetime:
@@ -78,7 +119,7 @@ def cached_page(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(*args, **kwargs)
-        version, changed_at = data_version()
+        version, changed_at = current_version()
         today = clock.today()
         query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
         key = hashlib.blake2b(f"{request.path}?{query}|{version}|{today}".encode(), digest_size=16).hexdigest()
@@ -101,3 +142,8 @@ def cached_page(view: Callable) -> Callable:
         return response
 
     return wrapper
+
+
+def clear_version() -> None:
+    """Forget the data version this process read (the next request reads it again)."""
+    _seen.clear()

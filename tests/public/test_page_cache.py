@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select
 
-from portfolio import db
+from portfolio import db, page_cache
 from portfolio.orgs.models import PublicEntity
 from portfolio.page_cache import cached_page
 from tests.support import STAFF_ACTOR
@@ -45,6 +45,7 @@ def test_a_cached_page_is_built_once_and_served_with_one_statement(app, client, 
     for url in PAGES:
         first = client.get(url)
         assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"], url
+        page_cache.clear_version()  # as if the version had been read longer than a second ago
         with Statements(app.extensions["portfolio_db"]["engine"]) as sql:
             second = client.get(url)
         assert second.status_code == 200 and second.get_data() == first.get_data(), url
@@ -144,3 +145,21 @@ def test_the_page_cache_is_shared_through_redis_when_configured(database_url):
             page_cache.clear()
         for app in (one, two):
             app.extensions["portfolio_db"]["engine"].dispose()
+
+
+def test_within_a_second_a_hit_reads_nothing_and_a_commit_elsewhere_shows_after_it(app, client, ctx, demo,
+                                                                                     isolated):
+    """A worker trusts the version it read for PAGE_CACHE_VERSION_SECONDS: a hit then touches no database;
+    a change committed by another process (not through this one's session) shows once that time is over."""
+    client.get("/transparencia/proyectos")
+    with Statements(app.extensions["portfolio_db"]["engine"]) as sql:
+        assert client.get("/transparencia/proyectos").status_code == 200
+    assert sql == []
+    before = client.get("/transparencia/proyectos").headers["ETag"]
+    from portfolio.audit import AuditEntry
+
+    isolated.execute(AuditEntry.__table__.insert().values(action="project.create", object_type="projects",
+                                                          at=page_cache.clock.utcnow()))
+    assert client.get("/transparencia/proyectos").headers["ETag"] == before  # within the second
+    page_cache.clear_version()  # the second is over
+    assert client.get("/transparencia/proyectos").headers["ETag"] != before
