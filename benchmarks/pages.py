@@ -350,10 +350,10 @@ def main() -> None:
     parser.add_argument("--profile", metavar="DATABASE", help="profile each page in process instead of wrk")
     parser.add_argument("--profile-lines", type=int, default=60)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # servers and databases are cleaned up
     if args.profile:
         profile(args.profile, args)
         return
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # servers and databases are cleaned up
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     script = Path(tempfile.mkdtemp(prefix="pages_wrk_")) / "latency.lua"
