@@ -25,13 +25,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
 
-    from portfolio import db, errors, formatting, logging_setup, navigation, security
+    from portfolio import db, errors, formatting, logging_setup, navigation, page_cache, security
     from portfolio.auth.enforcement import enforce
     from portfolio.extensions import bootstrap, csrf, login_manager
 
     _trust_proxies(app)
     logging_setup.init_app(app)  # first: every later hook and log line has the request id
     db.init_app(app)
+    page_cache.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)

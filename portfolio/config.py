@@ -136,6 +136,12 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "SMTP_URL": smtp_url,
         "MAIL_FROM": env.get("MAIL_FROM", "avisos@localhost").strip(),
         "OC4IDS_PREFIX": oc4ids_prefix,
+        # Page cache of the public portal (portfolio/page_cache.py): empty = in each worker's memory,
+        # redis://… = shared by every worker and host, none = off. Entries also expire after PAGE_CACHE_SECONDS.
+        "PAGE_CACHE_URL": env.get("PAGE_CACHE_URL", "").strip(),
+        "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS", "3600")),
+        # How long a worker trusts the data version it read (seconds; 0 = read it on every request).
+        "PAGE_CACHE_VERSION_SECONDS": float(env.get("PAGE_CACHE_VERSION_SECONDS", "1")),
     }
 
 

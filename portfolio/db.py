@@ -48,10 +48,22 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _on_begin(conn):
         # IMMEDIATE by default: a transaction takes SQLite's write lock when it begins (waiting up to the
         # busy timeout), so a request that reads and then writes never fails with SQLITE_BUSY_SNAPSHOT
-        # because a background job committed in between. Long read-only work (export jobs streaming
-        # rows) asks for DEFERRED with ``read_only_transaction`` so it never blocks writers.
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        # because a background job committed in between. Read-only requests (GET, HEAD) and long read-only
+        # work (export jobs streaming rows, ``read_only_transaction``) begin DEFERRED: they read a WAL
+        # snapshot, never queue behind the write lock and never block writers.
+        mode = conn.get_execution_options().get("sqlite_begin") or _default_begin()
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _default_begin() -> str:
+    """DEFERRED inside a read-only request (its views never write: every state change is a POST), else
+    IMMEDIATE (POSTs, the command line, background jobs)."""
+    from flask import has_request_context, request
+
+    return "DEFERRED" if has_request_context() and request.method in READ_METHODS else "IMMEDIATE"
 
 
 def _session_factory():

@@ -95,10 +95,11 @@ class ListQuery:
     notes: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def paginate(self, per_page: int = 25, scalars: bool = True) -> Page:
+    def paginate(self, per_page: int = 25, scalars: bool = True, total: int | None = None) -> Page:
+        """One page of the list; ``total`` when the caller already counted the filtered rows (with its sums)."""
         return paginate(self.query, sortable=self.sortable, default_sort=self.default_sort,
                         default_direction=self.default_direction, tiebreak=self.tiebreak,
-                        per_page=per_page, scalars=scalars)
+                        per_page=per_page, scalars=scalars, total=total)
 
     def ordered(self, args: Mapping[str, str]) -> Select:
         """The whole filtered query in the order the page shows for ``args`` (?sort=, ?dir=)."""
@@ -106,7 +107,12 @@ class ListQuery:
         return self.query.order_by(*order)
 
     def count(self) -> int:
-        return db.session.scalar(select(func.count()).select_from(self.query.order_by(None).subquery())) or 0
+        return count_rows(self.query)
+
+
+def count_rows(query: Select) -> int:
+    """How many rows ``query`` returns (the database drops the unused columns of the subquery)."""
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
 def sort_order(args: Mapping[str, str], sortable: dict[str, Any], default_sort: str,
@@ -134,11 +140,14 @@ def paginate(
     tiebreak: Any = None,
     per_page: int = 25,
     scalars: bool = True,
+    total: int | None = None,
 ) -> Page:
-    """Apply ?sort=, ?dir=, ?page= to ``query`` and fetch one page plus the total count."""
+    """Apply ?sort=, ?dir=, ?page= to ``query`` and fetch one page plus the total count (counted here unless
+    the caller passes ``total``, e.g. from the query that sums the list)."""
     sort, direction, order = sort_order(request.args, sortable, default_sort, default_direction, tiebreak)
     per_page = int_arg("per_page", per_page, maximum=MAX_PAGE_SIZE) or per_page
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if total is None:
+        total = count_rows(query)
     pages = max(1, math.ceil(total / per_page))
     page = min(int_arg("page", 1) or 1, pages)
     paged = query.order_by(*order).limit(per_page).offset((page - 1) * per_page)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portfolio import audit, clock, db
 from portfolio.auth.policy import allows, service
@@ -209,22 +209,26 @@ def display_rule_value(key: str, value: str) -> str:
 
 def rule_value(key: str, on: dt.date | None = None) -> Decimal:
     """The value of rule ``key`` in force on ``on`` (today by default)."""
-    return Decimal(_value_row(key, on).value)
+    return Decimal(_value_text(key, on))
 
 
-def _value_row(key: str, on: dt.date | None) -> RuleValue:
+def _value_text(key: str, on: dt.date | None) -> str:
     if key not in RULES:
         raise KeyError(key)
     on = on or clock.today()
-    row = db.session.scalars(
-        select(RuleValue)
-        .where(RuleValue.key == key, RuleValue.effective_from <= on)
-        .order_by(RuleValue.effective_from.desc())
-        .limit(1)
-    ).first()
-    if row is None:
+    # Remembered for the session (one request, one command): a page asks for the same rules many times.
+    memo = db.session.info.setdefault(_MEMO, {})
+    if (key, on) not in memo:
+        memo[(key, on)] = db.session.scalars(
+            select(RuleValue.value)
+            .where(RuleValue.key == key, RuleValue.effective_from <= on)
+            .order_by(RuleValue.effective_from.desc())
+            .limit(1)
+        ).first()
+    value = memo[(key, on)]
+    if value is None:
         raise NotFound(f"No hay un valor vigente para la regla «{RULES[key][0]}» al {on:%d/%m/%Y}.")
-    return row
+    return value
 
 
 def _schedule_step_label(step: int | str) -> str:
@@ -256,7 +260,7 @@ def parse_schedule(text: str) -> tuple[int | str, ...]:
 
 def rule_schedule(key: str, on: dt.date | None = None) -> tuple[int | str, ...]:
     """The reminder schedule ``key`` in force on ``on`` (see :func:`parse_schedule`)."""
-    return parse_schedule(_value_row(key, on).value)
+    return parse_schedule(_value_text(key, on))
 
 
 class RuleBook:
@@ -282,6 +286,17 @@ class RuleBook:
 
     def schedule(self, key: str, on: dt.date) -> tuple[int | str, ...]:
         return parse_schedule(self._text(key, on))
+
+
+_MEMO = "portfolio.rule_values"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rule_values(session: Session, *_args) -> None:
+    """A write (a new rule value) or the end of the transaction makes the remembered values stale."""
+    session.info.pop(_MEMO, None)
 
 
 def parse_rule_value(text: str) -> Decimal:

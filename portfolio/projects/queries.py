@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, case, exists, false, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
@@ -90,12 +90,21 @@ class Filters:
     demo: str = ""
 
 
-def financier_filter_choices(user: Any) -> list[Company]:
+def financier_filter_choices(user: Any) -> list[CompanyChoice]:
     """The companies the list can be filtered by: none for a company user (its list is already its own
     company's projects), every active company for everyone else."""
     if user.role == COMPANY:
         return []
-    return list(db.session.scalars(select(Company).where(Company.active.is_(True)).order_by(Company.legal_name)))
+    rows = db.session.execute(select(Company.id, Company.legal_name, Company.trade_name)
+                              .where(Company.active.is_(True)).order_by(Company.legal_name))
+    return [CompanyChoice(id, trade_name or legal_name) for id, legal_name, trade_name in rows]
+
+
+class CompanyChoice(NamedTuple):
+    """A company in a filter's drop-down: its id and the name people know it by (no ORM object to load)."""
+
+    id: int
+    display_name: str
 
 
 def filtered(filters: Filters, user: Any) -> Select:

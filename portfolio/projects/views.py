@@ -44,12 +44,14 @@ _companies = orgs_queries.active_companies
 @requires("projects.view")
 def index():
     listing = queries.project_list(request.args, current_user)  # the same function as the Excel export
-    page = listing.paginate()
+    pipeline = queries.pipeline(current_user)
+    # Unfiltered, the list holds exactly the projects the stage summary counts: no second count.
+    page = listing.paginate(total=None if listing.filters else sum(row.count for row in pipeline))
     return render_template(
         "projects/index.html", page=page, f=queries.filters_from(request.args), stages=stages.STAGES, levels=LEVELS,
         sectors=SECTORS, entities=_entities(), companies=queries.financier_filter_choices(current_user),
         departments=ubigeo.departments(), can_manage=allows(current_user, "projects.manage"),
-        pipeline=queries.pipeline(current_user), progress=queries.progress_by_project(page.items),
+        pipeline=pipeline, progress=queries.progress_by_project(page.items),
         place_names=ubigeo.place_names, department_names=ubigeo.department_names,
     )
 

@@ -3,6 +3,9 @@
 Rules of the portal:
 - every route is ``@public`` and GET-only; pages use their own layout (no user menu, no CSRF token, no
   cookie is set), so a shared cache may keep them: ``Cache-Control: public, max-age=300``;
+- every page is ``@cached_page`` (``portfolio/page_cache.py``): served from the page cache until the data
+  changes, with ``ETag``/``Last-Modified`` and ``304`` on conditional requests (new portal pages too), except
+  the OC4IDS documents, which stamp their publication time and answer conditional requests themselves;
 - only aggregated or explicitly public facts: never a company's payroll or individual contribution,
   never internal notes, user names or e-mails; non-public or unknown ids answer 404.
 """
@@ -23,6 +26,7 @@ from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
 from portfolio.mef import queries as mef_queries
 from portfolio.money import CENT, format_money
 from portfolio.orgs.models import LEVELS as GOVERNMENT_LEVELS
+from portfolio.page_cache import cached_page
 from portfolio.projects import stages
 from portfolio.public import dictionary, geo, oc4ids, opendata, queries
 
@@ -60,6 +64,7 @@ def _period() -> tuple[int, int]:
 
 @bp.route("/")
 @public
+@cached_page
 def home():
     year, quarter = indicators.latest_quarter()
     rows = indicators.quarter_report(year, quarter, public_only=True)
@@ -70,6 +75,7 @@ def home():
 
 @bp.route("/indicadores")
 @public
+@cached_page
 def indicators_page():
     year, quarter = _period()
     level = request.args.get("nivel") if request.args.get("nivel") in LEVELS else None
@@ -80,6 +86,7 @@ def indicators_page():
 
 @bp.route("/indicadores/<int:indicator_id>")
 @public
+@cached_page
 def indicator(indicator_id: int):
     item = indicators.get_indicator(indicator_id, public_only=True)
     labels, values, targets = indicators.series(item)
@@ -92,6 +99,7 @@ def indicator(indicator_id: int):
 
 @bp.route("/datos/indicadores.csv")
 @public
+@cached_page
 def indicators_csv():
     year, quarter = _period()
     rows = indicators.quarter_report(year, quarter, public_only=True)
@@ -106,6 +114,7 @@ def indicators_csv():
 
 @bp.route("/proyectos")
 @public
+@cached_page
 def projects():
     filters = queries.Filters.parse(request.args)
     overview = queries.overview()
@@ -118,6 +127,7 @@ def projects():
 
 @bp.route("/proyectos/<int:project_id>")
 @public
+@cached_page
 def project(project_id: int):
     page = queries.public_project(project_id)
     chart = None
@@ -135,6 +145,7 @@ def project(project_id: int):
 
 @bp.route("/proyectos/<int:project_id>/ejecucion.csv")
 @public
+@cached_page
 def project_execution_csv(project_id: int):
     page = queries.public_project(project_id)
     header = ["cui", "anio", "hasta_mes", "pia_soles", "pim_soles", "certificado_soles", "compromiso_anual_soles",
@@ -147,6 +158,7 @@ def project_execution_csv(project_id: int):
 
 @bp.route("/mapa")
 @public
+@cached_page
 def map_page():
     provinces = geo.provinces()
     width, height = geo.size()
@@ -158,6 +170,7 @@ def map_page():
 
 @bp.route("/datos/mapa.csv")
 @public
+@cached_page
 def map_csv():
     rows = [["provincia", p.code, p.name, p.projects, p.amount] for p in geo.provinces()]
     rows += [["provincia", p.code, p.name, p.projects, p.amount] for p in geo.outside_region()]
@@ -178,6 +191,7 @@ def _execution_year() -> int | None:
 
 @bp.route("/ejecucion")
 @public
+@cached_page
 def execution():
     year = _execution_year()
     tables = {key: mef_queries.totals(key, year=year) for key in mef_queries.DIMENSIONS}
@@ -187,6 +201,7 @@ def execution():
 
 @bp.route("/datos/ejecucion.csv")
 @public
+@cached_page
 def execution_csv():
     year = _execution_year()
     dimension = request.args.get("por") if request.args.get("por") in mef_queries.DIMENSIONS else "anio"
@@ -232,6 +247,7 @@ def oc4ids_package():
 
 @bp.route("/datos/datos-abiertos.zip")
 @public
+@cached_page
 def open_data_zip():
     data = opendata.zip_bytes(prefix=current_app.config["OC4IDS_PREFIX"], published=clock.utcnow())
     response = Response(data, mimetype="application/zip",
@@ -242,6 +258,7 @@ def open_data_zip():
 
 @bp.route("/datos/diccionario")
 @public
+@cached_page
 def data_dictionary():
     return render_template("public/data_dictionary.html", tables=dictionary.TABLES, dictionary=dictionary,
                            extension_files=EXTENSION_FILES)
@@ -255,6 +272,7 @@ EXTENSION_FILES = {"extension.json": "application/json", "project-schema.json": 
 
 @bp.route("/datos/extension/<name>")
 @public
+@cached_page
 def oc4ids_extension(name: str):
     """This publisher's OC4IDS extension (the fields and codes it adds to the standard)."""
     if name not in EXTENSION_FILES:
@@ -265,6 +283,7 @@ def oc4ids_extension(name: str):
 
 @bp.route("/datos")
 @public
+@cached_page
 def open_data():
     year, quarter = indicators.latest_quarter()
     return render_template("public/open_data.html", year=year, quarter=quarter)
@@ -272,6 +291,7 @@ def open_data():
 
 @bp.route("/datos/proyectos.csv")
 @public
+@cached_page
 def projects_csv():
     """Every project, or those of the list's filters (the same query-string arguments)."""
     header = ["id", "cui", "proyecto", "entidad", "nivel_gobierno", "etapa", "monto_vigente_soles",
@@ -288,6 +308,7 @@ def projects_csv():
 
 @bp.route("/fideicomiso")
 @public
+@cached_page
 def trust_statement():
     from portfolio.dashboards.queries import trust as trust_data
     from portfolio.rules import rule_value

@@ -62,6 +62,7 @@ class Contribution(Base):
 
     __tablename__ = "trust_contributions"
     __table_args__ = (
+        Index("ix_trust_contributions_month", "month"),  # the list's default order (newest month first)
         UniqueConstraint("company_id", "month", name="uq_trust_contributions_company_month"),
         CheckConstraint("amount_due >= 0 AND amount_paid >= 0", name="not_negative"),
         CheckConstraint("amount_paid <= amount_due", name="not_overpaid"),

@@ -113,10 +113,12 @@ def contribution_list(args: Mapping[str, str], viewer: Any, today: dt.date | Non
 
 
 def contribution_totals(listing: ListQuery) -> dict:
-    """Declared, paid and owed over the whole filtered list (not just the page): SQL sums in céntimos."""
+    """Rows, declared, paid and owed over the whole filtered list (not just the page): one scan, SQL sums in
+    céntimos (the page passes ``count`` to the paginator instead of counting again)."""
     rows = listing.query.order_by(None).subquery()
-    due, paid = db.session.execute(select(money_sum(rows.c.amount_due), money_sum(rows.c.amount_paid))).one()
-    return {"due": due, "paid": paid, "owed": due - paid}
+    count, due, paid = db.session.execute(
+        select(func.count(), money_sum(rows.c.amount_due), money_sum(rows.c.amount_paid)).select_from(rows)).one()
+    return {"count": count, "due": due, "paid": paid, "owed": due - paid}
 
 
 def payment_list(args: Mapping[str, str], viewer: Any) -> ListQuery:
@@ -160,12 +162,14 @@ def disbursement_list(args: Mapping[str, str], viewer: Any = None) -> ListQuery:
 
 
 def disbursement_totals(listing: ListQuery) -> dict:
-    """Requested, paid and approved-but-unpaid over the whole filtered list: SQL sums in céntimos."""
+    """Rows, requested, paid and approved-but-unpaid over the whole filtered list: one scan, SQL sums in
+    céntimos."""
     rows = listing.query.order_by(None).subquery()
     unpaid = case((rows.c.status.in_(RESERVED_DISBURSEMENTS), rows.c.amount - rows.c.paid_amount), else_=0)
-    amount, paid, pending = db.session.execute(
-        select(money_sum(rows.c.amount), money_sum(rows.c.paid_amount), money_sum(unpaid))).one()
-    return {"amount": amount, "paid": paid, "unpaid": pending}
+    count, amount, paid, pending = db.session.execute(
+        select(func.count(), money_sum(rows.c.amount), money_sum(rows.c.paid_amount), money_sum(unpaid))
+        .select_from(rows)).one()
+    return {"count": count, "amount": amount, "paid": paid, "unpaid": pending}
 
 
 def last_paid_on(disbursement_ids: list[int]) -> dict[int, dt.date]:

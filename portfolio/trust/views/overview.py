@@ -37,8 +37,9 @@ def overview():
 @requires("trust.view")
 def contributions_list():
     listing = queries.contribution_list(request.args, current_user)
-    return render_template("trust/contributions.html", page=listing.paginate(), q=listing.filters.get("q"),
-                           filters=listing.filters, errors=listing.errors, totals=queries.contribution_totals(listing),
+    totals = queries.contribution_totals(listing)
+    return render_template("trust/contributions.html", page=listing.paginate(total=totals["count"]),
+                           q=listing.filters.get("q"), filters=listing.filters, errors=listing.errors, totals=totals,
                            today=clock.today(), statuses=CONTRIBUTION_STATUS)
 
 
@@ -55,9 +56,10 @@ def trust_statement():
 @requires("trust.view")
 def disbursement_list():
     listing = queries.disbursement_list(request.args, current_user)
-    page = listing.paginate()  # the query loads program and beneficiary with each request
+    totals = queries.disbursement_totals(listing)
+    page = listing.paginate(total=totals["count"])  # the query loads program and beneficiary with each request
     return render_template("trust/disbursements.html", page=page, status=listing.filters.get("estado"),
-                           statuses=DISBURSEMENT_STATUS, totals=queries.disbursement_totals(listing),
+                           statuses=DISBURSEMENT_STATUS, totals=totals,
                            paid_on=queries.last_paid_on([d.id for d in page.items]))
 
 
