@@ -41,7 +41,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     navigation.init_app(app)
     app.before_request(enforce)
 
-    from portfolio import admin, auth, cli, exports, imports, indicators, main, orgs, projects, public, trust
+    from portfolio import (
+        admin,
+        auth,
+        cli,
+        documents,
+        exports,
+        imports,
+        indicators,
+        main,
+        orgs,
+        projects,
+        public,
+        trust,
+    )
 
     for package in (
         main,        # /            each role's home dashboard; /healthz
@@ -50,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         orgs,        # /organizaciones  companies, public entities, CIPRL caps
         projects,    # /proyectos   Obras por Impuestos
         trust,       # /fideicomiso the trust; `flask ledger …`
+        documents,   # /documentos  the expediente: uploads, downloads; `flask documents verify`
         exports,     # /exportaciones  Excel exports and background jobs; `flask exports …`
         imports,     # /importar    spreadsheet imports
         indicators,  # /indicadores quarterly indicators

@@ -73,6 +73,10 @@ ACTION_LABELS: dict[str, str] = {
     "trust.conflict.declare": "Conflicto de interés declarado",
     "trust.period.close": "Periodo contable cerrado",
     "trust.bank_balance": "Saldo de extracto bancario registrado",
+    # documents
+    "document.upload": "Documento adjuntado",
+    "document.version": "Nueva versión de documento",
+    "document.withdraw": "Documento retirado del expediente",
 }
 
 OBJECT_LABELS: dict[str, str] = {
@@ -103,6 +107,7 @@ OBJECT_LABELS: dict[str, str] = {
     "trust_votes": "Voto",
     "ledger_periods": "Periodo contable",
     "trust_bank_balances": "Saldo de extracto bancario",
+    "documents": "Documento",
 }
 
 # field: (label, kind). Kinds: text, money, date, month, bool, pct, stage, status, role, list.
@@ -162,6 +167,11 @@ FIELDS: dict[str, tuple[str, str]] = {
     "user": ("Miembro del Comité (id)", "text"), "legal_status": ("Situación legal", "text"),
     "on": ("Fecha", "date"), "balance": ("Saldo", "money"), "en_nombre_de": ("En nombre de (RUC)", "text"),
     "entries": ("Asientos del mes", "text"), "total": ("Total", "money"),
+    # documents
+    "owner": ("Adjunto a", "text"), "doc_type": ("Tipo de documento", "text"), "filename": ("Nombre del archivo", "text"),
+    "size": ("Tamaño (bytes)", "text"), "public": ("Público", "bool"), "dedup": ("Contenido ya almacenado", "bool"),
+    "invoice": ("Comprobante", "text"), "supersedes": ("Reemplaza al documento (id)", "text"),
+    "documents": ("Documentos en el expediente", "text"),
 }
 _FIELD_PREFIXES = {"count_": "Filas: "}
 

@@ -57,6 +57,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
     log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"LOG_LEVEL desconocido: {log_level!r} (use DEBUG, INFO, WARNING o ERROR)")
+    store = env.get("DOCUMENT_STORE", "local").strip().lower() or "local"
+    if store not in {"local", "s3"}:
+        raise ConfigError(f"DOCUMENT_STORE desconocido: {store!r} (use local o s3)")
+    if store == "s3" and not env.get("DOCUMENT_S3_BUCKET"):
+        raise ConfigError("DOCUMENT_STORE=s3 necesita DOCUMENT_S3_BUCKET (el bucket donde se guardan los documentos).")
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -105,6 +110,17 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "EXPORT_JOB_TIMEOUT_MINUTES": int(env.get("EXPORT_JOB_TIMEOUT_MINUTES", "60")),
         "EXPORT_RQ_QUEUE": env.get("EXPORT_RQ_QUEUE", "portfolio-exports"),
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # Documents (portfolio/documents/): largest file, where files are kept (local | s3) and the bucket.
+        "DOCUMENT_MAX_MB": int(env.get("DOCUMENT_MAX_MB", "10")),
+        "DOCUMENT_STORE": store,
+        "DOCUMENT_DIR": env.get("DOCUMENT_DIR") or str(INSTANCE_DIR / "documents"),
+        "DOCUMENT_STAGING_DIR": env.get("DOCUMENT_STAGING_DIR", ""),
+        "DOCUMENT_S3_BUCKET": env.get("DOCUMENT_S3_BUCKET", ""),
+        "DOCUMENT_S3_ENDPOINT": env.get("DOCUMENT_S3_ENDPOINT", ""),
+        "DOCUMENT_S3_REGION": env.get("DOCUMENT_S3_REGION", ""),
+        "DOCUMENT_S3_PREFIX": env.get("DOCUMENT_S3_PREFIX", "documentos/"),
+        "DOCUMENT_S3_ACCESS_KEY": env.get("DOCUMENT_S3_ACCESS_KEY", ""),
+        "DOCUMENT_S3_SECRET_KEY": env.get("DOCUMENT_S3_SECRET_KEY", ""),
     }
 
 

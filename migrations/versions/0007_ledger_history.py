@@ -20,7 +20,9 @@ depends_on = None
 # Protected by earlier migrations (append-only): audit_log, stage history, budget revisions, the ledger.
 EARLIER = ("audit_log", "project_stage_transitions", "budget_revisions", "ledger_entries", "ledger_postings",
            "ledger_periods")
-NEW = tuple(h.table for h in HISTORY if h.table not in EARLIER)
+# Created and protected by later migrations (the registry grows; this revision must not reach them).
+LATER = ("document_blobs", "documents", "vote_documents")
+NEW = tuple(h.table for h in HISTORY if h.table not in EARLIER + LATER)
 
 # PostgreSQL: at commit, an entry header must have >= 2 postings that balance and equal its total, whatever
 # the insert order (the postings' trigger only fires when there are postings).

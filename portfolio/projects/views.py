@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portfolio import clock
 from portfolio.auth.policy import allows, requires
+from portfolio.documents import panels as document_panels
 from portfolio.forms import run_service, select_choices
 from portfolio.listing import text_arg
 from portfolio.orgs import queries as orgs_queries
@@ -111,6 +112,7 @@ def detail(project_id: int):
         "projects/detail.html", p=project, data=data, today=today, curve=chart.build(project, data.milestones, today),
         transition_form=transition_form, stages=stages, ubigeo=ubigeo,
         can_manage=allows(current_user, "projects.manage"), can_certify=allows(current_user, "certificates.manage"),
+        docs_panel=document_panels.project_panel(project.id, current_user),
     )
 
 

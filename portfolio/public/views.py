@@ -14,6 +14,7 @@ from flask import Blueprint, Response, render_template, request
 
 from portfolio import charts, clock
 from portfolio.auth.policy import public
+from portfolio.documents import panels as document_panels
 from portfolio.exports.csvfile import csv_response
 from portfolio.indicators import services as indicators
 from portfolio.indicators.models import LEVELS, QUARTERS, STATUSES
@@ -121,7 +122,8 @@ def project(project_id: int):
                                dash="7 4", marker="none"),
              charts.TimeSeries("Real", [(m[2], m[5]) for m in page.milestones if m[2] and m[5] is not None])],
             today=clock.today(), chart_id="curva-s", description="Avance físico acumulado por hito, por fecha")
-    return render_template("public/project.html", page=page, p=page.project, chart=chart, stage_label=stages.label)
+    return render_template("public/project.html", page=page, p=page.project, chart=chart, stage_label=stages.label,
+                           public_docs=document_panels.public_list(page.project.id))
 
 
 @bp.route("/proyectos/<int:project_id>.json")
