@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from portfolio.forms import DateField, MoneyField, SpanishForm
+from portfolio.forms import DateField, MoneyField, SpanishForm, select_choices
 
 
 class UploadForm(SpanishForm):
@@ -14,7 +14,12 @@ class UploadForm(SpanishForm):
     doc_type = SelectField("Tipo de documento", validators=[Optional()], validate_choice=False)
     doc_date = DateField("Fecha del documento", validators=[Optional()])
     title = StringField("Descripción (opcional)", validators=[Optional(), Length(max=200)])
-    public = BooleanField("Publicar en el portal de transparencia")
+    public = SelectField("Portal de transparencia", choices=select_choices([
+        ("", "Según el tipo (convenio, adendas, informes, actas y fotos: públicos)"), ("1", "Público en el portal"),
+        ("0", "Privado (solo usuarios autorizados)")], blank=None), validate_choice=True, default="")
+
+    def visibility(self) -> bool | None:
+        return {"1": True, "0": False}.get(self.public.data or "")
     file = FileField("Archivo (PDF, JPEG, PNG, XLSX o DOCX)", validators=[FileRequired("Elija el archivo.")])
     invoice_ruc = StringField("RUC del emisor", validators=[Optional(), Length(max=20)])
     invoice_serie = StringField("Serie", validators=[Optional(), Length(max=10)])

@@ -9,12 +9,13 @@ from portfolio.auth.policy import allows
 from portfolio.documents import queries
 from portfolio.documents.forms import UploadForm, WithdrawForm
 from portfolio.documents.vocab import PROJECT_OWNERS, TRUST_OWNERS, types_for
+from portfolio.forms import select_choices
 
 
 def _form(targets, kinds) -> UploadForm:
-    form = UploadForm()
-    form.target.choices = targets
-    form.doc_type.choices = queries.type_choices(kinds)
+    form = UploadForm(prefix="doc")
+    form.target.choices = select_choices(targets, blank=None)
+    form.doc_type.choices = select_choices(queries.type_choices(kinds), blank=None)
     return form
 
 

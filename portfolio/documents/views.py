@@ -46,7 +46,7 @@ def _flash_form(form) -> None:
 @bp.route("/documentos/subir", methods=["POST"])
 @requires("documents.upload")
 def upload():
-    form = UploadForm()
+    form = UploadForm(prefix="doc")
     kind, owner_id = form.owner()
     try:
         target = queries.owner(kind, owner_id) if kind in set(OwnerKind) and owner_id else None
@@ -72,7 +72,7 @@ def upload():
         outcome = db.commit_or_rollback(lambda: services.upload(
             owner_kind=kind, owner_id=owner_id, doc_type=form.doc_type.data or "", staged=staged,
             filename=file.filename or "", store=store(), actor=current_user, doc_date=form.doc_date.data,
-            title=form.title.data, public=form.public.data, supersedes_id=supersedes,
+            title=form.title.data, public=form.visibility(), supersedes_id=supersedes,
             invoice=invoice if any(invoice) else None, invoice_amount=form.invoice_amount.data, limits=limits()),
             lambda exc: exc)
     finally:

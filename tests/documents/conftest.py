@@ -103,3 +103,20 @@ def stored_files(store: LocalStore) -> list[Path]:
 
 from tests.projects.conftest import make_project, oxi  # noqa: E402,F401  (fixtures reused here)
 from tests.trust.conftest import world  # noqa: E402,F401
+
+
+@pytest.fixture
+def app_store(app, tmp_path):
+    """The app's document store pointed at a temporary folder for the test."""
+    original = app.extensions["portfolio_documents"]
+    app.extensions["portfolio_documents"] = LocalStore(tmp_path / "app-almacen")
+    yield app.extensions["portfolio_documents"]
+    app.extensions["portfolio_documents"] = original
+
+
+def post_file(client, target: str, data: bytes, name: str, doc_type: str = "convenio", **fields):
+    form = {"target": target, "doc_type": doc_type, "doc_date": "", "file": (io.BytesIO(data), name)}
+    form.update(fields)
+    form = {f"doc-{k}": v for k, v in form.items()}
+    form["doc-csrf_token"] = client.csrf_token()
+    return client.post("/documentos/subir", form, content_type="multipart/form-data", follow_redirects=True)
