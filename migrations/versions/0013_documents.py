@@ -23,6 +23,7 @@ TABLES = ("document_blobs", "documents", "vote_documents")
 def upgrade() -> None:
     op.create_table(
         "document_blobs",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("file_format", sa.String(length=8), nullable=False),
@@ -30,7 +31,8 @@ def upgrade() -> None:
         sa.CheckConstraint("size > 0", name=op.f("ck_document_blobs_size_positive")),
         sa.CheckConstraint("file_format IN ('pdf', 'jpeg', 'png', 'xlsx', 'docx')",
                            name=op.f("ck_document_blobs_format_known")),
-        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_document_blobs")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document_blobs")),
+        sa.UniqueConstraint("sha256", name=op.f("uq_document_blobs_sha256")),
     )
     op.create_table(
         "documents",

@@ -110,9 +110,9 @@ def _track_new_blob(store: Store, sha256: str) -> None:
 
 def _store_content(staged: Staged, fmt, store: Store) -> bool:
     """Store the content once; True when it was already there (deduplicated)."""
-    blob = db.session.get(DocumentBlob, staged.sha256)
+    blob = db.session.scalar(select(DocumentBlob).where(DocumentBlob.sha256 == staged.sha256))
     if blob is None:
-        # The row first: a concurrent upload of the same content waits on its primary key until this ends.
+        # The row first: a concurrent upload of the same content waits on its unique key until this ends.
         db.insert_unique(DocumentBlob(sha256=staged.sha256, size=staged.size, file_format=fmt),
                          "Otra persona está subiendo el mismo archivo en este momento: intente de nuevo.", field="file")
         if store.put(staged.sha256, staged.path, FORMATS[fmt][0]):
