@@ -94,16 +94,17 @@ def _track_new_blob(store: Store, sha256: str) -> None:
     if not session.info.get(_PENDING + ".listening"):
         session.info[_PENDING + ".listening"] = True
 
-        @event.listens_for(session, "after_soft_rollback")
-        def _rolled_back(sess, previous):
-            if previous.parent is None:  # the whole transaction, not a savepoint inside it
-                for pending_store, sha in sess.info.pop(_PENDING, []):
-                    pending_store.delete(sha)
-
         @event.listens_for(session, "after_commit")
         def _committed(sess):
             if not sess.in_nested_transaction():  # a savepoint's release also reports a commit
                 sess.info.pop(_PENDING, None)
+
+        @event.listens_for(session, "after_transaction_end")
+        def _ended(sess, transaction):
+            # The whole transaction ended without a commit: rolled back, or closed after an unexpected error.
+            if transaction.parent is None and not transaction.nested:
+                for pending_store, sha in sess.info.pop(_PENDING, []):
+                    pending_store.delete(sha)
 
     session.info.setdefault(_PENDING, []).append((store, sha256))
 

@@ -6,7 +6,7 @@ lets nothing run; the ETag is the content's SHA-256 (the file never changes).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portfolio import db
@@ -107,8 +107,10 @@ def _send(document, *, cache: str) -> Response:
     if request.if_none_match and document.sha256 in request.if_none_match:
         response = Response(status=304)
     else:
-        chunks = store().open(document.sha256)
-        response = Response(stream_with_context(chunks), mimetype=document.blob.content_type, direct_passthrough=True)
+        # A plain generator over the store (it needs no request context): the body streams in chunks and a
+        # client that stops reading leaves nothing of the request behind.
+        response = Response(store().open(document.sha256), mimetype=document.blob.content_type,
+                            direct_passthrough=True)
         response.headers["Content-Length"] = str(document.size)
     from werkzeug.urls import quote
     from werkzeug.utils import secure_filename
@@ -133,4 +135,4 @@ def download(document_id: int):
 @bp.route("/transparencia/documentos/<int:document_id>")
 @public
 def public_download(document_id: int):
-    return _send(queries.get_public_document(document_id), cache="public, max-age=3600")
+    return _send(queries.get_public_document(document_id), cache="public, max-age=300")

@@ -95,7 +95,7 @@ def test_board_sees_the_dossier_with_invoices_and_its_vote_records_the_hashes(ap
         invoice_doc = db.session.scalar(select(Document).where(Document.filename == "F001-123.pdf"))
     downloaded = board.get(f"/documentos/{invoice_doc.id}/descargar")
     assert downloaded.status_code == 200 and downloaded.headers["X-Content-SHA256"] == invoice_doc.sha256
-    assert downloaded.data == factura  # read to the end: the streamed response closes its context
+    assert downloaded.data == factura
     response = board.post(f"/fideicomiso/desembolsos/{d.id}/votar",
                           {f"v{d.id}-decision": "aprobar", f"v{d.id}-comment": "Sustento completo",
                            f"v{d.id}-idem": uuid.uuid4().hex}, follow_redirects=True)

@@ -183,6 +183,19 @@ def test_a_failure_after_the_file_was_stored_leaves_nothing(oxi, store, staged):
     assert not again.deduplicated and store.exists(again.document.sha256)
 
 
+def test_an_unexpected_error_after_storing_leaves_nothing_when_the_session_closes(oxi, store, staged):
+    """A bug (not a DomainError) after the content was stored: the request ends with the session closed,
+    never committed, and the content goes too."""
+    project = oxi.project()
+    db.session.commit()
+    item = staged(pdf_bytes("error inesperado"))
+    services.upload(owner_kind="project", owner_id=project.id, doc_type="convenio", staged=item,
+                    filename="convenio.pdf", store=store, actor=STAFF_ACTOR)
+    assert store.exists(item.sha256)
+    db.session.close()  # what the app context's teardown does after a 500
+    assert not store.exists(item.sha256) and stored_files(store) == []
+
+
 def test_withdrawn_documents_leave_the_dossier_and_only_the_auditor_reads_them(oxi, store, staged):
     project = oxi.project()
     db.session.commit()

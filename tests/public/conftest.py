@@ -30,6 +30,14 @@ def forbidden_strings() -> list[str]:
     return out
 
 
+def body_text(response) -> str:
+    """A crawled response as text: pages, CSV and JSON decoded; a downloaded document (PDF, image…) read byte
+    for byte as Latin-1, so an e-mail or a RUC written in it is still found."""
+    if response.mimetype.startswith("text/") or response.mimetype.endswith("json"):
+        return response.get_data(as_text=True)
+    return response.get_data().decode("latin-1")
+
+
 def crawl(client, start: str = "/transparencia/", limit: int = 400):
     """Follow every same-site link under /transparencia from ``start``; return {url: response}."""
     seen: dict[str, object] = {}
