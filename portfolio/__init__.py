@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         api,
         auth,
         cli,
+        documents,
         exports,
         imports,
         indicators,
@@ -67,6 +68,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         orgs,        # /organizaciones  companies, public entities, CIPRL caps
         projects,    # /proyectos   Obras por Impuestos
         trust,       # /fideicomiso the trust; `flask ledger …`
+        documents,   # /documentos  the expediente: uploads, downloads; `flask documents verify`
         exports,     # /exportaciones  Excel exports and background jobs; `flask exports …`
         imports,     # /importar    spreadsheet imports (and MEF's execution CSV)
         mef,         # `flask mef importar`  MEF's execution figures

@@ -83,6 +83,10 @@ ACTION_LABELS: dict[str, str] = {
     "notify.preferences": "Preferencias de avisos modificadas",
     "calendar.issue": "Enlace privado de calendario creado",
     "calendar.revoke": "Enlace privado de calendario revocado",
+    # documents
+    "document.upload": "Documento adjuntado",
+    "document.version": "Nueva versión de documento",
+    "document.withdraw": "Documento retirado del expediente",
 }
 
 OBJECT_LABELS: dict[str, str] = {
@@ -120,6 +124,7 @@ OBJECT_LABELS: dict[str, str] = {
     "notification_preferences": "Preferencias de avisos",
     "calendar_feeds": "Calendario privado",
     "mef_executions": "Ejecución presupuestal MEF (año)",
+    "documents": "Documento",
 }
 
 # field: (label, kind). Kinds: text, money, date, month, bool, pct, stage, status, role, list.
@@ -199,6 +204,11 @@ FIELDS: dict[str, tuple[str, str]] = {
     "avisos_hito": ("Avisos de hitos de obra", "text"),
     "avisos_certificado": ("Avisos de certificados", "text"),
     "avisos_indicador": ("Avisos de mediciones de indicadores", "text"),
+    # documents
+    "owner": ("Adjunto a", "text"), "doc_type": ("Tipo de documento", "text"), "filename": ("Nombre del archivo", "text"),
+    "size": ("Tamaño (bytes)", "text"), "public": ("Público", "bool"), "dedup": ("Contenido ya almacenado", "bool"),
+    "invoice": ("Comprobante", "text"), "supersedes": ("Reemplaza al documento (id)", "text"),
+    "documents": ("Documentos en el expediente", "text"),
 }
 _FIELD_PREFIXES = {"count_": "Filas: "}
 

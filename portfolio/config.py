@@ -69,6 +69,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
     if not re.fullmatch(r"oc4ids-[a-z0-9]{6}", oc4ids_prefix):
         raise ConfigError(f"OC4IDS_PREFIX inválido: {oc4ids_prefix!r} (forma oc4ids-xxxxxx, seis letras "
                           "minúsculas o dígitos registrados ante Open Contracting Partnership)")
+    store = env.get("DOCUMENT_STORE", "local").strip().lower() or "local"
+    if store not in {"local", "s3"}:
+        raise ConfigError(f"DOCUMENT_STORE desconocido: {store!r} (use local o s3)")
+    if store == "s3" and not env.get("DOCUMENT_S3_BUCKET"):
+        raise ConfigError("DOCUMENT_STORE=s3 necesita DOCUMENT_S3_BUCKET (el bucket donde se guardan los documentos).")
     if not secret_key:
         # Development only: a per-process key; sessions end when the server restarts.
         secret_key = secrets.token_hex(32)
@@ -142,6 +147,17 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS", "3600")),
         # How long a worker trusts the data version it read (seconds; 0 = read it on every request).
         "PAGE_CACHE_VERSION_SECONDS": float(env.get("PAGE_CACHE_VERSION_SECONDS", "1")),
+        # Documents (portfolio/documents/): largest file, where files are kept (local | s3) and the bucket.
+        "DOCUMENT_MAX_MB": int(env.get("DOCUMENT_MAX_MB", "10")),
+        "DOCUMENT_STORE": store,
+        "DOCUMENT_DIR": env.get("DOCUMENT_DIR") or str(INSTANCE_DIR / "documents"),
+        "DOCUMENT_STAGING_DIR": env.get("DOCUMENT_STAGING_DIR", ""),
+        "DOCUMENT_S3_BUCKET": env.get("DOCUMENT_S3_BUCKET", ""),
+        "DOCUMENT_S3_ENDPOINT": env.get("DOCUMENT_S3_ENDPOINT", ""),
+        "DOCUMENT_S3_REGION": env.get("DOCUMENT_S3_REGION", ""),
+        "DOCUMENT_S3_PREFIX": env.get("DOCUMENT_S3_PREFIX", "documentos/"),
+        "DOCUMENT_S3_ACCESS_KEY": env.get("DOCUMENT_S3_ACCESS_KEY", ""),
+        "DOCUMENT_S3_SECRET_KEY": env.get("DOCUMENT_S3_SECRET_KEY", ""),
     }
 
 

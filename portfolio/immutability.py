@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from alembic import op
 
+from portfolio.documents.vocab import DOCUMENT_TRANSITIONS
 from portfolio.imports.models import ImportStatus
 from portfolio.projects.vocab import CERTIFICATE_TRANSITIONS
 from portfolio.trust.ledger.models import TRANSITIONS as TRANSFER_TRANSITIONS
@@ -101,6 +102,12 @@ HISTORY: tuple[History, ...] = (
     History("trust_conflicts", why="declared conflicts of interest"),
     # issued PDFs
     History("issued_documents", why="PDFs as issued: code, what they certified and the SHA-256 of the file"),
+    # documents (the expediente)
+    History("document_blobs", why="stored file contents, addressed by their SHA-256"),
+    History("documents", status="status", transitions=_pairs(DOCUMENT_TRANSITIONS),
+            once=("withdrawn_at", "withdrawn_by_id", "withdraw_reason"),
+            why="attached documents: never overwritten (a new version is a new row); withdrawal is set once"),
+    History("vote_documents", why="the documents (and hashes) on file when each board vote was cast"),
 )
 HISTORY_BY_TABLE = {h.table: h for h in HISTORY}
 

@@ -5,6 +5,7 @@ from portfolio import audit, rules  # noqa: F401
 from portfolio.api import models as api_models  # noqa: F401
 from portfolio.auth import models as auth_models  # noqa: F401
 from portfolio.db_types import Base
+from portfolio.documents import models as documents_models  # noqa: F401
 from portfolio.exports import models as exports_models  # noqa: F401
 from portfolio.imports import models as imports_models  # noqa: F401
 from portfolio.indicators import models as indicators_models  # noqa: F401

@@ -87,8 +87,9 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     app = create_app({
+        "DOCUMENT_DIR": str(tmp_path_factory.mktemp("documentos")),  # never the instance folder
         "ENV_MODE": "testing",
         "TESTING": True,
         "DATABASE_URL": database_url,

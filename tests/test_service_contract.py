@@ -72,6 +72,9 @@ READS: dict[str, str] = {
     "portfolio.indicators.services.latest_quarter": "read: the latest measured quarter",
     # orgs
     "portfolio.orgs.services.get_company": "read: one company or NotFound",
+    # documents
+    "portfolio.documents.services.stage_upload": "door step: copies the upload to a staging file (no row, no store)",
+    "portfolio.documents.services.record_vote_dossier": "internal step of trust.vote (the vote's documents and hashes)",
     "portfolio.orgs.services.get_entity": "read: one public entity or NotFound",
     "portfolio.orgs.services.cap_for": "read: an entity's CIPRL cap of a year",
     # projects

@@ -13,7 +13,7 @@ from alembic import op
 from portfolio.immutability import protect, unprotect
 
 revision = "0014_issued_documents"
-down_revision = "0012_api"
+down_revision = "0013_documents"
 branch_labels = None
 depends_on = None
 

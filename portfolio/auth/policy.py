@@ -80,6 +80,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pdfs.trust": frozenset({BOARD, TRUSTEE, AUDITOR}),
     "pdfs.project": frozenset({STAFF, AUDITOR, COMPANY}),
     "imports.mef": frozenset({STAFF}),
+    # Documents (the expediente): each owner's readers read its documents (company: its own projects only);
+    # staff attach to projects and certificates, staff and the trustee to disbursements, the trustee to tranches.
+    "documents.view": frozenset({STAFF, COMPANY, BOARD, TRUSTEE, AUDITOR}),
+    "documents.upload": frozenset({STAFF, TRUSTEE}),
     # Indicators (§3.2) and dashboards
     "indicators.view": EVERYONE,
     "indicators.manage": frozenset({STAFF, TRUSTEE}),

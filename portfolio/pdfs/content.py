@@ -164,17 +164,12 @@ def trust_statement(params: dict) -> Content:
                    {"s": s, "movements": movements}, figures)
 
 
-def documents_of_disbursement(disbursement_id: int) -> list | None:
-    """DOCUMENTS HOOK — the expediente of the request (proposal, budget, each invoice) with the SHA-256 of each
-    file, from ``portfolio.documents.queries.documents_for("disbursement", id)`` once that package exists.
-    None (not an empty list) while it does not: the acta then says that no document register is available.
-    The acta's section «Documentos del expediente» (templates/pdfs/acta_desembolso.html) prints each item's
-    ``type_label``, ``name``, ``sha256`` and ``uploaded_at`` — adjust there if the documents' fields differ."""
-    try:
-        from portfolio.documents.queries import documents_for  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return list(documents_for("disbursement", disbursement_id))
+def documents_of_disbursement(disbursement_id: int) -> list:
+    """The request's dossier (proposal, budget, each invoice, proofs of transfer, the board's decision) with the
+    SHA-256 of each file, as the document register holds it."""
+    from portfolio.documents.queries import dossier_infos
+
+    return dossier_infos(disbursement_id)
 
 
 def acta(params: dict) -> Content:

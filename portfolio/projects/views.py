@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portfolio import clock
 from portfolio.auth.policy import allows, requires
+from portfolio.documents import panels as document_panels
 from portfolio.forms import run_service, select_choices
 from portfolio.listing import text_arg
 from portfolio.mef import queries as mef_queries
@@ -117,6 +118,7 @@ def detail(project_id: int):
         mef_years=mef_queries.execution_by_year(project.id), mef_compare=mef_queries.comparison(project.id),
         mef_history=mef_queries.history(project.id), mef_link=mef_queries.consulta_url(project.cui),
         mef_link_name=mef_queries.MEF_CONSULTA_NAME,
+        docs_panel=document_panels.project_panel(project.id, current_user),
     )
 
 

@@ -19,6 +19,7 @@ from werkzeug.http import is_resource_modified
 
 from portfolio import charts, clock
 from portfolio.auth.policy import public
+from portfolio.documents import panels as document_panels
 from portfolio.domain_errors import NotFound
 from portfolio.exports.csvfile import csv_response
 from portfolio.indicators import services as indicators
@@ -140,7 +141,8 @@ def project(project_id: int):
             today=clock.today(), chart_id="curva-s", description="Avance físico acumulado por hito, por fecha")
     return render_template("public/project.html", page=page, p=page.project, chart=chart, stage_label=stages.label,
                            mef_years=mef_queries.execution_by_year(project_id),
-                           mef_link=mef_queries.consulta_url(page.project.cui), mef_link_name=mef_queries.MEF_CONSULTA_NAME)
+                           mef_link=mef_queries.consulta_url(page.project.cui), mef_link_name=mef_queries.MEF_CONSULTA_NAME,
+                           public_docs=document_panels.public_list(page.project.id))
 
 
 @bp.route("/proyectos/<int:project_id>/ejecucion.csv")

@@ -170,6 +170,9 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
                                   key=f"seed:req:{year}:{label}", today=recent)
         done += 0 if d.replayed else 1
         d = d.value
+        from portfolio.documents.seeds import attach_request
+
+        attach_request(d, invoices, staff)  # the dossier the board votes on (its hashes go with each vote)
         voters = [m for m in board if m.id not in disbursements.recused_ids(org.id)]
         for n, decision in enumerate(votes):
             disbursements.vote(disbursement_id=d.id, decision=decision, comment="Conforme con el plan anual"

@@ -29,7 +29,7 @@ def live_server(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
     migrate.upgrade(url)
     app = create_app({"ENV_MODE": "testing", "DATABASE_URL": url, "SECRET_KEY": "e2e-" + "k" * 40,
-                      "DEMO_DATA": True})
+                      "DEMO_DATA": True, "DOCUMENT_DIR": str(tmp_path_factory.mktemp("documentos"))})
     with app.app_context():
         seeding.load_reference()
         seeding.load_demo()

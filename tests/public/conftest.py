@@ -32,6 +32,18 @@ def forbidden_strings() -> list[str]:
     return out
 
 
+def body_text(response) -> str:
+    """A crawled response as text: pages, CSV and JSON decoded; a ZIP (the bulk open data) as the text of every
+    file in it; a downloaded document (PDF, image…) read byte for byte as Latin-1, so an e-mail or a RUC
+    written in it is still found."""
+    if response.mimetype == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+    if response.mimetype.startswith("text/") or response.mimetype.endswith("json"):
+        return response.get_data(as_text=True)
+    return response.get_data().decode("latin-1")
+
+
 def crawl(client, start: str = "/transparencia/", limit: int = 400):
     """Follow every same-site link under /transparencia from ``start``; return {url: response}."""
     seen: dict[str, object] = {}
@@ -56,9 +68,3 @@ def crawl(client, start: str = "/transparencia/", limit: int = 400):
     return seen
 
 
-def text_of(response) -> str:
-    """The response as text; a ZIP (the bulk open data) as the text of every file in it."""
-    if response.mimetype == "application/zip":
-        archive = zipfile.ZipFile(io.BytesIO(response.data))
-        return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
-    return response.get_data(as_text=True)

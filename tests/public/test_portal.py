@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portfolio import clock, db
 from portfolio.indicators.models import Indicator
 from portfolio.money import format_money
-from tests.public.conftest import crawl, forbidden_strings, text_of
+from tests.public.conftest import body_text, crawl, forbidden_strings
 
 ALLOWED_PREFIXES = ("/transparencia", "/static/", "/bootstrap/", "/login")  # /login: the institutions' door
 
@@ -56,7 +56,7 @@ def test_anonymous_crawl_finds_no_private_data(client, demo, app):
         assert response.status_code == 200, url
         assert response.headers["Cache-Control"] == "public, max-age=300", url
         assert "Set-Cookie" not in response.headers, url
-        body = text_of(response)
+        body = body_text(response)
         for text in forbidden:
             assert not appears(text, body), f"{text!r} appears on {url}"
         if response.mimetype == "text/html":
@@ -250,7 +250,7 @@ def test_anonymous_crawl_with_trust_activity_shows_no_payroll_or_individual_paym
     pages = crawl(client.c)
     assert "/transparencia/fideicomiso" in pages
     for url, response in pages.items():
-        body = text_of(response)
+        body = body_text(response)
         for text in forbidden:
             assert not appears(text, body), f"{text!r} appears on {url}"
 

@@ -209,6 +209,10 @@ OUTSIDE_THE_RULE = [
     "UPDATE trust_tranches SET amount = amount + 1 WHERE amount > 0",
     "UPDATE trust_contribution_versions SET payroll = payroll + 1 WHERE payroll > 0",
     "UPDATE trust_bank_balances SET balance = balance + 1 WHERE balance >= 0",
+    "UPDATE documents SET is_public = NOT is_public WHERE version >= 1",
+    "UPDATE documents SET filename = 'otro.pdf' WHERE status = 'vigente'",
+    "UPDATE document_blobs SET size = size + 1 WHERE size > 0",
+    "UPDATE vote_documents SET sha256 = 'x' WHERE id > 0",
 ]
 WITHIN_THE_RULE = [
     "UPDATE ledger_accounts SET balance = balance + 1 WHERE code = '4100'",
@@ -222,6 +226,7 @@ WITHIN_THE_RULE = [
     "WHERE id = (SELECT min(id) FROM trust_disbursements WHERE status = 'solicitado')",
     "UPDATE trust_payments SET status = 'revertido', reversal_entry_id = entry_id, decision_note = 'x' "
     "WHERE id = (SELECT min(id) FROM trust_payments WHERE status = 'confirmado' AND decision_note IS NULL)",
+    "UPDATE documents SET status = 'retirado', withdraw_reason = 'x' WHERE id = (SELECT min(id) FROM documents)",
 ]
 
 

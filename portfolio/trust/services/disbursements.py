@@ -224,9 +224,13 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
                       comment=comment.strip()[:500], cast_on=today)
         db.session.add(ballot)
         db.session.flush()
+        from portfolio.documents.services import record_vote_dossier
+
+        on_file = record_vote_dossier(ballot)  # the hash of every document on file when the vote is cast
         db.session.refresh(disbursement, ["votes"])
         result = tally(disbursement)
-        audit.record("trust.vote", ballot, actor=actor, after={"disbursement": disbursement.id, "decision": decision})
+        audit.record("trust.vote", ballot, actor=actor, after={"disbursement": disbursement.id, "decision": decision,
+                                                             "documents": on_file})
         if result["approvals"] >= result["needed"]:
             _approve(disbursement, key=key, today=today, actor=actor)
         elif not result["reachable"]:

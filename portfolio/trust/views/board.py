@@ -5,6 +5,7 @@ from flask import render_template, url_for
 from flask_login import current_user
 
 from portfolio.auth.policy import allows, requires
+from portfolio.documents import panels as document_panels
 from portfolio.trust import queries
 from portfolio.trust.forms import VoteForm
 from portfolio.trust.services import books, disbursements
@@ -18,7 +19,8 @@ def board_queue():
     can_vote = allows(current_user, "trust.vote")
     pending = queries.awaiting_vote()
     queue = [{"d": d, "facts": decision_facts(d), "mine": next((v for v in d.votes if v.user_id == current_user.id), None),
-              "form": VoteForm(prefix=f"v{d.id}") if can_vote else None} for d in pending]
+              "form": VoteForm(prefix=f"v{d.id}") if can_vote else None,
+              "dossier": document_panels.dossier_panel(d, current_user, with_form=False)} for d in pending]
     history = queries.recent_votes(50)
     return render_template("trust/board.html", queue=queue, history=history, position=books.fund_position(),
                            can_vote=can_vote)

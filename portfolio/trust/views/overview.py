@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from portfolio import clock
 from portfolio.auth.policy import allows, requires
+from portfolio.documents import panels as document_panels
 from portfolio.forms import run_service, select_choices
 from portfolio.trust import queries
 from portfolio.trust.forms import (
@@ -99,7 +100,7 @@ def disbursement_detail(disbursement_id: int):
     execute = ExecuteForm(prefix=f"e{d.id}")
     execute.amount.data = d.amount - d.paid_amount
     return render_template("trust/disbursement.html", d=d, facts=decision_facts(d), vote_form=VoteForm(prefix=f"v{d.id}"),
-                           flags=invoice_flags(d),
+                           flags=invoice_flags(d), dossier_panel=document_panels.dossier_panel(d, current_user),
                            execute_form=execute, cancel_form=NoteForm(),
                            can_vote=allows(current_user, "trust.vote"), can_execute=allows(current_user, "trust.execute"),
                            can_cancel=allows(current_user, "trust.request"))
