@@ -21,7 +21,7 @@ from portfolio.orgs.models import Company, EntityCap, PublicEntity
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 DEMO_PASSWORD = "Libertad-Demo-2026"
 DOMAIN_SEEDERS = ("portfolio.projects.seeds", "portfolio.trust.seeds", "portfolio.indicators.seeds",
-                  "portfolio.documents.seeds")
+                  "portfolio.documents.seeds", "portfolio.mef.seeds")
 
 
 def read_csv(name: str) -> list[dict[str, str]]:

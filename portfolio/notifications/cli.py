@@ -23,18 +23,21 @@ notify_cli = AppGroup("notify", help="Avisos de vencimientos: recordatorios en l
 def run_notifications(*, today: dt.date | None = None, batch: int = 200, max_batches: int = 50) -> dict[str, int]:
     """One run (what the command does): create the notices due, then send the e-mails waiting."""
     from portfolio.notifications import links, mail, services
+    from portfolio.notifications.letters import LetterCache
 
     smtp_url = current_app.config.get("SMTP_URL")
+    today = today or clock.today()
     summary = services.create_due_notices(actor=SYSTEM, link_for=links.path_for, smtp_configured=bool(smtp_url),
-                                          today=today or clock.today())
+                                          today=today)
     db.session.commit()
     totals = {"enviados": 0, "reintentos": 0, "fallidos": 0}
     if smtp_url:
         base, sender = public_base_url(), current_app.config["MAIL_FROM"]
+        letters = LetterCache(verify_base=f"{base}/verificar", actor=SYSTEM, today=today)
         for _ in range(max_batches):
             claimed = services.claim_emails(actor=SYSTEM, limit=batch)
             items = [mail.Outgoing(n.id, n.email_to, n.subject, n.body, links.absolute(n.link, base),
-                                   mail.attachments_for(n.step)) for n in claimed]
+                                   letters.attachments_for(n)) for n in claimed]
             db.session.commit()
             if not items:
                 break

@@ -58,13 +58,8 @@ class Outgoing:
     subject: str
     body: str
     url: str
-    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, MIME type, content)
-
-
-def attachments_for(notice_step: str) -> tuple[tuple[str, str, bytes], ...]:
-    """HOOK (carta de cobranza): the PDF arrears letter for the ``cobranza`` step will be rendered by
-    ``portfolio/pdfs/`` once that package lands; until then the letter goes as the e-mail alone."""
-    return ()
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, MIME type, content): the carta de cobranza
+    # (portfolio.notifications.letters), issued before sending so this module never touches the database
 
 
 # Headers are not folded (RFC 5322 allows lines up to 998 octets): Python's folding of a long non-ASCII subject

@@ -36,14 +36,14 @@ def compose(ob: Obligation, step: str, today: dt.date) -> tuple[str, str]:
                 "Con este atraso la obligación se escala al fiduciario y figura en la página del Comité Técnico. "
                 "Se envió a la empresa la carta de cobranza.")
     if step == STEP_LETTER:
-        # HOOK (carta de cobranza en PDF): when portfolio/pdfs/ provides the arrears letter, attach it to
-        # this notice's e-mail in mail.build_message (see mail.attachments_for); until then the e-mail alone.
+        # The e-mail carries the carta de cobranza as a verifiable PDF (portfolio.notifications.letters).
         return (f"Carta de cobranza: {ob.title}{_amount(ob)}",
                 f"Estimados señores de {ob.company_name}:\n\n"
                 f"Según nuestros registros, {_obligation_phrase(ob)}{_amount(ob)} {when}. Le pedimos regularizarlo "
                 "a la brevedad; el atraso ha sido informado al fiduciario y al Comité Técnico del fideicomiso.\n\n"
                 "Si ya realizó el pago, regístrelo en la aplicación con el número de operación del banco para "
-                "que el fiduciario lo confirme.")
+                "que el fiduciario lo confirme.\n\nPor correo se adjunta la carta de cobranza en PDF, con su código de "
+                "verificación.")
     if ob.kind in (K.APORTE, K.DECLARACION):
         late = ob.days_late(today) > 0
         subject = (f"{'Vencido' if late else 'Recordatorio'}: {_obligation_phrase(ob)}"

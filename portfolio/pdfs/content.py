@@ -1,7 +1,7 @@
 """What each PDF says: its template context and the figures it certifies, read with the same query
 functions the pages use (``contribution_list``/``contribution_totals`` of the company's home page,
 ``books.company_statement`` and ``books.trust_statement`` of the statement pages, ``disbursements.tally``
-and ``queries.conflicts`` of the voting page, ``project_page`` of the project page). Nothing is recomputed
+and ``queries.conflicts`` of the voting page, ``project_page`` of the project page; the «Vencido» declarations list for the carta de cobranza). Nothing is recomputed
 here: a PDF and its page can never disagree.
 
 ``build(kind, params)`` is called at issue and again by the verification page, which compares the figures
@@ -238,12 +238,42 @@ def ficha(params: dict) -> Content:
                     "stage": stages.label(project.stage)}, figures)
 
 
+def carta_cobranza(params: dict) -> Content:
+    """Carta de cobranza: every declaration of the company past its due date and not fully paid on ``as_of``
+    (the «Vencido» filter of the declarations list, in the company's own scope), with what each still owes."""
+    from portfolio.trust import queries
+    from portfolio.trust.models import Contribution, ContributionStatus
+
+    company, today = _company(_int(params, "company_id")), _date(params, "as_of")
+    viewer = SimpleNamespace(role=COMPANY, company_id=company.id)
+    listing = queries.contribution_list({"estado": ContributionStatus.VENCIDO}, viewer, today)
+    rows = list(db.session.scalars(listing.query.order_by(None).order_by(Contribution.month)).unique())
+    totals = queries.contribution_totals(listing)
+    figures = Figures()
+    figures.text("Empresa", f"{company.legal_name} (RUC {company.ruc})")
+    figures.date("Al", today)
+    lines = []
+    for c in rows:
+        label = f"{c.month:%m/%Y}"
+        figures.date(f"Vencimiento {label}", c.due_date)
+        figures.money(f"Declarado {label}", c.amount_due)
+        figures.money(f"Pagado {label}", c.amount_paid)
+        figures.money(f"Pendiente {label}", c.outstanding)
+        lines.append({"c": c, "days_late": (today - c.due_date).days})
+    figures.text("Meses vencidos", len(rows))
+    figures.money("Total adeudado", totals["owed"])
+    return Content(DocumentKind.CARTA_COBRANZA, f"{company.legal_name} — aportes vencidos al {today:%d/%m/%Y}",
+                   {"company_id": company.id, "as_of": today.isoformat()},
+                   {"company": company, "lines": lines, "totals": totals, "today": today}, figures, company.id)
+
+
 BUILDERS = {
     DocumentKind.CONSTANCIA: constancia,
     DocumentKind.ESTADO_EMPRESA: company_statement,
     DocumentKind.ESTADO_FIDEICOMISO: trust_statement,
     DocumentKind.ACTA: acta,
     DocumentKind.FICHA: ficha,
+    DocumentKind.CARTA_COBRANZA: carta_cobranza,
 }
 
 

@@ -63,7 +63,7 @@ def _period(params: dict[str, Any], today: dt.date) -> None:
                               "ocurrido, no lo que aún puede ocurrir.", field="end")
 
 
-@service("pdfs.company", "pdfs.trust", "pdfs.project")
+@service("pdfs.company", "pdfs.trust", "pdfs.project", "notifications.run")
 def issue(*, kind: str, params: dict[str, Any], verify_base: str, actor, today: dt.date | None = None) -> Issued:
     """Issue one PDF of ``kind`` for ``params`` (ids, ISO dates). ``verify_base`` is the public address the
     QR code points at (``https://host/verificar``); the code is appended."""
@@ -73,7 +73,7 @@ def issue(*, kind: str, params: dict[str, Any], verify_base: str, actor, today: 
     _check_scope(kind, params, actor)
     today = today or clock.today()
     params = dict(params)
-    if kind == DocumentKind.CONSTANCIA:
+    if kind in (DocumentKind.CONSTANCIA, DocumentKind.CARTA_COBRANZA):
         params["as_of"] = today.isoformat()
     try:
         _period(params, today)

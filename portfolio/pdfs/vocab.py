@@ -10,6 +10,7 @@ class DocumentKind(StrEnum):
     ESTADO_FIDEICOMISO = "estado_cuenta_fideicomiso"
     ACTA = "acta_desembolso"
     FICHA = "ficha_proyecto"
+    CARTA_COBRANZA = "carta_cobranza"
 
 
 KIND_LABELS: dict[str, str] = {
@@ -18,6 +19,7 @@ KIND_LABELS: dict[str, str] = {
     DocumentKind.ESTADO_FIDEICOMISO: "Estado de cuenta del fideicomiso",
     DocumentKind.ACTA: "Acta de decisión de desembolso",
     DocumentKind.FICHA: "Ficha del proyecto",
+    DocumentKind.CARTA_COBRANZA: "Carta de cobranza",
 }
 
 # The permission (portfolio.auth.policy.PERMISSIONS) each kind needs; object scope is checked on top.
@@ -27,4 +29,6 @@ KIND_PERMISSIONS: dict[str, str] = {
     DocumentKind.ESTADO_FIDEICOMISO: "pdfs.trust",
     DocumentKind.ACTA: "pdfs.trust",
     DocumentKind.FICHA: "pdfs.project",
+    # issued by `notify run` (as SYSTEM, or an administrator) and attached to the +30 arrears e-mail
+    DocumentKind.CARTA_COBRANZA: "notifications.run",
 }

@@ -61,8 +61,20 @@ PROJECTS = Table("proyectos.csv", "Proyectos de Obras por Impuestos", "Un regist
     _c("monto_referencial", MONEY, "Monto referencial (proyecto declarado viable)."),
     _c("monto_adjudicado", MONEY, "Monto de la buena pro (monto original del convenio)."),
     _c("monto_vigente", MONEY, "Monto vigente del convenio: adjudicado más variaciones de monto aprobadas. Vacío antes de la buena pro."),
-    _c("devengado", MONEY, "Ejecución devengada acumulada (valorizado) registrada para el proyecto."),
-    _c("girado", MONEY, "Ejecución girada (pagada) acumulada registrada para el proyecto."),
+    _c("devengado", MONEY, "Ejecución devengada acumulada (valorizado) registrada para el proyecto en la cartera "
+       "(partidas de su presupuesto)."),
+    _c("girado", MONEY, "Ejecución girada (pagada) acumulada registrada para el proyecto en la cartera (partidas "
+       "de su presupuesto)."),
+    _c("devengado_mef", MONEY, "Devengado según los datos abiertos de MEF («Presupuesto y ejecución de gasto»): "
+       "suma de los años de mef_anios (última versión importada de cada año). Vacío si MEF no tiene cifras del CUI."),
+    _c("girado_mef", MONEY, "Girado según MEF, sumado sobre los mismos años que devengado_mef. Vacío si MEF no "
+       "tiene cifras del CUI."),
+    _c("mef_anios", TEXT, "Años de ejecución (ANO_EJE) de MEF sumados en devengado_mef y girado_mef, separados por "
+       "« | »."),
+    _c("mef_mes_corte", NUMBER, "Último mes de ejecución (MES_EJE, 1-12) del último año de MEF; 0 si el archivo "
+       "de ese año es anual."),
+    _c("diferencia_devengado", MONEY, "devengado menos devengado_mef (vacío sin cifras de MEF): lo registrado en "
+       "la cartera que MEF aún no muestra, o al revés si es negativo."),
     _c("certificados_emitidos", MONEY, "Suma de los certificados CIPRL/CIPGN emitidos (ver certificados.csv)."),
     _c("avance_fisico_real_pct", PCT, "Avance físico real acumulado más alto registrado en sus hitos."),
     _c("plazo_dias", NUMBER, "Plazo de ejecución en días calendario."),

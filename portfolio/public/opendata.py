@@ -2,8 +2,9 @@
 the ZIP itself. Amounts are exact (``Decimal`` to the cent); the files are UTF-8 with BOM, comma-separated,
 each text cell neutralised by ``csv_cell`` (the spreadsheet-formula rule of every CSV the app serves).
 
-Execution figures (devengado, girado) come from one function, :func:`execution_by_project`, so their source
-can change (MEF's open data) without touching the files.
+Execution figures: the typed devengado/girado of the budget lines (:func:`execution_by_project`) next to MEF's
+(``mef.queries.open_data_by_project``: Σ of the current version of every year), so a reader sees both sources
+and their difference.
 """
 from __future__ import annotations
 
@@ -53,6 +54,14 @@ def _money(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(CENT)
 
 
+def _mef_cells(mef, accrued: Decimal) -> list:
+    """devengado_mef, girado_mef, mef_anios, mef_mes_corte, diferencia_devengado (all empty without MEF)."""
+    if mef is None:
+        return [None] * 5
+    return [_money(mef.devengado), _money(mef.girado), SEP.join(str(y) for y in mef.years), mef.through_month,
+            _money(accrued - mef.devengado)]
+
+
 def _name(company) -> str:
     return company.legal_name
 
@@ -65,6 +74,9 @@ class Bundle:
         self.today = today or clock.today()
         self.projects, self.facts = oc4ids.load()
         self.execution = execution_by_project()
+        from portfolio.mef.queries import open_data_by_project
+
+        self.mef = open_data_by_project()
 
     def current(self, project: Project) -> Decimal | None:
         return oc4ids.current_amount(project, self.facts.variations.get(project.id, []))
@@ -73,6 +85,7 @@ class Bundle:
         for p in self.projects:
             codes = [loc.ubigeo for loc in p.locations]
             accrued, paid = self.execution.get(p.id, (ZERO, ZERO))
+            mef = self.mef.get(p.id)
             milestones = self.facts.milestones.get(p.id, [])
             actual = max((m.actual_physical for m in milestones if m.actual_physical is not None), default=None)
             certified = sum((c.amount for c in self.facts.certificates.get(p.id, [])), ZERO)
@@ -84,7 +97,8 @@ class Bundle:
                    SEP.join(ubigeo.district_name(c) or "" for c in codes),
                    SEP.join(_name(m.company) for m in p.members), SEP.join(m.company.ruc for m in p.members),
                    p.executing_company, p.supervisor, _money(p.reference_amount), _money(p.awarded_amount),
-                   _money(self.current(p)), _money(accrued), _money(paid), _money(certified), _pct(actual),
+                   _money(self.current(p)), _money(accrued), _money(paid),
+                   *(_mef_cells(mef, accrued)), _money(certified), _pct(actual),
                    p.term_days, p.prioritized_on, p.call_on, p.awarded_on, p.convenio_on, p.start_on,
                    p.completion_on, p.reception_on, p.settlement_on]
 
