@@ -146,7 +146,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "PAGE_CACHE_URL": env.get("PAGE_CACHE_URL", "").strip(),
         "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS", "3600")),
         # How long a worker trusts the data version it read (seconds; 0 = read it on every request).
-        "PAGE_CACHE_VERSION_SECONDS": float(env.get("PAGE_CACHE_VERSION_SECONDS", "1")),
+        "PAGE_CACHE_VERSION_SECONDS": int(env.get("PAGE_CACHE_VERSION_SECONDS", "1")),
         # Documents (portfolio/documents/): largest file, where files are kept (local | s3) and the bucket.
         "DOCUMENT_MAX_MB": int(env.get("DOCUMENT_MAX_MB", "10")),
         "DOCUMENT_STORE": store,

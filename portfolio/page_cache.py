@@ -65,7 +65,7 @@ _seen: dict[int, tuple[float, tuple[int, dt.datetime | None]]] = {}  # per app: 
 
 
 def current_version() -> tuple[int, dt.datetime | None]:
-    ttl = float(current_app.config.get("PAGE_CACHE_VERSION_SECONDS", 1))
+    ttl = int(current_app.config.get("PAGE_CACHE_VERSION_SECONDS", 1))
     app, now = id(current_app._get_current_object()), time.monotonic()
     seen = _seen.get(app)
     if ttl > 0 and seen is not None and now - seen[0] < ttl:
