@@ -313,7 +313,10 @@ def profile(kind: str, args) -> None:
         counts = scale_up(url, args.companies, args.projects, args.postings)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "ENV_MODE": "production",
                           "LOG_LEVEL": "WARNING", "SESSION_COOKIE_SECURE": False})
+        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
         for role, (email, pages) in JOURNEYS.items():
+            if roles and role not in roles:
+                continue
             client = app.test_client()
             if email:
                 page = client.get("/login").get_data(as_text=True)

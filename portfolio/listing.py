@@ -14,6 +14,7 @@ from flask import request
 from sqlalchemy import Select, func, select
 
 from portfolio import db
+from portfolio.read_cache import kept_rows
 
 MAX_PAGE_SIZE = 100
 
@@ -112,7 +113,7 @@ class ListQuery:
 
 def count_rows(query: Select) -> int:
     """How many rows ``query`` returns (the database drops the unused columns of the subquery)."""
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return kept_rows(select(func.count()).select_from(query.order_by(None).subquery()))[0][0] or 0
 
 
 def sort_order(args: Mapping[str, str], sortable: dict[str, Any], default_sort: str,

@@ -33,6 +33,7 @@ from portfolio.projects.models import (
     Variation,
     _variations_total,
 )
+from portfolio.read_cache import kept_rows
 
 NOT_FOUND = "El proyecto no existe o no está a su alcance."
 
@@ -95,8 +96,8 @@ def financier_filter_choices(user: Any) -> list[CompanyChoice]:
     company's projects), every active company for everyone else."""
     if user.role == COMPANY:
         return []
-    rows = db.session.execute(select(Company.id, Company.legal_name, Company.trade_name)
-                              .where(Company.active.is_(True)).order_by(Company.legal_name))
+    rows = kept_rows(select(Company.id, Company.legal_name, Company.trade_name)
+                     .where(Company.active.is_(True)).order_by(Company.legal_name))
     return [CompanyChoice(id, trade_name or legal_name) for id, legal_name, trade_name in rows]
 
 
@@ -238,7 +239,7 @@ def pipeline(user: Any, *, demo: str = "") -> list[PipelineRow]:
     query = scoped(select(Project.stage, func.count(Project.id), amount), user)
     if demo in ("si", "no"):
         query = query.where(Project.is_demo.is_(demo == "si"))
-    rows = {stage: (count, total) for stage, count, total in db.session.execute(query.group_by(Project.stage))}
+    rows = {stage: (count, total) for stage, count, total in kept_rows(query.group_by(Project.stage))}
     zero = (0, Decimal("0.00"))
     return [PipelineRow(stage, *rows.get(stage, zero)) for stage in stages.STAGES]
 

@@ -21,6 +21,7 @@ from portfolio.auth.roles import BOARD, COMPANY
 from portfolio.formatting import DateInputError, month_input_value, parse_date, parse_month
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs.models import Company
+from portfolio.read_cache import kept_rows
 from portfolio.trust.ledger import money_sum
 from portfolio.trust.models import (
     CONTRIBUTION_STATUS,
@@ -116,8 +117,8 @@ def contribution_totals(listing: ListQuery) -> dict:
     """Rows, declared, paid and owed over the whole filtered list (not just the page): one scan, SQL sums in
     céntimos (the page passes ``count`` to the paginator instead of counting again)."""
     rows = listing.query.order_by(None).subquery()
-    count, due, paid = db.session.execute(
-        select(func.count(), money_sum(rows.c.amount_due), money_sum(rows.c.amount_paid)).select_from(rows)).one()
+    count, due, paid = kept_rows(
+        select(func.count(), money_sum(rows.c.amount_due), money_sum(rows.c.amount_paid)).select_from(rows))[0]
     return {"count": count, "due": due, "paid": paid, "owed": due - paid}
 
 
@@ -166,9 +167,9 @@ def disbursement_totals(listing: ListQuery) -> dict:
     céntimos."""
     rows = listing.query.order_by(None).subquery()
     unpaid = case((rows.c.status.in_(RESERVED_DISBURSEMENTS), rows.c.amount - rows.c.paid_amount), else_=0)
-    count, amount, paid, pending = db.session.execute(
+    count, amount, paid, pending = kept_rows(
         select(func.count(), money_sum(rows.c.amount), money_sum(rows.c.paid_amount), money_sum(unpaid))
-        .select_from(rows)).one()
+        .select_from(rows))[0]
     return {"count": count, "amount": amount, "paid": paid, "unpaid": pending}
 
 

@@ -26,6 +26,7 @@ from portfolio.projects.models import (
 )
 from portfolio.projects.queries import CapUsage, ciprl_cap_usage, current_amount_expr
 from portfolio.projects.vocab import CLOSED_STAGES, CertificateStatus, MilestoneStatus, Stage
+from portfolio.read_cache import kept_by_data_version
 from portfolio.rules import rule_value
 
 ZERO = Decimal("0.00")
@@ -35,6 +36,7 @@ PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, St
                   Stage.CANCELADO: -1}
 
 
+@kept_by_data_version
 def pipeline() -> list[tuple[str, int, Decimal]]:
     """(stage, count, S/) for every stage in order; one GROUP BY."""
     rows = {stage: (count, total) for stage, count, total in db.session.execute(
@@ -42,6 +44,7 @@ def pipeline() -> list[tuple[str, int, Decimal]]:
     return [(stage, *rows.get(stage, (0, ZERO))) for stage in stages.STAGES]
 
 
+@kept_by_data_version
 def by_level() -> list[tuple[str, int, Decimal]]:
     """(level label, projects, S/) per level of government, excluding cancelled projects."""
     rows = dict((level, (count, total)) for level, count, total in db.session.execute(
@@ -51,6 +54,7 @@ def by_level() -> list[tuple[str, int, Decimal]]:
     return [(LEVELS[level], *rows[level]) for level in LEVELS if level in rows]
 
 
+@kept_by_data_version
 def by_entity(limit: int = LIST_LIMIT) -> list[tuple[int, str, str, int, Decimal]]:
     """(entity id, name, level label, projects, S/), largest first."""
     total = money_sum(current_amount_expr()).label("total")
@@ -71,6 +75,7 @@ class Overdue:
     days_late: int
 
 
+@kept_by_data_version
 def overdue_milestones(today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, list[Overdue]]:
     """Milestones still «programado» whose planned date has passed: (how many, the oldest ``limit``)."""
     condition = and_(Milestone.status == MilestoneStatus.PROGRAMADO, Milestone.actual_date.is_(None), Milestone.planned_date < today)
@@ -98,6 +103,7 @@ class Stalled:
         return stages.label(self.stage)
 
 
+@kept_by_data_version
 def stalled_projects(today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, int, list[Stalled]]:
     """Open projects with no stage transition in ``dashboards.stalled_days`` days:
     (threshold in days, how many, the longest-stalled ``limit``)."""
@@ -119,6 +125,7 @@ def stalled_projects(today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, int,
     return days, count, result
 
 
+@kept_by_data_version
 def certificates_vs_caps(year: int) -> tuple[list[CapUsage], Decimal, Decimal]:
     """Per entity with a CIPRL cap for ``year``: the cap rule's own figures (cap, used, remaining: what the
     certificate and convenio services would still accept), largest cap first; plus the certificates issued
@@ -161,6 +168,7 @@ class CompanyProject:
         return None if self.actual_physical is None else Decimal(self.actual_physical) / 100
 
 
+@kept_by_data_version
 def company_projects(company_id: int, today: dt.date, limit: int = LIST_LIMIT) -> tuple[int, list[CompanyProject]]:
     """How many projects the company finances, and the ``limit`` most advanced in the pipeline (then by
     name) with its share and physical progress (planned to date vs latest actual)."""
@@ -199,6 +207,7 @@ class CompanyCertificates:
         return None if self.may_apply is None else self.may_apply - self.applied_this_year
 
 
+@kept_by_data_version
 def company_certificates(company_id: int, today: dt.date) -> CompanyCertificates:
     by_status = dict(db.session.execute(
         select(Certificate.status, money_sum(CertificateHolding.amount))
@@ -215,6 +224,7 @@ def company_certificates(company_id: int, today: dt.date) -> CompanyCertificates
 
 # --- overview ------------------------------------------------------------------------------------------
 
+@kept_by_data_version
 def totals() -> dict[str, object]:
     """Headline figures of the portfolio in one statement."""
     row = db.session.execute(select(

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, exists, extract, func, select, type_coerce
 from portfolio import db
 from portfolio.db import Money
 from portfolio.orgs.models import Company
+from portfolio.read_cache import kept_by_data_version
 from portfolio.trust.ledger import (
     Account,
     Entry,
@@ -54,6 +55,7 @@ def _bank_ids():
     return select(Account.id).where(Account.code.in_(BANK_CODES))
 
 
+@kept_by_data_version
 def program_rows(year: int) -> list[dict]:
     """Per program: the year's plan (allocation), reserved (approved, unpaid) and paid; one GROUP BY."""
     reserved = money_sum(case((Disbursement.status.in_(RESERVED_DISBURSEMENTS),
@@ -83,6 +85,7 @@ class QueueItem:
     purpose: str
 
 
+@kept_by_data_version
 def awaiting_vote(user_id: int, limit: int = LIST_LIMIT) -> tuple[int, list[QueueItem]]:
     """Requests in vote that ``user_id`` has not voted on and is not recused from."""
     condition = and_(
@@ -100,6 +103,7 @@ def awaiting_vote(user_id: int, limit: int = LIST_LIMIT) -> tuple[int, list[Queu
     return count, [QueueItem(*row) for row in rows]
 
 
+@kept_by_data_version
 def to_execute(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[QueueItem]]:
     """Approved disbursements with money still to pay: (how many, S/ pending, the oldest ``limit``)."""
     condition = Disbursement.status.in_(RESERVED_DISBURSEMENTS)
@@ -128,6 +132,7 @@ class PaymentItem:
     operation_number: str
 
 
+@kept_by_data_version
 def payments_to_confirm(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[PaymentItem]]:
     condition = Payment.status == PaymentStatus.REGISTRADO
     count, total = db.session.execute(select(func.count(Payment.id), money_sum(Payment.amount)).where(condition)).one()
@@ -140,6 +145,7 @@ def payments_to_confirm(limit: int = LIST_LIMIT) -> tuple[int, Decimal, list[Pay
     return count, total, [PaymentItem(*row) for row in rows]
 
 
+@kept_by_data_version
 def reconciliation(limit: int = 5) -> tuple[int, list[tuple[dt.date, Decimal, Decimal, Decimal]]]:
     """Bank statement balances that differ from the ledger on the same date: (how many, latest ``limit``
     as (date, bank, ledger, difference)). The ledger balance on each date is the bank accounts' period
@@ -169,6 +175,7 @@ def next_period(today: dt.date) -> dt.date:
     return next_period_to_close(db.session) or add_month(today.replace(day=1), -1)
 
 
+@kept_by_data_version
 def contribution_status(company_id: int, today: dt.date) -> dict[str, object]:
     """A company's months: due (not yet overdue), paid, in arrears — counts and S/; one statement.
 
@@ -201,6 +208,7 @@ def ageing_totals(as_of: dt.date) -> list[tuple[str, Decimal]]:
     return books.arrears_totals(as_of)
 
 
+@kept_by_data_version
 def monthly_flows(today: dt.date, months: int = 12) -> list[tuple[dt.date, Decimal, Decimal]]:
     """(month, contributions confirmed into the bank, disbursements paid out of it) for the last ``months``
     months, from the ledger postings on the bank accounts; one GROUP BY."""
@@ -221,6 +229,7 @@ def monthly_flows(today: dt.date, months: int = 12) -> list[tuple[dt.date, Decim
     return out
 
 
+@kept_by_data_version
 def quarter_statement(year: int, quarter: int, *, min_companies: int) -> dict[str, object]:
     """The trust's public quarterly statement: contributions in aggregate only (withheld when fewer than
     ``min_companies`` companies paid, so no company's payment can be deduced), disbursements paid by

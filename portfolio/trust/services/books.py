@@ -6,6 +6,7 @@ looping over rows in Python, and statements tie to the ledger to the cent.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import case, select
@@ -16,6 +17,7 @@ from portfolio.domain_errors import DomainError
 from portfolio.formatting import month_label
 from portfolio.money import format_money
 from portfolio.orgs.models import Company
+from portfolio.read_cache import kept_by_data_version
 from portfolio.trust import ledger
 from portfolio.trust.ledger import Entry, Posting, money_sum
 from portfolio.trust.models import (
@@ -40,6 +42,7 @@ ZERO = ledger.ZERO
 AGE_BUCKETS = [("0–30 días", 0, 30), ("31–60 días", 31, 60), ("61–90 días", 61, 90), ("Más de 90 días", 91, None)]
 
 
+@kept_by_data_version
 def fund_position(as_of: dt.date | None = None) -> dict[str, Decimal]:
     """The trust's funds: bank = available + reserved. Now from the balances cached on the ledger accounts
     (one statement), or at the end of ``as_of`` from the postings. Reads only: a missing account is zero."""
@@ -126,12 +129,17 @@ def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, acto
 
 
 def bank_reconciliation() -> list[dict]:
-    ids = bank_account_ids()
     rows = []
     for row in db.session.scalars(select(BankBalance).order_by(BankBalance.on.desc()).limit(24)):
-        book = ledger.balance_on(db.session, ids, row.on)
+        book = bank_balance_on(row.on)
         rows.append({"row": row, "ledger": book, "difference": row.balance - book})
     return rows
+
+
+@kept_by_data_version
+def bank_balance_on(on: dt.date) -> Decimal:
+    """The ledger's balance of the bank accounts (available + reserved) at the end of ``on``."""
+    return ledger.balance_on(db.session, bank_account_ids(), on)
 
 
 def _movements_by_kind(account_ids: list[int], start: dt.date, end: dt.date) -> dict[str, Decimal]:
@@ -145,14 +153,14 @@ def _movements_by_kind(account_ids: list[int], start: dt.date, end: dt.date) -> 
     return {kind: (debit or ZERO) - (credit or ZERO) for kind, debit, credit in result}
 
 
+@kept_by_data_version
 def trust_statement(start: dt.date, end: dt.date) -> dict:
     """Opening bank balance, contributions, reversals, disbursements, closing — tied to the ledger."""
     if end < start:
         raise DomainError("La fecha final es anterior a la inicial.", field="end")
-    ids = bank_account_ids()
-    opening = ledger.balance_on(db.session, ids, start - dt.timedelta(days=1))
-    closing = ledger.balance_on(db.session, ids, end)
-    by_kind = _movements_by_kind(ids, start, end)
+    opening = bank_balance_on(start - dt.timedelta(days=1))
+    closing = bank_balance_on(end)
+    by_kind = _movements_by_kind(bank_account_ids(), start, end)
     lines = [
         ("Aportes confirmados", by_kind.get("pago", ZERO)),
         ("Reversiones de pagos", by_kind.get("reversion", ZERO)),
@@ -164,12 +172,29 @@ def trust_statement(start: dt.date, end: dt.date) -> dict:
             "ties": computed == closing, "difference": closing - computed}
 
 
+@dataclass(frozen=True)
+class StatementRow:
+    """One posting on a company's receivable account, as its statement shows it."""
+
+    effective_date: dt.date
+    memo: str
+    kind: str
+    debit: Decimal
+    credit: Decimal
+    paid_on: dt.date | None
+
+
 def company_statement(company: Company, start: dt.date, end: dt.date) -> dict:
     """Estado de cuenta: charges (declarations/rectifications) and credits (payments) on the company's
     receivable account, with opening and closing balances from the ledger."""
     if end < start:
         raise DomainError("La fecha final es anterior a la inicial.", field="end")
-    account = db.session.scalar(select(ledger.Account).where(ledger.Account.code == f"1200-{company.ruc}"))
+    return _company_statement(company.ruc, start, end)
+
+
+@kept_by_data_version
+def _company_statement(ruc: str, start: dt.date, end: dt.date) -> dict:
+    account = db.session.scalar(select(ledger.Account).where(ledger.Account.code == f"1200-{ruc}"))
     if account is None:
         return {"start": start, "end": end, "opening": ZERO, "closing": ZERO, "rows": [], "charges": ZERO,
                 "credits": ZERO, "ties": True}
@@ -189,6 +214,7 @@ def company_statement(company: Company, start: dt.date, end: dt.date) -> dict:
         .where(Posting.account_id == account.id, Entry.effective_date >= start, Entry.effective_date <= end)
     ).one()
     charges, credits = totals
+    rows = [StatementRow(*row) for row in rows]
     lines, balance = [], opening
     for row in rows:  # the running balance after each line (debit = cargo, credit = abono)
         balance = balance + row.debit - row.credit
@@ -228,6 +254,7 @@ def _overdue(as_of: dt.date):
     return (Contribution.amount_paid < Contribution.amount_due) & (Contribution.due_date < as_of)
 
 
+@kept_by_data_version
 def arrears_ageing(as_of: dt.date, company_id: int | None = None, *, largest_first: bool = False,
                    limit: int | None = None) -> list[dict]:
     """Overdue amounts per company, aged by days past the due date (0–30, 31–60, 61–90, >90): by company name,
@@ -247,12 +274,24 @@ def arrears_ageing(as_of: dt.date, company_id: int | None = None, *, largest_fir
     return out
 
 
+@kept_by_data_version
 def arrears_totals(as_of: dt.date) -> list[tuple[str, Decimal]]:
     """Arrears of all companies together per age bucket (no company named); the buckets of ``arrears_ageing``."""
     row = db.session.execute(select(*_age_columns(as_of)).where(_overdue(as_of))).one()
     return [(label, value) for (label, _low, _high), value in zip(AGE_BUCKETS, row, strict=True)]
 
 
+@dataclass(frozen=True)
+class ProgramRef:
+    """What the program summaries show of a program (plain data, so the summary can be kept)."""
+
+    id: int
+    code: str
+    name: str
+    description: str | None
+
+
+@kept_by_data_version
 def program_summary(year: int) -> list[dict]:
     """Per program: the year's allocation, reserved (approved, not yet paid) and paid."""
     reserved = money_sum(case((Disbursement.status.in_(RESERVED_DISBURSEMENTS),
@@ -265,12 +304,14 @@ def program_summary(year: int) -> list[dict]:
     out = []
     for program, allocation, res, pd in db.session.execute(query):
         allocation = allocation or ZERO
-        out.append({"program": program, "allocation": allocation, "reserved": res, "paid": pd,
+        out.append({"program": ProgramRef(program.id, program.code, program.name, program.description),
+                    "allocation": allocation, "reserved": res, "paid": pd,
                     "free": allocation - res - pd})
     return out
 
 
 
+@kept_by_data_version
 def collection_summary() -> dict[str, Decimal]:
     """Pledged (declared) vs collected (confirmed) vs still owed, over every declaration, in one query."""
     declared, collected = db.session.execute(

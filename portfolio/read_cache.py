@@ -1,0 +1,96 @@
+"""Results of read-only aggregate queries kept until the data changes: ``@kept_by_data_version``.
+
+The dashboards, the list summaries and the statements add up the whole portfolio or the whole ledger on
+every request; the answer only changes when the data does. A decorated function's result is kept in the
+page cache's store (``portfolio/page_cache.py``: each worker's memory by default, Redis with
+``PAGE_CACHE_URL``, off with ``none``) under a key made of the function, its arguments, the **data version**
+(the newest audit row: every committed change writes one) and the business date.
+
+Unlike the public pages, a signed-in user must see their own change at once, whichever worker serves the
+next page: the data version is read afresh once per request (one indexed statement) and shared by every
+kept function that request calls. Only GET and HEAD requests use kept results — a request that writes reads
+what its own transaction sees —, and nothing outside a request does (commands, jobs and tests call the
+functions directly).
+
+A kept function must return plain data (numbers, text, dates, ``Decimal``, tuples, lists, dicts,
+dataclasses of those), never ORM objects, and take arguments of those kinds only: the arguments are part
+of the key, so anything else is refused with ``TypeError``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import hashlib
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
+
+from flask import has_request_context, request
+
+from portfolio import clock, db
+from portfolio.page_cache import cache, data_version
+
+F = TypeVar("F", bound=Callable)
+KEY_TYPES = (int, str, bool, dt.date, Decimal, enum.Enum, type(None))
+
+
+def _key_part(value) -> str:
+    if isinstance(value, (tuple, list, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, frozenset) else value
+        return "(" + ",".join(_key_part(item) for item in items) + ")"
+    if not isinstance(value, KEY_TYPES):
+        raise TypeError(f"argumento no apto para la clave de un resultado guardado: {type(value).__name__}")
+    return repr(value)
+
+
+def request_version() -> int:
+    """The data version for this request: read once, the first time a kept function needs it."""
+    version = getattr(request, "portfolio_data_version", None)
+    if version is None:
+        version = request.portfolio_data_version = data_version()[0]
+    return version
+
+
+def active() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
+def kept_by_data_version(function: F) -> F:
+    """Keep ``function``'s result per arguments while the data version and the business date hold."""
+    name = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if not active():
+            return function(*args, **kwargs)
+        parts = [_key_part(arg) for arg in args] + [f"{k}={_key_part(v)}" for k, v in sorted(kwargs.items())]
+        text = f"{name}({','.join(parts)})|{request_version()}|{clock.today()}"
+        key = "q:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        kept = cache.get(key)
+        if kept is not None:
+            return kept[0]
+        value = function(*args, **kwargs)
+        cache.set(key, (value,))
+        return value
+
+    wrapper.uncached = function
+    return wrapper
+
+
+def kept_rows(statement) -> list[tuple]:
+    """The rows of a read-only ``statement`` (plain column values, not ORM objects) as tuples, kept like a
+    kept function's result; the key is the statement's SQL and parameters, so a query scoped to a user or
+    filtered by a page's arguments is kept per scope and filter."""
+    if not active():
+        return [tuple(row) for row in db.session.execute(statement)]
+    compiled = statement.compile(bind=db.session.get_bind())
+    params = sorted((name, _key_part(value)) for name, value in compiled.params.items())
+    text = f"{compiled}|{params}|{request_version()}|{clock.today()}"
+    key = "r:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    kept = cache.get(key)
+    if kept is not None:
+        return kept[0]
+    rows = [tuple(row) for row in db.session.execute(statement)]
+    cache.set(key, (rows,))
+    return rows
