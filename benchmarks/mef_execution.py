@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import tempfile
 import resource
+import tempfile
 import time
 
 from portfolio.mef import reader
