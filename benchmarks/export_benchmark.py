@@ -180,7 +180,8 @@ def load_ledger(rows: int, url: str) -> None:
             for account, is_debit in ((debit, True), (credit, False)):
                 posting_id += 1
                 postings_.append({"id": posting_id, "entry_id": entry_id, "account_id": account.id,
-                                  "debit": decimal_value if is_debit else ZERO, "credit": ZERO if is_debit else decimal_value})
+                                  "debit": decimal_value if is_debit else ZERO, "credit": ZERO if is_debit else decimal_value,
+                                  "effective_date": when})
                 sign = 1 if (account.type in ledger.DEBIT_NORMAL) == is_debit else -1
                 deltas[account.id] = deltas.get(account.id, 0) + sign * value
             if len(postings_) >= LEDGER_BATCH:

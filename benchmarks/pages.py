@@ -136,13 +136,13 @@ def scale_up(url: str, companies: int, projects: int, postings: int) -> dict[str
         for n in range(count):
             eid, amount = entry_first + n, Decimal("10.00") + n % 500
             total += amount
+            day = start + dt.timedelta(days=n * 660 // max(count, 1))
             entries.append({"id": eid, "key": f"bench:{eid}", "kind": "bench", "memo": "Movimiento de carga",
-                            "effective_date": start + dt.timedelta(days=n * 660 // max(count, 1)), "total": amount,
-                            "created_at": now})
+                            "effective_date": day, "total": amount, "created_at": now})
             lines.append({"id": posting_first + 2 * n, "entry_id": eid, "account_id": bank.id, "debit": amount,
-                          "credit": Decimal(0)})
+                          "credit": Decimal(0), "effective_date": day})
             lines.append({"id": posting_first + 2 * n + 1, "entry_id": eid, "account_id": income.id,
-                          "debit": Decimal(0), "credit": amount})
+                          "debit": Decimal(0), "credit": amount, "effective_date": day})
         _bulk(conn, t_entries, entries)
         _bulk(conn, t_postings, lines)
         _reset_sequences(conn, [t_entries, t_postings])

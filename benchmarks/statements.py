@@ -102,6 +102,8 @@ def load(url: str, size: int) -> dict:
         entries, postings = rows(size, accounts)
         start = time.perf_counter()
         engine = db.session.get_bind()
+        dates = {e[0]: e[4] for e in entries}  # each posting carries its entry's date (migration 0021)
+        postings = [(*p, dates[p[1]]) for p in postings]
         if engine.dialect.name == "postgresql":
             raw = engine.raw_connection()
             try:
@@ -111,7 +113,8 @@ def load(url: str, size: int) -> dict:
                                   "FROM STDIN") as copy:
                         for e in entries:
                             copy.write_row((*e, "2026-06-20 12:00:00+00"))
-                    with cur.copy("COPY ledger_postings (id, entry_id, account_id, debit, credit) FROM STDIN") as copy:
+                    with cur.copy("COPY ledger_postings (id, entry_id, account_id, debit, credit, effective_date) "
+                                  "FROM STDIN") as copy:
                         for p in postings:
                             copy.write_row(p)
                     cur.execute("SET session_replication_role = origin")
@@ -130,8 +133,8 @@ def load(url: str, size: int) -> dict:
                 raw.executemany("INSERT INTO ledger_entries (id, key, kind, memo, effective_date, total, created_at) "
                                 "VALUES (?, ?, ?, ?, ?, ?, '2026-06-20 12:00:00.000000')",
                                 [(*e[:4], e[4].isoformat(), e[5]) for e in entries])
-                raw.executemany("INSERT INTO ledger_postings (id, entry_id, account_id, debit, credit) VALUES (?, ?, ?, ?, ?)",
-                                postings)
+                raw.executemany("INSERT INTO ledger_postings (id, entry_id, account_id, debit, credit, effective_date) "
+                                "VALUES (?, ?, ?, ?, ?, ?)", [(*p[:5], p[5].isoformat()) for p in postings])
                 for _name, sql in triggers:
                     raw.execute(sql)
                 raw.commit()

@@ -82,6 +82,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "ENV_MODE": mode,
         "SECRET_KEY": secret_key,
         "DATABASE_URL": database_url,
+        # PostgreSQL parallel query workers per statement (max_parallel_workers_per_gather) for the app's
+        # connections: 0 by default — the pages' aggregates are short, starting a worker costs more than it
+        # saves, and the workers would compete with the other gunicorn processes for the cores. Empty = the
+        # server's own setting.
+        "PG_PARALLEL_WORKERS": env.get("PG_PARALLEL_WORKERS", "0").strip(),
         # Business dates (due dates, postings, "today") are the calendar date in this zone.
         "TIMEZONE": timezone,
         "DEMO_DATA": _flag(env, "DEMO_DATA", default=not production),

@@ -20,13 +20,20 @@ __all__ = [
 ]
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, parallel_workers: str = "", **kwargs) -> Engine:
+    """The engine for ``url``; on PostgreSQL ``parallel_workers`` (digits) sets the connections'
+    ``max_parallel_workers_per_gather`` (setting ``PG_PARALLEL_WORKERS``; empty = the server's)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _sqlite_transactions(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if parallel_workers:
+        if not parallel_workers.isdigit():
+            raise ValueError(f"PG_PARALLEL_WORKERS debe ser un número entero ≥ 0: {parallel_workers!r}")
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}),
+                                  "options": f"-c max_parallel_workers_per_gather={int(parallel_workers)}"}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -83,7 +90,7 @@ session = scoped_session(_session_factory, scopefunc=_scope)
 
 
 def init_app(app) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], parallel_workers=str(app.config.get("PG_PARALLEL_WORKERS", "")))
     app.extensions["portfolio_db"] = {
         "engine": engine,
         "sessionmaker": sessionmaker(bind=engine, expire_on_commit=False),

@@ -35,3 +35,24 @@ def test_development_defaults():
 def test_unknown_mode_is_refused():
     with pytest.raises(ConfigError):
         load_config({"PORTFOLIO_ENV": "produccion"})
+
+
+@pytest.mark.postgresql_only
+def test_the_app_connections_start_no_parallel_query_workers_unless_configured(app, database_url):
+    """PG_PARALLEL_WORKERS (default 0) reaches every connection of the app; a value that is not a whole
+    number is refused when the engine is made."""
+    from sqlalchemy import text
+
+    from portfolio import db
+
+    assert load_config({})["PG_PARALLEL_WORKERS"] == "0"
+    with app.extensions["portfolio_db"]["engine"].connect() as conn:
+        assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+    engine = db.make_engine(database_url, parallel_workers="2")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "2"
+    finally:
+        engine.dispose()
+    with pytest.raises(ValueError, match="PG_PARALLEL_WORKERS"):
+        db.make_engine(database_url, parallel_workers="dos")

@@ -369,8 +369,9 @@ def test_unbalanced_entry_is_refused_by_the_database(ctx, isolated):
     entry = ledger.Entry(key=key(), kind="x", memo="x", effective_date=TODAY, total=D("10.00"))
     s.add(entry)
     s.flush()
-    s.execute(text("INSERT INTO ledger_postings (entry_id, account_id, debit, credit) VALUES (:e, :a, 1000, 0)"),
-              {"e": entry.id, "a": bank.id})
+    s.execute(text("INSERT INTO ledger_postings (entry_id, account_id, debit, credit, effective_date) "
+                   "VALUES (:e, :a, 1000, 0, :d)"),
+              {"e": entry.id, "a": bank.id, "d": TODAY})
     with pytest.raises(DBAPIError, match="no cuadra"):
         s.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
 

@@ -107,6 +107,22 @@ def test_entries_and_postings_cannot_be_changed_in_the_database(accounts, isolat
                 db.session.execute(text(sql), {"id": entry.id})
 
 
+def test_a_posting_carries_its_entrys_date_or_the_database_refuses_it(accounts, isolated):
+    """Postings carry their entry's date (an account's postings of a period come from one index range); the
+    database refuses a posting without it or with another date, whoever writes it."""
+    bank, _hold, income, *_ = accounts
+    day = TODAY - dt.timedelta(days=3)
+    entry = post(bank, income, D("10.00"), day=day)
+    assert {p.effective_date for p in entry.postings} == {day}
+    for value in (None, TODAY):
+        with pytest.raises(DBAPIError, match="la fecha del movimiento debe ser la de su asiento"):
+            with db.session.begin_nested():
+                db.session.execute(text("INSERT INTO ledger_postings (entry_id, account_id, debit, credit, "
+                                        "effective_date) VALUES (:e, :a, 100, 0, :d)"),
+                                   {"e": entry.id, "a": bank.id, "d": value})
+    assert ledger.verify(db.session) == []
+
+
 def test_reversal_links_to_original_and_happens_once(accounts):
     bank, _hold, income, *_ = accounts
     entry = post(bank, income, D("10.00"))

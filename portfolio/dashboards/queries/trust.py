@@ -155,9 +155,8 @@ def reconciliation(limit: int = 5) -> tuple[int, list[tuple[dt.date, Decimal, De
               .where(PeriodBalance.account_id.in_(_bank_ids()), PeriodBalance.month < month)
               .correlate(BankBalance).scalar_subquery())
     days = (select(money_sum(Posting.debit - Posting.credit))
-            .join(Entry, Entry.id == Posting.entry_id)
-            .where(Posting.account_id.in_(_bank_ids()), Entry.effective_date >= month,
-                   Entry.effective_date <= BankBalance.on)
+            .where(Posting.account_id.in_(_bank_ids()), Posting.effective_date >= month,
+                   Posting.effective_date <= BankBalance.on)
             .correlate(BankBalance).scalar_subquery())
     book = type_coerce(months + days, Money)
     rows = db.session.execute(
@@ -218,7 +217,7 @@ def monthly_flows(today: dt.date, months: int = 12) -> list[tuple[dt.date, Decim
         select(year, month, money_sum(case((Entry.kind == "pago", Posting.debit - Posting.credit), else_=0)),
                money_sum(case((Entry.kind == "ejecucion", Posting.credit - Posting.debit), else_=0)))
         .join(Posting, Posting.entry_id == Entry.id)
-        .where(Posting.account_id.in_(_bank_ids()), Entry.effective_date >= start, Entry.effective_date <= today)
+        .where(Posting.account_id.in_(_bank_ids()), Posting.effective_date >= start, Posting.effective_date <= today)
         .group_by(year, month)).all()
     by_month = {(int(y), int(m)): (c, d) for y, m, c, d in rows}
     out = []

@@ -107,9 +107,8 @@ def balance_on(session: Session, account_ids: list[int], day: dt.date | None = N
     else:
         sums.append(months.where(PeriodBalance.month < month_of(day)))
         sums.append(select(Posting.account_id, money_sum(Posting.debit), money_sum(Posting.credit))
-                    .join(Entry, Entry.id == Posting.entry_id)
-                    .where(Posting.account_id.in_(ids), Entry.effective_date >= month_of(day),
-                           Entry.effective_date <= day).group_by(Posting.account_id))
+                    .where(Posting.account_id.in_(ids), Posting.effective_date >= month_of(day),
+                           Posting.effective_date <= day).group_by(Posting.account_id))
     total = ZERO
     for query in sums:
         for account_id, debit, credit in session.execute(query):

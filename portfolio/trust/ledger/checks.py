@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.money import format_money
@@ -33,6 +33,12 @@ def verify(session: Session) -> list[str]:
     for entry_id, total, count, debit, credit in bad_entries:
         if count < 2 or debit != credit or debit != total:
             problems.append(f"Asiento {entry_id}: {count} movimientos, debe {debit} ≠ haber {credit} o total {total}.")
+    misdated = session.execute(
+        select(Posting.id, Posting.entry_id).join(Entry, Entry.id == Posting.entry_id)
+        .where(or_(Posting.effective_date.is_(None), Posting.effective_date != Entry.effective_date))
+        .order_by(Posting.id).limit(20)).all()
+    for posting_id, entry_id in misdated:
+        problems.append(f"Movimiento {posting_id}: su fecha no es la del asiento {entry_id}.")
     sums = {
         row[0]: (row[1] or ZERO, row[2] or ZERO) for row in session.execute(
             select(Posting.account_id, money_sum(Posting.debit), money_sum(Posting.credit)).group_by(Posting.account_id)

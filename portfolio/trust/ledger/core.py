@@ -259,7 +259,7 @@ def _write(session: Session, key, kind, memo, effective_date, total, reverses_id
     session.flush()
     for acc, debit, credit in lines:
         session.add(Posting(entry_id=entry.id, account_id=acc if isinstance(acc, int) else acc.id, debit=debit,
-                            credit=credit))
+                            credit=credit, effective_date=effective_date))
     session.flush()
     return entry
 

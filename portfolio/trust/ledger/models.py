@@ -190,6 +190,7 @@ class Posting(Base):
     __table_args__ = (
         CheckConstraint("debit >= 0 AND credit >= 0", name="not_negative"),
         CheckConstraint("(debit > 0 AND credit = 0) OR (credit > 0 AND debit = 0)", name="one_side"),
+        Index("ix_ledger_postings_account_date", "account_id", "effective_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,6 +198,10 @@ class Posting(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
     debit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     credit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    # The entry's effective date, copied by the ledger core so an account's postings of a period come from one
+    # index range (account, date). A database trigger refuses a posting without it or with another date
+    # (migration 0021); the column stays nullable only because SQLite cannot add a NOT NULL column.
+    effective_date: Mapped[dt.date | None] = mapped_column(Date)
 
     entry: Mapped[Entry] = relationship(back_populates="postings")
     account: Mapped[Account] = relationship()

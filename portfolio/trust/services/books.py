@@ -147,7 +147,7 @@ def _movements_by_kind(account_ids: list[int], start: dt.date, end: dt.date) -> 
     result = db.session.execute(
         select(Entry.kind, money_sum(Posting.debit), money_sum(Posting.credit))
         .join(Posting, Posting.entry_id == Entry.id)
-        .where(Posting.account_id.in_(account_ids), Entry.effective_date >= start, Entry.effective_date <= end)
+        .where(Posting.account_id.in_(account_ids), Posting.effective_date >= start, Posting.effective_date <= end)
         .group_by(Entry.kind)
     ).all()
     return {kind: (debit or ZERO) - (credit or ZERO) for kind, debit, credit in result}
@@ -205,13 +205,12 @@ def _company_statement(ruc: str, start: dt.date, end: dt.date) -> dict:
                Payment.paid_on.label("paid_on"))
         .join(Posting, Posting.entry_id == Entry.id)
         .outerjoin(Payment, Payment.entry_id == Entry.id)
-        .where(Posting.account_id == account.id, Entry.effective_date >= start, Entry.effective_date <= end)
+        .where(Posting.account_id == account.id, Posting.effective_date >= start, Posting.effective_date <= end)
         .order_by(Entry.effective_date, Entry.id)
     ).all()
     totals = db.session.execute(
         select(money_sum(Posting.debit), money_sum(Posting.credit))
-        .join(Entry, Entry.id == Posting.entry_id)
-        .where(Posting.account_id == account.id, Entry.effective_date >= start, Entry.effective_date <= end)
+        .where(Posting.account_id == account.id, Posting.effective_date >= start, Posting.effective_date <= end)
     ).one()
     charges, credits = totals
     rows = [StatementRow(*row) for row in rows]
