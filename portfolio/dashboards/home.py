@@ -17,6 +17,7 @@ from portfolio.indicators.models import QUARTERS, STATUSES
 from portfolio.money import format_money
 from portfolio.notifications.queries import deadlines
 from portfolio.projects import stages
+from portfolio.read_cache import kept_by_data_version
 
 TEMPLATES = {STAFF: "staff", COMPANY: "company", BOARD: "board", TRUSTEE: "trustee", AUDITOR: "overview",
              ADMIN: "overview"}
@@ -38,6 +39,14 @@ def indicator_summary(owner: tuple[str, list[int]] | None = None) -> dict[str, A
     rows = indicators.quarter_report(year, quarter, owner=owner)
     return {"year": year, "quarter": quarter, "label": f"{QUARTERS[quarter]} {year}", "statuses": STATUSES,
             "counts": indicators.status_counts(rows), "rows": rows}
+
+
+@kept_by_data_version
+def indicator_counts() -> dict[str, Any]:
+    """The latest quarter's indicators by status, as every home page shows them (plain data, kept)."""
+    summary = indicator_summary()
+    del summary["rows"]
+    return summary
 
 
 def staff(user, today: dt.date) -> dict[str, Any]:
@@ -157,7 +166,7 @@ def context_for(user, today: dt.date | None = None) -> tuple[str, dict[str, Any]
     today = today or clock.today()
     name = TEMPLATES.get(user.role, "overview")
     context = BUILDERS[name](user, today)
-    context["indicators"] = indicator_summary()
+    context["indicators"] = indicator_counts()
     context["links"] = {key: link(endpoint, user) for key, endpoint in {
         "projects": "projects.index", "pipeline": "projects.pipeline", "new_project": "projects.create",
         "my_certificates": "projects.company_panel", "indicators": "indicators.report", "audit": "admin.audit_log",

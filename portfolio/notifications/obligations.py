@@ -41,6 +41,7 @@ from portfolio.notifications.vocab import LEGAL_KINDS, ObligationKind, Obligatio
 from portfolio.orgs.models import Company
 from portfolio.projects.models import Certificate, Milestone, Project
 from portfolio.projects.vocab import CLOSED_MILESTONE_STATUSES, CertificateStatus, Stage
+from portfolio.read_cache import kept_by_data_version
 from portfolio.rules import RuleBook
 from portfolio.trust import ledger
 from portfolio.trust.models import ConflictOfInterest, Contribution, Disbursement, Organization, Payment, Vote
@@ -260,7 +261,19 @@ def open_obligations(today: dt.date | None = None, *, kinds: Iterable[Obligation
     """Every open obligation on ``today`` (of ``kinds``; of one company's when ``company_id`` is given),
     soonest due first."""
     today = today or clock.today()
-    rules = rules or RuleBook()
+    if rules is None:  # the pages: kept by data version (``rules`` is given by the reminder job, no request)
+        return _open_obligations(today, tuple(kinds) if kinds is not None else None, company_id)
+    return _collect(today, kinds, company_id, rules)
+
+
+@kept_by_data_version
+def _open_obligations(today: dt.date, kinds: tuple[ObligationKind, ...] | None,
+                      company_id: int | None) -> list[Obligation]:
+    return _collect(today, kinds, company_id, RuleBook())
+
+
+def _collect(today: dt.date, kinds: Iterable[ObligationKind] | None, company_id: int | None,
+             rules: RuleBook) -> list[Obligation]:
     ctx = _Context(today, rules, int(rules.value("notify.escalation_days", today)), company_id)
     wanted = list(kinds) if kinds is not None else list(K)
     if company_id is not None:

@@ -204,6 +204,8 @@ def recent_disbursements(limit: int = 10) -> list[Disbursement]:
 def awaiting_vote() -> list[Disbursement]:
     """Requests the board has still to decide, oldest first."""
     return list(db.session.scalars(select(Disbursement).where(Disbursement.status == DisbursementStatus.SOLICITADO)
+                                   .options(selectinload(Disbursement.votes), selectinload(Disbursement.invoices),
+                                            joinedload(Disbursement.program), joinedload(Disbursement.organization))
                                    .order_by(Disbursement.id)))
 
 

@@ -57,9 +57,14 @@ def fund_position(as_of: dt.date | None = None) -> dict[str, Decimal]:
 
 
 def bank_account_ids() -> list[int]:
-    chart_of_accounts()
-    return list(db.session.scalars(select(ledger.Account.id).where(
-        ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))))
+    """The ids of the two bank accounts (available, reserved): one statement; the fixed chart of accounts is
+    created only the first time they are missing."""
+    query = select(ledger.Account.id).where(ledger.Account.code.in_((BANK_AVAILABLE, BANK_RESERVED)))
+    ids = list(db.session.scalars(query))
+    if len(ids) < 2:
+        chart_of_accounts()
+        ids = list(db.session.scalars(query))
+    return ids
 
 
 def month_end_reconciliation(month: dt.date) -> dict:

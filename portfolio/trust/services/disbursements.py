@@ -185,17 +185,21 @@ def quorum_needed(board: list[User] | None = None) -> int:
     return max(minimum, len(active_board() if board is None else board) // 2 + 1)
 
 
-def eligible_voters(disbursement: Disbursement, board: list[User] | None = None) -> list[User]:
-    recused = recused_ids(disbursement.organization_id)
+def eligible_voters(disbursement: Disbursement, board: list[User] | None = None,
+                    recused: set[int] | None = None) -> list[User]:
+    recused = recused_ids(disbursement.organization_id) if recused is None else recused
     return [u for u in (active_board() if board is None else board)
             if u.id != disbursement.requested_by_id and u.id not in recused]
 
 
-def tally(disbursement: Disbursement) -> dict[str, int]:
+def tally(disbursement: Disbursement, board: list[User] | None = None, recused: set[int] | None = None) -> dict[str, int]:
+    """Votes for and against, the quorum and whether it can still be reached. ``board`` (the active board) and
+    ``recused`` (its recused members for this beneficiary) when the caller already read them for several
+    requests (the board's queue)."""
     approvals = sum(1 for v in disbursement.votes if v.decision == VoteDecision.APROBAR)
     rejections = sum(1 for v in disbursement.votes if v.decision == VoteDecision.RECHAZAR)
-    board = active_board()  # read once for the eligible voters and the quorum
-    eligible, needed = len(eligible_voters(disbursement, board)), quorum_needed(board)
+    board = active_board() if board is None else board  # read once for the eligible voters and the quorum
+    eligible, needed = len(eligible_voters(disbursement, board, recused)), quorum_needed(board)
     return {"approvals": approvals, "rejections": rejections, "needed": needed, "eligible": eligible,
             "reachable": eligible - rejections >= needed}
 

@@ -18,7 +18,12 @@ def board_queue():
     """Board members vote here; the auditor sees the same queue and facts, read-only (no forms)."""
     can_vote = allows(current_user, "trust.vote")
     pending = queries.awaiting_vote()
-    queue = [{"d": d, "facts": decision_facts(d), "mine": next((v for v in d.votes if v.user_id == current_user.id), None),
+    board = disbursements.active_board()  # read once for the whole queue, as the conflicts register
+    conflicts: dict[int, list] = {}
+    for conflict in queries.conflicts():
+        conflicts.setdefault(conflict.organization_id, []).append(conflict)
+    queue = [{"d": d, "facts": decision_facts(d, board=board, conflicts=conflicts.get(d.organization_id, [])),
+              "mine": next((v for v in d.votes if v.user_id == current_user.id), None),
               "form": VoteForm(prefix=f"v{d.id}") if can_vote else None,
               "dossier": document_panels.dossier_panel(d, current_user, with_form=False)} for d in pending]
     history = queries.recent_votes(50)

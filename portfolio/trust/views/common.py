@@ -72,12 +72,14 @@ def period_args() -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def decision_facts(d: Disbursement) -> dict:
-    """What the board needs to decide: funds, the program's plan vs spent, conflicts, invoice flags."""
+def decision_facts(d: Disbursement, *, board: list | None = None, conflicts: list | None = None) -> dict:
+    """What the board needs to decide: funds, the program's plan vs spent, conflicts, invoice flags.
+    ``board`` and ``conflicts`` (of d's beneficiary) when the caller read them once for a whole queue."""
     summary = {row["program"].id: row for row in books.program_summary(d.year)}.get(d.program_id)
-    conflicts = queries.conflicts(d.organization_id)
+    conflicts = queries.conflicts(d.organization_id) if conflicts is None else conflicts
+    recused = {c.user_id for c in conflicts}
     return {"position": books.fund_position(), "plan": summary, "conflicts": conflicts,
-            "tally": disbursements.tally(d), "recused": {c.user_id for c in conflicts}}
+            "tally": disbursements.tally(d, board, recused), "recused": recused}
 
 
 def invoice_flags(d: Disbursement) -> list[str]:
