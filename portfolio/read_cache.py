@@ -22,14 +22,12 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
 
-from flask import has_request_context, request
-
 from portfolio import clock, db
-from portfolio.page_cache import cache, data_version
 
 F = TypeVar("F", bound=Callable)
 KEY_TYPES = (int, str, bool, dt.date, Decimal, enum.Enum, type(None))
@@ -46,6 +44,9 @@ def _key_part(value) -> str:
 
 def request_version() -> int:
     """The data version for this request: read once, the first time a kept function needs it."""
+    from portfolio.page_cache import data_version
+
+    request = sys.modules["flask"].request
     version = getattr(request, "portfolio_data_version", None)
     if version is None:
         version = request.portfolio_data_version = data_version()[0]
@@ -53,7 +54,21 @@ def request_version() -> int:
 
 
 def active() -> bool:
-    return has_request_context() and request.method in ("GET", "HEAD")
+    """Inside a GET or HEAD request. Flask is looked up, not imported: the services and queries that keep
+    their results load without a web framework (no request can exist before Flask is loaded)."""
+    flask = sys.modules.get("flask")
+    return flask is not None and flask.has_request_context() and flask.request.method in ("GET", "HEAD")
+
+
+def _kept(key: str, compute: Callable):
+    from portfolio.page_cache import cache
+
+    kept = cache.get(key)
+    if kept is not None:
+        return kept[0]
+    value = compute()
+    cache.set(key, (value,))
+    return value
 
 
 def kept_by_data_version(function: F) -> F:
@@ -67,12 +82,7 @@ def kept_by_data_version(function: F) -> F:
         parts = [_key_part(arg) for arg in args] + [f"{k}={_key_part(v)}" for k, v in sorted(kwargs.items())]
         text = f"{name}({','.join(parts)})|{request_version()}|{clock.today()}"
         key = "q:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-        kept = cache.get(key)
-        if kept is not None:
-            return kept[0]
-        value = function(*args, **kwargs)
-        cache.set(key, (value,))
-        return value
+        return _kept(key, lambda: function(*args, **kwargs))
 
     wrapper.uncached = function
     return wrapper
@@ -88,9 +98,4 @@ def kept_rows(statement) -> list[tuple]:
     params = sorted((name, _key_part(value)) for name, value in compiled.params.items())
     text = f"{compiled}|{params}|{request_version()}|{clock.today()}"
     key = "r:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-    kept = cache.get(key)
-    if kept is not None:
-        return kept[0]
-    rows = [tuple(row) for row in db.session.execute(statement)]
-    cache.set(key, (rows,))
-    return rows
+    return _kept(key, lambda: [tuple(row) for row in db.session.execute(statement)])
