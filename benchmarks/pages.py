@@ -349,7 +349,8 @@ def main() -> None:
     parser.add_argument("--postings", type=int, default=200_000)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "5180")))
     parser.add_argument("--roles", default="", help="only these roles (e.g. anónimo,staff)")
-    parser.add_argument("--cache-url", default=None, help="PORTAL_CACHE_URL for the app (e.g. redis://…)")
+    parser.add_argument("--cache-url", default=None,
+                        help="PAGE_CACHE_URL for the app: redis://… (shared), none (no page cache and no kept results)")
     parser.add_argument("--profile", metavar="DATABASE", help="profile each page in process instead of wrk")
     parser.add_argument("--profile-lines", type=int, default=60)
     args = parser.parse_args()
