@@ -81,6 +81,16 @@ def register(app: Flask) -> None:
         click.echo(f"Respaldo escrito en {target} ({target.stat().st_size:,} bytes).")
 
 
+    @app.cli.command("clear-cache")
+    def clear_cache_command():
+        """Vacía la caché de páginas y de resultados guardados (tras desplegar una versión nueva con
+        PAGE_CACHE_URL=redis://…, o tras corregir datos fuera de los servicios)."""
+        from portfolio import page_cache
+
+        page_cache.clear()
+        click.echo("Caché de páginas y de resultados vaciada.")
+
+
 def add_alias(app: Flask, command: click.Command, name: str) -> None:
     """Keep an older top-level command name working (hidden from ``--help``) for a command now in a group."""
     alias = copy.copy(command)

@@ -22,6 +22,7 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+import pickle
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -63,7 +64,10 @@ def active() -> bool:
 def _kept(key: str, compute: Callable):
     from portfolio.page_cache import cache
 
-    kept = cache.get(key)
+    try:
+        kept = cache.get(key)
+    except (AttributeError, ImportError, TypeError, EOFError, pickle.UnpicklingError):
+        kept = None  # written by another version of the code (a shared Redis during a deploy): a miss
     if kept is not None:
         return kept[0]
     value = compute()

@@ -131,3 +131,41 @@ def test_a_signed_in_page_shows_a_change_at_once(app, login_as, ctx):
     _new_project("Comisaría vista por el personal")
     assert count_on_page() == before + 1
     assert not any("GROUP BY" in s for s in again), again  # the repeated page added nothing up again
+
+
+def test_clear_cache_forgets_kept_results(app, ctx):
+    _new_project("Comisaría de la caché vaciada")
+    stage = _stage_of_new_projects()
+    with app.test_request_context("/"):
+        _project_count(stage)
+    result = app.test_cli_runner().invoke(args=["clear-cache"])
+    assert result.exit_code == 0 and "vaciada" in result.output, result.output
+    with app.test_request_context("/"):
+        _project_count(stage)
+    assert len(CALLS) == 2  # the same data version, computed again: nothing was left to find
+
+
+def test_an_entry_that_no_longer_loads_is_a_miss(app, ctx):
+    """A kept result pickled by another version of the code (hosts sharing Redis during a deploy) whose class
+    is gone is computed again, not an error."""
+    import sys
+    import types
+
+    old_code = types.ModuleType("portfolio_read_cache_old_version")
+    exec("class Row:\n    pass", old_code.__dict__)  # noqa: S102 - a class defined in a throw-away module
+    sys.modules[old_code.__name__] = old_code
+    calls = []
+
+    @kept_by_data_version
+    def shaped() -> object:
+        calls.append(1)
+        return old_code.Row() if len(calls) == 1 else 7
+
+    try:
+        with app.test_request_context("/"):
+            assert isinstance(shaped(), old_code.Row)
+    finally:
+        del sys.modules[old_code.__name__]  # the new version no longer has that class
+    with app.test_request_context("/"):
+        assert shaped() == 7
+    assert len(calls) == 2
