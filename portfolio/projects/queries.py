@@ -101,6 +101,20 @@ def financier_filter_choices(user: Any) -> list[CompanyChoice]:
     return [CompanyChoice(id, trade_name or legal_name) for id, legal_name, trade_name in rows]
 
 
+def entity_filter_choices() -> list[EntityChoice]:
+    """The public entities the list can be filtered by (active ones, by name), as plain rows (kept)."""
+    rows = kept_rows(select(PublicEntity.id, PublicEntity.name, PublicEntity.short_name)
+                     .where(PublicEntity.active.is_(True)).order_by(PublicEntity.name))
+    return [EntityChoice(id, short_name or name) for id, name, short_name in rows]
+
+
+class EntityChoice(NamedTuple):
+    """An entity in the list's drop-down: its id and its short name (the full name when it has none)."""
+
+    id: int
+    display_name: str
+
+
 class CompanyChoice(NamedTuple):
     """A company in a filter's drop-down: its id and the name people know it by (no ORM object to load)."""
 

@@ -50,7 +50,7 @@ def index():
     page = listing.paginate(total=None if listing.filters else sum(row.count for row in pipeline))
     return render_template(
         "projects/index.html", page=page, f=queries.filters_from(request.args), stages=stages.STAGES, levels=LEVELS,
-        sectors=SECTORS, entities=_entities(), companies=queries.financier_filter_choices(current_user),
+        sectors=SECTORS, entities=queries.entity_filter_choices(), companies=queries.financier_filter_choices(current_user),
         departments=ubigeo.departments(), can_manage=allows(current_user, "projects.manage"),
         pipeline=pipeline, progress=queries.progress_by_project(page.items),
         place_names=ubigeo.place_names, department_names=ubigeo.department_names,
