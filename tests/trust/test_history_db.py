@@ -57,10 +57,12 @@ def raw_entry(day: dt.date, cents: int = 500, created_at: dt.datetime | None = N
 
 
 def raw_postings(entry_id: int, bank, income, cents: int = 500) -> None:
+    """Two balanced postings written straight into the table, dated as their entry (as the database requires)."""
     amount = D(cents) / 100
+    day = db.session.scalar(select(ledger.Entry.effective_date).where(ledger.Entry.id == entry_id))
     db.session.execute(insert(ledger.Posting.__table__), [
-        {"entry_id": entry_id, "account_id": bank.id, "debit": amount, "credit": D("0.00")},
-        {"entry_id": entry_id, "account_id": income.id, "debit": D("0.00"), "credit": amount}])
+        {"entry_id": entry_id, "account_id": bank.id, "debit": amount, "credit": D("0.00"), "effective_date": day},
+        {"entry_id": entry_id, "account_id": income.id, "debit": D("0.00"), "credit": amount, "effective_date": day}])
 
 
 # --- 8: an entry header needs >= 2 balanced postings at commit (PostgreSQL: deferred constraint trigger) ---
