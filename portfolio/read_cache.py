@@ -22,6 +22,7 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+import logging
 import pickle
 import sys
 from collections.abc import Callable
@@ -61,6 +62,12 @@ def active() -> bool:
     return flask is not None and flask.has_request_context() and flask.request.method in ("GET", "HEAD")
 
 
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """What a store that does not answer raises (Redis down or unreachable): the page is computed instead."""
+    redis = sys.modules.get("redis")
+    return (OSError, redis.exceptions.RedisError) if redis is not None else (OSError,)
+
+
 def _kept(key: str, compute: Callable):
     from portfolio.page_cache import cache
 
@@ -68,10 +75,16 @@ def _kept(key: str, compute: Callable):
         kept = cache.get(key)
     except (AttributeError, ImportError, TypeError, EOFError, pickle.UnpicklingError):
         kept = None  # written by another version of the code (a shared Redis during a deploy): a miss
+    except _store_errors() as exc:
+        logging.getLogger(__name__).warning("caché de resultados no disponible (%s): se calcula", exc)
+        return compute()
     if kept is not None:
         return kept[0]
     value = compute()
-    cache.set(key, (value,))
+    try:
+        cache.set(key, (value,))
+    except _store_errors() as exc:
+        logging.getLogger(__name__).warning("caché de resultados no disponible (%s): no se guarda", exc)
     return value
 
 

@@ -169,3 +169,49 @@ def test_an_entry_that_no_longer_loads_is_a_miss(app, ctx):
     with app.test_request_context("/"):
         assert shaped() == 7
     assert len(calls) == 2
+
+
+def test_kept_results_are_shared_through_redis_and_computed_when_it_does_not_answer(database_url):
+    """PAGE_CACHE_URL=redis://…: a second app (another worker or host) finds what the first kept; with the
+    Redis server unreachable, every request computes the result instead of failing."""
+    import socket
+
+    import redis
+
+    from portfolio import create_app, page_cache
+    from tests.conftest import REQUIRE_ALL
+
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        (pytest.fail if REQUIRE_ALL else pytest.skip)("Redis is not running on 127.0.0.1:6379")
+    with socket.socket() as probe:  # a port with no server behind it
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    calls = []
+
+    @kept_by_data_version
+    def answer(n: int) -> int:
+        calls.append(n)
+        return n * 2
+
+    base = {"ENV_MODE": "testing", "DATABASE_URL": database_url, "SECRET_KEY": "r" * 40}
+    one, two = (create_app({**base, "PAGE_CACHE_URL": url}) for _ in range(2))
+    with one.app_context():
+        page_cache.clear()
+    try:
+        with one.test_request_context("/"):
+            assert answer(21) == 42
+        with two.test_request_context("/"):
+            assert answer(21) == 42
+        assert calls == [21]  # the second app read what the first kept
+    finally:
+        with one.app_context():
+            page_cache.clear()
+    down = create_app({**base, "PAGE_CACHE_URL": f"redis://127.0.0.1:{closed}/0"})
+    with down.test_request_context("/"):
+        assert answer(5) == 10 and answer(5) == 10
+    assert calls == [21, 5, 5]
+    for app in (one, two, down):
+        app.extensions["portfolio_db"]["engine"].dispose()
