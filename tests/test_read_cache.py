@@ -14,7 +14,7 @@ from portfolio import clock, db
 from portfolio.orgs.models import PublicEntity
 from portfolio.projects.models import Project
 from portfolio.read_cache import kept_by_data_version, kept_rows
-from tests.support import STAFF_ACTOR, count_statements
+from tests.support import STAFF_ACTOR, count_statements, require_redis
 
 CALLS: list[tuple] = []
 
@@ -176,16 +176,10 @@ def test_kept_results_are_shared_through_redis_and_computed_when_it_does_not_ans
     Redis server unreachable, every request computes the result instead of failing."""
     import socket
 
-    import redis
-
     from portfolio import create_app, page_cache
-    from tests.conftest import REQUIRE_ALL
 
     url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.ConnectionError:
-        (pytest.fail if REQUIRE_ALL else pytest.skip)("Redis is not running on 127.0.0.1:6379")
+    require_redis(url)
     with socket.socket() as probe:  # a port with no server behind it
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]

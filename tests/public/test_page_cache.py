@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import event, select
 
 from portfolio import db, page_cache
 from portfolio.orgs.models import PublicEntity
 from portfolio.page_cache import cached_page
-from tests.support import STAFF_ACTOR
+from tests.support import STAFF_ACTOR, require_redis
 
 PAGES = ["/transparencia/", "/transparencia/proyectos", "/transparencia/fideicomiso", "/transparencia/datos",
          "/transparencia/indicadores", "/transparencia/datos/proyectos.csv"]
@@ -105,17 +104,10 @@ def test_errors_are_never_cached(client, demo):
 
 def test_the_page_cache_is_shared_through_redis_when_configured(database_url):
     """PAGE_CACHE_URL=redis://…: two apps (two workers, two hosts) share the entries."""
-    import redis
-
     from portfolio import create_app, page_cache
 
     url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.ConnectionError:
-        from tests.conftest import REQUIRE_ALL
-
-        (pytest.fail if REQUIRE_ALL else pytest.skip)("Redis is not running on 127.0.0.1:6379")
+    require_redis(url)
     settings = {"ENV_MODE": "testing", "DATABASE_URL": database_url, "SECRET_KEY": "r" * 40, "PAGE_CACHE_URL": url}
     one, two = create_app(settings), create_app(settings)
     calls = []
