@@ -74,8 +74,6 @@ def current_amount_expr():
     )
 
 
-def stage_order_expr():
-    return case({stage: index for index, stage in enumerate(stages.STAGES)}, value=Project.stage, else_=99)
 
 
 @dataclass
@@ -207,7 +205,7 @@ def _notes(filters: Filters) -> list[tuple[str, str]]:
 SORTABLE = {
     "cui": Project.cui,
     "name": Project.name,
-    "stage": stage_order_expr(),
+    "stage": Project.stage_rank,  # the stage order, computed and indexed by the database
     "amount": current_amount_expr(),
     "entity": select(PublicEntity.name).where(PublicEntity.id == Project.entity_id).scalar_subquery(),
 }

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portfolio import clock, db, seeding
-from portfolio.projects import seeds
+from portfolio.projects import seeds, stages
 from portfolio.projects.models import Certificate, Milestone, Project
 from tests.support import STAFF_ACTOR
 
@@ -98,6 +98,28 @@ def test_list_filters_search_and_sort(login_as, make_project):
     assert "Cámaras de Huanchaco" in client.get("/proyectos/?region=13&nivel=nacional").get_data(as_text=True)
     by_amount = html.unescape(client.get("/proyectos/?sort=amount&dir=desc&demo=no").get_data(as_text=True))
     assert by_amount.index("Mejoramiento y ampliación") < by_amount.index("Adquisición de equipos policiales")
+
+
+def test_default_order_is_the_stage_order_computed_by_the_database(app, login_as, make_project):
+    """``stage_rank`` (computed by the database, indexed for the list's default order) follows the stage
+    order that users see, for every stage, and follows a change of stage without the application setting it."""
+    made = {stage: make_project(stage, name=f"Proyecto en etapa {stage}")["id"] for stage in reversed(stages.STAGES)}
+    with app.app_context():
+        ranks = dict(db.session.execute(select(Project.stage, Project.stage_rank).where(Project.id.in_(made.values()))).all())
+        assert ranks == {stage: index for index, stage in enumerate(stages.STAGES)}
+        moved = db.session.get(Project, made["priorizado"])
+        moved.stage = "cancelado"
+        db.session.commit()
+        assert db.session.scalar(select(Project.stage_rank).where(Project.id == moved.id)) == len(stages.STAGES) - 1
+        moved.stage = "priorizado"
+        db.session.commit()
+    page = html.unescape(login_as("staff").get("/proyectos/?demo=no&per_page=100").get_data(as_text=True))
+    shown = [page.index(f"Proyecto en etapa {stage}") for stage in stages.STAGES]
+    assert shown == sorted(shown)
+    backwards = html.unescape(login_as("staff").get("/proyectos/?demo=no&per_page=100&sort=stage&dir=desc")
+                              .get_data(as_text=True))
+    shown = [backwards.index(f"Proyecto en etapa {stage}") for stage in stages.STAGES]
+    assert shown == sorted(shown, reverse=True)
 
 
 def test_company_panel_and_nav_item(make_project, login_as):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     ForeignKey,
     Index,
@@ -35,6 +36,11 @@ from portfolio.projects.vocab import (  # noqa: F401  (the status sets are re-ex
 )
 
 HUNDRED = Decimal(100)
+
+# A project's place in the stage order (the Stage enum's order: the main line, then the side states; 99 for
+# anything else), computed by the database from ``stage`` so the list's default order reads an index. The
+# migration that adds the column (0022_stage_rank) holds the same text; a new or reordered stage needs one.
+STAGE_RANK_SQL = "CASE stage " + " ".join(f"WHEN '{s.value}' THEN {i}" for i, s in enumerate(Stage)) + " ELSE 99 END"
 
 SECTORS = {
     "orden_publico": "Orden público y seguridad",
@@ -105,6 +111,7 @@ class Project(Base):
         CheckConstraint("awarded_amount IS NULL OR awarded_amount >= 0", name="awarded_not_negative"),
         CheckConstraint("final_cost IS NULL OR final_cost >= 0", name="final_cost_not_negative"),
         Index("ix_projects_stage_entity", "stage", "entity_id"),
+        Index("ix_projects_stage_rank", "stage_rank", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +123,7 @@ class Project(Base):
     mechanism: Mapped[str] = mapped_column(String(20), default="oxi")
     multidepartmental: Mapped[bool] = mapped_column(Boolean, default=False)
     stage: Mapped[str] = mapped_column(String(30), default=Stage.PRIORIZADO)
+    stage_rank: Mapped[int] = mapped_column(Integer, Computed(STAGE_RANK_SQL))
     reference_amount: Mapped[Decimal | None] = mapped_column(Money)
     awarded_amount: Mapped[Decimal | None] = mapped_column(Money)
     final_cost: Mapped[Decimal | None] = mapped_column(Money)
