@@ -19,10 +19,12 @@ def _form(targets, kinds) -> UploadForm:
     return form
 
 
-def project_panel(project_id: int, user: Any) -> dict:
+def project_panel(project_id: int, user: Any, *, milestones=None, certificates=None) -> dict:
+    """``milestones`` and ``certificates``: the project's, when the page has loaded them already."""
     can_upload = allows(user, "projects.manage") or allows(user, "certificates.manage")
+    targets = queries.project_targets(project_id, milestones, certificates) if can_upload else None
     return {"docs": queries.project_documents(project_id), "can_upload": can_upload,
-            "form": _form(queries.project_targets(project_id), PROJECT_OWNERS) if can_upload else None,
+            "form": _form(targets, PROJECT_OWNERS) if can_upload else None,
             "withdraw": WithdrawForm, "types": {k: types_for(k) for k in PROJECT_OWNERS}}
 
 

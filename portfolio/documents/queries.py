@@ -267,14 +267,19 @@ def get_public_document(document_id: int) -> Document:
     return document
 
 
-def project_targets(project_id: int) -> list[tuple[str, str]]:
-    """(value, label) of what a project page's upload form may attach to: the project, its milestones and certificates."""
+def project_targets(project_id: int, milestones=None, certificates=None) -> list[tuple[str, str]]:
+    """(value, label) of what a project page's upload form may attach to: the project, its milestones (by planned
+    date) and certificates (by id); ``milestones`` and ``certificates`` are read here unless the caller has them."""
     from portfolio.projects.models import Certificate, Milestone
 
+    if milestones is None:
+        milestones = db.session.scalars(select(Milestone).where(Milestone.project_id == project_id))
+    if certificates is None:
+        certificates = db.session.scalars(select(Certificate).where(Certificate.project_id == project_id))
     out = [(f"{OwnerKind.PROJECT}:{project_id}", "El proyecto")]
-    for m in db.session.scalars(select(Milestone).where(Milestone.project_id == project_id).order_by(Milestone.planned_date)):
+    for m in sorted(milestones, key=lambda m: (m.planned_date, m.id)):
         out.append((f"{OwnerKind.MILESTONE}:{m.id}", f"Hito: {m.label} ({m.planned_date:%d/%m/%Y})"))
-    for c in db.session.scalars(select(Certificate).where(Certificate.project_id == project_id).order_by(Certificate.id)):
+    for c in sorted(certificates, key=lambda c: c.id):
         out.append((f"{OwnerKind.CERTIFICATE}:{c.id}", f"Certificado {c.cert_type} {c.number}"))
     return out
 

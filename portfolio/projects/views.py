@@ -118,7 +118,8 @@ def detail(project_id: int):
         mef_years=mef_queries.execution_by_year(project.id), mef_compare=mef_queries.comparison(project.id),
         mef_history=mef_queries.history(project.id), mef_link=mef_queries.consulta_url(project.cui),
         mef_link_name=mef_queries.MEF_CONSULTA_NAME,
-        docs_panel=document_panels.project_panel(project.id, current_user),
+        docs_panel=document_panels.project_panel(project.id, current_user, milestones=data.milestones,
+                                                 certificates=data.certificates),
     )
 
 

@@ -107,3 +107,32 @@ def test_board_sees_the_dossier_with_invoices_and_its_vote_records_the_hashes(ap
         assert db.session.get(Disbursement, d.id).status == "solicitado"  # one vote of the quorum
     company = login_as("company")
     assert company.get(f"/documentos/{invoice_doc.id}/descargar").status_code == 404  # trust dossiers: not companies
+
+
+def test_project_upload_form_offers_the_project_its_milestones_and_certificates_in_order(app, login_as, make_project):
+    """The panel reuses the milestones and certificates the project page loaded: each is offered once, milestones
+    by planned date, certificates by id (issued later but created first comes first)."""
+    import datetime as dt
+
+    from portfolio.projects.models import Certificate, Milestone
+
+    project = make_project("en_ejecucion", milestone=True)
+    with app.app_context():
+        first = db.session.scalar(select(Milestone).where(Milestone.project_id == project["id"]))
+        earlier = Milestone(project_id=project["id"], kind="valorizacion", description="Adelanto",
+                            planned_date=first.planned_date - dt.timedelta(days=10), amount=Decimal("1000.00"),
+                            planned_physical=1000)
+        late = Certificate(project_id=project["id"], cert_type="CIPRL", number="T-2", amount=Decimal("10.00"),
+                           issue_date=dt.date(2026, 9, 1))
+        early = Certificate(project_id=project["id"], cert_type="CIPRL", number="T-1", amount=Decimal("10.00"),
+                            issue_date=dt.date(2026, 3, 1))
+        db.session.add_all([earlier, late, early])
+        db.session.commit()
+        expected = [f"project:{project['id']}", f"milestone:{earlier.id}", f"milestone:{first.id}",
+                    f"certificate:{late.id}", f"certificate:{early.id}"]
+    page = login_as("staff").get(f"/proyectos/{project['id']}").get_data(as_text=True)
+    select_html = page[page.index('name="doc-target"'):]
+    select_html = select_html[:select_html.index("</select>")]
+    import re
+
+    assert re.findall(r'<option[^>]*value="([^"]+)"', select_html) == expected
