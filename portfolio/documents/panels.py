@@ -28,11 +28,20 @@ def project_panel(project_id: int, user: Any, *, milestones=None, certificates=N
             "withdraw": WithdrawForm, "types": {k: types_for(k) for k in PROJECT_OWNERS}}
 
 
-def dossier_panel(disbursement, user: Any, *, with_form: bool = True) -> dict:
+def dossier_panel(disbursement, user: Any, *, with_form: bool = True, docs=None, votes=None) -> dict:
+    """``docs`` and ``votes``: the disbursement's documents and vote hashes, when read already (``dossier_panels``)."""
     can_upload = with_form and (allows(user, "trust.request") or allows(user, "trust.execute"))
-    return {"dossier": queries.dossier(disbursement), "votes": queries.vote_hashes(disbursement.id),
+    return {"dossier": queries.dossier(disbursement, docs),
+            "votes": queries.vote_hashes(disbursement.id) if votes is None else votes,
             "can_upload": can_upload, "withdraw": WithdrawForm,
             "form": _form(queries.disbursement_targets(disbursement), TRUST_OWNERS) if can_upload else None}
+
+
+def dossier_panels(disbursements, user: Any, *, with_form: bool = True) -> dict[int, dict]:
+    """:func:`dossier_panel` of each disbursement (the board's queue), with two statements for all of them."""
+    ids = [d.id for d in disbursements]
+    docs, votes = queries.dossiers_documents(ids), queries.votes_hashes(ids)
+    return {d.id: dossier_panel(d, user, with_form=with_form, docs=docs[d.id], votes=votes[d.id]) for d in disbursements}
 
 
 def public_list(project_id: int) -> list:

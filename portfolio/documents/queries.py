@@ -7,6 +7,7 @@ permission-aware getters for downloads (a document out of the reader's scope is 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -140,8 +141,18 @@ def history(document: Document) -> list[Document]:
 
 def dossier_documents(disbursement_id: int) -> list[Document]:
     """Every current document of a disbursement's dossier (request, invoices, tranches, decision)."""
-    return list(db.session.scalars(_current(select(Document).where(Document.disbursement_id == disbursement_id))
-                                   .options(selectinload(Document.invoice)).order_by(Document.id)))
+    return dossiers_documents([disbursement_id])[disbursement_id]
+
+
+def dossiers_documents(disbursement_ids: Iterable[int]) -> dict[int, list[Document]]:
+    """:func:`dossier_documents` of several disbursements (the board's queue) from one statement."""
+    ids = sorted(set(disbursement_ids))
+    out: dict[int, list[Document]] = {i: [] for i in ids}
+    if ids:
+        for d in db.session.scalars(_current(select(Document).where(Document.disbursement_id.in_(ids)))
+                                    .options(selectinload(Document.invoice)).order_by(Document.id)):
+            out[d.disbursement_id].append(d)
+    return out
 
 
 @dataclass
@@ -158,8 +169,10 @@ class Dossier:
         return len(self.request) + len(self.invoices) + sum(map(len, self.tranches.values())) + len(self.decision)
 
 
-def dossier(disbursement) -> Dossier:
-    docs = dossier_documents(disbursement.id)
+def dossier(disbursement, docs: list[Document] | None = None) -> Dossier:
+    """The dossier of ``disbursement`` by part; ``docs``: its :func:`dossier_documents`, when already read."""
+    if docs is None:
+        docs = dossier_documents(disbursement.id)
     invoices = [d for d in docs if d.owner_kind == OwnerKind.DISBURSEMENT and d.invoice_id is not None]
     tranches: dict[int, list[Document]] = {}
     for d in docs:
@@ -176,13 +189,20 @@ def dossier(disbursement) -> Dossier:
 
 def vote_hashes(disbursement_id: int) -> dict[int, list[VoteDocument]]:
     """vote id → the documents (with the hash) on file when it was cast."""
+    return votes_hashes([disbursement_id])[disbursement_id]
+
+
+def votes_hashes(disbursement_ids: Iterable[int]) -> dict[int, dict[int, list[VoteDocument]]]:
+    """:func:`vote_hashes` of several disbursements from one statement: disbursement id → vote id → documents."""
     from portfolio.trust.models import Vote
 
-    rows = db.session.scalars(select(VoteDocument).join(Vote, Vote.id == VoteDocument.vote_id)
-                              .where(Vote.disbursement_id == disbursement_id).order_by(VoteDocument.id))
-    out: dict[int, list[VoteDocument]] = {}
-    for row in rows:
-        out.setdefault(row.vote_id, []).append(row)
+    ids = sorted(set(disbursement_ids))
+    out: dict[int, dict[int, list[VoteDocument]]] = {i: {} for i in ids}
+    if ids:
+        rows = db.session.execute(select(Vote.disbursement_id, VoteDocument).join(Vote, Vote.id == VoteDocument.vote_id)
+                                  .where(Vote.disbursement_id.in_(ids)).order_by(VoteDocument.id))
+        for disbursement_id, row in rows:
+            out[disbursement_id].setdefault(row.vote_id, []).append(row)
     return out
 
 

@@ -390,3 +390,34 @@ def test_declaration_form_carries_the_rate_for_the_live_preview(login_as):
     body = login_as("company").get("/fideicomiso/empresa/declarar").get_data(as_text=True)
     assert 'data-rate="0.15"' in body and 'data-payroll="payroll"' in body
     assert "js/contribution_preview.js" in body and "<script>" not in body
+
+
+def test_board_queue_statement_count_is_flat_with_the_number_of_pending_requests(app, login_as):
+    """Each request's dossier and vote hashes are read for the whole queue at once, not per request."""
+    from tests.support import count_statements
+    from tests.trust.conftest import World
+
+    with app.app_context():
+        world = World()
+        world.fund(D("50000.00"), month=dt.date(2026, 1, 1))
+
+        def pending(n):
+            for _ in range(n):
+                world.vote(world.request(D("100.00")).value, world.board[0])
+            db.session.commit()
+
+        pending(2)
+    member = login_as("board")
+
+    def measure() -> tuple[int, int]:
+        member.get("/fideicomiso/comite")  # warm (login, rules)
+        with count_statements(app) as statements:
+            page = member.get("/fideicomiso/comite").get_data(as_text=True)
+        return len(statements), page.count('data-testid="dossier"')
+
+    small, shown_small = measure()
+    with app.app_context():
+        pending(5)
+    large, shown_large = measure()
+    assert shown_large > shown_small  # the later requests are on the page
+    assert large == small

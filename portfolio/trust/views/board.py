@@ -22,10 +22,11 @@ def board_queue():
     conflicts: dict[int, list] = {}
     for conflict in queries.conflicts():
         conflicts.setdefault(conflict.organization_id, []).append(conflict)
+    dossiers = document_panels.dossier_panels(pending, current_user, with_form=False)
     queue = [{"d": d, "facts": decision_facts(d, board=board, conflicts=conflicts.get(d.organization_id, [])),
               "mine": next((v for v in d.votes if v.user_id == current_user.id), None),
               "form": VoteForm(prefix=f"v{d.id}") if can_vote else None,
-              "dossier": document_panels.dossier_panel(d, current_user, with_form=False)} for d in pending]
+              "dossier": dossiers[d.id]} for d in pending]
     history = queries.recent_votes(50)
     return render_template("trust/board.html", queue=queue, history=history, position=books.fund_position(),
                            can_vote=can_vote)
