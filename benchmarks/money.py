@@ -108,9 +108,9 @@ def worker_process(url, phase, shares, people, threads, barrier, out):
 
     def note_lock(conn, _cursor, statement, *_args):  # after the statement: the lock is held
         # when the command first locks an account row (SELECT … FOR [NO KEY] UPDATE or UPDATE of the balance)
-        head = statement.lstrip()[:40]
+        # (on PostgreSQL the balance changes are one WITH … UPDATE ledger_accounts … statement)
         if "ledger_accounts" in statement and ("FOR UPDATE" in statement or "FOR NO KEY UPDATE" in statement
-                                               or head.startswith("UPDATE ledger_accounts")):
+                                               or "UPDATE ledger_accounts" in statement):
             conn.info.setdefault("account_lock", time.perf_counter())
 
     event.listen(app.extensions["portfolio_db"]["engine"], "after_cursor_execute", note_lock)

@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Date, cast, func, literal_column, select, update
+from sqlalchemy import Date, Integer, bindparam, cast, func, literal_column, select, text, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from portfolio.db_types import Money
 from portfolio.money import format_money
 from portfolio.trust.ledger.models import (
     DEBIT_NORMAL,
@@ -193,6 +194,68 @@ def apply_pending(session: Session) -> None:
     if waiting is None or not waiting.balances:
         return
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        _apply_in_one_statement(session, waiting)
+    else:
+        _apply_in_turn(session, waiting)
+    waiting.balances.clear()
+    waiting.lowest.clear()
+    waiting.periods.clear()
+
+
+def _refused(session: Session, waiting: Pending, acc_id: int) -> InsufficientFunds:
+    now = session.scalar(select(Account.__table__.c.balance).where(Account.__table__.c.id == acc_id))
+    return insufficient(waiting.names[acc_id], now, -waiting.lowest[acc_id])
+
+
+def _set_loaded_balance(session: Session, acc_id: int, balance: Decimal) -> None:
+    loaded = session.identity_map.get(identity_key(Account, acc_id))
+    if loaded is not None:
+        set_committed_value(loaded, "balance", balance)
+
+
+def _apply_in_one_statement(session: Session, waiting: Pending) -> None:
+    """PostgreSQL: every account's ``UPDATE … WHERE balance + lowest ≥ 0`` and the period balances' upsert
+    in one statement, so the busiest rows stay locked for one round trip and the commit. Each step is a
+    data-modifying CTE that reads the one before it (``EXISTS``), which makes PostgreSQL run them in that
+    order: account rows locked in id order (no deadlocks), the period rows after them, and nothing after
+    a refused floor (that account returns no row)."""
+    # Only step numbers are written into the text (S608 below): every value is a bound parameter.
+    params: dict[str, object] = {}
+    types: list = []
+    steps, previous = [], None
+    for n, acc_id in enumerate(sorted(waiting.balances)):
+        floor = f" AND balance + :low{n} >= 0" if acc_id in waiting.lowest else ""
+        after = f" AND EXISTS (SELECT 1 FROM a{previous})" if previous is not None else ""  # noqa: S608
+        steps.append(f"a{n} AS (UPDATE ledger_accounts SET balance = balance + :delta{n} "  # noqa: S608
+                     f"WHERE id = :id{n}{floor}{after} RETURNING id, balance)")
+        params |= {f"id{n}": acc_id, f"delta{n}": waiting.balances[acc_id]}
+        types += [bindparam(f"delta{n}", type_=Money)]
+        if acc_id in waiting.lowest:
+            params[f"low{n}"] = waiting.lowest[acc_id]
+            types.append(bindparam(f"low{n}", type_=Money))
+        previous = n
+    rows = []
+    for n, ((acc_id, month), (debit, credit)) in enumerate(sorted(waiting.periods.items())):
+        rows.append(f"(:pa{n}, CAST(:pm{n} AS DATE), :pd{n}, :pc{n})")
+        params |= {f"pa{n}": acc_id, f"pm{n}": month, f"pd{n}": debit, f"pc{n}": credit}
+        types += [bindparam(f"pd{n}", type_=Money), bindparam(f"pc{n}", type_=Money)]
+    steps.append("p AS (INSERT INTO ledger_period_balances (account_id, month, debit, credit) "  # noqa: S608
+                 f"SELECT v.a, v.m, v.d, v.c FROM (VALUES {', '.join(rows)}) AS v(a, m, d, c) "
+                 f"WHERE EXISTS (SELECT 1 FROM a{previous}) ON CONFLICT (account_id, month) DO UPDATE SET "
+                 "debit = ledger_period_balances.debit + EXCLUDED.debit, "
+                 "credit = ledger_period_balances.credit + EXCLUDED.credit)")
+    reads = " UNION ALL ".join(f"SELECT id, balance FROM a{n}" for n in range(previous + 1))  # noqa: S608
+    statement = text(f"WITH {', '.join(steps)} {reads}").bindparams(*types).columns(id=Integer, balance=Money)
+    applied = dict(session.execute(statement, params).all())
+    for acc_id in sorted(waiting.balances):
+        if acc_id not in applied:  # the first refused floor: the accounts after it were not touched
+            raise _refused(session, waiting, acc_id)
+        _set_loaded_balance(session, acc_id, applied[acc_id])
+
+
+def _apply_in_turn(session: Session, waiting: Pending) -> None:
+    """SQLite (one writer at a time): an UPDATE per account in id order, then the period balances' upsert."""
     table = Account.__table__
     for acc_id in sorted(waiting.balances):
         statement = update(table).where(table.c.id == acc_id)
@@ -201,13 +264,7 @@ def apply_pending(session: Session) -> None:
         balance = session.execute(statement.values(balance=table.c.balance + waiting.balances[acc_id])
                                   .returning(table.c.balance)).scalar()
         if balance is None:
-            now = session.scalar(select(table.c.balance).where(table.c.id == acc_id))
-            raise insufficient(waiting.names[acc_id], now, -waiting.lowest[acc_id])
-        loaded = session.identity_map.get(identity_key(Account, acc_id))
-        if loaded is not None:
-            set_committed_value(loaded, "balance", balance)
+            raise _refused(session, waiting, acc_id)
+        _set_loaded_balance(session, acc_id, balance)
     _upsert_period_rows(session, [{"account_id": acc_id, "month": month, "debit": d, "credit": c}
                                   for (acc_id, month), (d, c) in sorted(waiting.periods.items())])
-    waiting.balances.clear()
-    waiting.lowest.clear()
-    waiting.periods.clear()
