@@ -21,7 +21,10 @@ phase: commands/s over the phase's wall time, p50 and p95 latency of a command (
 and errors, the load average, and how long a command holds the row lock of the first ledger account it
 locks (from the statement that locks it to the end of the commit), with the ceiling that puts on a hot
 row (1 / mean hold: the bank and reserved-funds accounts take every confirmation, approval and
-execution). On a shared machine the ceiling is the figure to compare between versions. At the end ``ledger verify`` and the domain checks must be clean,
+execution), and the CPU one command costs in the workers and in their PostgreSQL backends (read from /proc
+when the server runs on this host), with the ceiling the machine's cores put on it (cores / CPU per
+command: client and server share them here). On a shared machine the ceilings are the figures to compare
+between versions. At the end ``ledger verify`` and the domain checks must be clean,
 no account that forbids it is negative (overdrafts) and every kind of entry counts exactly one per
 command (duplicates). Goal (issue 17): ≥ 200 commands/s each, p95 ≤ 250 ms, 0 overdrafts, 0 duplicates.
 """
@@ -115,10 +118,17 @@ def worker_process(url, phase, shares, people, threads, barrier, out):
 
     event.listen(app.extensions["portfolio_db"]["engine"], "after_cursor_execute", note_lock)
 
+    backends: set[int] = set()  # every connection this process opens (a command may take any of the pool's)
+    event.listen(app.extensions["portfolio_db"]["engine"], "connect",
+                 lambda dbapi_connection, _record: backends.add(dbapi_connection.info.backend_pid))
+    holding = []
+
     def worker(items, ready):
         nonlocal replays
         with app.app_context():
             db.session.connection()  # hold a connection before the start line
+            with lock:
+                holding.append(True)
             ready.wait()
             for item in items:
                 action = command_for(phase, item, people)
@@ -149,14 +159,31 @@ def worker_process(url, phase, shares, people, threads, barrier, out):
     pool = [threading.Thread(target=worker, args=(share, ready)) for share in shares]
     for t in pool:
         t.start()
+    while len(holding) < len(pool):
+        time.sleep(0.01)
     barrier.wait()
+    cpu, server_cpu = time.process_time(), backend_cpu(backends)
     started = time.time()
     ready.set()
     for t in pool:
         t.join()
     out.put({"latencies": latencies, "held": held, "refused": refused, "errors": errors, "replays": replays,
-             "started": started, "ended": time.time()})
+             "started": started, "ended": time.time(), "cpu": time.process_time() - cpu,
+             "server_cpu": sum(t - server_cpu.get(pid, 0.0) for pid, t in backend_cpu(backends).items())})
     app.extensions["portfolio_db"]["engine"].dispose()
+
+
+def backend_cpu(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each of these PostgreSQL backends, from /proc (a server on this
+    host); NaN for one that cannot be read."""
+    seconds = {}
+    for pid in sorted(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            seconds[pid] = float("nan")
+    return seconds
 
 
 def run_phase(url, phase, items, people, processes, threads, duplicate_every=None):
@@ -187,10 +214,14 @@ def run_phase(url, phase, items, people, processes, threads, duplicate_every=Non
     held = [x for r in results for x in r["held"]]
     hold = statistics.mean(held) * 1000 if held else 0
     ceiling = f"{1000 / hold:6.0f}/s" if hold else "     —"
+    done = max(len(latencies) + len(refused), 1)
+    cpu = sum(r["cpu"] for r in results) / done * 1000
+    server = sum(r["server_cpu"] for r in results) / done * 1000
     print(f"  {phase:<24} {len(latencies):5d} ok en {wall:5.1f} s = {rate:6.1f}/s  p50 "
           f"{statistics.median(latencies) * 1000:6.1f} ms  p95 {p95:6.1f} ms  repeticiones {sum(r['replays'] for r in results):3d}"
           f"  rechazos {len(refused):3d}  errores {len(errors):3d}  cuenta bloqueada {hold:5.1f} ms (techo {ceiling})"
-          f"  carga {os.getloadavg()[0]:.1f}{flag}", flush=True)
+          f"  CPU por comando: python {cpu:4.1f} ms, postgresql {server:4.1f} ms (techo {os.cpu_count()} núcleos: "
+          f"{os.cpu_count() * 1000 / (cpu + server):4.0f}/s)  carga {os.getloadavg()[0]:.1f}{flag}", flush=True)
     for message in sorted(set(errors))[:3] + sorted(set(refused))[:3]:
         print(f"      {message}")
     return {"rate": rate, "p95": p95, "errors": len(errors), "hold": hold}
