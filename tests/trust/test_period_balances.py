@@ -85,9 +85,15 @@ def test_deferred_block_refuses_early_what_does_not_fit(accounts):  # noqa: F811
             post(expense, bank, D("30.00"))  # 50 − 30 − 30 < 0, seen with what the block already holds
 
 
-def test_deferred_block_checks_the_floor_again_at_its_end(accounts):  # noqa: F811
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one-statement", "in-turn"])
+def test_deferred_block_checks_the_floor_again_at_its_end(accounts, monkeypatch, one_statement):  # noqa: F811
     """Another command took the money after this one's early check: the UPDATE at the end refuses, through the
-    lowest point the balance reaches in the block's order (an increase after it does not hide it)."""
+    lowest point the balance reaches in the block's order (an increase after it does not hide it). On
+    PostgreSQL both ways of sending the changes are checked (one statement; in turn, for a block over many rows)."""
+    from portfolio.trust.ledger import balances
+
+    if not one_statement:
+        monkeypatch.setattr(balances, "ONE_STATEMENT_ROWS", 0)
     bank, _hold, income, expense, _loose = accounts
     post(bank, income, D("50.00"))
     with pytest.raises(ledger.InsufficientFunds, match="Fondos insuficientes"):

@@ -189,18 +189,23 @@ def apply_pending(session: Session) -> None:
     """Apply the pending changes: everything else is flushed first, then one ``UPDATE … SET balance =
     balance + Δ … WHERE balance + lowest ≥ 0 RETURNING balance`` per account in id order — the row lock
     and the floor check in one statement (no row back: ``InsufficientFunds``) — and one upsert of the
-    period balances."""
+    period balances; on PostgreSQL all of them as one statement."""
     waiting = pending_changes(session)
     if waiting is None or not waiting.balances:
         return
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and len(waiting.periods) <= ONE_STATEMENT_ROWS:
         _apply_in_one_statement(session, waiting)
     else:
         _apply_in_turn(session, waiting)
     waiting.balances.clear()
     waiting.lowest.clear()
     waiting.periods.clear()
+
+
+# A money command touches two to four accounts; a block over more rows than this (a bulk load inside one
+# block) sends its changes in turn rather than as one statement with thousands of parameters.
+ONE_STATEMENT_ROWS = 200
 
 
 def _refused(session: Session, waiting: Pending, acc_id: int) -> InsufficientFunds:
