@@ -31,7 +31,6 @@ from portfolio.projects.models import (
     ProjectMember,
     StageTransition,
     Variation,
-    _variations_total,
 )
 from portfolio.read_cache import kept_rows
 
@@ -68,7 +67,7 @@ def get_child_or_404(model, child_id: int, project: Project):
 def current_amount_expr():
     """SQL for the amount a project weighs in lists and the pipeline: current convenio, else reference."""
     return type_coerce(
-        case((Project.awarded_amount.is_not(None), Project.awarded_amount + _variations_total()),
+        case((Project.awarded_amount.is_not(None), Project.awarded_amount + Project.variations_total),
              else_=func.coalesce(Project.reference_amount, 0)),
         Money,
     )

@@ -38,6 +38,36 @@ def test_current_convenio_is_awarded_plus_approved_variations(oxi):
     assert fresh.current_convenio_amount == Decimal("1100000.25")
 
 
+def test_variations_total_is_kept_by_the_database_whatever_writes_the_variations(oxi):
+    """``projects.variations_total`` (which lists, sorts and sums read) equals Σ amount_delta of the project's
+    variations after the service adds them and after raw SQL inserts, changes, moves and deletes them."""
+    from sqlalchemy import text
+
+    from portfolio.projects.models.execution import _variations_total
+
+    one, two = oxi.project("en_ejecucion"), oxi.project("en_ejecucion")
+    _variation(one, "120000.50")
+    _variation(one, "-20000.25")
+
+    def kept_and_recomputed():
+        db.session.expire_all()
+        return {pid: (kept, computed) for pid, kept, computed in db.session.execute(
+            select(Project.id, Project.variations_total, _variations_total()).where(Project.id.in_([one.id, two.id])))}
+
+    assert kept_and_recomputed() == {one.id: (Decimal("100000.25"), Decimal("100000.25")), two.id: (0, 0)}
+    db.session.execute(text("INSERT INTO project_variations (project_id, kind, amount_delta, days_delta, approved_on, "
+                            "legal_reference, created_at) VALUES (:p, 'monto', 5000, 0, :on, 'Adenda SQL', :at)"),
+                       {"p": two.id, "on": JUNE, "at": clock.utcnow()})  # S/ 50.00
+    last = db.session.scalar(select(func.max(Variation.id)))
+    assert kept_and_recomputed()[two.id] == (Decimal("50.00"), Decimal("50.00"))
+    db.session.execute(text("UPDATE project_variations SET amount_delta = 7525 WHERE id = :v"), {"v": last})
+    assert kept_and_recomputed()[two.id] == (Decimal("75.25"), Decimal("75.25"))
+    db.session.execute(text("UPDATE project_variations SET project_id = :p WHERE id = :v"), {"p": one.id, "v": last})
+    assert kept_and_recomputed() == {one.id: (Decimal("100075.50"), Decimal("100075.50")), two.id: (0, 0)}
+    db.session.execute(text("DELETE FROM project_variations WHERE id = :v"), {"v": last})
+    assert kept_and_recomputed() == {one.id: (Decimal("100000.25"), Decimal("100000.25")), two.id: (0, 0)}
+
+
 def test_rule_variation_cap_50_percent_since_ley_31735(oxi):
     project = oxi.project("en_ejecucion")  # original convenio S/ 1,000,000.00, approvals in 2026
     _variation(project, "300000.00")

@@ -16,7 +16,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.db_types import Base, Money, UTCDateTime, utcnow
 from portfolio.projects.models.projects import (
@@ -161,7 +161,8 @@ class Milestone(Base):
         return f"{self.kind_label} — {self.description}" if self.description else self.kind_label
 
 
-# current convenio amount = awarded + Σ approved monetary variations: derived in SQL, never typed.
+# current convenio amount = awarded + Σ approved monetary variations: derived, never typed. The sum is
+# ``Project.variations_total``, which triggers keep; this subquery recomputes it from the variations.
 def _variations_total():
     return (
         select(func.coalesce(func.sum(Variation.amount_delta), 0))
@@ -169,6 +170,3 @@ def _variations_total():
         .correlate_except(Variation)
         .scalar_subquery()
     )
-
-
-Project.variations_total = column_property(_variations_total(), deferred=False)  # type: ignore[attr-defined]

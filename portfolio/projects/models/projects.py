@@ -126,6 +126,10 @@ class Project(Base):
     stage_rank: Mapped[int] = mapped_column(Integer, Computed(STAGE_RANK_SQL))
     reference_amount: Mapped[Decimal | None] = mapped_column(Money)
     awarded_amount: Mapped[Decimal | None] = mapped_column(Money)
+    # Σ of the project's variations' amount_delta, kept by the database (triggers on project_variations,
+    # migration 0023_variations_total): lists, sorts and sums over many projects read a column instead of
+    # running a subquery per project. The application never writes it.
+    variations_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
     final_cost: Mapped[Decimal | None] = mapped_column(Money)
     term_days: Mapped[int | None] = mapped_column(Integer)
     executing_company: Mapped[str | None] = mapped_column(String(200))
@@ -162,7 +166,7 @@ class Project(Base):
 
     @property
     def current_convenio_amount(self) -> Decimal:
-        """Awarded + Σ approved monetary variations (``variations_total`` is a SQL subquery)."""
+        """Awarded + Σ approved monetary variations (``variations_total``, kept by the database)."""
         return (self.awarded_amount or Decimal("0.00")) + (self.variations_total or Decimal("0.00"))
 
     @property
