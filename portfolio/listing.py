@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import request
 from sqlalchemy import Select, func, select
+from sqlalchemy.sql.elements import UnaryExpression
 
 from portfolio import db
 from portfolio.read_cache import kept_rows
@@ -128,7 +129,10 @@ def sort_order(args: Mapping[str, str], sortable: dict[str, Any], default_sort: 
     column = sortable[sort]
     order = [column.desc() if direction == "desc" else column.asc()]
     if tiebreak is not None:
-        order.append(tiebreak)
+        # in the sort's direction, so one index on (column, tiebreak) serves both; a tiebreak given with a
+        # direction of its own (``AuditEntry.id.desc()``) keeps it
+        flip = direction == "desc" and not isinstance(tiebreak, UnaryExpression)
+        order.append(tiebreak.desc() if flip else tiebreak)
     return sort, direction, order
 
 

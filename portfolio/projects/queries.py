@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, case, exists, false, func, or_, select, type_coerce
+from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portfolio import db
 from portfolio.auth.policy import allows
 from portfolio.auth.roles import COMPANY
-from portfolio.db import Money
 from portfolio.domain_errors import NotFound
 from portfolio.listing import ListQuery, text_value
 from portfolio.money import money_sum
@@ -65,12 +64,9 @@ def get_child_or_404(model, child_id: int, project: Project):
 
 
 def current_amount_expr():
-    """SQL for the amount a project weighs in lists and the pipeline: current convenio, else reference."""
-    return type_coerce(
-        case((Project.awarded_amount.is_not(None), Project.awarded_amount + Project.variations_total),
-             else_=func.coalesce(Project.reference_amount, 0)),
-        Money,
-    )
+    """SQL for the amount a project weighs in lists and the pipeline: current convenio, else reference
+    (``Project.list_amount``, computed and indexed by the database; ``Project.current_amount`` in Python)."""
+    return Project.list_amount
 
 
 

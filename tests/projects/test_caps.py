@@ -68,6 +68,30 @@ def test_variations_total_is_kept_by_the_database_whatever_writes_the_variations
     assert kept_and_recomputed() == {one.id: (Decimal("100000.25"), Decimal("100000.25")), two.id: (0, 0)}
 
 
+def test_list_amount_computed_by_the_database_is_the_current_amount(oxi):
+    """``projects.list_amount`` (what lists sort by and sums add) is ``Project.current_amount``: the current
+    convenio once awarded (variations included, as they change), else the reference amount, else zero."""
+    awarded, referenced = oxi.project("en_ejecucion"), oxi.project("priorizado")
+    bare = oxi.project("priorizado")
+    db.session.execute(Project.__table__.update().where(Project.id == referenced.id).values(awarded_amount=None))
+    db.session.execute(Project.__table__.update().where(Project.id == bare.id)
+                       .values(awarded_amount=None, reference_amount=None))
+    _variation(awarded, "120000.50")
+
+    def both():
+        db.session.expire_all()
+        return {p.id: (p.list_amount, p.current_amount) for p in db.session.scalars(
+            select(Project).where(Project.id.in_([awarded.id, referenced.id, bare.id])))}
+
+    found = both()
+    assert all(kept == computed for kept, computed in found.values()), found
+    assert found[bare.id] == (Decimal("0.00"), Decimal("0.00"))
+    assert found[referenced.id][0] == db.session.get(Project, referenced.id).reference_amount > 0
+    assert found[awarded.id][0] == Decimal("1120000.50")
+    _variation(awarded, "-20000.25")
+    assert both()[awarded.id] == (Decimal("1100000.25"), Decimal("1100000.25"))
+
+
 def test_rule_variation_cap_50_percent_since_ley_31735(oxi):
     project = oxi.project("en_ejecucion")  # original convenio S/ 1,000,000.00, approvals in 2026
     _variation(project, "300000.00")

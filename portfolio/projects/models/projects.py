@@ -41,6 +41,11 @@ HUNDRED = Decimal(100)
 # anything else), computed by the database from ``stage`` so the list's default order reads an index. The
 # migration that adds the column (0022_stage_rank) holds the same text; a new or reordered stage needs one.
 STAGE_RANK_SQL = "CASE stage " + " ".join(f"WHEN '{s.value}' THEN {i}" for i, s in enumerate(Stage)) + " ELSE 99 END"
+# The amount a project weighs in lists, sorts and sums (``Project.current_amount`` in Python): the current
+# convenio (awarded + variations) once awarded, else the reference amount. Computed by the database and
+# indexed (migration 0024_list_amount holds the same text).
+LIST_AMOUNT_SQL = ("CASE WHEN awarded_amount IS NOT NULL THEN awarded_amount + variations_total "
+                   "ELSE COALESCE(reference_amount, 0) END")
 
 SECTORS = {
     "orden_publico": "Orden público y seguridad",
@@ -112,6 +117,7 @@ class Project(Base):
         CheckConstraint("final_cost IS NULL OR final_cost >= 0", name="final_cost_not_negative"),
         Index("ix_projects_stage_entity", "stage", "entity_id"),
         Index("ix_projects_stage_rank", "stage_rank", "id"),
+        Index("ix_projects_list_amount", "list_amount", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,6 +136,7 @@ class Project(Base):
     # migration 0023_variations_total): lists, sorts and sums over many projects read a column instead of
     # running a subquery per project. The application never writes it.
     variations_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    list_amount: Mapped[Decimal] = mapped_column(Money, Computed(LIST_AMOUNT_SQL))
     final_cost: Mapped[Decimal | None] = mapped_column(Money)
     term_days: Mapped[int | None] = mapped_column(Integer)
     executing_company: Mapped[str | None] = mapped_column(String(200))
