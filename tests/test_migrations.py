@@ -40,3 +40,13 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database):
     assert table_names(empty_database) == set()
     migrate.upgrade(empty_database)
     assert table_names(empty_database) == tables
+
+
+def test_sqlite_too_old_for_generated_columns_is_refused_in_words(tmp_path, monkeypatch):
+    """The embedded default needs SQLite 3.31 (generated columns): an older library gets a Spanish message
+    naming the version, not a syntax error."""
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 30, 1))
+    with pytest.raises(RuntimeError, match=r"Se necesita SQLite 3\.31 o más reciente"):
+        migrate.upgrade(f"sqlite:///{tmp_path / 'old.db'}")

@@ -27,7 +27,12 @@ STAGE_RANK_SQL = (
 
 
 def upgrade() -> None:
+    import sqlite3
+
     persisted = op.get_bind().dialect.name == "postgresql"
+    if not persisted and sqlite3.sqlite_version_info < (3, 31):
+        raise RuntimeError(f"Se necesita SQLite 3.31 o más reciente (columnas generadas); este Python usa "
+                           f"{sqlite3.sqlite_version}. Use un Python más reciente o PostgreSQL (DATABASE_URL).")
     op.add_column("projects", sa.Column("stage_rank", sa.Integer(), sa.Computed(STAGE_RANK_SQL, persisted=persisted)))
     op.create_index(INDEX, "projects", ["stage_rank", "id"])
 
