@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,7 +24,16 @@ from portfolio import create_app, db, migrate, page_cache
 from portfolio.auth.policy import SYSTEM
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# CI (``CI=true``, as ``.ci/run`` sets) or PORTFOLIO_REQUIRE_ALL=1: every service and tool the suite uses must be there.
 REQUIRE_ALL = bool(os.environ.get("CI")) or os.environ.get("PORTFOLIO_REQUIRE_ALL") == "1"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A service or tool a test needs is missing: the test fails under ``REQUIRE_ALL`` (so CI never skips what
+    it must run) and is skipped otherwise (a developer's machine without it), with ``reason`` either way."""
+    if REQUIRE_ALL:
+        pytest.fail(reason)
+    pytest.skip(reason)
 DEMO_PASSWORD = "Prueba-Segura-2026!"
 
 
@@ -54,9 +64,7 @@ def pg_available() -> str | None:
 def create_pg_database(prefix: str = "portfolio_test") -> str:
     reason = pg_available()
     if reason:
-        if REQUIRE_ALL:
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

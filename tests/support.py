@@ -58,12 +58,11 @@ STAFF_ACTOR = ActingAs("staff")
 
 def require_redis(url: str) -> None:
     """The Redis server at ``url`` must answer: skipped locally without it, a failure in CI (``CI=true``)."""
-    import pytest
     import redis
 
-    from tests.conftest import REQUIRE_ALL
+    from tests.conftest import unavailable
 
     try:
         redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError:
-        (pytest.fail if REQUIRE_ALL else pytest.skip)(f"Redis is not running at {url}")
+        unavailable(f"Redis is not running at {url}")

@@ -15,9 +15,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from portfolio import create_app, db, migrate, seeding
+from tests.conftest import unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-REQUIRE_ALL = bool(os.environ.get("CI")) or os.environ.get("PORTFOLIO_REQUIRE_ALL") == "1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DEMO_PASSWORD = seeding.DEMO_PASSWORD
 
@@ -45,10 +45,7 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        message = f"Chromium no está instalado en {CHROMIUM} (apt-get install chromium)"
-        if REQUIRE_ALL:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"Chromium no está instalado en {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import os
 import uuid
 import zipfile
 from decimal import Decimal
@@ -12,8 +11,8 @@ import pytest
 
 from portfolio import db
 from portfolio.auth.policy import SYSTEM
+from tests.conftest import unavailable
 
-REQUIRE_ALL = bool(os.environ.get("CI")) or os.environ.get("PORTFOLIO_REQUIRE_ALL") == "1"
 INJECTIONS = ['=HYPERLINK("http://ejemplo.invalid","clic")', "+1", "-2", "@SUM(A1)", "=1+1", "\tTabulada",
               "\rRetorno"]
 
@@ -40,9 +39,7 @@ def header(ws) -> list[str]:
 
 def require(reason: str | None):
     if reason:
-        if REQUIRE_ALL:
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 @pytest.fixture

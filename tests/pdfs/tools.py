@@ -6,9 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REQUIRE_ALL
+from tests.conftest import unavailable
 
 NBSP = "\u00a0"
 
@@ -16,10 +14,7 @@ NBSP = "\u00a0"
 def need(tool: str, package: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        reason = f"{tool} no está instalado (apt-get install {package})"
-        if REQUIRE_ALL:
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(f"{tool} no está instalado (apt-get install {package})")
     return path
 
 
