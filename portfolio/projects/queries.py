@@ -69,8 +69,6 @@ def current_amount_expr():
     return Project.list_amount
 
 
-
-
 @dataclass
 class Filters:
     q: str = ""

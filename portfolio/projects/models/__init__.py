@@ -14,7 +14,6 @@ from portfolio.projects.models.execution import (
     BudgetRevision,
     Milestone,
     Variation,
-    _variations_total,
 )
 from portfolio.projects.models.projects import (
     BUDGET_CATEGORIES,
@@ -46,5 +45,5 @@ __all__ = [
     "HUNDRED", "LIVE_CERTIFICATE_STATUSES", "MECHANISMS", "MILESTONE_KINDS", "MILESTONE_STATUSES", "SECTORS",
     "VARIATION_KINDS", "BudgetLine", "BudgetRevision", "Certificate", "CertificateHolding", "CertificateStatus",
     "Milestone", "MilestoneStatus", "Project", "ProjectLocation", "ProjectMember", "Stage", "StageTransition",
-    "TaxDeclaration", "Variation", "_variations_total", "hundredths_to_pct", "pct_to_hundredths",
+    "TaxDeclaration", "Variation", "hundredths_to_pct", "pct_to_hundredths",
 ]

@@ -1,5 +1,5 @@
-"""Execution of a project: budget lines with versioned revisions, variations (adendas) and milestones; and the
-project's current convenio amount (awarded + Σ approved monetary variations) as a SQL column property."""
+"""Execution of a project: budget lines with versioned revisions, variations (adendas) and milestones. The sum of
+a project's variations is ``Project.variations_total``, kept by database triggers (migration 0023)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +13,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,7 +22,6 @@ from portfolio.projects.models.projects import (
     MILESTONE_KINDS,
     MILESTONE_STATUSES,
     VARIATION_KINDS,
-    Project,
     hundredths_to_pct,
 )
 from portfolio.projects.vocab import ACCEPTED_MILESTONE_STATUSES, MilestoneStatus
@@ -159,14 +156,3 @@ class Milestone(Base):
     @property
     def label(self) -> str:
         return f"{self.kind_label} — {self.description}" if self.description else self.kind_label
-
-
-# current convenio amount = awarded + Σ approved monetary variations: derived, never typed. The sum is
-# ``Project.variations_total``, which triggers keep; this subquery recomputes it from the variations.
-def _variations_total():
-    return (
-        select(func.coalesce(func.sum(Variation.amount_delta), 0))
-        .where(Variation.project_id == Project.id)
-        .correlate_except(Variation)
-        .scalar_subquery()
-    )
