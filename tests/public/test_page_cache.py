@@ -140,9 +140,13 @@ def test_the_page_cache_is_shared_through_redis_when_configured(database_url):
 
 
 def test_within_a_second_a_hit_reads_nothing_and_a_commit_elsewhere_shows_after_it(app, client, ctx, demo,
-                                                                                     isolated):
+                                                                                     isolated, monkeypatch):
     """A worker trusts the version it read for PAGE_CACHE_VERSION_SECONDS: a hit then touches no database;
-    a change committed by another process (not through this one's session) shows once that time is over."""
+    a change committed by another process (not through this one's session) shows once that time is over.
+    The window is made long here so that a slow first render on a busy machine cannot end it; its end is
+    ``clear_version()`` below."""
+    monkeypatch.setitem(app.config, "PAGE_CACHE_VERSION_SECONDS", 3600)
+    page_cache.clear_version()
     client.get("/transparencia/proyectos")
     with Statements(app.extensions["portfolio_db"]["engine"]) as sql:
         assert client.get("/transparencia/proyectos").status_code == 200
@@ -155,3 +159,13 @@ def test_within_a_second_a_hit_reads_nothing_and_a_commit_elsewhere_shows_after_
     assert client.get("/transparencia/proyectos").headers["ETag"] == before  # within the second
     page_cache.clear_version()  # the second is over
     assert client.get("/transparencia/proyectos").headers["ETag"] != before
+
+
+def test_with_no_window_every_hit_reads_the_version(app, client, demo, monkeypatch):
+    """PAGE_CACHE_VERSION_SECONDS=0: each request reads the data version (one statement), none trusts the last."""
+    monkeypatch.setitem(app.config, "PAGE_CACHE_VERSION_SECONDS", 0)
+    client.get("/transparencia/proyectos")
+    for _ in range(2):
+        with Statements(app.extensions["portfolio_db"]["engine"]) as sql:
+            assert client.get("/transparencia/proyectos").status_code == 200
+        assert len(sql) == 1 and "audit_log" in sql[0], sql
