@@ -96,6 +96,7 @@ class ListQuery:
     filters: dict[str, str] = field(default_factory=dict)
     notes: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    tally: Any = None  # the filters as the database's kept totals can answer them (None: add the rows up)
 
     def paginate(self, per_page: int = 25, scalars: bool = True, total: int | None = None) -> Page:
         """One page of the list; ``total`` when the caller already counted the filtered rows (with its sums)."""

@@ -105,14 +105,22 @@ def kept_by_data_version(function: F) -> F:
     return wrapper
 
 
-def kept_rows(statement) -> list[tuple]:
+def kept_rows(statement, computed: Callable[[list[tuple]], object] | None = None) -> list[tuple]:
     """The rows of a read-only ``statement`` (plain column values, not ORM objects) as tuples, kept like a
     kept function's result; the key is the statement's SQL and parameters, so a query scoped to a user or
-    filtered by a page's arguments is kept per scope and filter."""
+    filtered by a page's arguments is kept per scope and filter. ``computed`` is called with the rows when
+    they were read from the database (not when they came from what was kept)."""
+
+    def read() -> list[tuple]:
+        rows = [tuple(row) for row in db.session.execute(statement)]
+        if computed is not None:
+            computed(rows)
+        return rows
+
     if not active():
-        return [tuple(row) for row in db.session.execute(statement)]
+        return read()
     compiled = statement.compile(bind=db.session.get_bind())
     params = sorted((name, _key_part(value)) for name, value in compiled.params.items())
     text = f"{compiled}|{params}|{request_version()}|{clock.today()}"
     key = "r:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-    return _kept(key, lambda: [tuple(row) for row in db.session.execute(statement)])
+    return _kept(key, read)

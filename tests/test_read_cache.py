@@ -118,6 +118,17 @@ def test_kept_rows_are_keyed_by_the_statement_and_its_parameters(app, ctx):
     assert mine[0][0] >= 1 and other == [(cancelled,)]
 
 
+def test_kept_rows_tell_when_they_were_read_from_the_database(app, ctx):
+    seen = []
+    statement = select(func.count(Project.id)).where(Project.stage == "cancelado")
+    with app.test_request_context("/"):
+        first = kept_rows(statement, computed=seen.append)
+        assert kept_rows(statement, computed=seen.append) == first
+    assert seen == [first]  # the second came from what was kept
+    kept_rows(statement, computed=seen.append)  # outside a request every call reads
+    assert seen == [first, first]
+
+
 def test_a_signed_in_page_shows_a_change_at_once(app, login_as, ctx):
     staff = login_as("staff")
 

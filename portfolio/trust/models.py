@@ -343,3 +343,35 @@ class BankBalance(Base):
     note: Mapped[str | None] = mapped_column(String(300))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# The contributions and disbursements lists' totals, kept by database triggers (migration 0025): every insert,
+# change or delete of a row appends a signed tally row (−1 for the old values, +1 for the new); reads add the
+# tallies up instead of scanning every row, and ``trust.tallies.compact`` folds them into one row per key from
+# time to time. Appending never waits for another command (no row is shared), so the money commands that change
+# these rows do not queue behind a totals row. The application never writes a tally except when compacting.
+PAID, PART_PAID, NOTHING_PAID = 2, 1, 0  # paid_state: paid in full, part paid, nothing paid yet
+
+
+class ContributionTally(Base):
+    __tablename__ = "trust_contribution_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    paid_state: Mapped[int] = mapped_column(Integer)
+    row_count: Mapped[int] = mapped_column(Integer)
+    amount_due: Mapped[Decimal] = mapped_column(Money)
+    amount_paid: Mapped[Decimal] = mapped_column(Money)
+    compacted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DisbursementTally(Base):
+    __tablename__ = "trust_disbursement_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(15))
+    row_count: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_amount: Mapped[Decimal] = mapped_column(Money)
+    compacted: Mapped[bool] = mapped_column(Boolean, default=False)

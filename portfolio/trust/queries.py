@@ -22,6 +22,7 @@ from portfolio.formatting import DateInputError, month_input_value, parse_date, 
 from portfolio.listing import ListQuery, text_value
 from portfolio.orgs.models import Company
 from portfolio.read_cache import kept_rows
+from portfolio.trust import tallies
 from portfolio.trust.ledger import money_sum
 from portfolio.trust.models import (
     CONTRIBUTION_STATUS,
@@ -38,7 +39,6 @@ from portfolio.trust.models import (
 from portfolio.trust.vocab import (
     LIVE_PAYMENTS,
     RESERVED_DISBURSEMENTS,
-    ContributionStatus,
     DisbursementStatus,
     PaymentStatus,
 )
@@ -52,14 +52,9 @@ def _scoped(query, column, viewer: Any):
 
 def contribution_status_condition(status: str, today: dt.date):
     """SQL for ``Contribution.status(today) == status`` (the same four cases, in the same order)."""
-    paid = Contribution.amount_paid >= Contribution.amount_due
-    overdue = Contribution.due_date < today
-    return {
-        ContributionStatus.PAGADO: paid,
-        ContributionStatus.VENCIDO: ~paid & overdue,
-        ContributionStatus.PARCIAL: ~paid & ~overdue & (Contribution.amount_paid > 0),
-        ContributionStatus.PENDIENTE: ~paid & ~overdue & (Contribution.amount_paid == 0),
-    }[status]
+    c = Contribution
+    return tallies.status_condition(status, paid=c.amount_paid >= c.amount_due, overdue=c.due_date < today,
+                                    part_paid=c.amount_paid > 0, nothing_paid=c.amount_paid == 0)
 
 
 def month_value(args: Mapping[str, str], name: str, errors: list[str] | None = None) -> dt.date | None:
@@ -98,6 +93,9 @@ def contribution_list(args: Mapping[str, str], viewer: Any, today: dt.date | Non
     if since and until and since > until:
         errors.append("El mes «desde» es posterior al mes «hasta»; se ignoró el periodo.")
         since = until = None
+    scoped = q or getattr(viewer, "role", None) == COMPANY  # filters the tallies do not hold
+    tally = None if scoped else tallies.ContributionFilter(
+        today, status if status in CONTRIBUTION_STATUS else None, since, until)
     if since:
         query = query.where(Contribution.month >= since)
         filters["desde"] = month_input_value(since)
@@ -110,12 +108,15 @@ def contribution_list(args: Mapping[str, str], viewer: Any, today: dt.date | Non
                                             "due": Contribution.amount_due, "paid": Contribution.amount_paid,
                                             "due_date": Contribution.due_date},
                      default_sort="month", default_direction="desc", tiebreak=Contribution.id, filters=filters,
-                     notes=notes, errors=errors)
+                     notes=notes, errors=errors, tally=tally)
 
 
 def contribution_totals(listing: ListQuery) -> dict:
-    """Rows, declared, paid and owed over the whole filtered list (not just the page): one scan, SQL sums in
-    céntimos (the page passes ``count`` to the paginator instead of counting again)."""
+    """Rows, declared, paid and owed over the whole filtered list (not just the page), in céntimos: from the
+    tallies when the filters allow it, else one scan (the page passes ``count`` to the paginator instead of
+    counting again)."""
+    if listing.tally is not None:
+        return tallies.contribution_totals(listing.tally)
     rows = listing.query.order_by(None).subquery()
     count, due, paid = kept_rows(
         select(func.count(), money_sum(rows.c.amount_due), money_sum(rows.c.amount_paid)).select_from(rows))[0]
@@ -159,12 +160,15 @@ def disbursement_list(args: Mapping[str, str], viewer: Any = None) -> ListQuery:
     return ListQuery(query=query, sortable={"id": Disbursement.id, "amount": Disbursement.amount,
                                             "status": Disbursement.status, "requested": Disbursement.requested_on,
                                             "decided": Disbursement.decided_at, "paid": Disbursement.paid_amount},
-                     default_sort="id", tiebreak=Disbursement.id, filters=filters, notes=notes)
+                     default_sort="id", tiebreak=Disbursement.id, filters=filters, notes=notes,
+                     tally=tallies.DisbursementFilter(filters.get("estado")))
 
 
 def disbursement_totals(listing: ListQuery) -> dict:
-    """Rows, requested, paid and approved-but-unpaid over the whole filtered list: one scan, SQL sums in
-    céntimos."""
+    """Rows, requested, paid and approved-but-unpaid over the whole filtered list, in céntimos: from the
+    tallies (the list has no filter they do not hold), else one scan."""
+    if listing.tally is not None:
+        return tallies.disbursement_totals(listing.tally.status)
     rows = listing.query.order_by(None).subquery()
     unpaid = case((rows.c.status.in_(RESERVED_DISBURSEMENTS), rows.c.amount - rows.c.paid_amount), else_=0)
     count, amount, paid, pending = kept_rows(

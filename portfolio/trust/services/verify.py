@@ -47,4 +47,6 @@ def domain_problems() -> list[str]:
         problems.append(f"Fondos comprometidos {accounts.get(BANK_RESERVED)} ≠ reservas pendientes {reserved_total}.")
     if accounts.get(BANK_AVAILABLE, ledger.ZERO) < 0:
         problems.append("Fondos disponibles negativos.")
-    return problems
+    from portfolio.trust import tallies
+
+    return problems + tallies.problems()
