@@ -110,6 +110,39 @@ def test_concurrent_approvals_only_the_ones_that_fit_succeed(pg_app):
     verify_clean(pg_app)
 
 
+def test_members_voting_one_request_at_once_count_every_vote_and_reserve_once(pg_app):
+    """Each vote counts the votes committed before it (read under the request's lock): with five members
+    (quorum: a majority, 3), exactly the vote that makes three approvals reserves the funds, no vote is lost
+    and the votes after it find the request approved."""
+    with pg_app.app_context():
+        w = World(boards=5, allocation=D("1000000.00"))
+        w.fund(D("500.00"))
+        d = w.request(D("500.00")).value
+        members, did = [m.id for m in w.board], d.id
+        needed = disbursements.tally(d)["needed"]
+        assert needed == 3
+
+    def approve(member_id):
+        def action():
+            from portfolio.auth.models import User
+
+            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
+                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
+        return action
+
+    results = race(pg_app, [approve(m) for m in members])
+    outcomes = [r[0] for r in results]
+    assert outcomes.count("error") == 0, results
+    assert outcomes.count("ok") == needed, results  # the rest find the request already approved
+    assert all("ya no está en votación" in r[1] for r in results if r[0] == "refused"), results
+    with pg_app.app_context():
+        d = db.session.get(Disbursement, did)
+        assert d.status == "aprobado" and len(d.votes) == needed and d.transfer_id is not None
+        assert db.session.scalar(select(func.count(ledger.Transfer.id))) == 1
+        assert books.fund_position()["reserved"] == D("500.00")
+    verify_clean(pg_app)
+
+
 def test_concurrent_approvals_of_different_programs_only_the_ones_that_fit_succeed(pg_app):
     """Twelve programs, no allocation row in common: only the available funds' floor, checked where the
     approval's balance change is applied, keeps the reservations within the money."""

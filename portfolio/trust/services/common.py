@@ -47,11 +47,17 @@ def chart_of_accounts() -> int:
 
 def fixed_account(code: str) -> ledger.Account:
     """An account of the fixed chart (one SELECT; the chart is created the first time it is missing)."""
-    found = db.session.scalar(select(ledger.Account).where(ledger.Account.code == code))
-    if found is None:
+    return fixed_accounts(code)[0]
+
+
+def fixed_accounts(*codes: str) -> list[ledger.Account]:
+    """Accounts of the fixed chart, in the order asked, with one SELECT (the chart is created the first time
+    one is missing)."""
+    found = {a.code: a for a in db.session.scalars(select(ledger.Account).where(ledger.Account.code.in_(codes)))}
+    if len(found) < len(set(codes)):
         chart_of_accounts()
-        found = ledger.account(db.session, code)
-    return found
+        found = {code: ledger.account(db.session, code) for code in codes}
+    return [found[code] for code in codes]
 
 
 def company_receivable(company) -> ledger.Account:

@@ -39,7 +39,7 @@ from portfolio.trust.services.common import (
     Done,
     actor_id,
     command,
-    fixed_account,
+    fixed_accounts,
     positive_amount,
     program_expense,
 )
@@ -220,19 +220,19 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
             raise DomainError(f"La solicitud ya no está en votación ({disbursement.status_label.lower()}).")
         if disbursement.requested_by_id == actor.id:
             raise Forbidden("No puede votar su propia solicitud.")
-        if actor.id in recused_ids(disbursement.organization_id):
+        recused = recused_ids(disbursement.organization_id)
+        if actor.id in recused:
             raise Forbidden("Tiene un conflicto de interés declarado con el beneficiario: debe abstenerse.")
-        if any(v.user_id == actor.id for v in disbursement.votes):
+        if any(v.user_id == actor.id for v in disbursement.votes):  # read under the request's lock: all of them
             raise DomainError("Ya votó esta solicitud.")
         ballot = Vote(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
                       comment=comment.strip()[:500], cast_on=today)
-        db.session.add(ballot)
+        disbursement.votes.append(ballot)  # every other vote waits for the lock held since get_disbursement
         db.session.flush()
         from portfolio.documents.services import record_vote_dossier
 
         on_file = record_vote_dossier(ballot)  # the hash of every document on file when the vote is cast
-        db.session.refresh(disbursement, ["votes"])
-        result = tally(disbursement)
+        result = tally(disbursement, recused=recused)
         audit.record("trust.vote", ballot, actor=actor, after={"disbursement": disbursement.id, "decision": decision,
                                                              "documents": on_file})
         if result["approvals"] >= result["needed"]:
@@ -253,7 +253,7 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
         raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
     # accounts first, outside the allocation's lock; the available funds are checked again, atomically, when
     # the command's balance changes are applied (ledger.deferred_balances), so this read takes no lock
-    available, reserved = fixed_account(BANK_AVAILABLE), fixed_account(BANK_RESERVED)
+    available, reserved = fixed_accounts(BANK_AVAILABLE, BANK_RESERVED)
     expense = program_expense(disbursement.program)
     funds = db.session.scalar(select(ledger.Account.balance).where(ledger.Account.id == available.id))
     if funds < disbursement.amount:
