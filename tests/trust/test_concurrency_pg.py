@@ -73,6 +73,16 @@ def race(app, actions):
     return results
 
 
+def approval(disbursement_id: int, member_id: int):
+    """A board member's approval of a request, to run in a race (the member is loaded in the worker's session)."""
+    def action():
+        from portfolio.auth.models import User
+
+        return disbursements.vote(disbursement_id=disbursement_id, decision="aprobar", comment="Aprobado",
+                                  actor=db.session.get(User, member_id), key=key(), today=TODAY)
+    return action
+
+
 def verify_clean(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["ledger", "verify"])
@@ -89,16 +99,7 @@ def test_concurrent_approvals_only_the_ones_that_fit_succeed(pg_app):
             w.vote(d, w.board[0])
         member_id, ids = w.board[1].id, [d.id for d in requests]
 
-    def approve(did):
-        def action():
-            from portfolio.auth.models import User
-
-            member = db.session.get(User, member_id)
-            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado", actor=member,
-                                      key=key(), today=TODAY)
-        return action
-
-    results = race(pg_app, [approve(did) for did in ids])
+    results = race(pg_app, [approval(did, member_id) for did in ids])
     assert [r[0] for r in results].count("error") == 0, results
     assert [r[0] for r in results].count("ok") == 10, results
     assert all("insuficientes" in r[1] for r in results if r[0] == "refused")
@@ -122,15 +123,7 @@ def test_members_voting_one_request_at_once_count_every_vote_and_reserve_once(pg
         needed = disbursements.tally(d)["needed"]
         assert needed == 3
 
-    def approve(member_id):
-        def action():
-            from portfolio.auth.models import User
-
-            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
-                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
-        return action
-
-    results = race(pg_app, [approve(m) for m in members])
+    results = race(pg_app, [approval(did, m) for m in members])
     outcomes = [r[0] for r in results]
     assert outcomes.count("error") == 0, results
     assert outcomes.count("ok") == needed, results  # the rest find the request already approved
@@ -164,15 +157,7 @@ def test_concurrent_approvals_of_different_programs_only_the_ones_that_fit_succe
             ids.append(d.id)
         member_id = w.board[1].id
 
-    def approve(did):
-        def action():
-            from portfolio.auth.models import User
-
-            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
-                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
-        return action
-
-    results = race(pg_app, [approve(did) for did in ids])
+    results = race(pg_app, [approval(did, member_id) for did in ids])
     assert [r[0] for r in results].count("error") == 0, results
     assert [r[0] for r in results].count("ok") == 10, results
     assert all("insuficientes" in r[1] for r in results if r[0] == "refused"), results
@@ -191,15 +176,7 @@ def test_concurrent_approvals_never_exceed_the_program_allocation(pg_app):
             w.vote(d, w.board[0])
         member_id, ids = w.board[1].id, [d.id for d in requests]
 
-    def approve(did):
-        def action():
-            from portfolio.auth.models import User
-
-            return disbursements.vote(disbursement_id=did, decision="aprobar", comment="Aprobado",
-                                      actor=db.session.get(User, member_id), key=key(), today=TODAY)
-        return action
-
-    results = race(pg_app, [approve(did) for did in ids])
+    results = race(pg_app, [approval(did, member_id) for did in ids])
     assert [r[0] for r in results].count("error") == 0, results
     assert [r[0] for r in results].count("ok") == 10, results
     assert all("excede la asignación" in r[1] for r in results if r[0] == "refused"), results
