@@ -19,6 +19,7 @@ down_revision = "0024_list_amount"
 branch_labels = None
 depends_on = None
 
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # every change takes an id; SQLite's rowid is 64-bit
 # portfolio.trust.models' PAID / PART_PAID / NOTHING_PAID (``ledger verify`` recomputes the tallies with them).
 PAID_STATE = "CASE WHEN {t}.amount_paid >= {t}.amount_due THEN 2 WHEN {t}.amount_paid > 0 THEN 1 ELSE 0 END"
 # table, tally table, watched columns, (tally column, value with {t} for OLD or NEW) pairs
@@ -61,7 +62,7 @@ $$"""] + [f"CREATE TRIGGER {tally}_{name} AFTER {event} ON {table} FOR EACH ROW 
 def upgrade() -> None:
     op.create_table(
         "trust_contribution_tallies",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("paid_state", sa.Integer(), nullable=False),
@@ -73,7 +74,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "trust_disbursement_tallies",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("status", sa.String(length=15), nullable=False),
         sa.Column("row_count", sa.Integer(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),

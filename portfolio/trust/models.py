@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -351,12 +352,14 @@ class BankBalance(Base):
 # time to time. Appending never waits for another command (no row is shared), so the money commands that change
 # these rows do not queue behind a totals row. The application never writes a tally except when compacting.
 PAID, PART_PAID, NOTHING_PAID = 2, 1, 0  # paid_state: paid in full, part paid, nothing paid yet
+# every change takes an id (compaction frees rows, not ids): 64 bits on PostgreSQL; SQLite's rowid already is
+TALLY_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class ContributionTally(Base):
     __tablename__ = "trust_contribution_tallies"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(TALLY_ID, primary_key=True)
     month: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date)
     paid_state: Mapped[int] = mapped_column(Integer)
@@ -369,7 +372,7 @@ class ContributionTally(Base):
 class DisbursementTally(Base):
     __tablename__ = "trust_disbursement_tallies"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(TALLY_ID, primary_key=True)
     status: Mapped[str] = mapped_column(String(15))
     row_count: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money)
