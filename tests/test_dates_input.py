@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.formatting import DateInputError, parse_date, parse_month
 from portfolio.trust.models import Contribution, Payment
 
@@ -63,7 +63,7 @@ def test_month_field_is_text_with_hint_and_takes_mm_aaaa(app, login_as):
     assert 'type="text"' in month and 'inputmode="numeric"' in month and 'placeholder="mm/aaaa"' in month
     assert "Formato mm/aaaa." in form
 
-    last_month = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    last_month = clock.today().replace(day=1) - dt.timedelta(days=1)
     bad = company.post("/fideicomiso/empresa/declarar", {"month": "13/2026", "payroll": "1,000,000.00",
                                                           "headcount": "10", "idem": uuid.uuid4().hex})
     assert "Mes inválido: use mm/aaaa (p. ej. 03/2026)." in bad.get_data(as_text=True)
@@ -79,7 +79,7 @@ def test_month_field_is_text_with_hint_and_takes_mm_aaaa(app, login_as):
 
 def test_date_field_is_text_with_hint_and_takes_dd_mm_aaaa(app, login_as):
     company = login_as("company")
-    last_month = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    last_month = clock.today().replace(day=1) - dt.timedelta(days=1)
     company.post("/fideicomiso/empresa/declarar", {"month": last_month.strftime("%m/%Y"), "payroll": "1,000,000.00",
                                                     "headcount": "10", "idem": uuid.uuid4().hex})
     with app.app_context():
@@ -94,7 +94,7 @@ def test_date_field_is_text_with_hint_and_takes_dd_mm_aaaa(app, login_as):
     assert "Fecha inválida: use dd/mm/aaaa (p. ej. 15/03/2026)." in bad.get_data(as_text=True)
     assert _count(app, Payment) == 0
 
-    today = dt.date.today()
+    today = clock.today()
     page = company.post(url, {**data, "paid_on": today.strftime("%d/%m/%Y"), "idem": uuid.uuid4().hex},
                         follow_redirects=True)
     assert "Pago registrado" in page.get_data(as_text=True)

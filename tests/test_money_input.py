@@ -11,14 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.money import MAX_AMOUNT, MoneyError, parse_money
 from portfolio.orgs.models import PublicEntity
 from portfolio.projects.models import Project
 from portfolio.trust.models import Contribution, Disbursement, Payment
 from tests.trust.conftest import new_ruc
 
-MONTH = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+MONTH = (clock.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
 def _group(digits: str) -> str:
@@ -108,14 +108,14 @@ def money_forms(app, login_as):
     def post(name: str, amount: str):
         who, url, data = {
             "planilla": (company, "/fideicomiso/empresa/declarar",
-                         {"month": (dt.date.today().replace(day=1) - dt.timedelta(days=70)).strftime("%Y-%m"),
+                         {"month": (clock.today().replace(day=1) - dt.timedelta(days=70)).strftime("%Y-%m"),
                           "payroll": amount, "headcount": "10"}),
             "pago": (company, f"/fideicomiso/empresa/declaraciones/{contribution_id}/pagar",
-                     {"amount": amount, "paid_on": dt.date.today().isoformat(), "bank": "BCP",
+                     {"amount": amount, "paid_on": clock.today().isoformat(), "bank": "BCP",
                       "operation_number": uuid.uuid4().hex[:12].upper()}),
             "desembolso": (staff, "/fideicomiso/desembolsos/nuevo",
                            {"program_id": str(program_id), "organization_id": str(org_id),
-                            "year": str(dt.date.today().year), "amount": amount, "purpose": "Equipamiento",
+                            "year": str(clock.today().year), "amount": amount, "purpose": "Equipamiento",
                             "invoices": f"{new_ruc()} F001-{uuid.uuid4().int % 10**6}"}),
             "proyecto": (staff, "/proyectos/nuevo",
                          {"name": f"Proyecto {uuid.uuid4().hex[:6]}", "entity_id": str(entity_id),

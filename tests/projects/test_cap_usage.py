@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portfolio import db, seeding
+from portfolio import clock, db, seeding
 from portfolio.dashboards.queries import oxi as dashboard
 from portfolio.errors import DomainError
 from portfolio.money import format_money
@@ -159,7 +159,7 @@ def test_mef_cap_block_equals_the_rule_as_of_the_cutoff(oxi):
 
 
 def test_entity_page_shows_cap_used_and_remaining_of_the_year(app, login_as):
-    year = dt.date.today().year
+    year = clock.today().year
     with app.app_context():
         seeding.load_demo()
         db.session.commit()

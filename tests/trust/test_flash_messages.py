@@ -1,13 +1,12 @@
 """A refused trust action shows its message once (form-level and field messages alike)."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 
 from sqlalchemy import select
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.trust.models import Contribution
 from tests.trust.test_pages import declare, setup_disbursement
 
@@ -25,7 +24,7 @@ def test_refused_payment_flashes_its_message_once(app, login_as):
     with app.app_context():
         cid = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company.user["company_id"]))
     page = company.post(f"/fideicomiso/empresa/declaraciones/{cid}/pagar",
-                        {"paid_on": dt.date.today().isoformat(), "bank": "BCP", "operation_number": "778812",
+                        {"paid_on": clock.today().isoformat(), "bank": "BCP", "operation_number": "778812",
                          "amount": "1,500.01", "idem": uuid.uuid4().hex}, follow_redirects=True)
     refusals = [a for a in alerts(page) if "no acepta pagos en exceso" in a]
     assert len(refusals) == 1, alerts(page)
@@ -47,6 +46,6 @@ def test_invalid_form_flashes_each_message_once(app, login_as):
     with app.app_context():
         cid = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company.user["company_id"]))
     page = company.post(f"/fideicomiso/empresa/declaraciones/{cid}/pagar",
-                        {"paid_on": dt.date.today().isoformat(), "bank": "BCP", "operation_number": "778812",
+                        {"paid_on": clock.today().isoformat(), "bank": "BCP", "operation_number": "778812",
                          "amount": "1.001", "idem": uuid.uuid4().hex}, follow_redirects=True)
     assert len([a for a in alerts(page) if "tiene más de dos decimales" in a]) == 1, alerts(page)

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from portfolio import db
+from portfolio import clock, db
 from tests.trust.conftest import TODAY, World
 
 D = Decimal
@@ -82,7 +82,7 @@ def test_disbursements_show_dates_and_totals(app, login_as):
     body = staff.get("/fideicomiso/desembolsos").get_data(as_text=True)
     row = body.split(f">{ids[0]}</a>")[1].split("</tr>")[0]
     # requested and paid on the services' day; approved when the quorum was reached (the clock's day)
-    assert row.count(f"{TODAY:%d/%m/%Y}") == 2 and f"{dt.date.today():%d/%m/%Y}" in row
+    assert row.count(f"{TODAY:%d/%m/%Y}") == 2 and f"{clock.today():%d/%m/%Y}" in row
     waiting_row = body.split(f">{ids[1]}</a>")[1].split("</tr>")[0]
     assert waiting_row.count(f"{TODAY:%d/%m/%Y}") == 1 and waiting_row.count("—") == 2
     assert _totals(body)[-2:] == ["S/ 1,250.00", "S/ 400.00"]

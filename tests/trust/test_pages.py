@@ -374,14 +374,14 @@ def test_request_form_shows_the_allocation_left_from_the_service_rule(app, login
         world.approve(world.request(D("1000.00")).value)
         db.session.commit()
         program_name, program_id = world.program.name, world.program.id
-        room = disbursements.allocation_room(program_id, dt.date.today().year)
+        room = disbursements.allocation_room(program_id, clock.today().year)
     assert room == D("999000.00")
     staff = login_as("staff")
     body = staff.get("/fideicomiso/desembolsos/nuevo").get_data(as_text=True)
     table = body.split('data-testid="allocation-room"')[1].split("</table>")[0]
     assert f"<td>{program_name}</td><td class=\"text-end\">S/\u00a0999,000.00</td>" in table
     refused = staff.post("/fideicomiso/desembolsos/nuevo", {
-        "program_id": program_id, "organization_id": world.org.id, "year": dt.date.today().year,
+        "program_id": program_id, "organization_id": world.org.id, "year": clock.today().year,
         "amount": "999,000.01", "purpose": "Prueba", "invoices": f"{new_ruc()} F001-1", "idem": uuid.uuid4().hex})
     assert "S/\u00a0999,000.00" in refused.get_data(as_text=True)  # the refusal quotes the same figure
 

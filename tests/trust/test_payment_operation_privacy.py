@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from portfolio import db
+from portfolio import clock, db
 from portfolio.errors import DomainError
 from portfolio.trust.models import Contribution, Payment
 from portfolio.trust.services import contributions
@@ -94,7 +94,7 @@ def flashes(client):
 
 
 def post_payment(client, contribution_id, operation, amount):
-    data = {"paid_on": dt.date.today().isoformat(), "bank": "BCP", "operation_number": operation,
+    data = {"paid_on": clock.today().isoformat(), "bank": "BCP", "operation_number": operation,
             "amount": amount, "idem": uuid.uuid4().hex}
     response = client.post(f"/fideicomiso/empresa/declaraciones/{contribution_id}/pagar", data)
     location = re.sub(r"/\d+", "/N", response.headers.get("Location", ""))
