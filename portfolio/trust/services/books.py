@@ -35,6 +35,7 @@ from portfolio.trust.services.common import (
     chart_of_accounts,
     command,
     positive_amount,
+    receivable_code,
 )
 from portfolio.trust.vocab import RESERVED_DISBURSEMENTS
 
@@ -199,7 +200,7 @@ def company_statement(company: Company, start: dt.date, end: dt.date) -> dict:
 
 @kept_by_data_version
 def _company_statement(ruc: str, start: dt.date, end: dt.date) -> dict:
-    account = db.session.scalar(select(ledger.Account).where(ledger.Account.code == f"1200-{ruc}"))
+    account = db.session.scalar(select(ledger.Account).where(ledger.Account.code == receivable_code(ruc)))
     if account is None:
         return {"start": start, "end": end, "opening": ZERO, "closing": ZERO, "rows": [], "charges": ZERO,
                 "credits": ZERO, "ties": True}

@@ -60,10 +60,23 @@ def fixed_accounts(*codes: str) -> list[ledger.Account]:
     return [found[code] for code in codes]
 
 
+def receivable_code(ruc: str) -> str:
+    """The code of a company's receivable account: 1200-<RUC>."""
+    return f"1200-{ruc}"
+
+
 def company_receivable(company) -> ledger.Account:
     return ledger.get_or_create_account(
-        db.session, f"1200-{company.ruc}", f"Aportes por cobrar – {company.legal_name}"[:200], "asset",
+        db.session, receivable_code(company.ruc), f"Aportes por cobrar – {company.legal_name}"[:200], "asset",
         owner_type="company", owner_id=company.id)
+
+
+def company_accounts(company, code: str) -> tuple[ledger.Account, ledger.Account]:
+    """The company's receivable and an account of the fixed chart with one SELECT (either is created the
+    first time it is missing)."""
+    own = receivable_code(company.ruc)
+    found = {a.code: a for a in db.session.scalars(select(ledger.Account).where(ledger.Account.code.in_((own, code))))}
+    return (found.get(own) or company_receivable(company)), (found.get(code) or fixed_account(code))
 
 
 def program_expense(program) -> ledger.Account:

@@ -46,9 +46,8 @@ from portfolio.trust.services.common import (
     actor_id,
     add_month,
     command,
-    company_receivable,
+    company_accounts,
     day_in_month,
-    fixed_account,
     positive_amount,
 )
 from portfolio.trust.vocab import PaymentStatus
@@ -113,7 +112,7 @@ def _check_payroll(payroll, headcount) -> None:
 def _post_difference(company: Company, diff: Decimal, *, key: str, memo: str, on: dt.date, actor) -> int | None:
     if diff == 0:
         return None
-    receivable, income = company_receivable(company), fixed_account(CONTRIBUTIONS_INCOME)
+    receivable, income = company_accounts(company, CONTRIBUTIONS_INCOME)
     lines = ledger.transfer_lines(receivable, income, diff) if diff > 0 else ledger.transfer_lines(income, receivable, -diff)
     return ledger.post_entry(db.session, key=key, kind="declaracion", memo=memo, effective_date=on, lines=lines,
                              actor_id=actor_id(actor)).id
@@ -153,17 +152,13 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
             raise NotFound("La empresa no existe.")
         if scope is None and not company.active:
             raise DomainError("La empresa está inactiva; no se puede declarar en su nombre.", field="company_id")
-        exists = db.session.scalar(select(Contribution.id).where(Contribution.company_id == company_id,
-                                                                 Contribution.month == first))
         already = (f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar»." if scope is not None else
                    f"{company.legal_name} ya declaró {first:%m/%Y}. Para corregirla, rectifíquela con la "
                    "importación de declaraciones.")
-        if exists:
-            raise DomainError(already, field="month")
         due, rate = amount_due(payroll, first)
         contribution = Contribution(company_id=company_id, month=first, due_date=due_date_for(first), amount_due=due,
-                                    amount_paid=ZERO, current_version=1)
-        db.insert_unique(contribution, already, field="month")
+                                    amount_paid=ZERO, current_version=1, versions=[])  # new: no versions to load
+        db.insert_unique(contribution, already, field="month")  # the unique (company, month) refuses a second
         entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
         version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,
@@ -329,12 +324,12 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
             if twin is None:
                 raise
             raise _already_confirmed(twin) from exc
+        receivable, bank = company_accounts(contribution.company, BANK_AVAILABLE)
         entry = ledger.post_entry(
             db.session, key=f"{key}:asiento", kind="pago", effective_date=today, actor_id=actor.id,
             memo=f"Aporte {contribution.month:%m/%Y} – {contribution.company.legal_name} – {payment.bank} "
                  f"{payment.operation_number}",
-            lines=ledger.transfer_lines(fixed_account(BANK_AVAILABLE), company_receivable(contribution.company),
-                                        payment.amount))
+            lines=ledger.transfer_lines(bank, receivable, payment.amount))
         payment.status, payment.entry_id = PaymentStatus.CONFIRMADO, entry.id
         payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
         contribution.amount_paid = contribution.amount_paid + payment.amount
