@@ -107,6 +107,10 @@ READS: dict[str, str] = {
                                                          "declared services and the reference seeds",
     "portfolio.trust.services.common.fixed_account": "read: one fixed account (created with the chart)",
     "portfolio.trust.services.common.company_receivable": "ledger step of declared services: a company's account",
+    "portfolio.trust.services.common.fixed_accounts": "read: several fixed accounts in one SELECT",
+    "portfolio.trust.services.common.company_accounts": "ledger step of declared services: a company's account "
+                                                        "and a fixed one in one SELECT",
+    "portfolio.trust.services.common.receivable_code": "pure: the code of a company's receivable account",
     "portfolio.trust.services.common.program_expense": "ledger step of declared services: a program's account",
     "portfolio.trust.services.common.command": "idempotency wrapper run inside declared services",
     "portfolio.trust.services.common.positive_amount": "pure validation of an amount",
