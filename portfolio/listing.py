@@ -156,8 +156,10 @@ def paginate(
         total = count_rows(query)
     pages = max(1, math.ceil(total / per_page))
     page = min(int_arg("page", 1) or 1, pages)
-    paged = query.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    result = db.session.execute(paged)
-    items = list(result.scalars().unique()) if scalars else list(result.all())
+    if total == 0:  # nothing matches: no need to look for a page of it (a filter that matches nothing
+        items = []  # may otherwise walk a whole index in the list's order)
+    else:
+        result = db.session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+        items = list(result.scalars().unique()) if scalars else list(result.all())
     args = {k: v for k, v in request.args.items() if k not in ("page",)}
     return Page(items=items, total=total, page=page, per_page=per_page, sort=sort, direction=direction, args=args)

@@ -230,3 +230,20 @@ def test_compaction_while_commands_change_rows_loses_nothing(committed_pg):
         assert tallies.problems() == []
         tallies.compact(ContributionTally)
         assert tallies.problems() == [] and _tally_rows()[1] == 0
+
+
+def test_a_filter_that_matches_nothing_reads_no_page_of_rows(app, login_as):
+    """The tallies say 0 rows: the page does not look for any (a month range with no declarations)."""
+    from tests.support import count_statements
+    from tests.trust.test_lists import setup_contributions
+
+    setup_contributions(app)
+    staff = login_as("staff")
+
+    with count_statements(app) as sql:
+        body = staff.get("/fideicomiso/aportes?desde=01/1990&hasta=12/1990").get_data(as_text=True)
+    assert "Total de 0 declaraciones filtradas" in body
+    assert not [s for s in sql if "FROM trust_contributions" in s], sql
+    with count_statements(app) as sql:
+        staff.get("/fideicomiso/aportes")
+    assert [s for s in sql if "FROM trust_contributions" in s]  # rows there: one page of them is read
