@@ -119,12 +119,12 @@ ORDINARY = (
     # notices: the read mark and the e-mail delivery state change; the unique key keeps one row per notice
     "notices", "notification_preferences", "calendar_feeds",
     # the lists' totals: triggers append tallies, the application folds them (delete and insert) when compacting
-    "trust_contribution_tallies", "trust_disbursement_tallies",
+    "trust_contribution_tallies", "trust_disbursement_tallies", "project_tallies",
 )
 # user_sessions: a login's server-side session; ended or expired rows are purged at the owner's next login.
 # api_tokens: revocation and last use change; api_idempotency: remembered POST answers (may be purged).
 DELETABLE = ("project_members", "project_locations", "entity_caps", "user_sessions", "api_idempotency",
-             "trust_contribution_tallies", "trust_disbursement_tallies")
+             "trust_contribution_tallies", "trust_disbursement_tallies", "project_tallies")
 
 REFUSE_APPEND = "la tabla {table} es de solo inserción: use un asiento de reversión"
 REFUSE_GUARD = "la tabla {table} guarda historia: ese cambio no está permitido"

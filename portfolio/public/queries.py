@@ -19,7 +19,7 @@ from portfolio.domain_errors import NotFound
 from portfolio.money import money_sum
 from portfolio.orgs import ubigeo
 from portfolio.orgs.models import LEVELS, Company, PublicEntity
-from portfolio.projects import stages
+from portfolio.projects import stages, tallies
 from portfolio.projects.models import (
     MECHANISMS,
     MILESTONE_KINDS,
@@ -41,8 +41,7 @@ MULTI = "multidepartamental"
 
 def overview() -> dict:
     """Headline figures, projects and S/ by stage, and by province (map-free). Three statements."""
-    by_stage = {stage: (count, amount) for stage, count, amount in db.session.execute(
-        select(Project.stage, func.count(Project.id), money_sum(current_amount_expr())).group_by(Project.stage))}
+    by_stage = tallies.by_stage()
     stage_rows = [(stage, stages.label(stage), *by_stage[stage]) for stage in stages.STAGES if stage in by_stage]
     live = [r for r in stage_rows if r[0] != Stage.CANCELADO]
     return {

@@ -15,10 +15,11 @@ ledger_cli = AppGroup("ledger", help="Libro mayor del fideicomiso.")
 @ledger_cli.command("verify")
 def verify_command():
     """Recalcula saldos e invariantes desde los movimientos; termina con error ante cualquier diferencia."""
+    from portfolio.projects import tallies as project_tallies
     from portfolio.trust import ledger
     from portfolio.trust.services.verify import domain_problems
 
-    problems = ledger.verify(db.session) + domain_problems()
+    problems = ledger.verify(db.session) + domain_problems() + project_tallies.problems()
     entries = db.session.scalar(select(func.count(ledger.Entry.id)))
     accounts = db.session.scalar(select(func.count(ledger.Account.id)))
     if problems:

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 
 from portfolio import create_app, db, migrate, seeding
+from portfolio import tallies as shared_tallies
 from portfolio.trust import queries, tallies
 from portfolio.trust.models import (
     CONTRIBUTION_STATUS,
     DISBURSEMENT_STATUS,
     Contribution,
     ContributionTally,
-    DisbursementTally,
 )
 from portfolio.trust.services.verify import domain_problems
 from tests.conftest import create_pg_database, drop_pg_database
@@ -158,7 +158,7 @@ def _tally_rows() -> tuple[int, int]:
 
 
 def test_compaction_folds_the_tallies_into_one_row_per_key_and_keeps_every_total(committed, monkeypatch):
-    monkeypatch.setattr(tallies, "COMPACT_AFTER", 10**9)
+    monkeypatch.setattr(shared_tallies, "COMPACT_AFTER", 10**9)
     with committed.app_context():
         _varied_contributions(2)
         db.session.commit()
@@ -169,7 +169,7 @@ def test_compaction_folds_the_tallies_into_one_row_per_key_and_keeps_every_total
         before = {tuple(sorted(a.items())): queries.contribution_totals(queries.contribution_list(a, STAFF, today=TODAY))
                   for a in _every_contribution_filter()}
         assert _tally_rows()[1] == 24 + 2 * 8  # one per declaration (24), two per row paid afterwards (8)
-    monkeypatch.setattr(tallies, "COMPACT_AFTER", 20)
+    monkeypatch.setattr(shared_tallies, "COMPACT_AFTER", 20)
     with committed.app_context():
         db.read_only_transaction()
         queries.contribution_totals(queries.contribution_list({}, STAFF, today=TODAY))  # past the threshold: folds
@@ -184,7 +184,7 @@ def test_compaction_folds_the_tallies_into_one_row_per_key_and_keeps_every_total
                 before[tuple(sorted(args.items()))], args
         _assert_contribution_totals_match()
         db.session.commit()
-        assert tallies.compact(ContributionTally) == keys  # folding folded rows changes nothing
+        assert shared_tallies.compact(tallies.CONTRIBUTIONS) == keys  # folding folded rows changes nothing
         assert _tally_rows() == (keys, 0) and tallies.problems() == []
 
 
@@ -213,8 +213,8 @@ def test_compaction_while_commands_change_rows_loses_nothing(committed_pg):
     def fold():
         with committed.app_context():
             while not stop.is_set():
-                tallies.compact(ContributionTally)
-                tallies.compact(DisbursementTally)
+                shared_tallies.compact(tallies.CONTRIBUTIONS)
+                shared_tallies.compact(tallies.DISBURSEMENTS)
 
     folder = threading.Thread(target=fold)
     writers = [threading.Thread(target=write, args=(n,)) for n in range(3)]
@@ -228,7 +228,7 @@ def test_compaction_while_commands_change_rows_loses_nothing(committed_pg):
     assert errors == []
     with committed.app_context():
         assert tallies.problems() == []
-        tallies.compact(ContributionTally)
+        shared_tallies.compact(tallies.CONTRIBUTIONS)
         assert tallies.problems() == [] and _tally_rows()[1] == 0
 
 

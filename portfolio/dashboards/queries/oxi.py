@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, select
 from portfolio import db
 from portfolio.money import money_sum
 from portfolio.orgs.models import LEVELS, PublicEntity
-from portfolio.projects import stages
+from portfolio.projects import stages, tallies
 from portfolio.projects.models import (
     Certificate,
     CertificateHolding,
@@ -39,8 +39,7 @@ PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, St
 @kept_by_data_version
 def pipeline() -> list[tuple[str, int, Decimal]]:
     """(stage, count, S/) for every stage in order; one GROUP BY."""
-    rows = {stage: (count, total) for stage, count, total in db.session.execute(
-        select(Project.stage, func.count(Project.id), money_sum(current_amount_expr())).group_by(Project.stage))}
+    rows = tallies.by_stage()
     return [(stage, *rows.get(stage, (0, ZERO))) for stage in stages.STAGES]
 
 

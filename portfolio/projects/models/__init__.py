@@ -27,6 +27,7 @@ from portfolio.projects.models.projects import (
     Project,
     ProjectLocation,
     ProjectMember,
+    ProjectTally,
     StageTransition,
     hundredths_to_pct,
     pct_to_hundredths,
@@ -44,6 +45,6 @@ __all__ = [
     "ACCEPTED_MILESTONE_STATUSES", "BUDGET_CATEGORIES", "CERTIFICATE_STATUSES", "CLOSED_MILESTONE_STATUSES",
     "HUNDRED", "LIVE_CERTIFICATE_STATUSES", "MECHANISMS", "MILESTONE_KINDS", "MILESTONE_STATUSES", "SECTORS",
     "VARIATION_KINDS", "BudgetLine", "BudgetRevision", "Certificate", "CertificateHolding", "CertificateStatus",
-    "Milestone", "MilestoneStatus", "Project", "ProjectLocation", "ProjectMember", "Stage", "StageTransition",
+    "Milestone", "MilestoneStatus", "Project", "ProjectLocation", "ProjectMember", "ProjectTally", "Stage", "StageTransition",
     "TaxDeclaration", "Variation", "hundredths_to_pct", "pct_to_hundredths",
 ]

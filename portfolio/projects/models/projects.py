@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -241,3 +242,17 @@ class StageTransition(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_email: Mapped[str | None] = mapped_column(String(254))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ProjectTally(Base):
+    """Projects and their ``list_amount`` per stage and demo flag, appended by database triggers on every change
+    of a project (migration 0026_project_tallies) and folded by ``portfolio.tallies``."""
+
+    __tablename__ = "project_tallies"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(30))
+    is_demo: Mapped[bool] = mapped_column(Boolean)
+    row_count: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    compacted: Mapped[bool] = mapped_column(Boolean, default=False)
