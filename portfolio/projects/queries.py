@@ -142,14 +142,21 @@ def filtered(filters: Filters, user: Any) -> Select:
 
 
 def changed_since(query: Select, since) -> Select:
-    """Projects created, edited (audited on the project) or moved to another stage at or after ``since`` (UTC)."""
+    """Projects created, edited, moved to another stage or with a budget line, variation, milestone or
+    certificate added or changed at or after ``since`` (UTC): what the project's API answer shows, from the
+    audit trail."""
     from sqlalchemy import String, cast
 
     from portfolio.audit import AuditEntry
 
-    audited = select(AuditEntry.object_id).where(AuditEntry.object_type == "projects", AuditEntry.at >= since)
+    def audited(table: str):
+        return select(AuditEntry.object_id).where(AuditEntry.object_type == table, AuditEntry.at >= since)
+
     moved = select(StageTransition.project_id).where(StageTransition.at >= since)
-    return query.where(or_(Project.created_at >= since, cast(Project.id, String).in_(audited), Project.id.in_(moved)))
+    children = [select(child.project_id).where(cast(child.id, String).in_(audited(child.__tablename__)))
+                for child in (BudgetLine, Variation, Milestone, Certificate)]
+    return query.where(or_(Project.created_at >= since, cast(Project.id, String).in_(audited("projects")),
+                           Project.id.in_(moved), *(Project.id.in_(c) for c in children)))
 
 
 def _int_value(args: Mapping[str, str], name: str) -> int | None:

@@ -85,3 +85,33 @@ def test_a_large_body_is_413(app, api_as):
     big = '{"month": "2026-01", "payroll": "1.00", "headcount": 1, "x": "' + "a" * 70_000 + '"}'
     response = api.post("/declarations", raw=big)
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
+
+
+def test_updated_since_finds_projects_whose_budget_or_milestones_changed(app, api_as, make_project):
+    """The project's answer shows its budget and milestones, so a change to them is a change of the project."""
+    from portfolio import db
+    from portfolio.projects import execution
+    from portfolio.projects.models import Project
+    from tests.support import STAFF_ACTOR
+
+    first, second = make_project(), make_project()
+    auditor = api_as("auditor")
+    since = quote(clock.utcnow().isoformat())
+
+    def changed() -> set[int]:
+        items = auditor.get(f"/projects?updated_since={since}&limit=200").get_json()["items"]
+        return {p["id"] for p in items} & {first["id"], second["id"]}
+
+    assert changed() == set()
+    with app.app_context():
+        execution.add_budget_line(project=db.session.get(Project, first["id"]), category="obra",
+                                  description="Cámaras adicionales", amount="1500.00", actor=STAFF_ACTOR)
+        db.session.commit()
+    assert changed() == {first["id"]}
+    with app.app_context():
+        project = db.session.get(Project, second["id"])
+        execution.add_milestone(project=project, data={
+            "kind": "valorizacion", "description": "Valorización 1", "amount": "1000.00", "planned_physical": "10",
+            "planned_date": project.convenio_on + dt.timedelta(days=30)}, actor=STAFF_ACTOR)
+        db.session.commit()
+    assert changed() == {first["id"], second["id"]}
