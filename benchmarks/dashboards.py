@@ -21,7 +21,7 @@ from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portfolio import create_app, db, migrate, seeding  # noqa: E402
+from portfolio import clock, create_app, db, migrate, seeding  # noqa: E402
 from portfolio.auth import services as auth_services  # noqa: E402
 from portfolio.orgs import services as org_services  # noqa: E402
 from portfolio.orgs.models import PublicEntity  # noqa: E402
@@ -60,7 +60,7 @@ def _database(kind: str):
 
 
 def _load(start: int, end: int, company_id: int, program_id: int, org_id: int, requester: int) -> None:
-    today = dt.date.today()
+    today = clock.today()
     entities = db.session.scalars(select(PublicEntity.id)).all()
     for i in range(start, end):
         p = Project(name=f"Proyecto {i:05d}", entity_id=entities[i % len(entities)], sector="orden_publico",
@@ -112,7 +112,7 @@ def main(kind: str = "sqlite") -> None:
             org = Organization(ruc="20100070970", name="Asociación bench", legal_status="constituida")
             db.session.add_all([program, org])
             db.session.flush()
-            db.session.add(ProgramAllocation(program_id=program.id, year=dt.date.today().year, amount=Decimal("1e6")))
+            db.session.add(ProgramAllocation(program_id=program.id, year=clock.today().year, amount=Decimal("1e6")))
             db.session.commit()
             ids = (company_id, program.id, org.id, users["staff"])
         engine = app.extensions["portfolio_db"]["engine"]

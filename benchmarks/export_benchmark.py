@@ -205,6 +205,7 @@ ZERO = Decimal("0.00")
 
 def ledger_context(url: str):
     """An app context, an export request and the MEF context with the ledger's whole history up to today."""
+    from portfolio import clock
     from portfolio.db import utcnow
     from portfolio.exports.mef import MefContext, MefFilters
     from portfolio.exports.registry import ExportRequest, Viewer, get_export
@@ -214,7 +215,7 @@ def ledger_context(url: str):
     context.push()
     viewer = Viewer(user_id=0, email="benchmark@localhost", name="Benchmark", role="auditor")
     req = ExportRequest(spec=get_export("mef"), viewer=viewer, params={}, generated_at=utcnow())
-    return req, MefContext(request=req, filters=MefFilters(cutoff=dt.date.today()))
+    return req, MefContext(request=req, filters=MefFilters(cutoff=clock.today()))
 
 
 def run_ours_ledger(path: str, url: str) -> dict:

@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/lists.py [postgresql|sqlite] [--runs 15] [--projects 10000] [--rows 100000]
 
 Prints, for each page, the median ms and the statements per request at both sizes and the ratio (goal:
-≤ 1.5 × the small size). Rows are bulk-inserted (COPY on PostgreSQL) with ``benchmarks/pages.py``'s helpers.
+≤ 1.5 × the small size), and on PostgreSQL the buffer pages its SELECTs touch (``EXPLAIN (ANALYZE, BUFFERS)``):
+counted work, which says whether a page grows with the data even when the timings are noisy. Rows are bulk-inserted (COPY on PostgreSQL) with ``benchmarks/pages.py``'s helpers.
 """
 from __future__ import annotations
 
@@ -27,9 +28,29 @@ PAGES = [("proyectos", "/proyectos/"), ("proyectos, 2.ª página por monto", "/p
          ("aportes", "/fideicomiso/aportes"), ("desembolsos", "/fideicomiso/desembolsos")]
 
 
-def measure(app, client, runs: int, *, cold: bool) -> dict[str, tuple[float, int]]:
-    """Median ms and statements of each page; ``cold``: with the kept results forgotten before every request
-    (as on the first request after a change of the data), else as a repeated request finds them."""
+def blocks(engine, statements: list[tuple[str, object]]) -> int:
+    """PostgreSQL buffer pages (shared hits + reads) that the SELECTs of one request touch, from
+    ``EXPLAIN (ANALYZE, BUFFERS)`` of each: work counted, not timed, so it does not vary with the machine's load."""
+    total = 0
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for statement, parameters in statements:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
+            plan = cursor.fetchone()[0][0]["Plan"]
+            total += plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+        raw.rollback()
+    finally:
+        raw.close()
+    return total
+
+
+def measure(app, client, runs: int, *, cold: bool) -> dict[str, tuple[float, int, int | None]]:
+    """Median ms, statements and (PostgreSQL) buffer pages of each page; ``cold``: with the kept results forgotten
+    before every request (as on the first request after a change of the data), else as a repeated request finds
+    them."""
     from sqlalchemy import event
 
     from portfolio import page_cache
@@ -38,13 +59,15 @@ def measure(app, client, runs: int, *, cold: bool) -> dict[str, tuple[float, int
     out = {}
     for label, path in PAGES:
         assert client.get(path).status_code == 200, path
-        statements = []
+        statements, seen = [], []
         times = []
         for i in range(runs):
             count = [0]
 
-            def counter(*_a, count=count):
+            def counter(_conn, _cursor, statement, parameters, *_a, count=count, first=i == 0, seen=seen):
                 count[0] += 1
+                if first:
+                    seen.append((statement, parameters))
 
             if cold:
                 with app.app_context():
@@ -56,7 +79,8 @@ def measure(app, client, runs: int, *, cold: bool) -> dict[str, tuple[float, int
             event.remove(engine, "before_cursor_execute", counter)
             if i == 0:
                 statements.append(count[0])
-        out[label] = (statistics.median(times), statements[0])
+        pages = blocks(engine, seen) if engine.dialect.name == "postgresql" else None
+        out[label] = (statistics.median(times), statements[0], pages)
     return out
 
 
@@ -152,11 +176,13 @@ def main() -> None:
         print(f"{args.database}: proyectos {small_sizes[0]} → {large_sizes[0]}, aportes {small_sizes[1]} → "
               f"{large_sizes[1]}, desembolsos {small_sizes[2]} → {large_sizes[2]}")
         for cold, title in ((False, "repetida (resultados guardados)"), (True, "primera tras un cambio (sin guardar)")):
-            print(f"  {'página — ' + title:<52} {'ms chico':>9} {'sent.':>5} {'ms grande':>10} {'sent.':>5} {'ratio':>6}")
+            print(f"  {'página — ' + title:<52} {'ms chico':>9} {'sent.':>5} {'ms grande':>10} {'sent.':>5} {'ratio':>6}"
+                  f"      {'bloques chico → grande':>24}")
             for label, _path in PAGES:
-                (ms_small, st_small), (ms_large, st_large) = small[cold][label], large[cold][label]
+                (ms_small, st_small, b_small), (ms_large, st_large, b_large) = small[cold][label], large[cold][label]
+                pages = f"{b_small:>10} → {b_large:<8} ×{b_large / b_small:.2f}" if b_small else ""
                 print(f"  {label:<52} {ms_small:9.1f} {st_small:5d} {ms_large:10.1f} {st_large:5d} "
-                      f"{ms_large / ms_small:6.2f}  {'✓' if ms_large / ms_small <= 1.5 else '✗'} ≤ 1.5")
+                      f"{ms_large / ms_small:6.2f}  {'✓' if ms_large / ms_small <= 1.5 else '✗'} ≤ 1.5  {pages}")
         app.extensions["portfolio_db"]["engine"].dispose()
     finally:
         cleanup()
