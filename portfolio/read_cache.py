@@ -119,8 +119,28 @@ def kept_rows(statement, computed: Callable[[list[tuple]], object] | None = None
 
     if not active():
         return read()
-    compiled = statement.compile(bind=db.session.get_bind())
-    params = sorted((name, _key_part(value)) for name, value in compiled.params.items())
-    text = f"{compiled}|{params}|{request_version()}|{clock.today()}"
+    text = f"{_statement_key(statement)}|{request_version()}|{clock.today()}"
     key = "r:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     return _kept(key, read)
+
+
+_SQL_BY_SHAPE: dict[tuple, str] = {}  # (dialect, SQLAlchemy cache key) → the statement's SQL, compiled once
+_SHAPES_KEPT = 2000
+
+
+def _statement_key(statement) -> str:
+    """The statement's SQL and parameter values. Compiling a statement costs about a millisecond, so the SQL
+    is compiled once per shape: SQLAlchemy's cache key (what its own compiled cache is keyed by) is the same
+    for statements that differ only in their parameter values, which it lists in a fixed order."""
+    bind = db.session.get_bind()
+    shape = statement._generate_cache_key()
+    if shape is None:  # an element SQLAlchemy cannot cache: compile it every time
+        compiled = statement.compile(bind=bind)
+        return f"{compiled}|{sorted((name, _key_part(value)) for name, value in compiled.params.items())}"
+    index = (bind.dialect.name, shape.key)
+    sql = _SQL_BY_SHAPE.get(index)
+    if sql is None:
+        if len(_SQL_BY_SHAPE) >= _SHAPES_KEPT:
+            _SQL_BY_SHAPE.clear()
+        sql = _SQL_BY_SHAPE[index] = str(statement.compile(bind=bind))
+    return f"{sql}|{[_key_part(param.effective_value) for param in shape.bindparams]}"

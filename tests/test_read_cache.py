@@ -118,6 +118,27 @@ def test_kept_rows_are_keyed_by_the_statement_and_its_parameters(app, ctx):
     assert mine[0][0] >= 1 and other == [(cancelled,)]
 
 
+def test_kept_rows_of_one_shape_are_told_apart_by_every_value(app, ctx):
+    """The SQL is compiled once per shape of statement; the values (a list for IN, a LIMIT, a date) still
+    tell the kept results apart."""
+    from portfolio import read_cache
+
+    for n in range(3):
+        _new_project(f"Comisaría de las formas {n}")
+    ids = db.session.scalars(select(Project.id).order_by(Project.id)).all()
+
+    def listed(wanted: list[int], limit: int):
+        return kept_rows(select(Project.id).where(Project.id.in_(wanted)).order_by(Project.id).limit(limit))
+
+    with app.test_request_context("/"):
+        shapes = len(read_cache._SQL_BY_SHAPE)
+        assert listed(ids[:2], 5) == [(i,) for i in ids[:2]]
+        assert listed(ids[:3], 5) == [(i,) for i in ids[:3]]
+        assert listed(ids[:3], 1) == [(ids[0],)]
+        assert listed(ids[1:3], 1) == [(ids[1],)]
+        assert len(read_cache._SQL_BY_SHAPE) - shapes <= 2  # (an IN list's length may be part of the shape)
+
+
 def test_kept_rows_tell_when_they_were_read_from_the_database(app, ctx):
     seen = []
     statement = select(func.count(Project.id)).where(Project.stage == "cancelado")

@@ -7,6 +7,7 @@ permission-aware getters for downloads (a document out of the reader's scope is 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -83,7 +84,9 @@ def owner(kind: OwnerKind | str, owner_id: int) -> Owner:
     return Owner(kind, owner_id, obj, None, obj)
 
 
+@functools.cache
 def _successor():
+    """SQL: a newer version supersedes the document (built once; SQL expressions are immutable)."""
     newer = aliased(Document)
     return exists().where(newer.supersedes_id == Document.id)
 

@@ -7,6 +7,7 @@ province for the portal. Every figure is a ``Decimal``; «% avance» is devengad
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,8 +41,10 @@ def percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
 
 
+@functools.cache
 def is_current():
-    """SQL condition: the row is the latest version of its project and year."""
+    """SQL condition: the row is the latest version of its project and year (built once: SQL expressions are
+    immutable, and building this one costs more than running it)."""
     newer = aliased(MefExecution)
     return MefExecution.version == (select(func.max(newer.version))
                                     .where(newer.project_id == MefExecution.project_id, newer.year == MefExecution.year)
