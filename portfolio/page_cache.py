@@ -51,6 +51,13 @@ def init_app(app: Flask) -> None:
     cache.init_app(app, config={**config, "CACHE_DEFAULT_TIMEOUT": seconds})
 
 
+def data_version_column():
+    """SQL: the newest audit row's id (``data_version``'s first part), as a scalar subquery."""
+    from portfolio.audit import AuditEntry
+
+    return select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1).scalar_subquery()
+
+
 def data_version() -> tuple[int, dt.datetime | None]:
     """The newest audit row's id and time: it changes with every committed change of the data."""
     from portfolio.audit import AuditEntry

@@ -55,6 +55,11 @@ def request_version() -> int:
     return version
 
 
+def preset_request_version(version: int) -> None:
+    """The data version for this request, read with something else it needed (the signed-in user)."""
+    sys.modules["flask"].request.portfolio_data_version = version
+
+
 def active() -> bool:
     """Inside a GET or HEAD request. Flask is looked up, not imported: the services and queries that keep
     their results load without a web framework (no request can exist before Flask is loaded)."""

@@ -20,6 +20,7 @@ from portfolio import audit, clock, db
 from portfolio.auth.policy import allows, service
 from portfolio.db_types import Base, UTCDateTime, utcnow
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
+from portfolio.read_cache import kept_rows
 
 # A reminder schedule: days from the due date (negative: before it) and «alta» (the day it arises).
 SCHEDULE_UNIT = "días respecto del vencimiento"
@@ -216,15 +217,13 @@ def _value_text(key: str, on: dt.date | None) -> str:
     if key not in RULES:
         raise KeyError(key)
     on = on or clock.today()
-    # Remembered for the session (one request, one command): a page asks for the same rules many times.
+    # Remembered for the session (one request, one command): a page asks for the same rules many times; a
+    # page (GET) also finds it among the kept results while the data version holds.
     memo = db.session.info.setdefault(_MEMO, {})
     if (key, on) not in memo:
-        memo[(key, on)] = db.session.scalars(
-            select(RuleValue.value)
-            .where(RuleValue.key == key, RuleValue.effective_from <= on)
-            .order_by(RuleValue.effective_from.desc())
-            .limit(1)
-        ).first()
+        rows = kept_rows(select(RuleValue.value).where(RuleValue.key == key, RuleValue.effective_from <= on)
+                         .order_by(RuleValue.effective_from.desc()).limit(1))
+        memo[(key, on)] = rows[0][0] if rows else None
     value = memo[(key, on)]
     if value is None:
         raise NotFound(f"No hay un valor vigente para la regla «{RULES[key][0]}» al {on:%d/%m/%Y}.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portfolio import db
@@ -25,7 +25,20 @@ def load_user(identifier: str) -> User | None:
     user_id, _, token = identifier.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    return queries.session_user(int(user_id), token, session.get("sid"))
+    if request.method not in ("GET", "HEAD"):
+        return queries.session_user(int(user_id), token, session.get("sid"))[0]
+    # A page also needs the data version (kept results) and the bell's count: read them in the same statement.
+    from portfolio.notifications.queries import unread_count_column
+    from portfolio.page_cache import data_version_column
+    from portfolio.read_cache import preset_request_version
+
+    user, extras = queries.session_user(int(user_id), token, session.get("sid"), data_version_column(),
+                                        unread_count_column(int(user_id)))
+    if user is not None:
+        version, unread = extras
+        preset_request_version(version or 0)
+        g.portfolio_unread_notices = unread or 0
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 
 def register(app: Flask) -> None:
+    from flask import g
     from flask_login import current_user
 
     from portfolio.notifications import queries
@@ -21,7 +22,8 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _bell():
-        """The navbar's bell: the signed-in user's unread notices (one indexed count per page)."""
+        """The navbar's bell: the signed-in user's unread notices (a page reads the count with the user)."""
         if not current_user.is_authenticated:
             return {"unread_notices": None}
-        return {"unread_notices": queries.unread_count(current_user.id)}
+        unread = g.get("portfolio_unread_notices")
+        return {"unread_notices": queries.unread_count(current_user.id) if unread is None else unread}

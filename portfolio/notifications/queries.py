@@ -15,10 +15,14 @@ from portfolio.notifications.vocab import KIND_LABELS, EmailStatus, ObligationSt
 LIST_LIMIT = 8
 
 
+def unread_count_column(user_id: int):
+    """SQL: the bell's number, one indexed count, as a scalar subquery (a page reads it with the user)."""
+    return select(func.count(Notice.id)).where(Notice.user_id == user_id, Notice.read_at.is_(None)).scalar_subquery()
+
+
 def unread_count(user_id: int) -> int:
-    """The bell's number: one indexed count."""
-    return db.session.scalar(select(func.count(Notice.id)).where(Notice.user_id == user_id,
-                                                                 Notice.read_at.is_(None))) or 0
+    """The bell's number."""
+    return db.session.scalar(select(unread_count_column(user_id))) or 0
 
 
 def inbox(user_id: int, *, page: int = 1, unread_only: bool = False, per_page: int = 25) -> tuple[int, list[Notice]]:
