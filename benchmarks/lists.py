@@ -5,13 +5,16 @@
 
 Prints, for each page, the median ms and the statements per request at both sizes and the ratio (goal:
 ≤ 1.5 × the small size), and on PostgreSQL the buffer pages its SELECTs touch (``EXPLAIN (ANALYZE, BUFFERS)``):
-counted work, which says whether a page grows with the data even when the timings are noisy. Rows are bulk-inserted (COPY on PostgreSQL) with ``benchmarks/pages.py``'s helpers.
+counted work, which says whether a page grows with the data even when the timings are noisy. Rows are bulk-inserted (COPY on PostgreSQL) with ``benchmarks/pages.py``'s helpers; the small size's
+disbursements are topped up to one full page (25), so both sizes of that list render the same rows.
+``LISTS_BLOCKS_DETAIL=1`` prints each statement that touches more than 100 buffer pages.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import html
+import os
 import re
 import statistics
 import sys
@@ -24,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.pages import PASSWORD, SECRET, _bulk, _next_id, _reset_sequences, create_database  # noqa: E402
 
+PER_PAGE = 25
 PAGES = [("proyectos", "/proyectos/"), ("proyectos, 2.ª página por monto", "/proyectos/?sort=amount&dir=desc&page=2"),
          ("aportes", "/fideicomiso/aportes"), ("desembolsos", "/fideicomiso/desembolsos")]
 
@@ -40,7 +44,10 @@ def blocks(engine, statements: list[tuple[str, object]]) -> int:
                 continue
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
             plan = cursor.fetchone()[0][0]["Plan"]
-            total += plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+            used = plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+            total += used
+            if os.environ.get("LISTS_BLOCKS_DETAIL") and used > 100:
+                print(f"    {used} bloques: {' '.join(statement.split())[:300]}")
         raw.rollback()
     finally:
         raw.close()
@@ -84,6 +91,39 @@ def measure(app, client, runs: int, *, cold: bool) -> dict[str, tuple[float, int
     return out
 
 
+def _disbursements(conn, rows: int) -> None:
+    """``rows`` rejected disbursement requests like the first one on file, written directly."""
+    from sqlalchemy import select
+
+    from portfolio.db_types import Base
+
+    d = Base.metadata.tables["trust_disbursements"]
+    template = conn.execute(select(d.c.program_id, d.c.organization_id, d.c.requested_by_id).limit(1)).one()
+    first = _next_id(conn, d)
+    now = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    _bulk(conn, d, [{"id": first + n, "program_id": template[0], "organization_id": template[1], "year": 2020,
+                     "amount": Decimal("1000.00"), "paid_amount": Decimal(0), "purpose": "Carga",
+                     "status": "rechazado", "requested_by_id": template[2], "requested_on": dt.date(2020, 1, 1),
+                     "requested_at": now} for n in range(rows)])
+
+
+def fill_first_page(url: str) -> None:
+    """Disbursements up to one full page (the demo has 7): both sizes then show 25 rows, so the ratio measures
+    the data's size, not how full the page is. The projects (13) and contributions (60) lists are left alone."""
+    from sqlalchemy import func, select
+
+    from portfolio import db
+    from portfolio.db_types import Base
+
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        have = conn.scalar(select(func.count()).select_from(Base.metadata.tables["trust_disbursements"]))
+        if have < PER_PAGE:
+            _disbursements(conn, PER_PAGE - have)
+            _reset_sequences(conn, [Base.metadata.tables["trust_disbursements"]])
+    engine.dispose()
+
+
 def grow(url: str, projects: int, rows: int) -> None:
     from sqlalchemy import select
 
@@ -119,13 +159,7 @@ def grow(url: str, projects: int, rows: int) -> None:
             "id": first + n, "company_id": cid, "month": month, "due_date": month + dt.timedelta(days=45),
             "amount_due": Decimal("1500.00"), "amount_paid": Decimal("1500.00"), "current_version": 1}
             for n, (cid, month) in enumerate((c, m) for c in new_companies for m in months)])
-        d = tables["trust_disbursements"]
-        template = conn.execute(select(d.c.program_id, d.c.organization_id, d.c.requested_by_id).limit(1)).one()
-        first = _next_id(conn, d)
-        _bulk(conn, d, [{"id": first + n, "program_id": template[0], "organization_id": template[1], "year": 2020,
-                         "amount": Decimal("1000.00"), "paid_amount": Decimal(0), "purpose": "Carga",
-                         "status": "rechazado", "requested_by_id": template[2], "requested_on": dt.date(2020, 1, 1),
-                         "requested_at": now} for n in range(rows)])
+        _disbursements(conn, rows)
         _reset_sequences(conn, [tables[t] for t in ("projects", "project_members", "project_locations", "companies",
                                                     "trust_contributions", "trust_disbursements")])
         if conn.dialect.name == "postgresql":
@@ -157,6 +191,7 @@ def main() -> None:
             seeding.load_reference()
             seeding.load_demo()
             db.session.commit()
+        fill_first_page(url)
 
         def sizes():
             with app.app_context():
