@@ -12,6 +12,7 @@ bare figures around it. Prints requests/s, p50 and p95 (ms), the ratio and the 1
 each figure. Only ratios count: these machines are noisy.
 
     .venv/bin/python benchmarks/pages.py --profile postgresql   # pyinstrument on each page, in process
+    .venv/bin/python benchmarks/pages.py --statements sqlite    # SQL statements of each page, in process
 """
 from __future__ import annotations
 
@@ -339,6 +340,50 @@ def profile(kind: str, args) -> None:
         cleanup()
 
 
+def statements(kind: str, args) -> None:
+    """SQL statements of each page of each role's journey, in process (the test client), on scaled data: the
+    first request and a repeated one (which finds the kept results)."""
+    from sqlalchemy import event
+
+    from portfolio import create_app
+
+    url, cleanup = create_database(kind)
+    try:
+        counts = scale_up(url, args.companies, args.projects, args.postings)
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "ENV_MODE": "production",
+                          "LOG_LEVEL": "WARNING", "SESSION_COOKIE_SECURE": False})
+        engine = app.extensions["portfolio_db"]["engine"]
+        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+        print(f"{'rol':<11} {'página':<34} {'primera':>8} {'repetida':>9}")
+        totals = [0, 0]
+        for role, (email, pages) in JOURNEYS.items():
+            if roles and role not in roles:
+                continue
+            client = app.test_client()
+            if email:
+                page = client.get("/login").get_data(as_text=True)
+                token = html.unescape(re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1))
+                client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
+            for path in pages:
+                path = path.format(project=counts["project"])
+                seen = []
+                for _ in range(2):
+                    n = [0]
+
+                    def count(*_a, n=n):
+                        n[0] += 1
+
+                    event.listen(engine, "before_cursor_execute", count)
+                    assert client.get(path).status_code == 200, path
+                    event.remove(engine, "before_cursor_execute", count)
+                    seen.append(n[0])
+                totals = [totals[0] + seen[0], totals[1] + seen[1]]
+                print(f"{role:<11} {path:<34} {seen[0]:8d} {seen[1]:9d}")
+        print(f"{'total':<46} {totals[0]:8d} {totals[1]:9d}")
+    finally:
+        cleanup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--databases", default="sqlite,postgresql")
@@ -353,10 +398,14 @@ def main() -> None:
                         help="PAGE_CACHE_URL for the app: redis://… (shared), none (no page cache and no kept results)")
     parser.add_argument("--profile", metavar="DATABASE", help="profile each page in process instead of wrk")
     parser.add_argument("--profile-lines", type=int, default=60)
+    parser.add_argument("--statements", metavar="DATABASE", help="count each page's SQL statements instead of wrk")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # servers and databases are cleaned up
     if args.profile:
         profile(args.profile, args)
+        return
+    if args.statements:
+        statements(args.statements, args)
         return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")

@@ -98,6 +98,7 @@ READS: dict[str, str] = {
     "portfolio.trust.services.books.bank_account_ids": "read: the bank accounts of the chart",
     "portfolio.trust.services.books.bank_reconciliation": "read: ledger against recorded bank balances",
     "portfolio.trust.services.books.bank_balance_on": "read: the bank accounts' ledger balance at a date",
+    "portfolio.trust.services.books.bank_balances_on": "read: the bank accounts' ledger balance at several dates",
     "portfolio.trust.services.books.trust_statement": "read: the trust's statement of a period",
     "portfolio.trust.services.books.company_statement": "read: a company's statement of a period",
     "portfolio.trust.services.books.arrears_ageing": "read: arrears by age",

@@ -46,6 +46,22 @@ def test_balance_on_reads_whole_months_and_the_days_of_the_last_one(accounts):  
     assert ledger.balance_on(db.session, [bank.id]) == bank.balance
     assert ledger.balance_on(db.session, []) == D("0.00")
     assert ledger.verify(db.session) == []
+    # many days at once (the bank reconciliation): the same figures, in three statements whatever their number
+    from flask import current_app
+
+    from tests.support import count_statements
+
+    for ids in ([bank.id], [bank.id, expense.id]):
+        with count_statements(current_app) as sql:
+            many = ledger.balances_on(db.session, ids, probe)
+        assert len(sql) == 3, sql
+        assert many == {day: summed(ids, day) for day in probe}, ids
+    month_ends = [dt.date(2026, 3, 31), dt.date(2026, 4, 30)]
+    with count_statements(current_app) as sql:
+        ends = ledger.balances_on(db.session, [bank.id], month_ends)
+    assert len(sql) == 2, sql  # whole months only: no postings read
+    assert ends == {d: summed([bank.id], d) for d in month_ends}
+    assert ledger.balances_on(db.session, [], probe) == dict.fromkeys(probe, D("0.00"))
 
 
 def test_verify_detects_a_period_balance_that_differs_from_its_postings(accounts):  # noqa: F811

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from portfolio.trust.ledger.balances import (
     balance_on,
+    balances_on,
     deferred_balances,
     load_period_balances,
     month_of,
@@ -74,7 +75,7 @@ from portfolio.trust.ledger.models import (
 __all__ = [
     "ACCOUNT_TYPES", "CLOSED_TRANSFERS", "DEBIT_NORMAL", "STATUS_LABELS", "TRANSITIONS", "ZERO", "Account", "Claim", "Command", "Entry",
     "ImmutableLedger", "InsufficientFunds", "LedgerError", "Period", "PeriodBalance", "Posting", "Transfer", "TransferStatus", "account", "balance_on",
-    "claim", "close_period", "deferred_balances", "finish", "get_or_create_account", "is_closed", "load_period_balances", "lock_accounts", "lock_transfer",
+    "balances_on", "claim", "close_period", "deferred_balances", "finish", "get_or_create_account", "is_closed", "load_period_balances", "lock_accounts", "lock_transfer",
     "money_sum", "month_figures", "month_of", "next_month", "next_period_to_close", "payload_hash", "pending_changes", "post_entry",
     "post_pending", "reserve", "reverse", "transfer_lines", "verify", "void_pending",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, bindparam, cast, func, literal_column, select, text, update
+from sqlalchemy import Date, Integer, and_, bindparam, cast, func, literal_column, or_, select, text, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -93,28 +93,68 @@ def load_period_balances(session: Session) -> int:
 def balance_on(session: Session, account_ids: list[int], day: dt.date | None = None) -> Decimal:
     """Normal-side balance of the accounts at the end of ``day`` (or of every posting): the period balances
     of the whole months before ``day``'s month, plus the postings of that month effective up to ``day`` —
-    two statements whose cost follows one month's postings, not the ledger's size."""
+    statements whose cost follows one month's postings and the months on file, not the ledger's size."""
     ids = sorted(set(account_ids))
     if not ids:
         return ZERO
-    types = dict(session.execute(select(Account.id, Account.type).where(Account.id.in_(ids))).all())
-    months = (select(PeriodBalance.account_id, money_sum(PeriodBalance.debit), money_sum(PeriodBalance.credit))
-              .where(PeriodBalance.account_id.in_(ids)).group_by(PeriodBalance.account_id))
-    sums = []
-    if day is None:
-        sums.append(months)
-    elif day == next_month(day) - dt.timedelta(days=1):  # a month's last day: whole months only
-        sums.append(months.where(PeriodBalance.month <= month_of(day)))
-    else:
-        sums.append(months.where(PeriodBalance.month < month_of(day)))
-        sums.append(select(Posting.account_id, money_sum(Posting.debit), money_sum(Posting.credit))
-                    .where(Posting.account_id.in_(ids), Posting.effective_date >= month_of(day),
-                           Posting.effective_date <= day).group_by(Posting.account_id))
+    if day is not None:
+        return balances_on(session, ids, [day])[day]
+    types = _types(session, ids)
     total = ZERO
-    for query in sums:
-        for account_id, debit, credit in session.execute(query):
-            total += debit - credit if types[account_id] in DEBIT_NORMAL else credit - debit
+    for account_id, debit, credit in session.execute(
+            select(PeriodBalance.account_id, money_sum(PeriodBalance.debit), money_sum(PeriodBalance.credit))
+            .where(PeriodBalance.account_id.in_(ids)).group_by(PeriodBalance.account_id)):
+        total += _normal(types[account_id], debit, credit)
     return total
+
+
+def balances_on(session: Session, account_ids: list[int], days: list[dt.date]) -> dict[dt.date, Decimal]:
+    """``balance_on`` at the end of each of ``days``, in at most three statements whatever their number: the
+    accounts' sides, their period balances per month up to the last day's month, and the postings per day of
+    the months in which a day is not the last."""
+    ids, wanted = sorted(set(account_ids)), sorted(set(days))
+    if not ids or not wanted:
+        return dict.fromkeys(wanted, ZERO)
+    types = _types(session, ids)
+    by_month: dict[dt.date, Decimal] = {}
+    for account_id, month, debit, credit in session.execute(
+            select(PeriodBalance.account_id, PeriodBalance.month, money_sum(PeriodBalance.debit),
+                   money_sum(PeriodBalance.credit))
+            .where(PeriodBalance.account_id.in_(ids), PeriodBalance.month <= month_of(wanted[-1]))
+            .group_by(PeriodBalance.account_id, PeriodBalance.month)):
+        by_month[month] = by_month.get(month, ZERO) + _normal(types[account_id], debit, credit)
+    # days that end a month need whole months only; the others, their month's postings up to the day
+    partial: dict[dt.date, dt.date] = {}  # month → the latest wanted day in it that does not end it
+    for day in wanted:
+        if day != next_month(day) - dt.timedelta(days=1):
+            partial[month_of(day)] = max(day, partial.get(month_of(day), day))
+    by_day: dict[dt.date, Decimal] = {}
+    if partial:
+        for account_id, day, debit, credit in session.execute(
+                select(Posting.account_id, Posting.effective_date, money_sum(Posting.debit), money_sum(Posting.credit))
+                .where(Posting.account_id.in_(ids),
+                       or_(*(and_(Posting.effective_date >= month, Posting.effective_date <= last)
+                             for month, last in partial.items())))
+                .group_by(Posting.account_id, Posting.effective_date)):
+            by_day[day] = by_day.get(day, ZERO) + _normal(types[account_id], debit, credit)
+    out = {}
+    for day in wanted:
+        month = month_of(day)
+        if month not in partial or day == next_month(day) - dt.timedelta(days=1):
+            out[day] = sum((v for m, v in by_month.items() if m <= month), ZERO)
+        else:
+            out[day] = (sum((v for m, v in by_month.items() if m < month), ZERO)
+                        + sum((v for d, v in by_day.items() if month <= d <= day), ZERO))
+    return out
+
+
+def _types(session: Session, ids: list[int]) -> dict[int, str]:
+    return dict(session.execute(select(Account.id, Account.type).where(Account.id.in_(ids))).all())
+
+
+def _normal(account_type: str, debit: Decimal, credit: Decimal) -> Decimal:
+    """A debit and credit total on the account's normal side."""
+    return debit - credit if account_type in DEBIT_NORMAL else credit - debit
 
 
 # --- deferred balance changes ----------------------------------------------------------------------

@@ -135,17 +135,22 @@ def record_bank_balance(*, on: dt.date, balance: Decimal, note: str | None, acto
 
 
 def bank_reconciliation() -> list[dict]:
-    rows = []
-    for row in db.session.scalars(select(BankBalance).order_by(BankBalance.on.desc()).limit(24)):
-        book = bank_balance_on(row.on)
-        rows.append({"row": row, "ledger": book, "difference": row.balance - book})
-    return rows
+    """The latest 24 bank statement balances beside the ledger's bank balance on each day."""
+    recorded = list(db.session.scalars(select(BankBalance).order_by(BankBalance.on.desc()).limit(24)))
+    books = bank_balances_on(tuple(row.on for row in recorded))
+    return [{"row": row, "ledger": books[row.on], "difference": row.balance - books[row.on]} for row in recorded]
 
 
 @kept_by_data_version
 def bank_balance_on(on: dt.date) -> Decimal:
     """The ledger's balance of the bank accounts (available + reserved) at the end of ``on``."""
     return ledger.balance_on(db.session, bank_account_ids(), on)
+
+
+@kept_by_data_version
+def bank_balances_on(days: tuple[dt.date, ...]) -> dict[dt.date, Decimal]:
+    """``bank_balance_on`` of several days, in a fixed number of statements."""
+    return ledger.balances_on(db.session, bank_account_ids(), list(days))
 
 
 def _movements_by_kind(account_ids: list[int], start: dt.date, end: dt.date) -> dict[str, Decimal]:
