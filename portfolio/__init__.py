@@ -80,7 +80,24 @@ def create_app(overrides: dict | None = None) -> Flask:
         cli,         # `flask db …`, `flask seed`, `flask backup`
     ):
         package.register(app)
+    if app.config.get("GC_FREEZE") and not app.testing:
+        _freeze_start_up_objects()
     return app
+
+
+def _freeze_start_up_objects() -> None:
+    """A full pass of Python's cyclic garbage collector scans every tracked object: after start-up about
+    220,000 (modules, classes, SQLAlchemy's mappers), none of which will ever be garbage, so a pass costs
+    300–600 ms of one request every hundred or so. Configure the mappers, collect what start-up left over,
+    then move everything that exists into the permanent generation (``gc.freeze``): a full pass then scans
+    only what requests create (about 30 ms)."""
+    import gc
+
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    gc.collect()
+    gc.freeze()
 
 
 def _trust_proxies(app: Flask) -> None:

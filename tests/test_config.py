@@ -56,3 +56,24 @@ def test_the_app_connections_start_no_parallel_query_workers_unless_configured(a
         engine.dispose()
     with pytest.raises(ValueError, match="PG_PARALLEL_WORKERS"):
         db.make_engine(database_url, parallel_workers="dos")
+
+
+def test_production_freezes_what_start_up_built_out_of_the_garbage_collector(tmp_path):
+    """In production the objects start-up created leave the collector's passes (``gc.freeze``); a development or
+    test app leaves the collector alone (test runs build many apps)."""
+    import subprocess
+    import sys
+
+    code = ("import gc, os; from portfolio import create_app; before = gc.get_freeze_count(); "
+            "create_app({'DATABASE_URL': 'sqlite:///%s', 'SECRET_KEY': 'k' * 40}); "
+            "print(before, gc.get_freeze_count())") % (tmp_path / "gc.db")
+    env = {"PATH": "/usr/bin:/bin", "PORTFOLIO_ENV": "production", "SECRET_KEY": "k" * 40,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'gc.db'}", "ALLOW_SQLITE_IN_PRODUCTION": "1"}
+    frozen = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert frozen.returncode == 0, frozen.stderr[-2000:]
+    before, after = map(int, frozen.stdout.split()[-2:])
+    assert before == 0 and after > 100_000
+    plain = subprocess.run([sys.executable, "-c", code], env={**env, "GC_FREEZE": "0"}, capture_output=True,
+                           text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    assert plain.stdout.split()[-2:] == ["0", "0"]
