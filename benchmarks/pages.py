@@ -303,10 +303,9 @@ def run_database(kind: str, args, port: int, script: Path) -> list[tuple]:
     return rows
 
 
-def profile(kind: str, args) -> None:
-    """pyinstrument over 30 requests of each page, in process (the test client), on scaled data."""
-    from pyinstrument import Profiler
-
+def in_process_pages(kind: str, args):
+    """On scaled data, in process: yields ``(app, role, client, path)`` for each page of each role's journey
+    (``--roles`` to choose), with the client signed in as that role."""
     from portfolio import create_app
 
     url, cleanup = create_database(kind)
@@ -324,20 +323,27 @@ def profile(kind: str, args) -> None:
                 token = html.unescape(re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1))
                 client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
             for path in pages:
-                path = path.format(project=counts["project"])
-                assert client.get(path).status_code == 200, path
-                profiler = Profiler(interval=0.0005)
-                started = time.perf_counter()
-                with profiler:
-                    for _ in range(30):
-                        client.get(path)
-                per_request = (time.perf_counter() - started) / 30 * 1000
-                print(f"\n===== {role} {path}: {per_request:.1f} ms per request")
-                output = io.StringIO()
-                output.write(profiler.output_text(unicode=False, color=False, show_all=False))
-                print("\n".join(output.getvalue().splitlines()[:args.profile_lines]))
+                yield app, role, client, path.format(project=counts["project"])
     finally:
         cleanup()
+
+
+def profile(kind: str, args) -> None:
+    """pyinstrument over 30 requests of each page, in process (the test client), on scaled data."""
+    from pyinstrument import Profiler
+
+    for _app, role, client, path in in_process_pages(kind, args):
+        assert client.get(path).status_code == 200, path
+        profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
+        with profiler:
+            for _ in range(30):
+                client.get(path)
+        per_request = (time.perf_counter() - started) / 30 * 1000
+        print(f"\n===== {role} {path}: {per_request:.1f} ms per request")
+        output = io.StringIO()
+        output.write(profiler.output_text(unicode=False, color=False, show_all=False))
+        print("\n".join(output.getvalue().splitlines()[:args.profile_lines]))
 
 
 def statements(kind: str, args) -> None:
@@ -345,43 +351,24 @@ def statements(kind: str, args) -> None:
     first request and a repeated one (which finds the kept results)."""
     from sqlalchemy import event
 
-    from portfolio import create_app
-
-    url, cleanup = create_database(kind)
-    try:
-        counts = scale_up(url, args.companies, args.projects, args.postings)
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "ENV_MODE": "production",
-                          "LOG_LEVEL": "WARNING", "SESSION_COOKIE_SECURE": False})
+    print(f"{'rol':<11} {'página':<34} {'primera':>8} {'repetida':>9}")
+    totals = [0, 0]
+    for app, role, client, path in in_process_pages(kind, args):
         engine = app.extensions["portfolio_db"]["engine"]
-        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-        print(f"{'rol':<11} {'página':<34} {'primera':>8} {'repetida':>9}")
-        totals = [0, 0]
-        for role, (email, pages) in JOURNEYS.items():
-            if roles and role not in roles:
-                continue
-            client = app.test_client()
-            if email:
-                page = client.get("/login").get_data(as_text=True)
-                token = html.unescape(re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1))
-                client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
-            for path in pages:
-                path = path.format(project=counts["project"])
-                seen = []
-                for _ in range(2):
-                    n = [0]
+        seen = []
+        for _ in range(2):
+            n = [0]
 
-                    def count(*_a, n=n):
-                        n[0] += 1
+            def count(*_a, n=n):
+                n[0] += 1
 
-                    event.listen(engine, "before_cursor_execute", count)
-                    assert client.get(path).status_code == 200, path
-                    event.remove(engine, "before_cursor_execute", count)
-                    seen.append(n[0])
-                totals = [totals[0] + seen[0], totals[1] + seen[1]]
-                print(f"{role:<11} {path:<34} {seen[0]:8d} {seen[1]:9d}")
-        print(f"{'total':<46} {totals[0]:8d} {totals[1]:9d}")
-    finally:
-        cleanup()
+            event.listen(engine, "before_cursor_execute", count)
+            assert client.get(path).status_code == 200, path
+            event.remove(engine, "before_cursor_execute", count)
+            seen.append(n[0])
+        totals = [totals[0] + seen[0], totals[1] + seen[1]]
+        print(f"{role:<11} {path:<34} {seen[0]:8d} {seen[1]:9d}")
+    print(f"{'total':<46} {totals[0]:8d} {totals[1]:9d}")
 
 
 def main() -> None:
