@@ -39,6 +39,11 @@ def next_month(month: dt.date) -> dt.date:
     return (month_of(month) + dt.timedelta(days=32)).replace(day=1)
 
 
+def ends_month(day: dt.date) -> bool:
+    """Is ``day`` its month's last day (a balance then needs whole months only)?"""
+    return day == next_month(day) - dt.timedelta(days=1)
+
+
 def _upsert(session: Session):
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -104,7 +109,7 @@ def balance_on(session: Session, account_ids: list[int], day: dt.date | None = N
     sums = []
     if day is None:
         sums.append(months)
-    elif day == next_month(day) - dt.timedelta(days=1):  # a month's last day: whole months only
+    elif ends_month(day):  # whole months only
         sums.append(months.where(PeriodBalance.month <= month_of(day)))
     else:
         sums.append(months.where(PeriodBalance.month < month_of(day)))
@@ -137,7 +142,7 @@ def balances_on(session: Session, account_ids: list[int], days: list[dt.date]) -
     # days that end a month need whole months only; the others, their month's postings up to the day
     partial: dict[dt.date, dt.date] = {}  # month → the latest wanted day in it that does not end it
     for day in wanted:
-        if day != next_month(day) - dt.timedelta(days=1):
+        if not ends_month(day):
             partial[month_of(day)] = max(day, partial.get(month_of(day), day))
     by_day: dict[dt.date, Decimal] = {}
     if partial:
@@ -151,7 +156,7 @@ def balances_on(session: Session, account_ids: list[int], days: list[dt.date]) -
     out = {}
     for day in wanted:
         month = month_of(day)
-        if month not in partial or day == next_month(day) - dt.timedelta(days=1):
+        if month not in partial or ends_month(day):
             out[day] = sum((v for m, v in by_month.items() if m <= month), ZERO)
         else:
             out[day] = (sum((v for m, v in by_month.items() if m < month), ZERO)
