@@ -23,9 +23,13 @@ from sqlalchemy.orm import sessionmaker
 from portfolio import create_app, db, migrate, page_cache
 from portfolio.auth.policy import SYSTEM
 
-PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+pytest.register_assert_rewrite("tests.require_all")
 # CI (``CI=true``, as ``.ci/run`` sets) or PORTFOLIO_REQUIRE_ALL=1: every service and tool the suite uses must be there.
-REQUIRE_ALL = bool(os.environ.get("CI")) or os.environ.get("PORTFOLIO_REQUIRE_ALL") == "1"
+from tests.require_all import REQUIRE_ALL  # noqa: E402
+
+pytest_plugins = ["tests.require_all"]  # under CI a run that skipped anything fails
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def unavailable(reason: str) -> NoReturn:
