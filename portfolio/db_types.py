@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -28,6 +28,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# The id of a tally row (``portfolio.tallies``): every change takes one and compaction frees rows, not ids, so
+# 64 bits on PostgreSQL; SQLite's rowid already is.
+TALLY_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Money(TypeDecorator):

@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio import clock
-from portfolio.db_types import Base, Money, UTCDateTime, one_of, utcnow
+from portfolio.db_types import TALLY_ID, Base, Money, UTCDateTime, one_of, utcnow
 from portfolio.trust import ledger  # noqa: F401  (registers the ledger tables)
 from portfolio.trust.ledger import ZERO
 from portfolio.trust.vocab import (
@@ -352,8 +351,6 @@ class BankBalance(Base):
 # time to time. Appending never waits for another command (no row is shared), so the money commands that change
 # these rows do not queue behind a totals row. The application never writes a tally except when compacting.
 PAID, PART_PAID, NOTHING_PAID = 2, 1, 0  # paid_state: paid in full, part paid, nothing paid yet
-# every change takes an id (compaction frees rows, not ids): 64 bits on PostgreSQL; SQLite's rowid already is
-TALLY_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class ContributionTally(Base):

@@ -38,7 +38,7 @@ PROGRESS_ORDER = {**{stage: i for i, stage in enumerate(stages.MAIN_STAGES)}, St
 
 @kept_by_data_version
 def pipeline() -> list[tuple[str, int, Decimal]]:
-    """(stage, count, S/) for every stage in order; one GROUP BY."""
+    """(stage, count, S/) for every stage in order, from the projects' tallies."""
     rows = tallies.by_stage()
     return [(stage, *rows.get(stage, (0, ZERO))) for stage in stages.STAGES]
 

@@ -10,7 +10,6 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio import clock
-from portfolio.db_types import Base, Money, UTCDateTime, utcnow
+from portfolio.db_types import TALLY_ID, Base, Money, UTCDateTime, utcnow
 from portfolio.orgs.models import Company, PublicEntity
 from portfolio.projects.vocab import (  # noqa: F401  (the status sets are re-exported for existing imports)
     ACCEPTED_MILESTONE_STATUSES,
@@ -250,7 +249,7 @@ class ProjectTally(Base):
 
     __tablename__ = "project_tallies"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(TALLY_ID, primary_key=True)
     stage: Mapped[str] = mapped_column(String(30))
     is_demo: Mapped[bool] = mapped_column(Boolean)
     row_count: Mapped[int] = mapped_column(Integer)
