@@ -16,9 +16,10 @@ from portfolio.projects.models import Project, StageTransition
 from portfolio.trust import ledger
 from portfolio.trust.models import Contribution, Disbursement, Payment, Tranche, Vote
 
-# Loaded at 23:30 in Lima on 01/12/2026 (already 02/12 in UTC).
-SEED_INSTANT = dt.datetime(2026, 12, 2, 4, 30, tzinfo=dt.UTC)
-SEED_DAY = dt.date(2026, 12, 1)
+# Loaded at 23:30 in Lima on the day the tests run (already the next day in UTC). The reference projects
+# were loaded earlier that day at the real time, so a fixed load day would date them in the demo's future.
+SEED_DAY = clock.today()
+SEED_INSTANT = dt.datetime.combine(SEED_DAY, dt.time(23, 30), tzinfo=clock.zone()).astimezone(dt.UTC)
 KEY_DATES = {"priorizado": "prioritized_on", **stages.STAGE_DATES}
 
 
@@ -100,7 +101,8 @@ def test_timeline_shows_the_event_date_and_the_recording_as_secondary(app, login
     assert shown == [("2025-06-16", "16/06/2025"), ("2025-08-04", "04/08/2025"), ("2025-11-03", "03/11/2025"),
                      ("2026-01-12", "12/01/2026"), ("2026-02-10", "10/02/2026"), ("2026-03-01", "01/03/2026")]
     # The demo projects are entered by the demo staff user, through the same services as the pages.
-    assert timeline.count("Registrado por staff@demo.pe el 01/12/2026 23:30") == 6
+    assert SEED_INSTANT.date() == SEED_DAY + dt.timedelta(days=1)  # the Lima day, not the UTC one, is shown
+    assert timeline.count(f"Registrado por staff@demo.pe el {SEED_DAY:%d/%m/%Y} 23:30") == 6
     public = staff.get(f"/transparencia/proyectos/{pid}").get_data(as_text=True)
     public_timeline = public.split('id="pub-linea"', 1)[1].split("<h2", 1)[0]
     assert re.findall(r"<strong>([\d/]+)</strong>", public_timeline) == [d for _, d in shown]  # once each
