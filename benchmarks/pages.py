@@ -11,6 +11,11 @@ page is measured before each role's pages and after the last; a page's ratio is 
 bare figures around it. Prints requests/s, p50 and p95 (ms), the ratio and the 1-minute load average beside
 each figure. Only ratios count: these machines are noisy.
 
+Each signed-in page is measured twice (``--modes``), on two app servers over the same database: *guardada*,
+as deployed (a page asked for again by the same session, with nothing changed, is served from the kept
+pages of ``portfolio/kept_pages.py``), and *generada*, with ``KEPT_PAGES_SECONDS=0`` (every request renders
+the page: what the first visit after any change costs).
+
     .venv/bin/python benchmarks/pages.py --profile postgresql   # pyinstrument on each page, in process
     .venv/bin/python benchmarks/pages.py --statements sqlite    # SQL statements of each page, in process
 """
@@ -39,6 +44,9 @@ sys.path.insert(0, str(ROOT))
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SECRET = "p" * 48
 from portfolio.seeding import DEMO_PASSWORD as PASSWORD  # noqa: E402
+
+# A signed-in page served again from the kept pages (portfolio/kept_pages.py) or rendered on every request.
+MODES = ("guardada", "generada")
 
 # Each role's main journey: the pages its users open all day (ids resolved once data exists).
 JOURNEYS = {
@@ -258,7 +266,7 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int, script: Pa
 # ---------------------------------------------------------------------------------------------------- run
 def run_database(kind: str, args, port: int, script: Path) -> list[tuple]:
     url, cleanup = create_database(kind)
-    app_server = bare_server = None
+    app_servers, bare_server = {}, None
     rows = []
     try:
         started = time.perf_counter()
@@ -270,33 +278,40 @@ def run_database(kind: str, args, port: int, script: Path) -> list[tuple]:
                "ALLOW_SQLITE_IN_PRODUCTION": "1", "LOG_LEVEL": "WARNING", "EXPORT_QUEUE": "inline",
                **({"PAGE_CACHE_URL": args.cache_url} if args.cache_url else {})}
         logs = Path(tempfile.mkdtemp(prefix="pages_logs_"))
-        app_server = start_server("portfolio:create_app()", port, env, logs / "app.log")
+        modes = [m for m in MODES if args.modes in ("ambos", m)]
+        for offset, mode in enumerate(modes):  # a signed-in page served again (kept) or rendered every time
+            extra = {} if mode == "guardada" else {"KEPT_PAGES_SECONDS": "0"}
+            app_servers[mode] = start_server("portfolio:create_app()", port + 2 + offset, {**env, **extra},
+                                             logs / f"app-{mode}.log")
         bare_server = start_server("benchmarks.bare_app:app", port + 1, {}, logs / "bare.log")
-        base, bare_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}/"
+        bare_url = f"http://127.0.0.1:{port + 1}/"
         wrk(bare_url, None, 1, args.connections, script)  # warm-up
         bare = [wrk(bare_url, None, args.seconds, args.connections, script)]
-        print(f"{'rol':<11} {'página':<32} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'base req/s':>10} "
+        print(f"{'rol':<11} {'página':<32} {'modo':<9} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'base req/s':>10} "
               f"{'ratio':>6} {'carga':>6}", flush=True)
         for role, (email, pages) in JOURNEYS.items():
             if args.roles and role not in args.roles.split(","):
                 continue
-            cookie = login(base, email) if email else None
             measured = []
-            for page in pages:
-                path = page.format(project=counts["project"])
-                check(base + path, cookie)
-                wrk(base + path, cookie, 1, args.connections, script)  # warm-up (caches, connections)
-                measured.append((path, wrk(base + path, cookie, args.seconds, args.connections, script)))
+            for mode in modes if email else modes[:1]:  # the portal's pages are the same in both modes
+                base = f"http://127.0.0.1:{port + 2 + modes.index(mode)}"
+                cookie = login(base, email) if email else None
+                for page in pages:
+                    path = page.format(project=counts["project"])
+                    check(base + path, cookie)
+                    wrk(base + path, cookie, 1, args.connections, script)  # warm-up (caches, connections)
+                    measured.append((path, mode if email else "pública",
+                                     wrk(base + path, cookie, args.seconds, args.connections, script)))
             bare.append(wrk(bare_url, None, args.seconds, args.connections, script))
             reference = (bare[-2]["rps"] + bare[-1]["rps"]) / 2
-            for path, figures in measured:
+            for path, mode, figures in measured:
                 ratio = figures["rps"] / reference
-                rows.append((kind, role, path, figures, reference, ratio))
-                print(f"{role:<11} {path:<32} {figures['rps']:7.0f} {figures['p50']:7.1f} {figures['p95']:7.1f} "
-                      f"{reference:10.0f} {ratio:6.2f} {figures['load']:6.2f}"
+                rows.append((kind, role, path, figures, reference, ratio, mode))
+                print(f"{role:<11} {path:<32} {mode:<9} {figures['rps']:7.0f} {figures['p50']:7.1f} "
+                      f"{figures['p95']:7.1f} {reference:10.0f} {ratio:6.2f} {figures['load']:6.2f}"
                       + (f"  ({figures['errors']} errores o tiempos agotados)" if figures["errors"] else ""), flush=True)
     finally:
-        for server in (app_server, bare_server):
+        for server in (*app_servers.values(), bare_server):
             if server is not None:
                 stop_server(server)
         cleanup()
@@ -381,6 +396,8 @@ def main() -> None:
     parser.add_argument("--postings", type=int, default=200_000)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "5180")))
     parser.add_argument("--roles", default="", help="only these roles (e.g. anónimo,staff)")
+    parser.add_argument("--modes", default="ambos", choices=["ambos", *MODES],
+                        help="signed-in pages kept and served again (guardada), rendered every time (generada) or both")
     parser.add_argument("--cache-url", default=None,
                         help="PAGE_CACHE_URL for the app: redis://… (shared), none (no page cache and no kept results)")
     parser.add_argument("--profile", metavar="DATABASE", help="profile each page in process instead of wrk")
@@ -403,11 +420,11 @@ def main() -> None:
     for kind in args.databases.split(","):
         rows += run_database(kind.strip(), args, args.port, script)
     print(f"\n## resumen (meta: cada página ≥ 0,50 × la página base; {time.perf_counter() - started:.0f} s)")
-    for kind in dict.fromkeys(r[0] for r in rows):
-        mine = [r for r in rows if r[0] == kind]
+    for kind, mode in dict.fromkeys((r[0], r[6]) for r in rows if r[6] != "pública"):
+        mine = [r for r in rows if r[0] == kind and r[6] in (mode, "pública")]
         worst = min(mine, key=lambda r: r[5])
         met = sum(1 for r in mine if r[5] >= 0.5)
-        print(f"{kind:<11} {met}/{len(mine)} páginas ≥ 0,50; la peor: {worst[1]} {worst[2]} {worst[5]:.2f}")
+        print(f"{kind:<11} {mode:<9} {met}/{len(mine)} páginas ≥ 0,50; la peor: {worst[1]} {worst[2]} {worst[5]:.2f}")
 
 
 if __name__ == "__main__":

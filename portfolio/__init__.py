@@ -25,7 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
 
-    from portfolio import db, errors, formatting, logging_setup, navigation, page_cache, security
+    from portfolio import db, errors, formatting, kept_pages, logging_setup, navigation, page_cache, security
     from portfolio.auth.enforcement import enforce
     from portfolio.extensions import bootstrap, csrf, login_manager
 
@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging_setup.init_app(app)  # first: every later hook and log line has the request id
     db.init_app(app)
     page_cache.init_app(app)
+    kept_pages.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)

@@ -83,11 +83,12 @@ def register(app: Flask) -> None:
 
     @app.cli.command("clear-cache")
     def clear_cache_command():
-        """Vacía la caché de páginas y de resultados guardados (tras desplegar una versión nueva con
-        PAGE_CACHE_URL=redis://…, o tras corregir datos fuera de los servicios)."""
-        from portfolio import page_cache
+        """Vacía la caché de páginas, de páginas guardadas por sesión y de resultados guardados (tras
+        desplegar una versión nueva con PAGE_CACHE_URL=redis://…, o tras corregir datos fuera de los servicios)."""
+        from portfolio import kept_pages, page_cache
 
         page_cache.clear()
+        kept_pages.clear()
         click.echo("Caché de páginas y de resultados vaciada.")
 
 

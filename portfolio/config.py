@@ -155,6 +155,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS", "3600")),
         # How long a worker trusts the data version it read (seconds; 0 = read it on every request).
         "PAGE_CACHE_VERSION_SECONDS": int(env.get("PAGE_CACHE_VERSION_SECONDS", "1")),
+        # Signed-in pages kept for their session until the data changes (portfolio/kept_pages.py), in the
+        # same store: at most KEPT_PAGES_SECONDS (0 = off) and, in a worker's memory, KEPT_PAGES_ENTRIES pages.
+        "KEPT_PAGES_SECONDS": int(env.get("KEPT_PAGES_SECONDS", "600")),
+        "KEPT_PAGES_ENTRIES": int(env.get("KEPT_PAGES_ENTRIES", "500")),
         # Documents (portfolio/documents/): largest file, where files are kept (local | s3) and the bucket.
         "DOCUMENT_MAX_MB": int(env.get("DOCUMENT_MAX_MB", "10")),
         "DOCUMENT_STORE": store,

@@ -67,7 +67,7 @@ def active() -> bool:
     return flask is not None and flask.has_request_context() and flask.request.method in ("GET", "HEAD")
 
 
-def _store_errors() -> tuple[type[BaseException], ...]:
+def store_errors() -> tuple[type[BaseException], ...]:
     """What a store that does not answer raises (Redis down or unreachable): the page is computed instead."""
     redis = sys.modules.get("redis")
     return (OSError, redis.exceptions.RedisError) if redis is not None else (OSError,)
@@ -80,7 +80,7 @@ def _kept(key: str, compute: Callable):
         kept = cache.get(key)
     except (AttributeError, ImportError, TypeError, EOFError, pickle.UnpicklingError):
         kept = None  # written by another version of the code (a shared Redis during a deploy): a miss
-    except _store_errors() as exc:
+    except store_errors() as exc:
         logging.getLogger(__name__).warning("caché de resultados no disponible (%s): se calcula", exc)
         return compute()
     if kept is not None:
@@ -88,7 +88,7 @@ def _kept(key: str, compute: Callable):
     value = compute()
     try:
         cache.set(key, (value,))
-    except _store_errors() as exc:
+    except store_errors() as exc:
         logging.getLogger(__name__).warning("caché de resultados no disponible (%s): no se guarda", exc)
     return value
 

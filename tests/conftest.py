@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from portfolio import create_app, db, migrate, page_cache
+from portfolio import create_app, db, kept_pages, migrate, page_cache
 from portfolio.auth.policy import SYSTEM
 
 pytest.register_assert_rewrite("tests.require_all")
@@ -137,6 +137,14 @@ def isolated(app):
         connection.close()
         with app.app_context():  # the rolled-back data may reuse audit ids: forget the pages built on it
             page_cache.clear()
+            kept_pages.clear()
+
+
+@pytest.fixture
+def rendering(app, monkeypatch):
+    """Every page is rendered, none served again from the kept pages (``portfolio/kept_pages.py``): for the
+    tests that count what rendering a page costs."""
+    monkeypatch.setitem(app.config, "KEPT_PAGES_OFF", True)
 
 
 @pytest.fixture

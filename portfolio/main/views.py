@@ -6,12 +6,14 @@ from flask_login import current_user
 
 from portfolio import db
 from portfolio.auth.policy import allows, public
+from portfolio.kept_pages import kept_page
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
 @public
+@kept_page
 def home():
     """A signed-in user's own home page; a citizen (anyone not signed in) goes to the transparency portal."""
     from portfolio.dashboards.home import context_for

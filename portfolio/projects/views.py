@@ -14,6 +14,7 @@ from portfolio import clock
 from portfolio.auth.policy import allows, requires
 from portfolio.documents import panels as document_panels
 from portfolio.forms import run_service, select_choices
+from portfolio.kept_pages import kept_page
 from portfolio.listing import text_arg
 from portfolio.mef import queries as mef_queries
 from portfolio.orgs import queries as orgs_queries
@@ -43,6 +44,7 @@ _companies = orgs_queries.active_companies
 
 @bp.route("/")
 @requires("projects.view")
+@kept_page
 def index():
     listing = queries.project_list(request.args, current_user)  # the same function as the Excel export
     pipeline = queries.pipeline(current_user)
@@ -59,6 +61,7 @@ def index():
 
 @bp.route("/etapas")
 @requires("projects.view")
+@kept_page
 def pipeline():
     demo = text_arg("demo", 2)
     rows = queries.pipeline(current_user, demo=demo)
@@ -105,6 +108,7 @@ def _transition_choices(form, project) -> None:
 
 @bp.route("/<int:project_id>")
 @requires("projects.view")
+@kept_page
 def detail(project_id: int):
     project = queries.get_project_or_404(project_id, current_user)
     data = queries.project_page(project)

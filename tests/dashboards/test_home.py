@@ -17,7 +17,7 @@ ROLES = ["staff", "company", "board", "trustee", "auditor", "admin"]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_statement_count_of_each_dashboard_is_flat(app, login_as, populate, populate_trust, make_company, role):
+def test_statement_count_of_each_dashboard_is_flat(app, rendering, login_as, populate, populate_trust, make_company, role):
     client = login_as(role)
     company_id = client.user["company_id"] or make_company()
     populate(10, company_id)

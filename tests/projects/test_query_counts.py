@@ -74,7 +74,7 @@ def _measure(app, client, url: str) -> int:
     return len(statements)
 
 
-def test_list_and_pipeline_statement_count_is_flat_from_10_to_500_projects(app, login_as, make_company):
+def test_list_and_pipeline_statement_count_is_flat_from_10_to_500_projects(app, rendering, login_as, make_company):
     companies = [make_company(), make_company()]
     client = login_as("staff")
     urls = ["/proyectos/?per_page=100", "/proyectos/?per_page=100&sort=amount&dir=desc", "/proyectos/?region=13",
@@ -87,7 +87,7 @@ def test_list_and_pipeline_statement_count_is_flat_from_10_to_500_projects(app, 
     assert max(large) < 15
 
 
-def test_company_list_statement_count_is_flat(app, login_as, make_company):
+def test_company_list_statement_count_is_flat(app, rendering, login_as, make_company):
     companies = [make_company(), make_company()]
     client = login_as("company", company_id=companies[0])
     _bulk_projects(app, 10, companies, "c")
@@ -96,7 +96,7 @@ def test_company_list_statement_count_is_flat(app, login_as, make_company):
     assert _measure(app, client, "/proyectos/?per_page=100") == small
 
 
-def test_detail_statement_count_is_flat_with_more_projects_and_more_children(app, login_as, make_company):
+def test_detail_statement_count_is_flat_with_more_projects_and_more_children(app, rendering, login_as, make_company):
     companies = [make_company(), make_company()]
     client = login_as("staff")
     ids = _bulk_projects(app, 10, companies, "e")

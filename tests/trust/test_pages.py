@@ -392,7 +392,7 @@ def test_declaration_form_carries_the_rate_for_the_live_preview(login_as):
     assert "js/contribution_preview.js" in body and "<script>" not in body
 
 
-def test_board_queue_statement_count_is_flat_with_the_number_of_pending_requests(app, login_as):
+def test_board_queue_statement_count_is_flat_with_the_number_of_pending_requests(app, rendering, login_as):
     """Each request's dossier and vote hashes are read for the whole queue at once, not per request."""
     from tests.support import count_statements
     from tests.trust.conftest import World

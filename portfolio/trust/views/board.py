@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from portfolio.auth.policy import allows, requires
 from portfolio.documents import panels as document_panels
+from portfolio.kept_pages import kept_page
 from portfolio.trust import queries
 from portfolio.trust.forms import VoteForm
 from portfolio.trust.services import books, disbursements
@@ -14,6 +15,7 @@ from portfolio.trust.views.common import act, bp, decision_facts
 
 @bp.route("/comite")
 @requires("trust.board.view")
+@kept_page
 def board_queue():
     """Board members vote here; the auditor sees the same queue and facts, read-only (no forms)."""
     can_vote = allows(current_user, "trust.vote")

@@ -7,6 +7,7 @@ from flask_login import current_user
 from portfolio import clock
 from portfolio.auth.policy import requires
 from portfolio.forms import run_service
+from portfolio.kept_pages import kept_page
 from portfolio.listing import paginate
 from portfolio.money import format_money
 from portfolio.trust import queries
@@ -18,6 +19,7 @@ from portfolio.trust.views.common import REPLAYED, act, bp, period_args
 
 @bp.route("/empresa")
 @requires("trust.company")
+@kept_page
 def company_home():
     listing = queries.contribution_list({}, current_user)  # scoped to the user's company
     page = paginate(listing.query, sortable={"month": Contribution.month, "due": Contribution.amount_due},
@@ -84,6 +86,7 @@ def pay(contribution_id: int):
 
 @bp.route("/empresa/estado-de-cuenta")
 @requires("trust.company")
+@kept_page
 def company_statement():
     start, end = period_args()
     statement = books.company_statement(current_user.company, start, end)
@@ -93,6 +96,7 @@ def company_statement():
 
 @bp.route("/empresas/<int:company_id>/estado-de-cuenta")
 @requires("trust.view")
+@kept_page
 def company_statement_for(company_id: int):
     from portfolio.orgs.services import get_company
 

@@ -8,6 +8,7 @@ from portfolio import clock
 from portfolio.auth.policy import allows, requires
 from portfolio.documents import panels as document_panels
 from portfolio.forms import run_service, select_choices
+from portfolio.kept_pages import kept_page
 from portfolio.trust import queries
 from portfolio.trust.forms import (
     AllocationForm,
@@ -26,6 +27,7 @@ from portfolio.trust.views.common import REPLAYED, act, bp, decision_facts, invo
 
 @bp.route("/")
 @requires("trust.view")
+@kept_page
 def overview():
     today = clock.today()
     return render_template("trust/overview.html", position=books.fund_position(), collection=books.collection_summary(),
@@ -36,6 +38,7 @@ def overview():
 
 @bp.route("/aportes")
 @requires("trust.view")
+@kept_page
 def contributions_list():
     listing = queries.contribution_list(request.args, current_user)
     totals = queries.contribution_totals(listing)
@@ -46,6 +49,7 @@ def contributions_list():
 
 @bp.route("/estado-de-cuenta")
 @requires("trust.books.view")
+@kept_page
 def trust_statement():
     start, end = period_args()
     return render_template(
@@ -55,6 +59,7 @@ def trust_statement():
 
 @bp.route("/desembolsos")
 @requires("trust.view")
+@kept_page
 def disbursement_list():
     listing = queries.disbursement_list(request.args, current_user)
     totals = queries.disbursement_totals(listing)
