@@ -68,13 +68,18 @@ def load_demo(today: dt.date | None = None) -> dict[str, int]:
         indicator.baseline_value = services.parse_value(row["baseline"])
         indicator.baseline_year = int(row["baseline_year"])
         indicator.baseline_source = DEMO_SOURCE
-        for year, key in ((today.year, "target_this_year"), (today.year + 1, "target_next_year")):
-            if db.session.scalar(select(IndicatorTarget.id).where(IndicatorTarget.indicator_id == indicator.id,
-                                                                   IndicatorTarget.year == year)) is None:
-                services.set_target(indicator=indicator, year=year, value=row[key], actor=SYSTEM, today=today)
         values = row["values_oldest_first"].split(";")
         # The last value belongs to the quarter in progress only if measured: use the completed quarters.
         periods = last_quarters(len(values) + 1, today)[:-1]
+        # "This year" is the year of the latest measured quarter (last year's Q4 from January to March), so
+        # the quarter every page shows first has a target to be judged against; a past year's target is set
+        # as it would have been, while that year was current (the rule refuses targets for closed years).
+        measured_year = periods[-1][0]
+        for year, key in ((measured_year, "target_this_year"), (measured_year + 1, "target_next_year")):
+            if db.session.scalar(select(IndicatorTarget.id).where(IndicatorTarget.indicator_id == indicator.id,
+                                                                   IndicatorTarget.year == year)) is None:
+                set_on = today if year >= today.year else dt.date(year, 1, 1)  # last year's: set back then
+                services.set_target(indicator=indicator, year=year, value=row[key], actor=SYSTEM, today=set_on)
         for (year, quarter), value in zip(periods, values, strict=True):
             measured = min(today, _next_quarter_start(year, quarter) + dt.timedelta(days=20))
             services.record_measurement(indicator=indicator, year=year, quarter=quarter, value=value, source=DEMO_SOURCE,

@@ -23,6 +23,7 @@ from .test_exports_mef import book, build, full_project, money, resumen_block
 
 CENT = Decimal("0.01")
 YEAR = 2026
+IN_DEMO_YEAR = dt.datetime(YEAR, 12, 1, 17, 0, tzinfo=dt.UTC)  # a day of the demo's year, 12:00 in Lima
 
 
 def _accepts(entity, amount: Decimal) -> bool:
@@ -66,10 +67,11 @@ def test_the_certificate_service_accepts_exactly_the_dashboard_headroom(oxi):
 
 
 def test_staff_dashboard_shows_the_rules_headroom_not_cap_minus_issued(app, login_as):
-    with app.app_context():
-        seeding.load_demo()
-        db.session.commit()
-    html = login_as("staff").get("/").get_data(as_text=True)
+    with clock.frozen(IN_DEMO_YEAR):  # the dashboard shows the current year's caps: the demo's are for YEAR
+        with app.app_context():
+            seeding.load_demo()
+            db.session.commit()
+        html = login_as("staff").get("/").get_data(as_text=True)
     assert 'id="topes"' in html
     assert format_money(Decimal("5400000.00")) in html  # what the app still accepts for MPT
     assert format_money(Decimal("19800000.00")) not in html  # cap − certificates issued: not a headroom
@@ -159,19 +161,18 @@ def test_mef_cap_block_equals_the_rule_as_of_the_cutoff(oxi):
 
 
 def test_entity_page_shows_cap_used_and_remaining_of_the_year(app, login_as):
-    year = clock.today().year
-    with app.app_context():
-        seeding.load_demo()
-        db.session.commit()
-        entity_id = db.session.scalar(select(PublicEntity.id).where(PublicEntity.name == MPT))
-        usage = queries.entity_ciprl_usage(entity_id, year)
-    html = login_as("auditor").get(f"/organizaciones/entidades/{entity_id}").get_data(as_text=True)
-    assert f"Uso del tope CIPRL {year}" in html
+    with clock.frozen(IN_DEMO_YEAR):  # the page shows the current year's cap: the demo's are for YEAR
+        with app.app_context():
+            seeding.load_demo()
+            db.session.commit()
+            entity_id = db.session.scalar(select(PublicEntity.id).where(PublicEntity.name == MPT))
+            usage = queries.entity_ciprl_usage(entity_id, YEAR)
+        html = login_as("auditor").get(f"/organizaciones/entidades/{entity_id}").get_data(as_text=True)
+    assert f"Uso del tope CIPRL {YEAR}" in html
     assert f'id="uso-tope-tope">{format_money(usage.cap)}<' in html
     assert f'id="uso-tope-usado">{format_money(usage.used)}<' in html
     assert f'id="uso-tope-saldo">{format_money(usage.available)}<' in html
-    if year == YEAR:
-        assert 'id="uso-tope-saldo">S/\u00a05,400,000.00<' in html
+    assert 'id="uso-tope-saldo">S/\u00a05,400,000.00<' in html
 
 
 def test_entity_page_without_a_cap_for_the_year_says_so(app, login_as):

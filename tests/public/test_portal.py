@@ -181,7 +181,7 @@ def _trust_world(app, payers: int):
     today = clock.today()
     month = today.replace(day=1)
     with app.app_context():
-        world = World()
+        world = World(today=today)
         contributions = []
         for i in range(payers):
             if i:

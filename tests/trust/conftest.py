@@ -52,7 +52,11 @@ def run(action):
 class World:
     """Everything a trust scenario needs, created through the services where a rule applies."""
 
-    def __init__(self, boards: int = 3, allocation: Decimal = Decimal("1000000.00")):  # noqa: B008
+    def __init__(self, boards: int = 3, allocation: Decimal = Decimal("1000000.00"),  # noqa: B008
+                 today: dt.date = TODAY):
+        """``today``: the business date of every command (the allocation is for its year); pages and the
+        public report use the real date, so a scenario they show lives on ``clock.today()``."""
+        self.today = today
         self.company = make_company()
         self.company_user = insert_user("company", self.company.id)
         self.trustee = insert_user("trustee")
@@ -60,7 +64,7 @@ class World:
         self.board = [insert_user("board", name=f"Miembro {i + 1}") for i in range(boards)]
         self.program = programs.create_program(code=f"P{uuid.uuid4().hex[:6]}", name=f"Programa {uuid.uuid4().hex[:6]}",
                                                description=None, actor=self.staff)
-        programs.set_allocation(program_id=self.program.id, year=TODAY.year, amount=allocation, goals="Metas",
+        programs.set_allocation(program_id=self.program.id, year=self.today.year, amount=allocation, goals="Metas",
                                 actor=self.staff)
         self.org = programs.create_organization(ruc=new_ruc(), name="Asociación Vecinal", legal_status="constituida",
                                                 registry_entry="11002233", constituted_on=dt.date(2020, 1, 1),
@@ -70,16 +74,16 @@ class World:
     def declare(self, month=dt.date(2026, 5, 1), payroll=Decimal("1000000.00"), headcount=10, **kw):  # noqa: B008
         return run(lambda: contributions.declare(company_id=self.company.id, month=month, payroll=payroll, headcount=headcount,
                                      actor=kw.pop("actor", self.company_user), key=kw.pop("key", key()),
-                                     today=kw.pop("today", TODAY), **kw))
+                                     today=kw.pop("today", self.today), **kw))
 
     def pay(self, contribution, amount, operation=None, **kw):
-        kw2 = dict(paid_on=kw.pop("paid_on", TODAY), bank=kw.pop("bank", "BCP"), actor=kw.pop("actor", self.company_user), key=kw.pop("key", key()))
+        kw2 = dict(paid_on=kw.pop("paid_on", self.today), bank=kw.pop("bank", "BCP"), actor=kw.pop("actor", self.company_user), key=kw.pop("key", key()))
         return run(lambda: contributions.register_payment(
             contribution_id=contribution.id, amount=amount, operation_number=operation or uuid.uuid4().hex[:12].upper(),
-            today=TODAY, **kw2))
+            today=self.today, **kw2))
 
     def confirm(self, payment, **kw):
-        actor, k, today = kw.pop("actor", self.trustee), kw.pop("key", key()), kw.pop("today", TODAY)
+        actor, k, today = kw.pop("actor", self.trustee), kw.pop("key", key()), kw.pop("today", self.today)
         return run(lambda: contributions.confirm_payment(payment_id=payment.id, actor=actor, key=k, today=today))
 
     def fund(self, amount: Decimal, month=dt.date(2026, 5, 1)):
@@ -97,13 +101,13 @@ class World:
         args = dict(program_id=kw.pop("program_id", self.program.id),
                     organization_id=kw.pop("organization_id", self.org.id), actor=kw.pop("actor", self.staff),
                     key=kw.pop("key", key()))
-        return run(lambda: disbursements.request(year=TODAY.year, amount=amount, purpose="Equipamiento",
-                                                 invoices=invoices, today=TODAY, **args))
+        return run(lambda: disbursements.request(year=self.today.year, amount=amount, purpose="Equipamiento",
+                                                 invoices=invoices, today=self.today, **args))
 
     def vote(self, disbursement, member, decision="aprobar", **kw):
         k = kw.pop("key", key())
         return run(lambda: disbursements.vote(disbursement_id=disbursement.id, decision=decision, comment="Conforme",
-                                              actor=member, key=k, today=TODAY))
+                                              actor=member, key=k, today=self.today))
 
     def approve(self, disbursement):
         self.vote(disbursement, self.board[0])
@@ -112,7 +116,7 @@ class World:
     def execute(self, disbursement, amount, **kw):
         actor, k = kw.pop("actor", self.trustee), kw.pop("key", key())
         return run(lambda: disbursements.execute(disbursement_id=disbursement.id, amount=amount, reference="TRF-001",
-                                                 actor=actor, key=k, today=TODAY))
+                                                 actor=actor, key=k, today=self.today))
 
     def position(self):
         return books.fund_position()

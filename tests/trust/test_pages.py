@@ -369,8 +369,8 @@ def test_request_form_shows_the_allocation_left_from_the_service_rule(app, login
     from tests.trust.conftest import World
 
     with app.app_context():
-        world = World()
-        world.fund(D("5000.00"), month=dt.date(2026, 1, 1))
+        world = World(today=clock.today())  # the form shows the room left in the current year
+        world.fund(D("5000.00"), month=(clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1))
         world.approve(world.request(D("1000.00")).value)
         db.session.commit()
         program_name, program_id = world.program.name, world.program.id
