@@ -59,6 +59,9 @@ JOURNEYS = {
     "auditor": ("auditor@demo.pe", ["/", "/proyectos/"]),
 }
 
+# One browser: the session's user agent stays the same, as Flask-Login's session protection expects (a
+# request from another agent marks the session not fresh, and so changes it, on every request).
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) portfolio-benchmark"
 LUA = """
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %.3f %.3f %d\\n", summary.requests, summary.duration,
@@ -232,6 +235,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def login(base: str, email: str) -> str:
     """The session cookie of a fresh login as ``email`` (the CSRF token read from the login form)."""
     opener = urllib.request.build_opener(_NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     with opener.open(f"{base}/login", timeout=300) as response:
         cookie = response.headers["Set-Cookie"].split(";", 1)[0]
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.read().decode()).group(1)
@@ -243,18 +247,25 @@ def login(base: str, email: str) -> str:
     except urllib.error.HTTPError as exc:
         if exc.code != 302:
             raise RuntimeError(f"login as {email}: HTTP {exc.code}") from None
-        return exc.headers["Set-Cookie"].split(";", 1)[0]
+        cookie = exc.headers["Set-Cookie"].split(";", 1)[0]
+    # The page after the login shows its welcome message and takes it out of the session: keep the cookie
+    # that answer sets, as a browser does (the login's cookie would carry the message on every request).
+    request = urllib.request.Request(f"{base}/", headers={"User-Agent": USER_AGENT, "Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        updated = response.headers["Set-Cookie"]
+    return updated.split(";", 1)[0] if updated else cookie
 
 
 def check(url: str, cookie: str | None) -> None:
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})})
     with urllib.request.urlopen(request, timeout=300) as response:
         if response.status != 200:
             raise RuntimeError(f"{url}: HTTP {response.status}")
 
 
 def wrk(url: str, cookie: str | None, seconds: int, connections: int, script: Path) -> dict[str, float]:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+               "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
