@@ -47,6 +47,7 @@ from flask_caching import Cache
 from flask_login import current_user
 
 from portfolio import clock
+from portfolio.page_cache import store_config
 from portfolio.read_cache import request_version, store_errors
 
 pages = Cache()
@@ -56,15 +57,11 @@ IDEMPOTENCY_KEY = re.compile(rb'(name="(?:[\w-]+-)?idem" type="hidden" value=")[
 
 
 def init_app(app: Flask) -> None:
-    url = (app.config.get("PAGE_CACHE_URL") or "").strip()
     csrf_life = app.config.get("WTF_CSRF_TIME_LIMIT") or 8 * 3600
     seconds = min(int(app.config.get("KEPT_PAGES_SECONDS", 600)), int(csrf_life) // 2)
-    if url == "none" or seconds <= 0:
+    config = store_config(app, prefix="portfolio:kept-page:", entries=int(app.config.get("KEPT_PAGES_ENTRIES", 500)))
+    if seconds <= 0:
         config = {"CACHE_TYPE": "NullCache"}
-    elif url.startswith(("redis://", "rediss://", "unix://")):
-        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "portfolio:kept-page:"}
-    else:  # page_cache.init_app has already refused anything else
-        config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": int(app.config.get("KEPT_PAGES_ENTRIES", 500))}
     pages.init_app(app, config={**config, "CACHE_DEFAULT_TIMEOUT": seconds})
 
 

@@ -37,18 +37,22 @@ cache = Cache()
 KEPT_HEADERS = ("Content-Disposition",)
 
 
-def init_app(app: Flask) -> None:
+def store_config(app: Flask, *, prefix: str, entries: int) -> dict:
+    """Flask-Caching's settings for a store at ``PAGE_CACHE_URL``: off (``none``), Redis under ``prefix``
+    (shared by every worker and host) or, empty, each worker's memory holding at most ``entries``."""
     url = (app.config.get("PAGE_CACHE_URL") or "").strip()
-    seconds = int(app.config.get("PAGE_CACHE_SECONDS", 3600))
     if url == "none":
-        config = {"CACHE_TYPE": "NullCache"}
-    elif url.startswith(("redis://", "rediss://", "unix://")):
-        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "portfolio:page:"}
-    elif not url:
-        config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": int(app.config.get("PAGE_CACHE_ENTRIES", 2000))}
-    else:
-        raise ValueError(f"PAGE_CACHE_URL no reconocida: {url!r} (vacía, redis://… o none)")
-    cache.init_app(app, config={**config, "CACHE_DEFAULT_TIMEOUT": seconds})
+        return {"CACHE_TYPE": "NullCache"}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": prefix}
+    if not url:
+        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": entries}
+    raise ValueError(f"PAGE_CACHE_URL no reconocida: {url!r} (vacía, redis://… o none)")
+
+
+def init_app(app: Flask) -> None:
+    config = store_config(app, prefix="portfolio:page:", entries=int(app.config.get("PAGE_CACHE_ENTRIES", 2000)))
+    cache.init_app(app, config={**config, "CACHE_DEFAULT_TIMEOUT": int(app.config.get("PAGE_CACHE_SECONDS", 3600))})
 
 
 def data_version_column():
