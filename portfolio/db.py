@@ -109,6 +109,28 @@ def read_only_transaction(sess=None) -> None:
     sess.connection(execution_options={"sqlite_begin": "DEFERRED"})
 
 
+def insert_ignoring_conflict(sess, model, values: dict):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the row (PostgreSQL and SQLite): the new object (in the
+    session), or None when a row with the same unique key exists. A concurrent insert of the same key waits
+    for the other transaction (unique index) and then, if it committed, finds the conflict."""
+    if sess.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return sess.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(model))
+
+
+def insert_new(model, values: dict, message: str, field: str | None = None):
+    """Insert a row of ``model`` in one statement; when a unique key is taken, a Spanish ``DomainError``
+    (``message``, ``field``) and the transaction intact (``insert_unique`` without its savepoint)."""
+    from portfolio.domain_errors import DomainError
+
+    row = insert_ignoring_conflict(session, model, values)
+    if row is None:
+        raise DomainError(message, field=field)
+    return row
+
+
 def insert_unique(obj, message: str, field: str | None = None) -> None:
     """Add and flush ``obj`` in a savepoint; a unique violation becomes a Spanish ``DomainError`` (carrying
     ``message`` and ``field``) and leaves the rest of the transaction intact."""

@@ -213,6 +213,19 @@ def rule_value(key: str, on: dt.date | None = None) -> Decimal:
     return Decimal(_value_text(key, on))
 
 
+def remember_rules(keys: tuple[str, ...], on: dt.date | None = None) -> None:
+    """Read the values of several rules in force on ``on`` with one statement, for the ``rule_value`` calls
+    that follow it in the same transaction (a money command needs two or three, until its first flush)."""
+    on, memo = on or clock.today(), db.session.info.setdefault(_MEMO, {})
+    wanted = [key for key in keys if (key, on) not in memo and RULES[key]]
+    latest: dict[str, tuple[dt.date, str]] = {}
+    query = select(RuleValue.key, RuleValue.effective_from, RuleValue.value).where(RuleValue.key.in_(wanted))
+    for key, start, value in kept_rows(query.where(RuleValue.effective_from <= on)) if wanted else ():
+        if key not in latest or start > latest[key][0]:
+            latest[key] = (start, value)
+    memo.update({(key, on): latest[key][1] if key in latest else None for key in wanted})
+
+
 def _value_text(key: str, on: dt.date | None) -> str:
     if key not in RULES:
         raise KeyError(key)

@@ -92,6 +92,7 @@ READS: dict[str, str] = {
     "portfolio.rules.owner_permission": "pure: which permission owns a rule",
     "portfolio.rules.rules_owned_by": "pure: the rules a permission owns",
     "portfolio.rules.rule_value": "read: the value in force on a date",
+    "portfolio.rules.remember_rules": "read: several rules in force on a date, with one statement",
     "portfolio.rules.parse_rule_value": "pure validation of a rule value",
     # trust
     "portfolio.trust.services.books.fund_position": "read: bank, reserved and available balances",
@@ -113,6 +114,9 @@ READS: dict[str, str] = {
                                                         "and a fixed one in one SELECT",
     "portfolio.trust.services.common.receivable_code": "pure: the code of a company's receivable account",
     "portfolio.trust.services.common.program_expense": "ledger step of declared services: a program's account",
+    "portfolio.trust.services.common.program_expense_code": "pure: the code of a program's expense account",
+    "portfolio.trust.services.common.program_accounts": "ledger step of declared services: a program's account "
+                                                         "and fixed accounts in one SELECT",
     "portfolio.trust.services.common.command": "idempotency wrapper run inside declared services",
     "portfolio.trust.services.common.positive_amount": "pure validation of an amount",
     "portfolio.trust.services.common.add_month": "pure date arithmetic",

@@ -194,17 +194,6 @@ class Pending:
     names: dict[int, str] = field(default_factory=dict)
     periods: dict[tuple[int, dt.date], list[Decimal]] = field(default_factory=dict)
 
-    def check_now(self, session: Session, deltas: dict[int, Decimal], accounts: dict[int, Account]) -> None:
-        """Refuse at once an entry that does not fit the committed balance (one unlocked read)."""
-        short = [i for i, d in deltas.items() if d < 0 and accounts[i].no_negative]
-        if not short:
-            return
-        balances = dict(session.execute(select(Account.id, Account.balance).where(Account.id.in_(short))).all())
-        for acc_id in short:
-            now = balances[acc_id] + self.balances.get(acc_id, ZERO)
-            if now + deltas[acc_id] < 0:
-                raise insufficient(accounts[acc_id].name, now, -deltas[acc_id])
-
     def add(self, month: dt.date, deltas: dict[int, Decimal], lines, accounts: dict[int, Account]) -> None:
         for acc_id, delta in deltas.items():
             total = self.balances.get(acc_id, ZERO) + delta

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
+from portfolio.db import insert_ignoring_conflict
 from portfolio.domain_errors import Conflict
 from portfolio.formatting import month_label
 from portfolio.money import CENT, MAX_AMOUNT, format_money
@@ -99,17 +101,6 @@ class Claim:
     replay: bool
 
 
-def _insert_ignoring_conflict(session: Session, model, values: dict[str, Any]):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the row (PostgreSQL and SQLite): the new object (in the
-    session), or None when a row with the same unique key exists. A concurrent insert of the same key waits for the other
-    transaction (unique index) and then, if it committed, finds the conflict."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return session.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(model))
-
-
 def claim(session: Session, key: str, command: str, payload: dict[str, Any]) -> Claim:
     """Claim ``key`` for this command, in one statement. A concurrent claim of the same key waits for ours
     (unique index) and then sees it as a replay."""
@@ -117,7 +108,7 @@ def claim(session: Session, key: str, command: str, payload: dict[str, Any]) -> 
     if not key or len(key) > 120:
         raise LedgerError("Falta la clave de la operación (recargue el formulario e intente de nuevo).")
     digest = payload_hash(command, payload)
-    row = _insert_ignoring_conflict(session, Command, {"key": key, "command": command, "payload_hash": digest})
+    row = insert_ignoring_conflict(session, Command, {"key": key, "command": command, "payload_hash": digest})
     if row is not None:
         return Claim(row, False)
     existing = session.scalar(select(Command).where(Command.key == key).execution_options(populate_existing=True))
@@ -223,10 +214,10 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
     ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
     waiting = pending_changes(session)
     if waiting is not None:
-        # type, floor and name never change (only the balance does): read without a lock
-        known = {acc_id: session.get(Account, acc_id) for acc_id in ids}
+        # type, floor and name never change (only the balance does): read without a lock; the floors are
+        # checked at the end of the block, in the statement that applies the balance changes
+        known = _accounts(session, ids)
         deltas = _deltas(lines, known)
-        waiting.check_now(session, deltas, known)  # refuse early what cannot fit; the end of the block decides
         entry = _write(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id, actor_id, lines)
         waiting.add(month_of(effective_date), deltas, lines, known)
         return entry
@@ -242,6 +233,15 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
     session.flush()
     add_to_period_balances(session, month_of(effective_date), lines)
     return entry
+
+
+def _accounts(session: Session, ids: set[int]) -> dict[int, Account]:
+    """The accounts already in the session, and the others with one SELECT."""
+    known = {acc_id: session.identity_map.get(identity_key(Account, acc_id)) for acc_id in ids}
+    missing = sorted(acc_id for acc_id, row in known.items() if row is None)
+    if missing:
+        known |= {row.id: row for row in session.scalars(select(Account).where(Account.id.in_(missing)))}
+    return known
 
 
 def _deltas(lines, accounts: dict[int, Account]) -> dict[int, Decimal]:

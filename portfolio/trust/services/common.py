@@ -71,18 +71,32 @@ def company_receivable(company) -> ledger.Account:
         owner_type="company", owner_id=company.id)
 
 
+def _own_and_fixed(own: str, create_own: Callable[[], ledger.Account], codes: tuple[str, ...]) -> list[ledger.Account]:
+    """An account of a company or program (code ``own``) and accounts of the fixed chart, with one SELECT;
+    any of them is created the first time it is missing."""
+    found = {a.code: a for a in db.session.scalars(select(ledger.Account).where(ledger.Account.code.in_((own, *codes))))}
+    return [found.get(own) or create_own(), *(found.get(code) or fixed_account(code) for code in codes)]
+
+
 def company_accounts(company, code: str) -> tuple[ledger.Account, ledger.Account]:
-    """The company's receivable and an account of the fixed chart with one SELECT (either is created the
-    first time it is missing)."""
-    own = receivable_code(company.ruc)
-    found = {a.code: a for a in db.session.scalars(select(ledger.Account).where(ledger.Account.code.in_((own, code))))}
-    return (found.get(own) or company_receivable(company)), (found.get(code) or fixed_account(code))
+    """The company's receivable and an account of the fixed chart with one SELECT."""
+    receivable, fixed = _own_and_fixed(receivable_code(company.ruc), lambda: company_receivable(company), (code,))
+    return receivable, fixed
+
+
+def program_expense_code(program) -> str:
+    return f"5100-{program.code}"
 
 
 def program_expense(program) -> ledger.Account:
     return ledger.get_or_create_account(
-        db.session, f"5100-{program.code}", f"Desembolsos – {program.name}"[:200], "expense",
+        db.session, program_expense_code(program), f"Desembolsos – {program.name}"[:200], "expense",
         owner_type="program", owner_id=program.id)
+
+
+def program_accounts(program, *codes: str) -> list[ledger.Account]:
+    """The program's expense account, then accounts of the fixed chart in the order asked, with one SELECT."""
+    return _own_and_fixed(program_expense_code(program), lambda: program_expense(program), codes)
 
 
 def command(key: str, name: str, payload: dict[str, Any], model, run: Callable[[], Any]) -> Done:

@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portfolio import audit, clock, db
 from portfolio.auth.policy import service
@@ -36,7 +37,7 @@ from portfolio.auth.roles import COMPANY
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import format_money, round_money
 from portfolio.orgs.models import Company
-from portfolio.rules import rule_value
+from portfolio.rules import remember_rules, rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import BANKS, Contribution, ContributionVersion, Payment
 from portfolio.trust.services.common import (
@@ -155,10 +156,13 @@ def declare(*, company_id: int, month: dt.date, payroll: Decimal, headcount: int
         already = (f"Ya declaró {first:%m/%Y}. Para corregirla use «Rectificar»." if scope is not None else
                    f"{company.legal_name} ya declaró {first:%m/%Y}. Para corregirla, rectifíquela con la "
                    "importación de declaraciones.")
+        remember_rules(("trust.contribution_rate_pct", "trust.due_day"), on=first)  # one read for both
         due, rate = amount_due(payroll, first)
-        contribution = Contribution(company_id=company_id, month=first, due_date=due_date_for(first), amount_due=due,
-                                    amount_paid=ZERO, current_version=1, versions=[])  # new: no versions to load
-        db.insert_unique(contribution, already, field="month")  # the unique (company, month) refuses a second
+        # the unique (company, month) refuses a second, in the INSERT itself (… ON CONFLICT DO NOTHING)
+        contribution = db.insert_new(Contribution, {
+            "company_id": company_id, "month": first, "due_date": due_date_for(first), "amount_due": due,
+            "amount_paid": ZERO, "current_version": 1}, already, field="month")
+        set_committed_value(contribution, "versions", [])  # new: no versions to load
         entry_id = _post_difference(company, due, key=f"{key}:asiento", on=today, actor=actor,
                                     memo=f"Declaración {first:%m/%Y} – {company.legal_name}")
         version = ContributionVersion(version=1, payroll=payroll, headcount=headcount,

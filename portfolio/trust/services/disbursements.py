@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from portfolio import audit, clock, db
 from portfolio.auth.models import User
@@ -21,7 +21,7 @@ from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import format_money
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
-from portfolio.rules import rule_value
+from portfolio.rules import remember_rules, rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import (
     ConflictOfInterest,
@@ -39,9 +39,8 @@ from portfolio.trust.services.common import (
     Done,
     actor_id,
     command,
-    fixed_accounts,
     positive_amount,
-    program_expense,
+    program_accounts,
 )
 from portfolio.trust.vocab import (
     COMMITTED_DISBURSEMENTS,
@@ -97,12 +96,11 @@ def allocation_for(program_id: int, year: int, *, lock: bool = False) -> Program
 
 def committed_for(program_id: int, year: int) -> Decimal:
     """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones."""
-    total = db.session.scalar(select(ledger.money_sum(Disbursement.amount)).where(
-        Disbursement.program_id == program_id, Disbursement.year == year,
-        Disbursement.status.in_(COMMITTED_DISBURSEMENTS)))
-    paid_cancelled = db.session.scalar(select(ledger.money_sum(Disbursement.paid_amount)).where(
-        Disbursement.program_id == program_id, Disbursement.year == year, Disbursement.status == DisbursementStatus.CANCELADO))
-    return (total or ZERO) + (paid_cancelled or ZERO)
+    total, paid_cancelled = db.session.execute(select(
+        ledger.money_sum(case((Disbursement.status.in_(COMMITTED_DISBURSEMENTS), Disbursement.amount))),
+        ledger.money_sum(case((Disbursement.status == DisbursementStatus.CANCELADO, Disbursement.paid_amount))),
+    ).where(Disbursement.program_id == program_id, Disbursement.year == year)).one()  # one read for both sums
+    return total + paid_cancelled
 
 
 def allocation_room(program_id: int, year: int, *, lock: bool = False) -> Decimal | None:
@@ -179,6 +177,7 @@ def recused_ids(organization_id: int) -> set[int]:
 
 
 def quorum_needed(board: list[User] | None = None) -> int:
+    remember_rules(("trust.quorum_min_approvals", "trust.quorum_majority"))  # one read for both
     minimum = int(rule_value("trust.quorum_min_approvals"))
     if not int(rule_value("trust.quorum_majority")):
         return minimum
@@ -253,8 +252,7 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
         raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
     # accounts first, outside the allocation's lock; the available funds are checked again, atomically, when
     # the command's balance changes are applied (ledger.deferred_balances), so this read takes no lock
-    available, reserved = fixed_accounts(BANK_AVAILABLE, BANK_RESERVED)
-    expense = program_expense(disbursement.program)
+    expense, available, reserved = program_accounts(disbursement.program, BANK_AVAILABLE, BANK_RESERVED)
     funds = db.session.scalar(select(ledger.Account.balance).where(ledger.Account.id == available.id))
     if funds < disbursement.amount:
         raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible {format_money(funds)},"
