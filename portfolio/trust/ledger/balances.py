@@ -193,6 +193,9 @@ class Pending:
     lowest: dict[int, Decimal] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     periods: dict[tuple[int, dt.date], list[Decimal]] = field(default_factory=dict)
+    # the block's idempotency record and its result, (command id, result type, result id), written with the
+    # balance changes (PostgreSQL: in the same statement)
+    result: tuple[int, str, int] | None = None
 
     def add(self, month: dt.date, deltas: dict[int, Decimal], lines, accounts: dict[int, Account]) -> None:
         for acc_id, delta in deltas.items():
@@ -236,16 +239,23 @@ def apply_pending(session: Session) -> None:
     and the floor check in one statement (no row back: ``InsufficientFunds``) — and one upsert of the
     period balances; on PostgreSQL all of them as one statement."""
     waiting = pending_changes(session)
-    if waiting is None or not waiting.balances:
+    if waiting is None or not (waiting.balances or waiting.result):
         return
     session.flush()
-    if session.get_bind().dialect.name == "postgresql" and len(waiting.periods) <= ONE_STATEMENT_ROWS:
+    if session.get_bind().dialect.name == "postgresql" and waiting.balances and len(waiting.periods) <= ONE_STATEMENT_ROWS:
         _apply_in_one_statement(session, waiting)
     else:
         _apply_in_turn(session, waiting)
     waiting.balances.clear()
     waiting.lowest.clear()
     waiting.periods.clear()
+    waiting.result = None
+
+
+def _result_step(waiting: Pending, params: dict[str, object]) -> str:
+    """The UPDATE that records the block's command result (its values added to ``params``)."""
+    params |= dict(zip(("rcommand", "rtype", "rid"), waiting.result, strict=True))
+    return "UPDATE ledger_commands SET result_type = :rtype, result_id = :rid WHERE id = :rcommand"
 
 
 # A money command touches two to four accounts; a block over more rows than this (a bulk load inside one
@@ -295,6 +305,8 @@ def _apply_in_one_statement(session: Session, waiting: Pending) -> None:
                  f"WHERE EXISTS (SELECT 1 FROM a{previous}) ON CONFLICT (account_id, month) DO UPDATE SET "
                  "debit = ledger_period_balances.debit + EXCLUDED.debit, "
                  "credit = ledger_period_balances.credit + EXCLUDED.credit)")
+    if waiting.result is not None:
+        steps.append(f"r AS ({_result_step(waiting, params)} AND EXISTS (SELECT 1 FROM a{previous}))")  # noqa: S608
     reads = " UNION ALL ".join(f"SELECT id, balance FROM a{n}" for n in range(previous + 1))  # noqa: S608
     statement = text(f"WITH {', '.join(steps)} {reads}").bindparams(*types).columns(id=Integer, balance=Money)
     applied = dict(session.execute(statement, params).all())
@@ -305,7 +317,8 @@ def _apply_in_one_statement(session: Session, waiting: Pending) -> None:
 
 
 def _apply_in_turn(session: Session, waiting: Pending) -> None:
-    """SQLite (one writer at a time): an UPDATE per account in id order, then the period balances' upsert."""
+    """SQLite (one writer at a time), or a block too large for one statement: an UPDATE per account in id
+    order, then the period balances' upsert and the command's result."""
     table = Account.__table__
     for acc_id in sorted(waiting.balances):
         statement = update(table).where(table.c.id == acc_id)
@@ -318,3 +331,6 @@ def _apply_in_turn(session: Session, waiting: Pending) -> None:
         _set_loaded_balance(session, acc_id, balance)
     _upsert_period_rows(session, [{"account_id": acc_id, "month": month, "debit": d, "credit": c}
                                   for (acc_id, month), (d, c) in sorted(waiting.periods.items())])
+    if waiting.result is not None:
+        params: dict[str, object] = {}
+        session.execute(text(_result_step(waiting, params)), params)

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from portfolio.db import insert_ignoring_conflict
+from portfolio.db_types import Money, UTCDateTime, utcnow
 from portfolio.domain_errors import Conflict
 from portfolio.formatting import month_label
 from portfolio.money import CENT, MAX_AMOUNT, format_money
@@ -122,8 +124,16 @@ def claim(session: Session, key: str, command: str, payload: dict[str, Any]) -> 
 
 
 def finish(claim_: Claim, result: Any) -> None:
-    claim_.command.result_type = type(result).__name__
-    claim_.command.result_id = result.id
+    """Record the command's result. Inside ``deferred_balances`` it is written with the balance changes at
+    the end of the block (one statement fewer on PostgreSQL); otherwise at the next flush."""
+    command, kind = claim_.command, type(result).__name__
+    waiting = pending_changes(object_session(command))
+    if waiting is None:
+        command.result_type, command.result_id = kind, result.id
+        return
+    waiting.result = (command.id, kind, result.id)
+    set_committed_value(command, "result_type", kind)  # as it will be once the block ends
+    set_committed_value(command, "result_id", result.id)
 
 
 # --- periods ---------------------------------------------------------------------------------------
@@ -209,8 +219,7 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
     if debits != credits:
         raise LedgerError(f"El asiento no cuadra: debe {debits} ≠ haber {credits}.")
     _period_lock(session, effective_date, exclusive=False)
-    if is_closed(session, effective_date):
-        raise LedgerError(f"El periodo {effective_date:%m/%Y} está cerrado: no se puede registrar en él.")
+    closed = LedgerError(f"El periodo {effective_date:%m/%Y} está cerrado: no se puede registrar en él.")
     ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
     waiting = pending_changes(session)
     if waiting is not None:
@@ -218,9 +227,19 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         # checked at the end of the block, in the statement that applies the balance changes
         known = _accounts(session, ids)
         deltas = _deltas(lines, known)
-        entry = _write(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id, actor_id, lines)
+        if session.get_bind().dialect.name == "postgresql":
+            entry = _write_if_open(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id,
+                                   actor_id, lines)
+            if entry is None:
+                raise closed
+        elif is_closed(session, effective_date):
+            raise closed
+        else:
+            entry = _write(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id, actor_id, lines)
         waiting.add(month_of(effective_date), deltas, lines, known)
         return entry
+    if is_closed(session, effective_date):
+        raise closed
     locked = lock_accounts(session, ids)
     deltas = _deltas(lines, locked)
     for acc_id, delta in deltas.items():
@@ -250,6 +269,39 @@ def _deltas(lines, accounts: dict[int, Account]) -> dict[int, Decimal]:
         acc_id = acc if isinstance(acc, int) else acc.id
         deltas[acc_id] = deltas.get(acc_id, ZERO) + accounts[acc_id].signed(debit, credit)
     return deltas
+
+
+def _write_if_open(session: Session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id,
+                   lines) -> Entry | None:
+    """PostgreSQL: the entry and its postings in one statement, written only if the entry's month has no
+    closed period (None then, and nothing written). The caller holds the month's shared lock, so a close
+    that commits first is seen here; the database's triggers refuse a posting into a closed month anyway."""
+    session.flush()  # what the entry refers to (a new transfer, account or user) is written first
+    params: dict[str, object] = {"key": key, "kind": kind, "memo": memo[:300], "day": effective_date,
+                                 "month": month_of(effective_date), "total": total, "reverses": reverses_id,
+                                 "transfer": transfer_id, "actor": actor_id, "at": utcnow()}
+    binds = [bindparam("day", type_=Date), bindparam("month", type_=Date), bindparam("total", type_=Money),
+             bindparam("at", type_=UTCDateTime)] + [bindparam(name, type_=Integer) for name in ("reverses", "transfer", "actor")]
+    rows = []
+    for n, (acc, debit, credit) in enumerate(lines):  # only line numbers go into the text: values are bound
+        rows.append(f"(:a{n}, :d{n}, :c{n})")
+        params |= {f"a{n}": acc if isinstance(acc, int) else acc.id, f"d{n}": debit, f"c{n}": credit}
+        binds += [bindparam(f"a{n}", type_=Integer), bindparam(f"d{n}", type_=Money), bindparam(f"c{n}", type_=Money)]
+    sql = (
+        "WITH e AS (INSERT INTO ledger_entries (key, kind, memo, effective_date, total, reverses_id, transfer_id, "  # noqa: S608
+        "actor_id, created_at) SELECT :key, :kind, :memo, :day, :total, :reverses, :transfer, :actor, :at "
+        "WHERE NOT EXISTS (SELECT 1 FROM ledger_periods WHERE month = :month) RETURNING id), "
+        "p AS (INSERT INTO ledger_postings (entry_id, account_id, debit, credit, effective_date) "
+        f"SELECT e.id, v.account_id, v.debit, v.credit, :day FROM e, (VALUES {', '.join(rows)}) "
+        "AS v (account_id, debit, credit) RETURNING 1) SELECT id FROM e")
+    entry_id = session.execute(text(sql).bindparams(*binds), params).scalar()
+    if entry_id is None:
+        return None
+    entry = Entry(id=entry_id, key=key, kind=kind, memo=memo[:300], effective_date=effective_date, total=total,
+                  reverses_id=reverses_id, transfer_id=transfer_id, actor_id=actor_id, created_at=params["at"])
+    make_transient_to_detached(entry)  # what was just written, in the session as if read back (no INSERT)
+    session.add(entry)
+    return entry
 
 
 def _write(session: Session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id, lines) -> Entry:

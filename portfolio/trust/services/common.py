@@ -72,9 +72,11 @@ def company_receivable(company) -> ledger.Account:
 
 
 def _own_and_fixed(own: str, create_own: Callable[[], ledger.Account], codes: tuple[str, ...]) -> list[ledger.Account]:
-    """An account of a company or program (code ``own``) and accounts of the fixed chart, with one SELECT;
-    any of them is created the first time it is missing."""
-    found = {a.code: a for a in db.session.scalars(select(ledger.Account).where(ledger.Account.code.in_((own, *codes))))}
+    """An account of a company or program (code ``own``) and accounts of the fixed chart, with one SELECT
+    that also refreshes their balances (committed, read without a lock); any of them is created the first
+    time it is missing."""
+    found = {a.code: a for a in db.session.scalars(select(ledger.Account).where(ledger.Account.code.in_((own, *codes)))
+                                                   .execution_options(populate_existing=True))}
     return [found.get(own) or create_own(), *(found.get(code) or fixed_account(code) for code in codes)]
 
 

@@ -253,7 +253,7 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
     # accounts first, outside the allocation's lock; the available funds are checked again, atomically, when
     # the command's balance changes are applied (ledger.deferred_balances), so this read takes no lock
     expense, available, reserved = program_accounts(disbursement.program, BANK_AVAILABLE, BANK_RESERVED)
-    funds = db.session.scalar(select(ledger.Account.balance).where(ledger.Account.id == available.id))
+    funds = available.balance  # as just read by program_accounts
     if funds < disbursement.amount:
         raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible {format_money(funds)},"
                           f" solicitado {format_money(disbursement.amount)}).")
