@@ -173,3 +173,28 @@ def test_rule_dates_are_typed_as_dd_mm_aaaa_and_a_bad_date_changes_nothing(app, 
         assert rule_value("oxi.variation_warn_pct", dt.date(2027, 1, 15)) == 70
         assert db.session.scalar(select(RuleValue.resolution_date).where(
             RuleValue.resolution_number == "021-2026-CT")) == dt.date(2026, 11, 30)
+
+
+def test_rules_read_together_are_the_values_in_force_each_read_alone(app, ctx):
+    """``remember_rules`` reads several rules with one statement; ``rule_value`` then answers from it, with the
+    value in force on each date (a later value is not in force before its date)."""
+    from portfolio.rules import remember_rules
+    from tests.support import count_statements
+
+    add_rule_value(key="trust.due_day", value="20", effective_from=dt.date(2026, 7, 1),
+                   resolution_number="013-2026-CT", resolution_date=dt.date(2026, 6, 10), actor=insert_user("trustee"),
+                   today=TODAY)
+    db.session.commit()
+    alone = {}
+    for on in (dt.date(2026, 6, 30), dt.date(2026, 7, 1)):
+        for key in MONEY_RULES:
+            alone[(key, on)] = rule_value(key, on)
+            db.session.commit()  # the end of a transaction forgets what was read: each of these is read alone
+    assert alone[("trust.due_day", dt.date(2026, 7, 1))] == 20 != alone[("trust.due_day", dt.date(2026, 6, 30))]
+    for on in (dt.date(2026, 6, 30), dt.date(2026, 7, 1)):
+        db.session.commit()
+        with count_statements(app) as statements:
+            remember_rules(MONEY_RULES, on=on)
+            together = {(key, on): rule_value(key, on) for key in MONEY_RULES}
+        assert len(statements) == 1, statements
+        assert together == {k: v for k, v in alone.items() if k[1] == on}

@@ -92,18 +92,57 @@ def test_deferred_block_applies_balances_at_its_end(accounts):  # noqa: F811
     assert ledger.verify(db.session) == []
 
 
-def test_deferred_block_refuses_early_what_does_not_fit(accounts):  # noqa: F811
+def test_deferred_block_refuses_at_its_end_what_does_not_fit(accounts):  # noqa: F811
     bank, _hold, income, expense, _loose = accounts
     post(bank, income, D("50.00"))
-    with pytest.raises(ledger.InsufficientFunds, match="Fondos insuficientes"):
+    with pytest.raises(ledger.InsufficientFunds, match="Fondos insuficientes en «Banco»: disponible S/\u00a050.00, "
+                                                       "se requieren S/\u00a060.00"):
         with ledger.deferred_balances(db.session):
             post(expense, bank, D("30.00"))
-            post(expense, bank, D("30.00"))  # 50 − 30 − 30 < 0, seen with what the block already holds
+            post(expense, bank, D("30.00"))  # 50 − 30 − 30 < 0: the statement at the end changes no balance
+    assert db.session.scalar(select(ledger.Account.balance).where(ledger.Account.id == bank.id)) == D("50.00")
+
+
+def test_a_deferred_entry_into_a_closed_month_writes_nothing_and_the_transaction_goes_on(accounts):  # noqa: F811
+    """Inside a money command the entry is written only if its month is open (on PostgreSQL the check is part
+    of the INSERT): refused in Spanish, nothing written, and the same transaction can still post elsewhere."""
+    bank, _hold, income, _expense, _loose = accounts
+    post(bank, income, D("5.00"), day=dt.date(2026, 5, 3))
+    ledger.close_period(db.session, dt.date(2026, 5, 1), today=dt.date(2026, 6, 20))
+    entries = db.session.scalar(text("SELECT count(*) FROM ledger_entries"))
+    postings = db.session.scalar(text("SELECT count(*) FROM ledger_postings"))
+    with ledger.deferred_balances(db.session):
+        with pytest.raises(ledger.LedgerError, match="El periodo 05/2026 está cerrado: no se puede registrar en él."):
+            post(bank, income, D("1.00"), day=dt.date(2026, 5, 31))
+        assert db.session.scalar(text("SELECT count(*) FROM ledger_entries")) == entries
+        assert db.session.scalar(text("SELECT count(*) FROM ledger_postings")) == postings
+        june = post(bank, income, D("2.00"), day=dt.date(2026, 6, 1))
+    assert db.session.scalar(text("SELECT count(*) FROM ledger_postings WHERE entry_id = :e"), {"e": june.id}) == 2
+    assert bank.balance == D("7.00")
+    assert ledger.verify(db.session) == []
+
+
+def test_a_command_records_its_result_with_its_balances(ctx):
+    """The idempotency record's result is written at the end of the command (on PostgreSQL in the statement
+    that applies the balances), also for a command that changes no balance; a replay finds it."""
+    w = World()
+    contribution = w.declare().value
+    k = key()
+    payment = run(lambda: contributions.register_payment(
+        contribution_id=contribution.id, amount=contribution.amount_due, paid_on=w.today, bank="BCP",
+        operation_number="OP-7788", actor=w.company_user, key=k, today=w.today)).value  # no balance changes
+    c = key()
+    w.confirm(payment, key=c)
+    stored = dict(db.session.execute(text("SELECT key, result_type || ':' || result_id FROM ledger_commands "
+                                          "WHERE key IN (:k, :c)"), {"k": k, "c": c}).all())
+    assert stored == {k: f"Payment:{payment.id}", c: f"Payment:{payment.id}"}
+    again = run(lambda: contributions.confirm_payment(payment_id=payment.id, actor=w.trustee, key=c))
+    assert again.replayed and again.value.id == payment.id
 
 
 @pytest.mark.parametrize("one_statement", [True, False], ids=["one-statement", "in-turn"])
 def test_deferred_block_checks_the_floor_again_at_its_end(accounts, monkeypatch, one_statement):  # noqa: F811
-    """Another command took the money after this one's early check: the UPDATE at the end refuses, through the
+    """Another command took the money while this one ran: the UPDATE at the end refuses, through the
     lowest point the balance reaches in the block's order (an increase after it does not hide it). On
     PostgreSQL both ways of sending the changes are checked (one statement; in turn, for a block over many rows)."""
     from portfolio.trust.ledger import balances
