@@ -17,10 +17,10 @@ barrier; every worker runs its share of the phase's commands through the real se
 
 In phases 1, 3, 5 and 6 one command in ten is sent twice at the same moment with the same idempotency
 key by another worker (a client retry): it must be answered as a replay, never posted twice. Printed per
-phase: commands/s over the phase's wall time, p50 and p95 latency of a command (start to commit), refusals
-and errors, the load average, and how long a command holds the row lock of the first ledger account it
-locks (from the statement that locks it to the end of the commit), with the ceiling that puts on a hot
-row (1 / mean hold: the bank and reserved-funds accounts take every confirmation, approval and
+phase: commands/s over the phase's wall time, the SQL statements one command sends (mean; the commit not
+counted), p50 and p95 latency of a command (start to commit), refusals and errors, the load average, and
+how long a command holds the row lock of the first ledger account it locks (from the statement that locks
+it to the end of the commit), with the ceiling that puts on a hot row (1 / mean hold: the bank and reserved-funds accounts take every confirmation, approval and
 execution), and the CPU one command costs in the workers and in their PostgreSQL backends (read from /proc
 when the server runs on this host), with the ceiling the machine's cores put on it (cores / CPU per
 command: client and server share them here). On a shared machine the ceilings are the figures to compare
@@ -106,10 +106,11 @@ def worker_process(url, phase, shares, people, threads, barrier, out):
     from portfolio.errors import DomainError
 
     app = app_for(url, threads)
-    latencies, refused, errors, replays, held = [], [], [], 0, []
+    latencies, refused, errors, replays, held, sent = [], [], [], 0, [], []
     lock = threading.Lock()
 
     def note_lock(conn, _cursor, statement, *_args):  # after the statement: the lock is held
+        conn.info["statements"] = conn.info.get("statements", 0) + 1  # every statement the command sends
         # when the command first locks an account row (SELECT … FOR [NO KEY] UPDATE or UPDATE of the balance)
         # (on PostgreSQL the balance changes are one WITH … UPDATE ledger_accounts … statement)
         if "ledger_accounts" in statement and ("FOR UPDATE" in statement or "FOR NO KEY UPDATE" in statement
@@ -136,21 +137,25 @@ def worker_process(url, phase, shares, people, threads, barrier, out):
                 try:
                     done = action()
                     locked_at = db.session.connection().info.pop("account_lock", None)
+                    statements = db.session.connection().info.pop("statements", 0)
                     db.session.commit()
                     end = time.perf_counter()
                     with lock:
                         latencies.append(end - start)
+                        sent.append(statements)
                         if locked_at is not None:
                             held.append(end - locked_at)
                         replays += bool(getattr(done, "replayed", False))
                 except DomainError as exc:
                     db.session.connection().info.pop("account_lock", None)
+                    db.session.connection().info.pop("statements", None)
                     db.session.rollback()
                     with lock:
                         refused.append(exc.message)
                 except Exception as exc:  # noqa: BLE001 - counted and printed
                     db.session.rollback()
                     db.session.connection().info.pop("account_lock", None)
+                    db.session.connection().info.pop("statements", None)
                     with lock:
                         errors.append(repr(exc)[:200])
             db.session.remove()
@@ -167,7 +172,7 @@ def worker_process(url, phase, shares, people, threads, barrier, out):
     ready.set()
     for t in pool:
         t.join()
-    out.put({"latencies": latencies, "held": held, "refused": refused, "errors": errors, "replays": replays,
+    out.put({"latencies": latencies, "held": held, "statements": sent, "refused": refused, "errors": errors, "replays": replays,
              "started": started, "ended": time.time(), "cpu": time.process_time() - cpu,
              "server_cpu": sum(t - server_cpu.get(pid, 0.0) for pid, t in backend_cpu(backends).items())})
     app.extensions["portfolio_db"]["engine"].dispose()
@@ -217,14 +222,16 @@ def run_phase(url, phase, items, people, processes, threads, duplicate_every=Non
     done = max(len(latencies) + len(refused), 1)
     cpu = sum(r["cpu"] for r in results) / done * 1000
     server = sum(r["server_cpu"] for r in results) / done * 1000
-    print(f"  {phase:<24} {len(latencies):5d} ok en {wall:5.1f} s = {rate:6.1f}/s  p50 "
+    sent = [x for r in results for x in r["statements"]]
+    statements = statistics.mean(sent) if sent else 0
+    print(f"  {phase:<24} {len(latencies):5d} ok en {wall:5.1f} s = {rate:6.1f}/s  sentencias {statements:4.1f}  p50 "
           f"{statistics.median(latencies) * 1000:6.1f} ms  p95 {p95:6.1f} ms  repeticiones {sum(r['replays'] for r in results):3d}"
           f"  rechazos {len(refused):3d}  errores {len(errors):3d}  cuenta bloqueada {hold:5.1f} ms (techo {ceiling})"
           f"  CPU por comando: python {cpu:4.1f} ms, postgresql {server:4.1f} ms (techo {os.cpu_count()} núcleos: "
           f"{os.cpu_count() * 1000 / (cpu + server):4.0f}/s)  carga {os.getloadavg()[0]:.1f}{flag}", flush=True)
     for message in sorted(set(errors))[:3] + sorted(set(refused))[:3]:
         print(f"      {message}")
-    return {"rate": rate, "p95": p95, "errors": len(errors), "hold": hold}
+    return {"rate": rate, "p95": p95, "errors": len(errors), "hold": hold, "statements": statements}
 
 
 def main() -> None:
