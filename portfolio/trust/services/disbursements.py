@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 from sqlalchemy import case, select
+from sqlalchemy.orm import joinedload
 
 from portfolio import audit, clock, db
 from portfolio.auth.models import User
@@ -64,7 +65,15 @@ def _move(disbursement: Disbursement, status: DisbursementStatus) -> None:
 
 
 def get_disbursement(disbursement_id: int, *, lock: bool = False) -> Disbursement:
-    row = db.session.get(Disbursement, disbursement_id, with_for_update=lock, populate_existing=lock)
+    """A disbursement; with ``lock``, its row locked (``FOR UPDATE OF`` it alone) and read with its program and
+    beneficiary in the same statement (a command needs both)."""
+    if lock:
+        row = db.session.scalar(
+            select(Disbursement).where(Disbursement.id == disbursement_id)
+            .options(joinedload(Disbursement.program, innerjoin=True), joinedload(Disbursement.organization, innerjoin=True))
+            .with_for_update(of=Disbursement.__table__).execution_options(populate_existing=True))
+    else:
+        row = db.session.get(Disbursement, disbursement_id)
     if row is None:
         raise NotFound("El desembolso no existe.")
     return row
