@@ -217,13 +217,13 @@ def remember_rules(keys: tuple[str, ...], on: dt.date | None = None) -> None:
     """Read the values of several rules in force on ``on`` with one statement, for the ``rule_value`` calls
     that follow it in the same transaction (a money command needs two or three, until its first flush)."""
     on, memo = on or clock.today(), db.session.info.setdefault(_MEMO, {})
-    wanted = [key for key in keys if (key, on) not in memo and RULES[key]]
-    latest: dict[str, tuple[dt.date, str]] = {}
-    query = select(RuleValue.key, RuleValue.effective_from, RuleValue.value).where(RuleValue.key.in_(wanted))
-    for key, start, value in kept_rows(query.where(RuleValue.effective_from <= on)) if wanted else ():
-        if key not in latest or start > latest[key][0]:
-            latest[key] = (start, value)
-    memo.update({(key, on): latest[key][1] if key in latest else None for key in wanted})
+    wanted = [key for key in keys if (key, on) not in memo]
+    if unknown := sorted(set(wanted) - RULES.keys()):
+        raise KeyError(unknown[0])
+    query = (select(RuleValue.key, RuleValue.value).where(RuleValue.key.in_(wanted), RuleValue.effective_from <= on)
+             .order_by(RuleValue.effective_from))
+    latest = dict(kept_rows(query)) if wanted else {}  # in date order, so each rule keeps its latest value
+    memo.update({(key, on): latest.get(key) for key in wanted})
 
 
 def _value_text(key: str, on: dt.date | None) -> str:

@@ -219,7 +219,6 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
     if debits != credits:
         raise LedgerError(f"El asiento no cuadra: debe {debits} ≠ haber {credits}.")
     _period_lock(session, effective_date, exclusive=False)
-    closed = LedgerError(f"El periodo {effective_date:%m/%Y} está cerrado: no se puede registrar en él.")
     ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
     waiting = pending_changes(session)
     if waiting is not None:
@@ -227,19 +226,14 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         # checked at the end of the block, in the statement that applies the balance changes
         known = _accounts(session, ids)
         deltas = _deltas(lines, known)
-        if session.get_bind().dialect.name == "postgresql":
-            entry = _write_if_open(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id,
-                                   actor_id, lines)
-            if entry is None:
-                raise closed
-        elif is_closed(session, effective_date):
-            raise closed
-        else:
-            entry = _write(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id, actor_id, lines)
+        entry = _write_if_open(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id,
+                               actor_id, lines)
+        if entry is None:
+            raise _closed(effective_date)
         waiting.add(month_of(effective_date), deltas, lines, known)
         return entry
     if is_closed(session, effective_date):
-        raise closed
+        raise _closed(effective_date)
     locked = lock_accounts(session, ids)
     deltas = _deltas(lines, locked)
     for acc_id, delta in deltas.items():
@@ -271,11 +265,20 @@ def _deltas(lines, accounts: dict[int, Account]) -> dict[int, Decimal]:
     return deltas
 
 
+def _closed(day: dt.date) -> LedgerError:
+    return LedgerError(f"El periodo {day:%m/%Y} está cerrado: no se puede registrar en él.")
+
+
 def _write_if_open(session: Session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id,
                    lines) -> Entry | None:
-    """PostgreSQL: the entry and its postings in one statement, written only if the entry's month has no
-    closed period (None then, and nothing written). The caller holds the month's shared lock, so a close
-    that commits first is seen here; the database's triggers refuse a posting into a closed month anyway."""
+    """The entry and its postings, written only if the entry's month has no closed period (None then, and
+    nothing written). The caller holds the month's shared lock, so a close that commits first is seen here;
+    the database's triggers refuse a posting into a closed month anyway. On PostgreSQL it is one statement;
+    on SQLite (one writer at a time) the check and the ORM's inserts."""
+    if session.get_bind().dialect.name != "postgresql":
+        if is_closed(session, effective_date):
+            return None
+        return _write(session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id, lines)
     session.flush()  # what the entry refers to (a new transfer, account or user) is written first
     params: dict[str, object] = {"key": key, "kind": kind, "memo": memo[:300], "day": effective_date,
                                  "month": month_of(effective_date), "total": total, "reverses": reverses_id,
