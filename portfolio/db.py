@@ -8,7 +8,7 @@ column types and ``Base`` live in :mod:`portfolio.db_types` and are re-exported 
 """
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -109,6 +109,16 @@ def read_only_transaction(sess=None) -> None:
     sess.connection(execution_options={"sqlite_begin": "DEFERRED"})
 
 
+def named_lock(key: str) -> None:
+    """Serialise, until this transaction ends, every transaction that takes the lock named ``key``
+    (PostgreSQL: an advisory transaction lock on the key's 64-bit hash; a collision only makes one wait).
+    On SQLite the transaction already holds the database's write lock from its start (IMMEDIATE)."""
+    if is_postgresql():
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    else:
+        session.connection()  # begins the IMMEDIATE transaction: SQLite's write lock is held from here
+
+
 def insert_ignoring_conflict(sess, model, values: dict):
     """INSERT … ON CONFLICT DO NOTHING RETURNING the row (PostgreSQL and SQLite): the new object (in the
     session), or None when a row with the same unique key exists. A concurrent insert of the same key waits
@@ -172,8 +182,6 @@ def is_postgresql() -> bool:
 
 def answers() -> bool:
     """Does the database answer a trivial query? (the health check; a failure is rolled back, never raised)"""
-    from sqlalchemy import text
-
     try:
         session.execute(text("SELECT 1"))
     except Exception:  # the check must answer even when the database is down

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from portfolio import db
 from portfolio.auth.models import LoginAttempt
@@ -42,12 +42,9 @@ class LoginThrottled(DomainError):
 
 def lock(email: str, address: str) -> None:
     """Serialise login attempts for this account and for this address until the transaction ends."""
-    if db.is_postgresql():
-        # Always account first, then address: every transaction takes them in the same order.
-        for key in (f"login:account:{email}", f"login:address:{address}"):
-            db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
-    else:
-        db.session.connection()  # begins the IMMEDIATE transaction: SQLite's write lock is held from here
+    # Always account first, then address: every transaction takes them in the same order.
+    for key in (f"login:account:{email}", f"login:address:{address}"):
+        db.named_lock(key)
 
 
 def _failures(*conditions, since: dt.datetime) -> int:

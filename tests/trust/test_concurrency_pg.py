@@ -332,13 +332,14 @@ def test_concurrent_confirmations_of_one_bank_operation_confirm_one_payment(pg_a
     verify_clean(pg_app)
 
 
-def test_a_confirmation_waiting_on_the_same_operation_is_refused_when_the_first_commits(pg_app):
-    """Deterministic interleaving: the second confirmation passes the service's check while the first is not
-    committed, waits on the partial unique index, and is refused with the trustee's message, posting nothing."""
+def second_confirmation_waits_then(pg_app, first) -> tuple[list, int]:
+    """Deterministic interleaving: ``first(a)`` confirms the first company's payment of one operation without
+    committing; the second trustee's confirmation of the other company's payment starts, must wait, and the
+    first then commits. The second's outcome and its payment's id."""
     import time
 
     with pg_app.app_context():
-        [(a, b)], (first, second) = one_operation_two_companies(1)
+        [(a, b)], (first_trustee, second) = one_operation_two_companies(1)
     outcome: list = []
 
     def second_trustee():
@@ -352,7 +353,7 @@ def test_a_confirmation_waiting_on_the_same_operation_is_refused_when_the_first_
                 outcome.append(("error", repr(exc)))
 
     with pg_app.app_context():
-        confirm_as(a, first)()  # done, not committed yet
+        first(a, first_trustee)  # done, not committed yet
         thread = threading.Thread(target=second_trustee)
         thread.start()
         with make_engine(pg_app.config["DATABASE_URL"]).connect() as watcher:
@@ -364,12 +365,37 @@ def test_a_confirmation_waiting_on_the_same_operation_is_refused_when_the_first_
                 pytest.fail("the second confirmation never waited")
         db.session.commit()
         thread.join(60)
+    return outcome, b
+
+
+def test_a_confirmation_waiting_on_the_same_operation_is_refused_when_the_first_commits(pg_app):
+    """The second confirmation waits on the operation's lock while the first is not committed, then sees it
+    and is refused with the trustee's message, posting nothing."""
+    outcome, b = second_confirmation_waits_then(pg_app, lambda a, trustee: confirm_as(a, trustee)())
     assert outcome and outcome[0][0] == "refused", outcome
-    assert "La operación BCP RACE-0000 ya está confirmada" in outcome[0][1]
+    # the message names the company whose payment holds the operation: the check ran after the first committed
+    assert "La operación BCP RACE-0000 ya está confirmada para el pago de " in outcome[0][1]
+    assert "(RUC " in outcome[0][1] and "Rechace este pago" in outcome[0][1]
     with pg_app.app_context():
         assert db.session.get(Payment, b).status == "registrado"
         assert db.session.scalar(select(func.count(ledger.Entry.id)).where(ledger.Entry.kind == "pago")) == 1
     verify_clean(pg_app)
+
+
+def test_a_confirmation_that_skipped_the_lock_still_leaves_the_second_refused_by_the_index(pg_app):
+    """A first confirmation written behind the service's back (raw SQL, no lock): the second passes the lock
+    and the check (the first is not committed), waits on the partial unique index, and is refused in Spanish
+    when the first commits, with nothing of it written."""
+    def behind_the_back(a, _trustee):
+        db.session.execute(text("UPDATE trust_payments SET status = 'confirmado' WHERE id = :id"), {"id": a})
+
+    outcome, b = second_confirmation_waits_then(pg_app, behind_the_back)
+    assert outcome == [("refused", "La operación BCP RACE-0000 ya está confirmada para otro pago: una operación "
+                                   "bancaria se confirma una sola vez. Rechace este pago.")], outcome
+    with pg_app.app_context():
+        assert db.session.get(Payment, b).status == "registrado"
+        assert db.session.scalar(select(func.count(ledger.Entry.id)).where(ledger.Entry.kind == "pago")) == 0
+        assert db.session.scalar(select(func.count(ledger.Command.id)).where(ledger.Command.command == "confirm_payment")) == 0
 
 
 def test_unbalanced_entry_is_refused_by_the_database(ctx, isolated):

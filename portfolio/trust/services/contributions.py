@@ -17,9 +17,10 @@ Rules:
   company learns nothing about other companies' operations;
 - only the trustee's confirmation posts a payment to the ledger (bank ← receivable), and one bank + operation
   number is confirmed for one payment only: the trustee sees, on a payment to confirm, the other companies'
-  payments with the same operation (:func:`portfolio.trust.queries.same_operation`), and confirming a second one is refused (a partial
-  unique index among confirmed payments backs this up under concurrency); a confirmed payment that the bank
-  later reverses is undone with a reversing entry.
+  payments with the same operation (:func:`portfolio.trust.queries.same_operation`), and confirming a second one is refused
+  (concurrent confirmations of one operation take turns on a lock named after it, and a partial unique index
+  among confirmed payments backs this up); a confirmed payment that the bank later reverses is undone with a
+  reversing entry.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portfolio import audit, clock, db
@@ -301,33 +303,36 @@ def _already_confirmed(twin: Payment) -> DomainError:
         "operación bancaria se confirma una sola vez. Rechace este pago.")
 
 
+def _payment_to_confirm(payment_id: int) -> tuple[Payment, Contribution]:
+    """The payment and its declaration, both rows locked (the payment's first), read with the company in one
+    statement."""
+    row = db.session.execute(
+        select(Payment, Contribution).join(Payment.contribution).where(Payment.id == payment_id)
+        .options(joinedload(Contribution.company, innerjoin=True))
+        .with_for_update(of=[Payment.__table__, Contribution.__table__])
+        .execution_options(populate_existing=True)).one_or_none()
+    if row is None:
+        raise NotFound("El pago no existe.")
+    return row[0], row[1]
+
+
 @service("trust.confirm")
 def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None = None) -> Done:
     """The trustee confirms a registered payment against the bank: it posts to the ledger once."""
     today = today or clock.today()
 
     def run() -> Payment:
-        payment = get_payment(payment_id, lock=True)
+        payment, contribution = _payment_to_confirm(payment_id)
         if payment.status != PaymentStatus.REGISTRADO:
             raise DomainError(f"El pago ya está {payment.status_label.lower()}; no se puede confirmar.")
+        operation = f"{payment.bank} {payment.operation_number}"
+        # confirmations of one bank operation wait here for each other, so the check sees one committed first
+        db.named_lock(f"trust.payment.operation:{operation}")
         twin = _confirmed_twin(payment)
         if twin is not None:
             raise _already_confirmed(twin)
-        contribution = get_contribution(payment.contribution_id, lock=True)
         if payment.amount > contribution.outstanding:
             raise DomainError("El pago excede el saldo adeudado de la declaración; recházelo.")
-        # Claimed first (in a savepoint): a concurrent confirmation of the same bank operation waits on the
-        # partial unique index and is refused here, before anything is posted.
-        try:
-            with db.session.begin_nested():
-                payment.status = PaymentStatus.CONFIRMADO
-                db.session.flush()
-        except IntegrityError as exc:
-            db.session.refresh(payment)
-            twin = _confirmed_twin(payment)
-            if twin is None:
-                raise
-            raise _already_confirmed(twin) from exc
         receivable, bank = company_accounts(contribution.company, BANK_AVAILABLE)
         entry = ledger.post_entry(
             db.session, key=f"{key}:asiento", kind="pago", effective_date=today, actor_id=actor.id,
@@ -337,7 +342,11 @@ def confirm_payment(*, payment_id: int, actor, key: str, today: dt.date | None =
         payment.status, payment.entry_id = PaymentStatus.CONFIRMADO, entry.id
         payment.decided_at, payment.decided_by_id = db.utcnow(), actor.id
         contribution.amount_paid = contribution.amount_paid + payment.amount
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError as exc:  # a confirmation that skipped the lock (raw SQL): the index refuses this one
+            raise DomainError(f"La operación {operation} ya está confirmada para otro pago: una operación bancaria "
+                              "se confirma una sola vez. Rechace este pago.") from exc
         audit.record("trust.payment.confirm", payment, actor=actor, before={"status": PaymentStatus.REGISTRADO},
                      after={"status": PaymentStatus.CONFIRMADO, "entry": entry.id})
         return payment
