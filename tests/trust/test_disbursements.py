@@ -18,6 +18,18 @@ from tests.trust.conftest import TODAY, key, ledger_snapshot, new_ruc, run
 D = Decimal
 
 
+def decision_trail(d) -> list[tuple[str, int, dict]]:
+    """The audit rows of the votes on ``d`` and of its decision, in the order written: (action, actor, after)."""
+    from sqlalchemy import or_
+
+    from portfolio.audit import AuditEntry
+
+    rows = db.session.scalars(select(AuditEntry).where(or_(
+        AuditEntry.action == "trust.vote", (AuditEntry.object_type == "trust_disbursements") & (AuditEntry.object_id == str(d.id))
+    ), AuditEntry.action != "trust.disbursement.request").order_by(AuditEntry.id))
+    return [(r.action, r.actor_id, r.after_data) for r in rows if r.action != "trust.vote" or r.after_data["disbursement"] == d.id]
+
+
 def test_request_needs_constituted_beneficiary(world):
     informal = programs.create_organization(ruc=new_ruc(), name="Asociación sin inscribir", legal_status="en_formacion",
                                             registry_entry=None, constituted_on=None, actor=world.staff)
@@ -68,6 +80,10 @@ def test_quorum_reserves_funds_and_execution_posts_in_tranches(world):
     world.vote(d, world.board[1])
     assert d.status == "aprobado"
     assert world.position() == {"bank": D("3000.00"), "reserved": D("1200.00"), "available": D("1800.00")}
+    # the deciding vote's audit row, then the approval's, with the reservation they made
+    assert decision_trail(d) == [("trust.vote", world.board[0].id, {"decision": "aprobar", "disbursement": d.id, "documents": 0}),
+                                 ("trust.vote", world.board[1].id, {"decision": "aprobar", "disbursement": d.id, "documents": 0}),
+                                 ("trust.disbursement.approve", world.board[1].id, {"status": "aprobado", "transfer": d.transfer_id})]
     world.execute(d, D("200.00"))
     assert d.status == "en_ejecucion"
     with pytest.raises(DomainError, match="excede"):
@@ -99,6 +115,29 @@ def test_requester_and_recused_cannot_vote_and_votes_once(world):
     assert requester.id not in {v.user_id for v in votes}
 
 
+def test_board_and_recused_equal_the_board_and_its_conflicts_read_apart_in_one_statement(app, world):
+    """The vote reads the active board and its recused members together: the same answer as ``active_board``
+    and ``recused_ids``, including for a voter outside the active board (``also``), in one SELECT."""
+    from portfolio.trust.models import ConflictOfInterest
+    from tests.support import count_statements
+
+    other = programs.create_organization(ruc=new_ruc(), name="Asociación Vecinal Otra", legal_status="constituida",
+                                         registry_entry="11000001", constituted_on=dt.date(2020, 1, 1), actor=world.staff)
+    retired = insert_user("board")
+    retired.active = False
+    outsider = insert_user("staff")
+    for user, org in ((world.board[2], world.org), (retired, world.org), (outsider, world.org), (world.board[0], other)):
+        db.session.add(ConflictOfInterest(user_id=user.id, organization_id=org.id, description="Vínculo"))
+    db.session.commit()
+    with count_statements(app) as statements:
+        board, recused = disbursements.board_and_recused(world.org.id, also=retired.id)
+    assert len(statements) == 1
+    assert board == disbursements.active_board() and retired not in board
+    assert recused == {world.board[2].id, retired.id}  # the outsider is neither in the board nor ``also``
+    assert recused <= disbursements.recused_ids(world.org.id)
+    assert disbursements.board_and_recused(other.id) == (board, {world.board[0].id})
+
+
 def test_requester_who_is_board_cannot_vote(world):
     # A trustee requested and later joined the board: the same person cannot vote on that request.
     d = world.request(D("100.00"), actor=world.trustee).value
@@ -114,6 +153,8 @@ def test_rejection_when_quorum_unreachable(world):
     assert d.status == "solicitado"  # two members can still approve
     world.vote(d, world.board[1], "rechazar")
     assert d.status == "rechazado"
+    assert [(action, actor) for action, actor, _ in decision_trail(d)][1:] == [
+        ("trust.vote", world.board[1].id), ("trust.disbursement.reject", world.board[1].id)]
     with pytest.raises(DomainError, match="ya no está en votación"):
         world.vote(d, world.board[2])
 

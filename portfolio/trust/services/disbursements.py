@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from sqlalchemy import case, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import joinedload
 
 from portfolio import audit, clock, db
@@ -185,6 +185,17 @@ def recused_ids(organization_id: int) -> set[int]:
         ConflictOfInterest.organization_id == organization_id)))
 
 
+def board_and_recused(organization_id: int, *, also: int | None = None) -> tuple[list[User], set[int]]:
+    """The active board, and which of its members (and of the user ``also``) declared a conflict with the
+    beneficiary: one SELECT for both."""
+    conflict = select(ConflictOfInterest.id).where(ConflictOfInterest.user_id == User.id,
+                                                   ConflictOfInterest.organization_id == organization_id).exists()
+    board = and_(User.role == BOARD, User.active.is_(True))
+    rows = db.session.execute(select(User, conflict).where(board if also is None else or_(board, User.id == also))
+                              .order_by(User.id)).all()
+    return [u for u, _ in rows if u.role == BOARD and u.active], {u.id for u, recused in rows if recused}
+
+
 def quorum_needed(board: list[User] | None = None) -> int:
     remember_rules(("trust.quorum_min_approvals", "trust.quorum_majority"))  # one read for both
     minimum = int(rule_value("trust.quorum_min_approvals"))
@@ -228,7 +239,7 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
             raise DomainError(f"La solicitud ya no está en votación ({disbursement.status_label.lower()}).")
         if disbursement.requested_by_id == actor.id:
             raise Forbidden("No puede votar su propia solicitud.")
-        recused = recused_ids(disbursement.organization_id)
+        board, recused = board_and_recused(disbursement.organization_id, also=actor.id)
         if actor.id in recused:
             raise Forbidden("Tiene un conflicto de interés declarado con el beneficiario: debe abstenerse.")
         if any(v.user_id == actor.id for v in disbursement.votes):  # read under the request's lock: all of them
@@ -240,23 +251,27 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
         from portfolio.documents.services import record_vote_dossier
 
         on_file = record_vote_dossier(ballot)  # the hash of every document on file when the vote is cast
-        result = tally(disbursement, recused=recused)
-        audit.record("trust.vote", ballot, actor=actor, after={"disbursement": disbursement.id, "decision": decision,
-                                                             "documents": on_file})
+        result, decided = tally(disbursement, board, recused), None
         if result["approvals"] >= result["needed"]:
-            _approve(disbursement, key=key, today=today, actor=actor)
+            decided = "trust.disbursement.approve", _approve(disbursement, key=key, today=today, actor=actor)
         elif not result["reachable"]:
             _move(disbursement, DisbursementStatus.RECHAZADO)
             disbursement.decided_at = db.utcnow()
-            audit.record("trust.disbursement.reject", disbursement, actor=actor, after={"status": DisbursementStatus.RECHAZADO})
+            decided = "trust.disbursement.reject", {"status": DisbursementStatus.RECHAZADO}
+        # the vote's audit row and the decision's, written together (one INSERT) after the decision
+        audit.record("trust.vote", ballot, actor=actor, after={"disbursement": disbursement.id, "decision": decision,
+                                                             "documents": on_file})
+        if decided is not None:
+            audit.record(decided[0], disbursement, actor=actor, after=decided[1])
         db.session.flush()
         return ballot
 
     return command(key, "vote", payload, Vote, run)
 
 
-def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> None:
-    """Quorum reached: reserve the funds, within the program's annual allocation and the available funds."""
+def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> dict:
+    """Quorum reached: reserve the funds, within the program's annual allocation and the available funds.
+    Returns the approval's audit values (the vote records the row with its own)."""
     if not disbursement.organization.can_receive:
         raise DomainError(f"{disbursement.organization.name} no está constituida legalmente: no puede recibir fondos.")
     # accounts first, outside the allocation's lock; the available funds are checked again, atomically, when
@@ -278,8 +293,7 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
                               memo=f"Reserva del desembolso N.º {disbursement.id} – {disbursement.organization.name}")
     _move(disbursement, DisbursementStatus.APROBADO)
     disbursement.transfer_id, disbursement.decided_at = transfer.id, db.utcnow()
-    audit.record("trust.disbursement.approve", disbursement, actor=actor,
-                 after={"status": DisbursementStatus.APROBADO, "transfer": transfer.id})
+    return {"status": DisbursementStatus.APROBADO, "transfer": transfer.id}
 
 
 @service("trust.execute")
