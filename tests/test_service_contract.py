@@ -133,7 +133,6 @@ READS: dict[str, str] = {
     "portfolio.trust.services.disbursements.allocation_for": "read: a program's allocation of a year",
     "portfolio.trust.services.disbursements.committed_for": "read: what a program's allocation already committed",
     "portfolio.trust.services.disbursements.active_board": "read: the active board members",
-    "portfolio.trust.services.disbursements.recused_ids": "read: members recused for an organisation",
     "portfolio.trust.services.disbursements.board_and_recused": "read: the active board and who of it is recused, one SELECT",
     "portfolio.trust.services.disbursements.quorum_needed": "read: the quorum rule in force",
     "portfolio.trust.services.disbursements.eligible_voters": "read: who may vote on a disbursement",

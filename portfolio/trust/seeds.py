@@ -173,7 +173,8 @@ def _disbursements(today: dt.date, staff: User, trustee: User, board: list[User]
         from portfolio.documents.seeds import attach_request
 
         attach_request(d, invoices, staff)  # the dossier the board votes on (its hashes go with each vote)
-        voters = [m for m in board if m.id not in disbursements.recused_ids(org.id)]
+        recused = disbursements.board_and_recused(org.id)[1]
+        voters = [m for m in board if m.id not in recused]
         for n, decision in enumerate(votes):
             disbursements.vote(disbursement_id=d.id, decision=decision, comment="Conforme con el plan anual"
                                if decision == VoteDecision.APROBAR else "No se ajusta a las metas del programa",

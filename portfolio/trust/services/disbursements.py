@@ -180,11 +180,6 @@ def active_board() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == BOARD, User.active.is_(True)).order_by(User.id)))
 
 
-def recused_ids(organization_id: int) -> set[int]:
-    return set(db.session.scalars(select(ConflictOfInterest.user_id).where(
-        ConflictOfInterest.organization_id == organization_id)))
-
-
 def board_and_recused(organization_id: int, *, also: int | None = None) -> tuple[list[User], set[int]]:
     """The active board, and which of its members (and of the user ``also``) declared a conflict with the
     beneficiary: one SELECT for both."""
@@ -204,11 +199,19 @@ def quorum_needed(board: list[User] | None = None) -> int:
     return max(minimum, len(active_board() if board is None else board) // 2 + 1)
 
 
+def _board_for(disbursement: Disbursement, board: list[User] | None, recused: set[int] | None
+               ) -> tuple[list[User], set[int]]:
+    """``board`` and ``recused`` as given, what is missing read with one SELECT."""
+    if board is None or recused is None:
+        read_board, read_recused = board_and_recused(disbursement.organization_id)
+        board, recused = read_board if board is None else board, read_recused if recused is None else recused
+    return board, recused
+
+
 def eligible_voters(disbursement: Disbursement, board: list[User] | None = None,
                     recused: set[int] | None = None) -> list[User]:
-    recused = recused_ids(disbursement.organization_id) if recused is None else recused
-    return [u for u in (active_board() if board is None else board)
-            if u.id != disbursement.requested_by_id and u.id not in recused]
+    board, recused = _board_for(disbursement, board, recused)
+    return [u for u in board if u.id != disbursement.requested_by_id and u.id not in recused]
 
 
 def tally(disbursement: Disbursement, board: list[User] | None = None, recused: set[int] | None = None) -> dict[str, int]:
@@ -217,7 +220,7 @@ def tally(disbursement: Disbursement, board: list[User] | None = None, recused: 
     requests (the board's queue)."""
     approvals = sum(1 for v in disbursement.votes if v.decision == VoteDecision.APROBAR)
     rejections = sum(1 for v in disbursement.votes if v.decision == VoteDecision.RECHAZAR)
-    board = active_board() if board is None else board  # read once for the eligible voters and the quorum
+    board, recused = _board_for(disbursement, board, recused)  # read once for the eligible voters and the quorum
     eligible, needed = len(eligible_voters(disbursement, board, recused)), quorum_needed(board)
     return {"approvals": approvals, "rejections": rejections, "needed": needed, "eligible": eligible,
             "reachable": eligible - rejections >= needed}
