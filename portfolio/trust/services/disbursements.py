@@ -284,16 +284,19 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
     if funds < disbursement.amount:
         raise DomainError(f"No se puede aprobar: fondos disponibles insuficientes (disponible {format_money(funds)},"
                           f" solicitado {format_money(disbursement.amount)}).")
+    transfer = ledger.reserve(db.session, key=f"{key}:reserva", source=available, holding=reserved,
+                              target=expense, amount=disbursement.amount,
+                              effective_date=today, actor_id=actor.id,
+                              memo=f"Reserva del desembolso N.º {disbursement.id} – {disbursement.organization.name}")
+    # the allocation's row lock serialises every approval of the program's year: taken as late as possible
+    # (after the reservation's entry, before the status that counts this request as committed), so it is
+    # held only by the audit rows, the status and the balance changes until the commit
     room = allocation_room(disbursement.program_id, disbursement.year, lock=True)
     if room is None:
         raise DomainError(f"El programa no tiene asignación para {disbursement.year}.")
     if disbursement.amount > room:
         raise DomainError(f"No se puede aprobar: excede la asignación {disbursement.year} del programa "
                           f"(queda {format_money(room)}).")
-    transfer = ledger.reserve(db.session, key=f"{key}:reserva", source=available, holding=reserved,
-                              target=expense, amount=disbursement.amount,
-                              effective_date=today, actor_id=actor.id,
-                              memo=f"Reserva del desembolso N.º {disbursement.id} – {disbursement.organization.name}")
     _move(disbursement, DisbursementStatus.APROBADO)
     disbursement.transfer_id, disbursement.decided_at = transfer.id, db.utcnow()
     return {"status": DisbursementStatus.APROBADO, "transfer": transfer.id}
