@@ -119,6 +119,14 @@ def named_lock(key: str) -> None:
         session.connection()  # begins the IMMEDIATE transaction: SQLite's write lock is held from here
 
 
+def insert_row(sess, model, values: dict):
+    """INSERT … RETURNING the row, in the session as a persistent object: one statement, without the unit of
+    work's flush (for the hot paths of the money commands)."""
+    from sqlalchemy import insert
+
+    return sess.scalar(insert(model).values(**values).returning(model))
+
+
 def insert_ignoring_conflict(sess, model, values: dict):
     """INSERT … ON CONFLICT DO NOTHING RETURNING the row (PostgreSQL and SQLite): the new object (in the
     session), or None when a row with the same unique key exists. A concurrent insert of the same key waits

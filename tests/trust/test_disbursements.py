@@ -139,6 +139,30 @@ def test_board_and_recused_equal_the_board_and_its_conflicts_read_apart_in_one_s
     assert disbursements.board_and_recused(other.id) == (board, {world.board[0].id})
 
 
+def test_the_requests_votes_come_with_the_board_in_the_same_statement(app, world):
+    """A vote reads the request's votes with the board (``votes_on``): every vote, one cast by a member who
+    has left the board since included, in the order cast: the votes the relationship loads apart."""
+    from portfolio.trust.models import Vote
+    from tests.support import count_statements
+
+    world.fund(D("3000.00"))
+    d = world.request(D("1000.00")).value
+    world.vote(d, world.board[0])
+    world.vote(d, world.board[1], "rechazar")
+    world.board[0].active = False  # left the board after voting: the vote still counts
+    db.session.commit()
+    apart = list(db.session.scalars(select(Vote.id).where(Vote.disbursement_id == d.id).order_by(Vote.id)))
+    organization_id = d.organization_id
+    db.session.expire(d, ["votes"])
+    with count_statements(app) as statements:
+        board, recused = disbursements.board_and_recused(organization_id, votes_on=d)
+        cast = [(v.id, v.user_id, v.decision) for v in d.votes]
+    assert len(statements) == 1
+    assert [vote_id for vote_id, _, _ in cast] == apart and len(apart) == 2
+    assert cast[0][1:] == (world.board[0].id, "aprobar") and cast[1][1:] == (world.board[1].id, "rechazar")
+    assert board == disbursements.active_board() and world.board[0] not in board and recused == set()
+
+
 def test_requester_who_is_board_cannot_vote(world):
     # A trustee requested and later joined the board: the same person cannot vote on that request.
     d = world.request(D("100.00"), actor=world.trustee).value

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from portfolio.db import insert_ignoring_conflict
+from portfolio.db import insert_ignoring_conflict, insert_row
 from portfolio.db_types import Money, UTCDateTime, utcnow
 from portfolio.domain_errors import Conflict
 from portfolio.formatting import month_label
@@ -354,10 +354,8 @@ def reserve(session: Session, *, key: str, source: Account, holding: Account, ta
             effective_date: dt.date, memo: str, actor_id: int | None = None) -> Transfer:
     if amount <= 0:
         raise LedgerError("El monto a reservar debe ser mayor que cero.")
-    transfer = Transfer(key=key, source_id=source.id, holding_id=holding.id, target_id=target.id, amount=amount,
-                        posted_amount=ZERO, voided_amount=ZERO, status=TransferStatus.PENDING)
-    session.add(transfer)
-    session.flush()
+    transfer = insert_row(session, Transfer, dict(key=key, source_id=source.id, holding_id=holding.id, target_id=target.id,
+                          amount=amount, posted_amount=ZERO, voided_amount=ZERO, status=TransferStatus.PENDING))
     post_entry(session, key=f"{key}:reserva", kind="reserva", memo=memo, effective_date=effective_date,
                lines=transfer_lines(holding, source, amount), actor_id=actor_id, transfer_id=transfer.id)
     return transfer

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portfolio import audit, clock, db
 from portfolio.auth.models import User
@@ -180,15 +181,23 @@ def active_board() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == BOARD, User.active.is_(True)).order_by(User.id)))
 
 
-def board_and_recused(organization_id: int, *, also: int | None = None) -> tuple[list[User], set[int]]:
+def board_and_recused(organization_id: int, *, also: int | None = None, votes_on: Disbursement | None = None
+                      ) -> tuple[list[User], set[int]]:
     """The active board, and which of its members (and of the user ``also``) declared a conflict with the
-    beneficiary: one SELECT for both."""
+    beneficiary: one SELECT for both. With ``votes_on``, the request's votes come in the same SELECT and fill
+    ``votes_on.votes``: a vote holds the request's lock, so a statement sent after taking it sees them all."""
     conflict = select(ConflictOfInterest.id).where(ConflictOfInterest.user_id == User.id,
                                                    ConflictOfInterest.organization_id == organization_id).exists()
-    board = and_(User.role == BOARD, User.active.is_(True))
-    rows = db.session.execute(select(User, conflict).where(board if also is None else or_(board, User.id == also))
-                              .order_by(User.id)).all()
-    return [u for u, _ in rows if u.role == BOARD and u.active], {u.id for u, recused in rows if recused}
+    who = and_(User.role == BOARD, User.active.is_(True))
+    who = who if also is None else or_(who, User.id == also)
+    query = select(User, conflict)
+    if votes_on is not None:  # every vote with its voter, board member or not (a vote's user always exists)
+        query = query.add_columns(Vote).outerjoin(Vote, and_(Vote.user_id == User.id, Vote.disbursement_id == votes_on.id))
+        who = or_(who, Vote.id.is_not(None))
+    rows = db.session.execute(query.where(who).order_by(User.id)).all()
+    if votes_on is not None:
+        set_committed_value(votes_on, "votes", sorted((row[2] for row in rows if row[2] is not None), key=lambda v: v.id))
+    return [row[0] for row in rows if row[0].role == BOARD and row[0].active], {row[0].id for row in rows if row[1]}
 
 
 def quorum_needed(board: list[User] | None = None) -> int:
@@ -242,15 +251,16 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
             raise DomainError(f"La solicitud ya no está en votación ({disbursement.status_label.lower()}).")
         if disbursement.requested_by_id == actor.id:
             raise Forbidden("No puede votar su propia solicitud.")
-        board, recused = board_and_recused(disbursement.organization_id, also=actor.id)
+        board, recused = board_and_recused(disbursement.organization_id, also=actor.id, votes_on=disbursement)
         if actor.id in recused:
             raise Forbidden("Tiene un conflicto de interés declarado con el beneficiario: debe abstenerse.")
-        if any(v.user_id == actor.id for v in disbursement.votes):  # read under the request's lock: all of them
+        if any(v.user_id == actor.id for v in disbursement.votes):  # read with the board, under the request's lock
             raise DomainError("Ya votó esta solicitud.")
-        ballot = Vote(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
-                      comment=comment.strip()[:500], cast_on=today)
-        disbursement.votes.append(ballot)  # every other vote waits for the lock held since get_disbursement
-        db.session.flush()
+        # one INSERT … RETURNING (the unique index refuses a second vote of the same member anyway); every
+        # other vote waits for the lock held since get_disbursement
+        ballot = db.insert_new(Vote, dict(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
+                                          comment=comment.strip()[:500], cast_on=today), "Ya votó esta solicitud.")
+        set_committed_value(disbursement, "votes", [*disbursement.votes, ballot])
         from portfolio.documents.services import record_vote_dossier
 
         on_file = record_vote_dossier(ballot)  # the hash of every document on file when the vote is cast
