@@ -105,8 +105,9 @@ def test_deferred_block_refuses_at_its_end_what_does_not_fit(accounts):  # noqa:
 
 def test_a_deferred_entry_into_a_closed_month_writes_nothing_and_the_transaction_goes_on(accounts):  # noqa: F811
     """Inside a money command the entry is written only if its month is open (on PostgreSQL the check is part
-    of the INSERT): refused in Spanish, nothing written, and the same transaction can still post elsewhere."""
-    bank, _hold, income, _expense, _loose = accounts
+    of the INSERT): refused in Spanish, nothing written (nor the transfer a reservation opens), and the same
+    transaction can still post elsewhere."""
+    bank, hold, income, expense, _loose = accounts
     post(bank, income, D("5.00"), day=dt.date(2026, 5, 3))
     ledger.close_period(db.session, dt.date(2026, 5, 1), today=dt.date(2026, 6, 20))
     entries = db.session.scalar(text("SELECT count(*) FROM ledger_entries"))
@@ -114,11 +115,21 @@ def test_a_deferred_entry_into_a_closed_month_writes_nothing_and_the_transaction
     with ledger.deferred_balances(db.session):
         with pytest.raises(ledger.LedgerError, match="El periodo 05/2026 está cerrado: no se puede registrar en él."):
             post(bank, income, D("1.00"), day=dt.date(2026, 5, 31))
+        with pytest.raises(ledger.LedgerError, match="El periodo 05/2026 está cerrado"):
+            ledger.reserve(db.session, key=key(), source=bank, holding=hold, target=expense, amount=D("1.00"),
+                           effective_date=dt.date(2026, 5, 31), memo="Reserva en mayo")
         assert db.session.scalar(text("SELECT count(*) FROM ledger_entries")) == entries
         assert db.session.scalar(text("SELECT count(*) FROM ledger_postings")) == postings
+        assert db.session.scalar(text("SELECT count(*) FROM ledger_transfers")) == 0
         june = post(bank, income, D("2.00"), day=dt.date(2026, 6, 1))
+        opened = ledger.reserve(db.session, key=key(), source=bank, holding=hold, target=expense, amount=D("3.00"),
+                                effective_date=dt.date(2026, 6, 2), memo="Reserva en junio")
     assert db.session.scalar(text("SELECT count(*) FROM ledger_postings WHERE entry_id = :e"), {"e": june.id}) == 2
-    assert bank.balance == D("7.00")
+    stored = db.session.execute(text("SELECT t.key, t.amount, t.status, e.kind FROM ledger_transfers t "
+                                     "JOIN ledger_entries e ON e.transfer_id = t.id")).all()
+    assert [tuple(row) for row in stored] == [(opened.key, 300, "pending", "reserva")]
+    assert (opened.amount, opened.remaining, opened.status) == (D("3.00"), D("3.00"), "pending")
+    assert bank.balance == D("4.00") and hold.balance == D("3.00")
     assert ledger.verify(db.session) == []
 
 

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Integer, bindparam, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached, object_session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from portfolio.db import insert_ignoring_conflict, insert_row
-from portfolio.db_types import Money, UTCDateTime, utcnow
 from portfolio.domain_errors import Conflict
 from portfolio.formatting import month_label
 from portfolio.money import CENT, MAX_AMOUNT, format_money
@@ -37,11 +36,11 @@ from portfolio.trust.ledger.models import (
     Entry,
     LedgerError,
     Period,
-    Posting,
     Transfer,
     TransferStatus,
     money_sum,
 )
+from portfolio.trust.ledger.writes import is_closed, write, write_if_open
 
 # --- accounts --------------------------------------------------------------------------------------
 
@@ -150,10 +149,6 @@ def _period_lock(session: Session, day: dt.date, *, exclusive: bool) -> None:
     session.execute(select(getattr(func, function)(PERIOD_LOCK_NAMESPACE + day.year * 100 + day.month)))
 
 
-def is_closed(session: Session, day: dt.date) -> bool:
-    return session.scalar(select(Period.id).where(Period.month == month_of(day))) is not None
-
-
 def next_period_to_close(session: Session) -> dt.date | None:
     """Periods close in order: the month after the last closed one; the first is the month of the ledger's
     first entry. None while the ledger has no entries."""
@@ -201,10 +196,12 @@ def close_period(session: Session, month: dt.date, *, today: dt.date, actor_id: 
 
 def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_date: dt.date,
                lines: list[tuple[Account | int, Decimal, Decimal]], actor_id: int | None = None,
-               reverses_id: int | None = None, transfer_id: int | None = None) -> Entry:
+               reverses_id: int | None = None, transfer_id: int | None = None,
+               new_transfer: dict[str, Any] | None = None) -> Entry:
     """Write one balanced entry; ``lines`` are (account, debit, credit). Updates the cached balances and the
     period balances under the accounts' row locks: at once, or inside ``deferred_balances`` at the end of
-    the block (where the floor of each account is checked again, atomically)."""
+    the block (where the floor of each account is checked again, atomically). With ``new_transfer`` (a
+    transfer's columns), the entry opens that two-phase transfer, written with it (``reserve``)."""
     if len(lines) < 2:
         raise LedgerError("Un asiento necesita al menos dos movimientos.")
     debits = credits = ZERO
@@ -219,6 +216,8 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
     if debits != credits:
         raise LedgerError(f"El asiento no cuadra: debe {debits} ≠ haber {credits}.")
     _period_lock(session, effective_date, exclusive=False)
+    columns = dict(key=key, kind=kind, memo=memo, effective_date=effective_date, total=debits, reverses_id=reverses_id,
+                   transfer_id=transfer_id, actor_id=actor_id)
     ids = {a if isinstance(a, int) else a.id for a, _d, _c in lines}
     waiting = pending_changes(session)
     if waiting is not None:
@@ -226,8 +225,7 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         # checked at the end of the block, in the statement that applies the balance changes
         known = _accounts(session, ids)
         deltas = _deltas(lines, known)
-        entry = _write_if_open(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id,
-                               actor_id, lines)
+        entry = write_if_open(session, columns, lines, new_transfer)
         if entry is None:
             raise _closed(effective_date)
         waiting.add(month_of(effective_date), deltas, lines, known)
@@ -240,7 +238,9 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         row = locked[acc_id]
         if row.no_negative and row.balance + delta < 0:
             raise insufficient(row.name, row.balance, -delta)
-    entry = _write(session, key, kind, memo, effective_date, debits, reverses_id, transfer_id, actor_id, lines)
+    if new_transfer is not None:
+        columns["transfer_id"] = insert_row(session, Transfer, new_transfer).id
+    entry = write(session, columns, lines)
     for acc_id, delta in deltas.items():
         locked[acc_id].balance = locked[acc_id].balance + delta
     session.flush()
@@ -267,56 +267,6 @@ def _deltas(lines, accounts: dict[int, Account]) -> dict[int, Decimal]:
 
 def _closed(day: dt.date) -> LedgerError:
     return LedgerError(f"El periodo {day:%m/%Y} está cerrado: no se puede registrar en él.")
-
-
-def _write_if_open(session: Session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id,
-                   lines) -> Entry | None:
-    """The entry and its postings, written only if the entry's month has no closed period (None then, and
-    nothing written). The caller holds the month's shared lock, so a close that commits first is seen here;
-    the database's triggers refuse a posting into a closed month anyway. On PostgreSQL it is one statement;
-    on SQLite (one writer at a time) the check and the ORM's inserts."""
-    if session.get_bind().dialect.name != "postgresql":
-        if is_closed(session, effective_date):
-            return None
-        return _write(session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id, lines)
-    session.flush()  # what the entry refers to (a new transfer, account or user) is written first
-    params: dict[str, object] = {"key": key, "kind": kind, "memo": memo[:300], "day": effective_date,
-                                 "month": month_of(effective_date), "total": total, "reverses": reverses_id,
-                                 "transfer": transfer_id, "actor": actor_id, "at": utcnow()}
-    binds = [bindparam("day", type_=Date), bindparam("month", type_=Date), bindparam("total", type_=Money),
-             bindparam("at", type_=UTCDateTime)] + [bindparam(name, type_=Integer) for name in ("reverses", "transfer", "actor")]
-    rows = []
-    for n, (acc, debit, credit) in enumerate(lines):  # only line numbers go into the text: values are bound
-        rows.append(f"(:a{n}, :d{n}, :c{n})")
-        params |= {f"a{n}": acc if isinstance(acc, int) else acc.id, f"d{n}": debit, f"c{n}": credit}
-        binds += [bindparam(f"a{n}", type_=Integer), bindparam(f"d{n}", type_=Money), bindparam(f"c{n}", type_=Money)]
-    sql = (
-        "WITH e AS (INSERT INTO ledger_entries (key, kind, memo, effective_date, total, reverses_id, transfer_id, "  # noqa: S608
-        "actor_id, created_at) SELECT :key, :kind, :memo, :day, :total, :reverses, :transfer, :actor, :at "
-        "WHERE NOT EXISTS (SELECT 1 FROM ledger_periods WHERE month = :month) RETURNING id), "
-        "p AS (INSERT INTO ledger_postings (entry_id, account_id, debit, credit, effective_date) "
-        f"SELECT e.id, v.account_id, v.debit, v.credit, :day FROM e, (VALUES {', '.join(rows)}) "
-        "AS v (account_id, debit, credit) RETURNING 1) SELECT id FROM e")
-    entry_id = session.execute(text(sql).bindparams(*binds), params).scalar()
-    if entry_id is None:
-        return None
-    entry = Entry(id=entry_id, key=key, kind=kind, memo=memo[:300], effective_date=effective_date, total=total,
-                  reverses_id=reverses_id, transfer_id=transfer_id, actor_id=actor_id, created_at=params["at"])
-    make_transient_to_detached(entry)  # what was just written, in the session as if read back (no INSERT)
-    session.add(entry)
-    return entry
-
-
-def _write(session: Session, key, kind, memo, effective_date, total, reverses_id, transfer_id, actor_id, lines) -> Entry:
-    entry = Entry(key=key, kind=kind, memo=memo[:300], effective_date=effective_date, total=total,
-                  reverses_id=reverses_id, transfer_id=transfer_id, actor_id=actor_id)
-    session.add(entry)
-    session.flush()
-    for acc, debit, credit in lines:
-        session.add(Posting(entry_id=entry.id, account_id=acc if isinstance(acc, int) else acc.id, debit=debit,
-                            credit=credit, effective_date=effective_date))
-    session.flush()
-    return entry
 
 
 def transfer_lines(debit_account: Account | int, credit_account: Account | int, amount: Decimal):
@@ -354,11 +304,11 @@ def reserve(session: Session, *, key: str, source: Account, holding: Account, ta
             effective_date: dt.date, memo: str, actor_id: int | None = None) -> Transfer:
     if amount <= 0:
         raise LedgerError("El monto a reservar debe ser mayor que cero.")
-    transfer = insert_row(session, Transfer, dict(key=key, source_id=source.id, holding_id=holding.id, target_id=target.id,
-                          amount=amount, posted_amount=ZERO, voided_amount=ZERO, status=TransferStatus.PENDING))
-    post_entry(session, key=f"{key}:reserva", kind="reserva", memo=memo, effective_date=effective_date,
-               lines=transfer_lines(holding, source, amount), actor_id=actor_id, transfer_id=transfer.id)
-    return transfer
+    opened = dict(key=key, source_id=source.id, holding_id=holding.id, target_id=target.id, amount=amount,
+                  posted_amount=ZERO, voided_amount=ZERO, status=TransferStatus.PENDING)
+    entry = post_entry(session, key=f"{key}:reserva", kind="reserva", memo=memo, effective_date=effective_date,
+                       lines=transfer_lines(holding, source, amount), actor_id=actor_id, new_transfer=opened)
+    return session.get(Transfer, entry.transfer_id)  # in the session since it was written
 
 
 def lock_transfer(session: Session, transfer_id: int) -> Transfer:
