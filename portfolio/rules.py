@@ -226,6 +226,21 @@ def remember_rules(keys: tuple[str, ...], on: dt.date | None = None) -> None:
     memo.update({(key, on): latest.get(key) for key in wanted})
 
 
+def rule_columns(keys: tuple[str, ...], on: dt.date | None = None) -> list:
+    """The values of rules ``keys`` in force on ``on``, as columns for another statement to read (one scalar
+    subquery each); ``remember_rule_columns`` keeps what it read, like ``remember_rules``."""
+    on = on or clock.today()
+    if unknown := sorted(set(keys) - RULES.keys()):
+        raise KeyError(unknown[0])
+    return [select(RuleValue.value).where(RuleValue.key == key, RuleValue.effective_from <= on)
+            .order_by(RuleValue.effective_from.desc()).limit(1).scalar_subquery() for key in keys]
+
+
+def remember_rule_columns(keys: tuple[str, ...], values, on: dt.date | None = None) -> None:
+    on = on or clock.today()
+    db.session.info.setdefault(_MEMO, {}).update({(key, on): value for key, value in zip(keys, values, strict=True)})
+
+
 def _value_text(key: str, on: dt.date | None) -> str:
     if key not in RULES:
         raise KeyError(key)
@@ -273,31 +288,6 @@ def parse_schedule(text: str) -> tuple[int | str, ...]:
 def rule_schedule(key: str, on: dt.date | None = None) -> tuple[int | str, ...]:
     """The reminder schedule ``key`` in force on ``on`` (see :func:`parse_schedule`)."""
     return parse_schedule(_value_text(key, on))
-
-
-class RuleBook:
-    """Every rule value read once (one statement), answering like :func:`rule_value` and :func:`rule_schedule`
-    for any key and date: for computations that read many rules on many dates (the obligations calendar)."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, list[tuple[dt.date, str]]] = {}
-        for key, effective_from, value in db.session.execute(
-                select(RuleValue.key, RuleValue.effective_from, RuleValue.value).order_by(RuleValue.effective_from)):
-            self._rows.setdefault(key, []).append((effective_from, value))
-
-    def _text(self, key: str, on: dt.date) -> str:
-        if key not in RULES:
-            raise KeyError(key)
-        for effective_from, value in reversed(self._rows.get(key, [])):
-            if effective_from <= on:
-                return value
-        raise NotFound(f"No hay un valor vigente para la regla «{RULES[key][0]}» al {on:%d/%m/%Y}.")
-
-    def value(self, key: str, on: dt.date) -> Decimal:
-        return Decimal(self._text(key, on))
-
-    def schedule(self, key: str, on: dt.date) -> tuple[int | str, ...]:
-        return parse_schedule(self._text(key, on))
 
 
 _MEMO = "portfolio.rule_values"

@@ -93,6 +93,8 @@ READS: dict[str, str] = {
     "portfolio.rules.rules_owned_by": "pure: the rules a permission owns",
     "portfolio.rules.rule_value": "read: the value in force on a date",
     "portfolio.rules.remember_rules": "read: several rules in force on a date, with one statement",
+    "portfolio.rules.rule_columns": "read: rules in force on a date, as columns of another statement",
+    "portfolio.rules.remember_rule_columns": "read: keeps the rule values another statement read, for rule_value",
     "portfolio.rules.parse_rule_value": "pure validation of a rule value",
     # trust
     "portfolio.trust.services.books.fund_position": "read: bank, reserved and available balances",

@@ -222,7 +222,6 @@ def record_vote_dossier(vote) -> int:
     """An internal step of ``trust.vote``: every document on file for the request when the vote is cast, with
     its SHA-256. Returns how many were recorded."""
     rows = queries.dossier_documents(vote.disbursement_id)
-    for document in rows:
+    for document in rows:  # written with the vote's audit row, at the command's flush
         db.session.add(VoteDocument(vote_id=vote.id, document_id=document.id, sha256=document.sha256))
-    db.session.flush()
     return len(rows)

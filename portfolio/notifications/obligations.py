@@ -42,7 +42,7 @@ from portfolio.orgs.models import Company
 from portfolio.projects.models import Certificate, Milestone, Project
 from portfolio.projects.vocab import CLOSED_MILESTONE_STATUSES, CertificateStatus, Stage
 from portfolio.read_cache import kept_by_data_version
-from portfolio.rules import RuleBook
+from portfolio.rule_book import RuleBook
 from portfolio.trust import ledger
 from portfolio.trust.models import ConflictOfInterest, Contribution, Disbursement, Organization, Payment, Vote
 from portfolio.trust.services.common import add_month, day_in_month

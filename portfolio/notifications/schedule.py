@@ -32,7 +32,8 @@ from portfolio.notifications.vocab import (
     ObligationKind,
 )
 from portfolio.orgs.models import Company
-from portfolio.rules import SCHEDULE_START, RuleBook
+from portfolio.rule_book import RuleBook
+from portfolio.rules import SCHEDULE_START
 
 
 def step_name(step: int | str) -> str:

@@ -24,7 +24,7 @@ from portfolio.notifications.obligations import Obligation, open_obligations
 from portfolio.notifications.queries import is_company_contact
 from portfolio.notifications.schedule import Directory, due_steps, schedules
 from portfolio.notifications.vocab import LEGAL_KINDS, Channel, EmailStatus, ObligationKind
-from portfolio.rules import RuleBook
+from portfolio.rule_book import RuleBook
 
 CHUNK = 1000
 LEASE = dt.timedelta(minutes=10)          # a claimed e-mail is another host's for this long

@@ -141,7 +141,8 @@ def test_board_and_recused_equal_the_board_and_its_conflicts_read_apart_in_one_s
 
 def test_the_requests_votes_come_with_the_board_in_the_same_statement(app, world):
     """A vote reads the request's votes with the board (``votes_on``): every vote, one cast by a member who
-    has left the board since included, in the order cast: the votes the relationship loads apart."""
+    has left the board since included, in the order cast: the votes the relationship loads apart; and the
+    quorum rules in force, so the quorum needs no statement of its own."""
     from portfolio.trust.models import Vote
     from tests.support import count_statements
 
@@ -157,7 +158,10 @@ def test_the_requests_votes_come_with_the_board_in_the_same_statement(app, world
     with count_statements(app) as statements:
         board, recused = disbursements.board_and_recused(organization_id, votes_on=d)
         cast = [(v.id, v.user_id, v.decision) for v in d.votes]
+        needed = disbursements.quorum_needed(board)
     assert len(statements) == 1
+    db.session.rollback()  # forgets the rules it kept: read again, apart
+    assert needed == disbursements.quorum_needed(board) == 2  # two of the two members left, by majority
     assert [vote_id for vote_id, _, _ in cast] == apart and len(apart) == 2
     assert cast[0][1:] == (world.board[0].id, "aprobar") and cast[1][1:] == (world.board[1].id, "rechazar")
     assert board == disbursements.active_board() and world.board[0] not in board and recused == set()

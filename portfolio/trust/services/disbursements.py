@@ -23,7 +23,7 @@ from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import format_money
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
-from portfolio.rules import remember_rules, rule_value
+from portfolio.rules import remember_rule_columns, remember_rules, rule_columns, rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import (
     ConflictOfInterest,
@@ -177,6 +177,9 @@ def request(*, program_id: int, organization_id: int, year: int, amount: Decimal
     return command(key, "request_disbursement", payload, Disbursement, run)
 
 
+QUORUM_RULES = ("trust.quorum_min_approvals", "trust.quorum_majority")
+
+
 def active_board() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == BOARD, User.active.is_(True)).order_by(User.id)))
 
@@ -184,24 +187,27 @@ def active_board() -> list[User]:
 def board_and_recused(organization_id: int, *, also: int | None = None, votes_on: Disbursement | None = None
                       ) -> tuple[list[User], set[int]]:
     """The active board, and which of its members (and of the user ``also``) declared a conflict with the
-    beneficiary: one SELECT for both. With ``votes_on``, the request's votes come in the same SELECT and fill
-    ``votes_on.votes``: a vote holds the request's lock, so a statement sent after taking it sees them all."""
+    beneficiary: one SELECT for both. With ``votes_on`` (a vote: everything its tally needs), the request's
+    votes come in the same SELECT and fill ``votes_on.votes`` (a vote holds the request's lock, so a statement
+    sent after taking it sees them all), and so do the quorum rules in force (kept for ``quorum_needed``)."""
     conflict = select(ConflictOfInterest.id).where(ConflictOfInterest.user_id == User.id,
                                                    ConflictOfInterest.organization_id == organization_id).exists()
     who = and_(User.role == BOARD, User.active.is_(True))
     who = who if also is None else or_(who, User.id == also)
     query = select(User, conflict)
     if votes_on is not None:  # every vote with its voter, board member or not (a vote's user always exists)
-        query = query.add_columns(Vote).outerjoin(Vote, and_(Vote.user_id == User.id, Vote.disbursement_id == votes_on.id))
+        query = query.add_columns(Vote, *rule_columns(QUORUM_RULES)).outerjoin(Vote, and_(Vote.user_id == User.id, Vote.disbursement_id == votes_on.id))
         who = or_(who, Vote.id.is_not(None))
     rows = db.session.execute(query.where(who).order_by(User.id)).all()
     if votes_on is not None:
         set_committed_value(votes_on, "votes", sorted((row[2] for row in rows if row[2] is not None), key=lambda v: v.id))
+        if rows:
+            remember_rule_columns(QUORUM_RULES, rows[0][3:])
     return [row[0] for row in rows if row[0].role == BOARD and row[0].active], {row[0].id for row in rows if row[1]}
 
 
 def quorum_needed(board: list[User] | None = None) -> int:
-    remember_rules(("trust.quorum_min_approvals", "trust.quorum_majority"))  # one read for both
+    remember_rules(QUORUM_RULES)  # one read for both (none when the vote read them with the board)
     minimum = int(rule_value("trust.quorum_min_approvals"))
     if not int(rule_value("trust.quorum_majority")):
         return minimum
