@@ -220,16 +220,18 @@ def remember_rules(keys: tuple[str, ...], on: dt.date | None = None) -> None:
     wanted = [key for key in keys if (key, on) not in memo]
     if unknown := sorted(set(wanted) - RULES.keys()):
         raise KeyError(unknown[0])
+    if not wanted:
+        return
     query = (select(RuleValue.key, RuleValue.value).where(RuleValue.key.in_(wanted), RuleValue.effective_from <= on)
              .order_by(RuleValue.effective_from))
-    latest = dict(kept_rows(query)) if wanted else {}  # in date order, so each rule keeps its latest value
+    latest = dict(kept_rows(query))  # in date order, so each rule keeps its latest value
     memo.update({(key, on): latest.get(key) for key in wanted})
 
 
-def rule_columns(keys: tuple[str, ...], on: dt.date | None = None) -> list:
-    """The values of rules ``keys`` in force on ``on``, as columns for another statement to read (one scalar
-    subquery each); ``remember_rule_columns`` keeps what it read, like ``remember_rules``."""
-    on = on or clock.today()
+def rule_columns(keys: tuple[str, ...], on) -> list:
+    """The values of rules ``keys`` in force on ``on`` (a date, or a parameter bound when the statement runs),
+    as columns for another statement to read (one scalar subquery each); ``remember_rule_columns`` keeps what
+    it read, like ``remember_rules``."""
     if unknown := sorted(set(keys) - RULES.keys()):
         raise KeyError(unknown[0])
     return [select(RuleValue.value).where(RuleValue.key == key, RuleValue.effective_from <= on)

@@ -9,10 +9,11 @@ beneficiary), only the trustee executes; admin and auditor hold no money power.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import Date, and_, bindparam, case, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -104,12 +105,18 @@ def allocation_for(program_id: int, year: int, *, lock: bool = False) -> Program
     return db.session.scalar(query)
 
 
-def committed_for(program_id: int, year: int) -> Decimal:
-    """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones."""
-    total, paid_cancelled = db.session.execute(select(
+@functools.cache
+def _committed_query():
+    """Both sums of ``committed_for`` in one read, built once (program and year bound when it runs)."""
+    return select(
         ledger.money_sum(case((Disbursement.status.in_(COMMITTED_DISBURSEMENTS), Disbursement.amount))),
         ledger.money_sum(case((Disbursement.status == DisbursementStatus.CANCELADO, Disbursement.paid_amount))),
-    ).where(Disbursement.program_id == program_id, Disbursement.year == year)).one()  # one read for both sums
+    ).where(Disbursement.program_id == bindparam("program"), Disbursement.year == bindparam("year"))
+
+
+def committed_for(program_id: int, year: int) -> Decimal:
+    """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones."""
+    total, paid_cancelled = db.session.execute(_committed_query(), {"program": program_id, "year": year}).one()
     return total + paid_cancelled
 
 
@@ -184,25 +191,37 @@ def active_board() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == BOARD, User.active.is_(True)).order_by(User.id)))
 
 
+@functools.cache
+def _board_query(also: bool, votes: bool):
+    """The statement of ``board_and_recused`` for each shape, built once (its values bound when it runs)."""
+    conflict = select(ConflictOfInterest.id).where(ConflictOfInterest.user_id == User.id,
+                                                   ConflictOfInterest.organization_id == bindparam("organization")).exists()
+    who = and_(User.role == BOARD, User.active.is_(True))
+    who = or_(who, User.id == bindparam("also")) if also else who
+    query = select(User, conflict)
+    if votes:  # every vote with its voter, board member or not (a vote's user always exists)
+        query = query.add_columns(Vote, *rule_columns(QUORUM_RULES, bindparam("on", type_=Date))).outerjoin(
+            Vote, and_(Vote.user_id == User.id, Vote.disbursement_id == bindparam("disbursement")))
+        who = or_(who, Vote.id.is_not(None))
+    return query.where(who).order_by(User.id)
+
+
 def board_and_recused(organization_id: int, *, also: int | None = None, votes_on: Disbursement | None = None
                       ) -> tuple[list[User], set[int]]:
     """The active board, and which of its members (and of the user ``also``) declared a conflict with the
     beneficiary: one SELECT for both. With ``votes_on`` (a vote: everything its tally needs), the request's
     votes come in the same SELECT and fill ``votes_on.votes`` (a vote holds the request's lock, so a statement
     sent after taking it sees them all), and so do the quorum rules in force (kept for ``quorum_needed``)."""
-    conflict = select(ConflictOfInterest.id).where(ConflictOfInterest.user_id == User.id,
-                                                   ConflictOfInterest.organization_id == organization_id).exists()
-    who = and_(User.role == BOARD, User.active.is_(True))
-    who = who if also is None else or_(who, User.id == also)
-    query = select(User, conflict)
-    if votes_on is not None:  # every vote with its voter, board member or not (a vote's user always exists)
-        query = query.add_columns(Vote, *rule_columns(QUORUM_RULES)).outerjoin(Vote, and_(Vote.user_id == User.id, Vote.disbursement_id == votes_on.id))
-        who = or_(who, Vote.id.is_not(None))
-    rows = db.session.execute(query.where(who).order_by(User.id)).all()
+    values: dict[str, object] = {"organization": organization_id}
+    if also is not None:
+        values["also"] = also
+    if votes_on is not None:
+        values |= {"disbursement": votes_on.id, "on": clock.today()}
+    rows = db.session.execute(_board_query(also is not None, votes_on is not None), values).all()
     if votes_on is not None:
         set_committed_value(votes_on, "votes", sorted((row[2] for row in rows if row[2] is not None), key=lambda v: v.id))
         if rows:
-            remember_rule_columns(QUORUM_RULES, rows[0][3:])
+            remember_rule_columns(QUORUM_RULES, rows[0][3:], values["on"])
     return [row[0] for row in rows if row[0].role == BOARD and row[0].active], {row[0].id for row in rows if row[1]}
 
 
