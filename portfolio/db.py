@@ -8,6 +8,8 @@ column types and ``Base`` live in :mod:`portfolio.db_types` and are re-exported 
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -119,23 +121,32 @@ def named_lock(key: str) -> None:
         session.connection()  # begins the IMMEDIATE transaction: SQLite's write lock is held from here
 
 
+@functools.cache
+def _insert(model, dialect: str | None):
+    """INSERT … RETURNING the row of ``model``, and with ``dialect`` ON CONFLICT DO NOTHING: built once, the
+    values bound when it runs (the money commands send these on every call)."""
+    if dialect is None:
+        from sqlalchemy import insert
+
+        return insert(model).returning(model)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing().returning(model)
+
+
 def insert_row(sess, model, values: dict):
     """INSERT … RETURNING the row, in the session as a persistent object: one statement, without the unit of
     work's flush (for the hot paths of the money commands)."""
-    from sqlalchemy import insert
-
-    return sess.scalar(insert(model).values(**values).returning(model))
+    return sess.scalar(_insert(model, None), values)
 
 
 def insert_ignoring_conflict(sess, model, values: dict):
     """INSERT … ON CONFLICT DO NOTHING RETURNING the row (PostgreSQL and SQLite): the new object (in the
     session), or None when a row with the same unique key exists. A concurrent insert of the same key waits
     for the other transaction (unique index) and then, if it committed, finds the conflict."""
-    if sess.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return sess.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(model))
+    return sess.scalar(_insert(model, sess.get_bind().dialect.name), values)
 
 
 def insert_new(model, values: dict, message: str, field: str | None = None):

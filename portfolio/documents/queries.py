@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import aliased, selectinload
 
 from portfolio import db
@@ -147,13 +147,18 @@ def dossier_documents(disbursement_id: int) -> list[Document]:
     return dossiers_documents([disbursement_id])[disbursement_id]
 
 
+@functools.cache
+def _dossiers_query():
+    return (_current(select(Document).where(Document.disbursement_id.in_(bindparam("ids", expanding=True))))
+            .options(selectinload(Document.invoice)).order_by(Document.id))
+
+
 def dossiers_documents(disbursement_ids: Iterable[int]) -> dict[int, list[Document]]:
     """:func:`dossier_documents` of several disbursements (the board's queue) from one statement."""
     ids = sorted(set(disbursement_ids))
     out: dict[int, list[Document]] = {i: [] for i in ids}
     if ids:
-        for d in db.session.scalars(_current(select(Document).where(Document.disbursement_id.in_(ids)))
-                                    .options(selectinload(Document.invoice)).order_by(Document.id)):
+        for d in db.session.scalars(_dossiers_query(), {"ids": ids}):
             out[d.disbursement_id].append(d)
     return out
 

@@ -3,6 +3,7 @@ two-phase transfers, balances from postings."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -145,8 +146,13 @@ def _period_lock(session: Session, day: dt.date, *, exclusive: bool) -> None:
     waits for postings in flight and a posting that waited sees the close (SQLite serialises writers)."""
     if session.get_bind().dialect.name != "postgresql":
         return
+    session.execute(_period_lock_query(exclusive), {"lock": PERIOD_LOCK_NAMESPACE + day.year * 100 + day.month})
+
+
+@functools.cache
+def _period_lock_query(exclusive: bool):
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    session.execute(select(getattr(func, function)(PERIOD_LOCK_NAMESPACE + day.year * 100 + day.month)))
+    return select(getattr(func, function)(bindparam("lock", type_=Integer)))
 
 
 def next_period_to_close(session: Session) -> dt.date | None:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portfolio import db
 from portfolio.db import insert_unique  # noqa: F401  (the trust services import it from here)
@@ -71,12 +72,17 @@ def company_receivable(company) -> ledger.Account:
         owner_type="company", owner_id=company.id)
 
 
+@functools.cache
+def _accounts_query():
+    return (select(ledger.Account).where(ledger.Account.code.in_(bindparam("codes", expanding=True)))
+            .execution_options(populate_existing=True))
+
+
 def _own_and_fixed(own: str, create_own: Callable[[], ledger.Account], codes: tuple[str, ...]) -> list[ledger.Account]:
     """An account of a company or program (code ``own``) and accounts of the fixed chart, with one SELECT
     that also refreshes their balances (committed, read without a lock); any of them is created the first
     time it is missing."""
-    found = {a.code: a for a in db.session.scalars(select(ledger.Account).where(ledger.Account.code.in_((own, *codes)))
-                                                   .execution_options(populate_existing=True))}
+    found = {a.code: a for a in db.session.scalars(_accounts_query(), {"codes": [own, *codes]})}
     return [found.get(own) or create_own(), *(found.get(code) or fixed_account(code) for code in codes)]
 
 

@@ -13,21 +13,17 @@ import functools
 import re
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, bindparam, case, or_, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portfolio import audit, clock, db
-from portfolio.auth.models import User
 from portfolio.auth.policy import service
-from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, Forbidden, NotFound
 from portfolio.money import format_money
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
-from portfolio.rules import remember_rule_columns, remember_rules, rule_columns, rule_value
 from portfolio.trust import ledger
 from portfolio.trust.models import (
-    ConflictOfInterest,
     Disbursement,
     DisbursementInvoice,
     Organization,
@@ -35,6 +31,14 @@ from portfolio.trust.models import (
     ProgramAllocation,
     Tranche,
     Vote,
+)
+from portfolio.trust.services.board import (  # noqa: F401  (callers read the board from here too)
+    QUORUM_RULES,
+    active_board,
+    board_and_recused,
+    eligible_voters,
+    quorum_needed,
+    tally,
 )
 from portfolio.trust.services.common import (
     BANK_AVAILABLE,
@@ -66,14 +70,18 @@ def _move(disbursement: Disbursement, status: DisbursementStatus) -> None:
     disbursement.status = status
 
 
+@functools.cache
+def _locked_query():
+    return (select(Disbursement).where(Disbursement.id == bindparam("id"))
+            .options(joinedload(Disbursement.program, innerjoin=True), joinedload(Disbursement.organization, innerjoin=True))
+            .with_for_update(of=Disbursement.__table__).execution_options(populate_existing=True))
+
+
 def get_disbursement(disbursement_id: int, *, lock: bool = False) -> Disbursement:
     """A disbursement; with ``lock``, its row locked (``FOR UPDATE OF`` it alone) and read with its program and
     beneficiary in the same statement (a command needs both)."""
     if lock:
-        row = db.session.scalar(
-            select(Disbursement).where(Disbursement.id == disbursement_id)
-            .options(joinedload(Disbursement.program, innerjoin=True), joinedload(Disbursement.organization, innerjoin=True))
-            .with_for_update(of=Disbursement.__table__).execution_options(populate_existing=True))
+        row = db.session.scalar(_locked_query(), {"id": disbursement_id})
     else:
         row = db.session.get(Disbursement, disbursement_id)
     if row is None:
@@ -99,10 +107,14 @@ def invoice_in_use(ruc: str, serie: str, numero: str) -> DisbursementInvoice | N
 
 
 def allocation_for(program_id: int, year: int, *, lock: bool = False) -> ProgramAllocation | None:
-    query = select(ProgramAllocation).where(ProgramAllocation.program_id == program_id, ProgramAllocation.year == year)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(query)
+    return db.session.scalar(_allocation_query(lock), {"program": program_id, "year": year})
+
+
+@functools.cache
+def _allocation_query(lock: bool):
+    query = select(ProgramAllocation).where(ProgramAllocation.program_id == bindparam("program"),
+                                            ProgramAllocation.year == bindparam("year"))
+    return query.with_for_update().execution_options(populate_existing=True) if lock else query
 
 
 @functools.cache
@@ -182,82 +194,6 @@ def request(*, program_id: int, organization_id: int, year: int, amount: Decimal
         return disbursement
 
     return command(key, "request_disbursement", payload, Disbursement, run)
-
-
-QUORUM_RULES = ("trust.quorum_min_approvals", "trust.quorum_majority")
-
-
-def active_board() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == BOARD, User.active.is_(True)).order_by(User.id)))
-
-
-@functools.cache
-def _board_query(also: bool, votes: bool):
-    """The statement of ``board_and_recused`` for each shape, built once (its values bound when it runs)."""
-    conflict = select(ConflictOfInterest.id).where(ConflictOfInterest.user_id == User.id,
-                                                   ConflictOfInterest.organization_id == bindparam("organization")).exists()
-    who = and_(User.role == BOARD, User.active.is_(True))
-    who = or_(who, User.id == bindparam("also")) if also else who
-    query = select(User, conflict)
-    if votes:  # every vote with its voter, board member or not (a vote's user always exists)
-        query = query.add_columns(Vote, *rule_columns(QUORUM_RULES, bindparam("on", type_=Date))).outerjoin(
-            Vote, and_(Vote.user_id == User.id, Vote.disbursement_id == bindparam("disbursement")))
-        who = or_(who, Vote.id.is_not(None))
-    return query.where(who).order_by(User.id)
-
-
-def board_and_recused(organization_id: int, *, also: int | None = None, votes_on: Disbursement | None = None
-                      ) -> tuple[list[User], set[int]]:
-    """The active board, and which of its members (and of the user ``also``) declared a conflict with the
-    beneficiary: one SELECT for both. With ``votes_on`` (a vote: everything its tally needs), the request's
-    votes come in the same SELECT and fill ``votes_on.votes`` (a vote holds the request's lock, so a statement
-    sent after taking it sees them all), and so do the quorum rules in force (kept for ``quorum_needed``)."""
-    values: dict[str, object] = {"organization": organization_id}
-    if also is not None:
-        values["also"] = also
-    if votes_on is not None:
-        values |= {"disbursement": votes_on.id, "on": clock.today()}
-    rows = db.session.execute(_board_query(also is not None, votes_on is not None), values).all()
-    if votes_on is not None:
-        set_committed_value(votes_on, "votes", sorted((row[2] for row in rows if row[2] is not None), key=lambda v: v.id))
-        if rows:
-            remember_rule_columns(QUORUM_RULES, rows[0][3:], values["on"])
-    return [row[0] for row in rows if row[0].role == BOARD and row[0].active], {row[0].id for row in rows if row[1]}
-
-
-def quorum_needed(board: list[User] | None = None) -> int:
-    remember_rules(QUORUM_RULES)  # one read for both (none when the vote read them with the board)
-    minimum = int(rule_value("trust.quorum_min_approvals"))
-    if not int(rule_value("trust.quorum_majority")):
-        return minimum
-    return max(minimum, len(active_board() if board is None else board) // 2 + 1)
-
-
-def _board_for(disbursement: Disbursement, board: list[User] | None, recused: set[int] | None
-               ) -> tuple[list[User], set[int]]:
-    """``board`` and ``recused`` as given, what is missing read with one SELECT."""
-    if board is None or recused is None:
-        read_board, read_recused = board_and_recused(disbursement.organization_id)
-        board, recused = read_board if board is None else board, read_recused if recused is None else recused
-    return board, recused
-
-
-def eligible_voters(disbursement: Disbursement, board: list[User] | None = None,
-                    recused: set[int] | None = None) -> list[User]:
-    board, recused = _board_for(disbursement, board, recused)
-    return [u for u in board if u.id != disbursement.requested_by_id and u.id not in recused]
-
-
-def tally(disbursement: Disbursement, board: list[User] | None = None, recused: set[int] | None = None) -> dict[str, int]:
-    """Votes for and against, the quorum and whether it can still be reached. ``board`` (the active board) and
-    ``recused`` (its recused members for this beneficiary) when the caller already read them for several
-    requests (the board's queue)."""
-    approvals = sum(1 for v in disbursement.votes if v.decision == VoteDecision.APROBAR)
-    rejections = sum(1 for v in disbursement.votes if v.decision == VoteDecision.RECHAZAR)
-    board, recused = _board_for(disbursement, board, recused)  # read once for the eligible voters and the quorum
-    eligible, needed = len(eligible_voters(disbursement, board, recused)), quorum_needed(board)
-    return {"approvals": approvals, "rejections": rejections, "needed": needed, "eligible": eligible,
-            "reachable": eligible - rejections >= needed}
 
 
 @service("trust.vote")
