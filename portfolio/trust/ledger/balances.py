@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -252,9 +253,10 @@ def apply_pending(session: Session) -> None:
     waiting.result = None
 
 
-def _result_step(waiting: Pending, params: dict[str, object]) -> str:
+def _result_step(waiting: Pending | None, params: dict[str, object]) -> str:
     """The UPDATE that records the block's command result (its values added to ``params``)."""
-    params |= dict(zip(("rcommand", "rtype", "rid"), waiting.result, strict=True))
+    if waiting is not None:
+        params |= dict(zip(("rcommand", "rtype", "rid"), waiting.result, strict=True))
     return "UPDATE ledger_commands SET result_type = :rtype, result_id = :rid WHERE id = :rcommand"
 
 
@@ -276,44 +278,57 @@ def _set_loaded_balance(session: Session, acc_id: int, balance: Decimal) -> None
 
 def _apply_in_one_statement(session: Session, waiting: Pending) -> None:
     """PostgreSQL: every account's ``UPDATE … WHERE balance + lowest ≥ 0`` and the period balances' upsert
-    in one statement, so the busiest rows stay locked for one round trip and the commit. Each step is a
-    data-modifying CTE that reads the one before it (``EXISTS``), which makes PostgreSQL run them in that
-    order: account rows locked in id order (no deadlocks), the period rows after them, and nothing after
-    a refused floor (that account returns no row)."""
-    # Only step numbers are written into the text (S608 below): every value is a bound parameter.
+    in one statement, so the busiest rows stay locked for one round trip and the commit (see
+    ``_one_statement``); here only the values are bound."""
+    accounts = sorted(waiting.balances)
     params: dict[str, object] = {}
-    types: list = []
-    steps, previous = [], None
-    for n, acc_id in enumerate(sorted(waiting.balances)):
-        floor = f" AND balance + :low{n} >= 0" if acc_id in waiting.lowest else ""
-        after = f" AND EXISTS (SELECT 1 FROM a{previous})" if previous is not None else ""  # noqa: S608
-        steps.append(f"a{n} AS (UPDATE ledger_accounts SET balance = balance + :delta{n} "  # noqa: S608
-                     f"WHERE id = :id{n}{floor}{after} RETURNING id, balance)")
+    for n, acc_id in enumerate(accounts):
         params |= {f"id{n}": acc_id, f"delta{n}": waiting.balances[acc_id]}
-        types += [bindparam(f"delta{n}", type_=Money)]
         if acc_id in waiting.lowest:
             params[f"low{n}"] = waiting.lowest[acc_id]
-            types.append(bindparam(f"low{n}", type_=Money))
+    periods = sorted(waiting.periods.items())
+    for n, ((acc_id, month), (debit, credit)) in enumerate(periods):
+        params |= {f"pa{n}": acc_id, f"pm{n}": month, f"pd{n}": debit, f"pc{n}": credit}
+    if waiting.result is not None:
+        _result_step(waiting, params)
+    statement = _one_statement(tuple(acc_id in waiting.lowest for acc_id in accounts), len(periods),
+                               waiting.result is not None)
+    applied = dict(session.execute(statement, params).all())
+    for acc_id in accounts:
+        if acc_id not in applied:  # the first refused floor: the accounts after it were not touched
+            raise _refused(session, waiting, acc_id)
+        _set_loaded_balance(session, acc_id, applied[acc_id])
+
+
+@functools.lru_cache(maxsize=256)  # a money command has a handful of shapes; a bulk block, its own
+def _one_statement(floors: tuple[bool, ...], periods: int, result: bool):
+    """The statement for a block's shape (which accounts have a floor, how many period rows, whether the
+    command's result goes with it), built once. Each step is a data-modifying CTE that reads the one before
+    it (``EXISTS``), which makes PostgreSQL run them in that order: account rows locked in id order (no
+    deadlocks), the period rows after them, and nothing after a refused floor (that account returns no
+    row). Only step numbers are written into the text (S608 below): every value is a bound parameter."""
+    types: list = []
+    steps, previous = [], None
+    for n, floor in enumerate(floors):
+        low = f" AND balance + :low{n} >= 0" if floor else ""
+        after = f" AND EXISTS (SELECT 1 FROM a{previous})" if previous is not None else ""  # noqa: S608
+        steps.append(f"a{n} AS (UPDATE ledger_accounts SET balance = balance + :delta{n} "  # noqa: S608
+                     f"WHERE id = :id{n}{low}{after} RETURNING id, balance)")
+        types += [bindparam(f"delta{n}", type_=Money)] + ([bindparam(f"low{n}", type_=Money)] if floor else [])
         previous = n
     rows = []
-    for n, ((acc_id, month), (debit, credit)) in enumerate(sorted(waiting.periods.items())):
+    for n in range(periods):
         rows.append(f"(:pa{n}, CAST(:pm{n} AS DATE), :pd{n}, :pc{n})")
-        params |= {f"pa{n}": acc_id, f"pm{n}": month, f"pd{n}": debit, f"pc{n}": credit}
         types += [bindparam(f"pd{n}", type_=Money), bindparam(f"pc{n}", type_=Money)]
     steps.append("p AS (INSERT INTO ledger_period_balances (account_id, month, debit, credit) "  # noqa: S608
                  f"SELECT v.a, v.m, v.d, v.c FROM (VALUES {', '.join(rows)}) AS v(a, m, d, c) "
                  f"WHERE EXISTS (SELECT 1 FROM a{previous}) ON CONFLICT (account_id, month) DO UPDATE SET "
                  "debit = ledger_period_balances.debit + EXCLUDED.debit, "
                  "credit = ledger_period_balances.credit + EXCLUDED.credit)")
-    if waiting.result is not None:
-        steps.append(f"r AS ({_result_step(waiting, params)} AND EXISTS (SELECT 1 FROM a{previous}))")  # noqa: S608
+    if result:
+        steps.append(f"r AS ({_result_step(None, {})} AND EXISTS (SELECT 1 FROM a{previous}))")  # noqa: S608
     reads = " UNION ALL ".join(f"SELECT id, balance FROM a{n}" for n in range(previous + 1))  # noqa: S608
-    statement = text(f"WITH {', '.join(steps)} {reads}").bindparams(*types).columns(id=Integer, balance=Money)
-    applied = dict(session.execute(statement, params).all())
-    for acc_id in sorted(waiting.balances):
-        if acc_id not in applied:  # the first refused floor: the accounts after it were not touched
-            raise _refused(session, waiting, acc_id)
-        _set_loaded_balance(session, acc_id, applied[acc_id])
+    return text(f"WITH {', '.join(steps)} {reads}").bindparams(*types).columns(id=Integer, balance=Money)
 
 
 def _apply_in_turn(session: Session, waiting: Pending) -> None:

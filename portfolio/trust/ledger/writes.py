@@ -8,6 +8,7 @@ comes first, then the ORM's inserts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -44,33 +45,15 @@ def write_if_open(session: Session, entry: dict[str, Any], lines: Lines,
     session.flush()  # what the entry refers to (an account or a user just created) is written first
     params: dict[str, object] = {"key": entry["key"], "kind": entry["kind"], "memo": entry["memo"][:300],
                                  "day": entry["effective_date"], "month": month_of(entry["effective_date"]),
-                                 "total": entry["total"], "reverses": entry["reverses_id"],
-                                 "transfer": entry["transfer_id"], "actor": entry["actor_id"], "at": utcnow()}
-    rows, binds = [], []
-    for n, (acc, debit, credit) in enumerate(lines):  # only line numbers go into the text: values are bound
-        rows.append(f"(:a{n}, :d{n}, :c{n})")
+                                 "total": entry["total"], "reverses": entry["reverses_id"], "actor": entry["actor_id"],
+                                 "at": utcnow()}
+    for n, (acc, debit, credit) in enumerate(lines):
         params |= {f"a{n}": acc if isinstance(acc, int) else acc.id, f"d{n}": debit, f"c{n}": credit}
-        binds += [bindparam(f"a{n}", type_=Integer), bindparam(f"d{n}", type_=Money), bindparam(f"c{n}", type_=Money)]
-    open_month = "WHERE NOT EXISTS (SELECT 1 FROM ledger_periods WHERE month = :month)"
-    opened, transfer = "", ":transfer"
-    if new_transfer is not None:  # the transfer first, under the same condition; the entry takes its id
+    if new_transfer is None:
+        params["transfer"] = entry["transfer_id"]
+    else:
         params |= {f"t_{column}": new_transfer[column] for column in TRANSFER_COLUMNS}
-        binds += [bindparam(f"t_{column}", type_=kind) for column, kind in TRANSFER_COLUMNS.items()]
-        opened = (f"t AS (INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}, created_at) "
-                  f"SELECT {', '.join(f':t_{column}' for column in TRANSFER_COLUMNS)}, :at {open_month} RETURNING id), ")
-        transfer = "(SELECT id FROM t)"
-        del params["transfer"]
-    binds += [bindparam("day", type_=Date), bindparam("month", type_=Date), bindparam("total", type_=Money),
-              bindparam("at", type_=UTCDateTime)] + [bindparam(name, type_=Integer) for name in ("reverses", "transfer", "actor")
-                                                     if name in params]
-    sql = (
-        f"WITH {opened}e AS (INSERT INTO ledger_entries (key, kind, memo, effective_date, total, reverses_id, "  # noqa: S608
-        f"transfer_id, actor_id, created_at) SELECT :key, :kind, :memo, :day, :total, :reverses, {transfer}, :actor, "
-        f":at {open_month} RETURNING id, transfer_id), "
-        "p AS (INSERT INTO ledger_postings (entry_id, account_id, debit, credit, effective_date) "
-        f"SELECT e.id, v.account_id, v.debit, v.credit, :day FROM e, (VALUES {', '.join(rows)}) "
-        "AS v (account_id, debit, credit) RETURNING 1) SELECT id, transfer_id FROM e")
-    written = session.execute(text(sql).bindparams(*binds), params).first()
+    written = session.execute(_statement(len(lines), new_transfer is not None), params).first()
     if written is None:
         return None
     if new_transfer is not None:  # what was just written, in the session as if read back (no INSERT)
@@ -96,3 +79,31 @@ def write(session: Session, entry: dict[str, Any], lines: Lines) -> Entry:
                             credit=credit, effective_date=entry["effective_date"]))
     session.flush()
     return row
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(lines: int, opens_transfer: bool):
+    """The statement for an entry of ``lines`` postings (and a transfer it opens), built once. Only line
+    numbers go into the text: every value is a bound parameter."""
+    rows, binds = [], []
+    for n in range(lines):
+        rows.append(f"(:a{n}, :d{n}, :c{n})")
+        binds += [bindparam(f"a{n}", type_=Integer), bindparam(f"d{n}", type_=Money), bindparam(f"c{n}", type_=Money)]
+    open_month = "WHERE NOT EXISTS (SELECT 1 FROM ledger_periods WHERE month = :month)"
+    opened, transfer = "", ":transfer"
+    if opens_transfer:  # the transfer first, under the same condition; the entry takes its id
+        binds += [bindparam(f"t_{column}", type_=kind) for column, kind in TRANSFER_COLUMNS.items()]
+        opened = (f"t AS (INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}, created_at) "
+                  f"SELECT {', '.join(f':t_{column}' for column in TRANSFER_COLUMNS)}, :at {open_month} RETURNING id), ")
+        transfer = "(SELECT id FROM t)"
+    binds += [bindparam("day", type_=Date), bindparam("month", type_=Date), bindparam("total", type_=Money),
+              bindparam("at", type_=UTCDateTime)] + [bindparam(name, type_=Integer) for name in ("reverses", "actor")]
+    binds += [] if opens_transfer else [bindparam("transfer", type_=Integer)]
+    sql = (
+        f"WITH {opened}e AS (INSERT INTO ledger_entries (key, kind, memo, effective_date, total, reverses_id, "  # noqa: S608
+        f"transfer_id, actor_id, created_at) SELECT :key, :kind, :memo, :day, :total, :reverses, {transfer}, :actor, "
+        f":at {open_month} RETURNING id, transfer_id), "
+        "p AS (INSERT INTO ledger_postings (entry_id, account_id, debit, credit, effective_date) "
+        f"SELECT e.id, v.account_id, v.debit, v.credit, :day FROM e, (VALUES {', '.join(rows)}) "
+        "AS v (account_id, debit, credit) RETURNING 1) SELECT id, transfer_id FROM e")
+    return text(sql).bindparams(*binds)
