@@ -123,30 +123,51 @@ def named_lock(key: str) -> None:
 
 @functools.cache
 def _insert(model, dialect: str | None):
-    """INSERT … RETURNING the row of ``model``, and with ``dialect`` ON CONFLICT DO NOTHING: built once, the
-    values bound when it runs (the money commands send these on every call)."""
+    """INSERT … RETURNING every column of ``model``'s table, and with ``dialect`` ON CONFLICT DO NOTHING, with
+    the attribute each returned column fills: built once, the values bound when it runs (the money commands
+    send these on every call)."""
+    table, mapper = model.__table__, model.__mapper__
     if dialect is None:
         from sqlalchemy import insert
-
-        return insert(model).returning(model)
-    if dialect == "postgresql":
+    elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing().returning(model)
+    statement = insert(table) if dialect is None else insert(table).on_conflict_do_nothing()
+    attributes = {prop.columns[0].key: prop.key for prop in mapper.column_attrs}
+    return statement.returning(*table.c), [attributes[column.key] for column in table.c], \
+        {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+
+
+def _inserted(sess, model, dialect: str | None, values: dict):
+    """Send the INSERT and put the row it returns in the session as a persistent object, as if read back:
+    a Core statement, without the ORM's bulk-insert machinery (None when nothing was inserted)."""
+    from sqlalchemy.orm import make_transient_to_detached
+
+    statement, attributes, columns = _insert(model, dialect)
+    row = sess.execute(statement, {columns[name]: value for name, value in values.items()}).first()
+    if row is None:
+        return None
+    obj = model(**dict(zip(attributes, row, strict=True)))
+    make_transient_to_detached(obj)
+    stale = sess.identity_map.get(sess.identity_key(instance=obj))
+    if stale is not None:  # left by a rolled-back transaction whose id SQLite gave again
+        sess.expunge(stale)
+    sess.add(obj)
+    return obj
 
 
 def insert_row(sess, model, values: dict):
     """INSERT … RETURNING the row, in the session as a persistent object: one statement, without the unit of
     work's flush (for the hot paths of the money commands)."""
-    return sess.scalar(_insert(model, None), values)
+    return _inserted(sess, model, None, values)
 
 
 def insert_ignoring_conflict(sess, model, values: dict):
     """INSERT … ON CONFLICT DO NOTHING RETURNING the row (PostgreSQL and SQLite): the new object (in the
     session), or None when a row with the same unique key exists. A concurrent insert of the same key waits
     for the other transaction (unique index) and then, if it committed, finds the conflict."""
-    return sess.scalar(_insert(model, sess.get_bind().dialect.name), values)
+    return _inserted(sess, model, sess.get_bind().dialect.name, values)
 
 
 def insert_new(model, values: dict, message: str, field: str | None = None):
