@@ -134,9 +134,9 @@ def _insert(model, dialect: str | None):
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table) if dialect is None else insert(table).on_conflict_do_nothing()
-    attributes = {prop.columns[0].key: prop.key for prop in mapper.column_attrs}
-    return statement.returning(*table.c), [attributes[column.key] for column in table.c], \
-        {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+    columns = {prop.key: prop.columns[0].key for prop in mapper.column_attrs}  # attribute → column
+    attributes = {column: attribute for attribute, column in columns.items()}
+    return statement.returning(*table.c), [attributes[column.key] for column in table.c], columns
 
 
 def _inserted(sess, model, dialect: str | None, values: dict):

@@ -253,11 +253,12 @@ def apply_pending(session: Session) -> None:
     waiting.result = None
 
 
-def _result_step(waiting: Pending | None, params: dict[str, object]) -> str:
-    """The UPDATE that records the block's command result (its values added to ``params``)."""
-    if waiting is not None:
-        params |= dict(zip(("rcommand", "rtype", "rid"), waiting.result, strict=True))
-    return "UPDATE ledger_commands SET result_type = :rtype, result_id = :rid WHERE id = :rcommand"
+# the UPDATE that records the block's command result (its values: ``_result_values``)
+RESULT_STEP = "UPDATE ledger_commands SET result_type = :rtype, result_id = :rid WHERE id = :rcommand"
+
+
+def _result_values(waiting: Pending) -> dict[str, object]:
+    return dict(zip(("rcommand", "rtype", "rid"), waiting.result, strict=True))
 
 
 # A money command touches two to four accounts; a block over more rows than this (a bulk load inside one
@@ -290,7 +291,7 @@ def _apply_in_one_statement(session: Session, waiting: Pending) -> None:
     for n, ((acc_id, month), (debit, credit)) in enumerate(periods):
         params |= {f"pa{n}": acc_id, f"pm{n}": month, f"pd{n}": debit, f"pc{n}": credit}
     if waiting.result is not None:
-        _result_step(waiting, params)
+        params |= _result_values(waiting)
     statement = _one_statement(tuple(acc_id in waiting.lowest for acc_id in accounts), len(periods),
                                waiting.result is not None)
     applied = dict(session.execute(statement, params).all())
@@ -326,7 +327,7 @@ def _one_statement(floors: tuple[bool, ...], periods: int, result: bool):
                  "debit = ledger_period_balances.debit + EXCLUDED.debit, "
                  "credit = ledger_period_balances.credit + EXCLUDED.credit)")
     if result:
-        steps.append(f"r AS ({_result_step(None, {})} AND EXISTS (SELECT 1 FROM a{previous}))")  # noqa: S608
+        steps.append(f"r AS ({RESULT_STEP} AND EXISTS (SELECT 1 FROM a{previous}))")  # noqa: S608
     reads = " UNION ALL ".join(f"SELECT id, balance FROM a{n}" for n in range(previous + 1))  # noqa: S608
     return text(f"WITH {', '.join(steps)} {reads}").bindparams(*types).columns(id=Integer, balance=Money)
 
@@ -347,5 +348,4 @@ def _apply_in_turn(session: Session, waiting: Pending) -> None:
     _upsert_period_rows(session, [{"account_id": acc_id, "month": month, "debit": d, "credit": c}
                                   for (acc_id, month), (d, c) in sorted(waiting.periods.items())])
     if waiting.result is not None:
-        params: dict[str, object] = {}
-        session.execute(text(_result_step(waiting, params)), params)
+        session.execute(text(RESULT_STEP), _result_values(waiting))
