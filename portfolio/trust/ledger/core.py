@@ -41,7 +41,7 @@ from portfolio.trust.ledger.models import (
     TransferStatus,
     money_sum,
 )
-from portfolio.trust.ledger.writes import is_closed, write, write_if_open
+from portfolio.trust.ledger.writes import is_closed, opens, write, write_if_open
 
 # --- accounts --------------------------------------------------------------------------------------
 
@@ -244,9 +244,12 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         row = locked[acc_id]
         if row.no_negative and row.balance + delta < 0:
             raise insufficient(row.name, row.balance, -delta)
-    if new_transfer is not None:
-        columns["transfer_id"] = insert_row(session, Transfer, new_transfer).id
+    transfer = None if new_transfer is None else insert_row(session, Transfer, new_transfer)
+    if transfer is not None:
+        columns["transfer_id"] = transfer.id
     entry = write(session, columns, lines)
+    if transfer is not None:
+        opens(entry, transfer)
     for acc_id, delta in deltas.items():
         locked[acc_id].balance = locked[acc_id].balance + delta
     session.flush()
@@ -314,7 +317,7 @@ def reserve(session: Session, *, key: str, source: Account, holding: Account, ta
                   posted_amount=ZERO, voided_amount=ZERO, status=TransferStatus.PENDING)
     entry = post_entry(session, key=f"{key}:reserva", kind="reserva", memo=memo, effective_date=effective_date,
                        lines=transfer_lines(holding, source, amount), actor_id=actor_id, new_transfer=opened)
-    return session.get(Transfer, entry.transfer_id)  # in the session since it was written
+    return entry.transfer  # written with the entry, no read
 
 
 def lock_transfer(session: Session, transfer_id: int) -> Transfer:

@@ -183,6 +183,8 @@ class Entry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     postings: Mapped[list[Posting]] = relationship(back_populates="entry", order_by="Posting.id")
+    # the two-phase transfer the entry opens, executes or voids (a reservation's is set as it is written)
+    transfer: Mapped[Transfer | None] = relationship(viewonly=True)
 
 
 class Posting(Base):

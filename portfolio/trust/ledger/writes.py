@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, bindparam, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portfolio.db import insert_row
 from portfolio.db_types import Money, UTCDateTime, utcnow
@@ -39,9 +40,10 @@ def write_if_open(session: Session, entry: dict[str, Any], lines: Lines,
     if session.get_bind().dialect.name != "postgresql":
         if is_closed(session, entry["effective_date"]):
             return None
-        if new_transfer is not None:
-            entry = entry | {"transfer_id": insert_row(session, Transfer, new_transfer).id}
-        return write(session, entry, lines)
+        if new_transfer is None:
+            return write(session, entry, lines)
+        transfer = insert_row(session, Transfer, new_transfer)
+        return opens(write(session, entry | {"transfer_id": transfer.id}, lines), transfer)
     session.flush()  # what the entry refers to (an account or a user just created) is written first
     params: dict[str, object] = {"key": entry["key"], "kind": entry["kind"], "memo": entry["memo"][:300],
                                  "day": entry["effective_date"], "month": month_of(entry["effective_date"]),
@@ -56,12 +58,20 @@ def write_if_open(session: Session, entry: dict[str, Any], lines: Lines,
     written = session.execute(_statement(len(lines), new_transfer is not None), params).first()
     if written is None:
         return None
-    if new_transfer is not None:  # what was just written, in the session as if read back (no INSERT)
-        session.add(_as_read(Transfer(id=written.transfer_id, created_at=params["at"], **new_transfer)))
     row = _as_read(Entry(id=written.id, created_at=params["at"],
                          **(entry | {"memo": params["memo"], "transfer_id": written.transfer_id})))
     session.add(row)
+    if new_transfer is not None:  # what was just written, in the session as if read back (no SELECT)
+        transfer = _as_read(Transfer(id=written.transfer_id, created_at=params["at"], **new_transfer))
+        session.add(transfer)
+        opens(row, transfer)
     return row
+
+
+def opens(entry: Entry, transfer: Transfer) -> Entry:
+    """``entry.transfer`` is the transfer just written with it (held by the entry, so the session keeps it)."""
+    set_committed_value(entry, "transfer", transfer)
+    return entry
 
 
 def _as_read(obj):
