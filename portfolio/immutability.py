@@ -93,8 +93,9 @@ HISTORY: tuple[History, ...] = (
             why="payments: registrado → confirmado | rechazado, confirmado → revertido; the decision is written once"),
     History("trust_disbursements", status="status", transitions=_pairs(DISBURSEMENT_TRANSITIONS), grows=("paid_amount",), once=("transfer_id", "cancel_reason"), changes=("decided_at",),
         why="disbursements: the status moves forward, the paid amount only grows"),
-    History("trust_program_allocations", changes=("amount", "goals"),
-            why="annual plans: amount and goals may be revised, never deleted"),
+    History("trust_program_allocations", changes=("amount", "goals", "committed"),
+            why="annual plans: amount and goals may be revised, never deleted; the committed amount follows the "
+                "disbursements (a trigger)"),
     History("trust_invoices", why="supporting invoices"),
     History("trust_votes", why="board votes"),
     History("trust_tranches", why="executed disbursement tranches"),

@@ -142,6 +142,7 @@ READS: dict[str, str] = {
     "portfolio.trust.services.programs.programs": "read: every program",
     "portfolio.trust.services.programs.organizations": "read: every organisation",
     "portfolio.trust.services.verify.domain_problems": "read: consistency checks of the books",
+    "portfolio.trust.services.verify.allocation_problems": "read: each allocation's committed amount against its disbursements",
 }
 
 

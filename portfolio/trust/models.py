@@ -182,19 +182,31 @@ class Program(Base):
 
 
 class ProgramAllocation(Base):
-    """A program's annual plan: the allocation for a year, with its goals and indicators."""
+    """A program's annual plan: the allocation for a year, with its goals and indicators.
+
+    ``committed`` is what the year's disbursements hold of it (``disbursements.committed_for``: approved
+    amounts, and what was paid of cancelled ones), kept by the database (migration 0027: a trigger on every
+    change of a disbursement) and never above the allocation (a CHECK), so no approval, however it reaches
+    the database, commits more than the program was allotted; ``ledger verify`` recomputes it."""
 
     __tablename__ = "trust_program_allocations"
     __table_args__ = (
         UniqueConstraint("program_id", "year", name="uq_trust_program_allocations_program_year"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("committed >= 0 AND committed <= amount", name="committed_within_amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("trust_programs.id"))
     year: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money)
+    committed: Mapped[Decimal] = mapped_column(Money, default=ZERO, server_default="0")
     goals: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def room(self) -> Decimal:
+        """What is left to commit: the allocation less what the year's disbursements hold."""
+        return self.amount - self.committed
 
     program: Mapped[Program] = relationship(back_populates="allocations")
 
@@ -263,6 +275,10 @@ class Disbursement(Base):
 
     program: Mapped[Program] = relationship()
     organization: Mapped[Organization] = relationship()
+    # the program's allocation for the disbursement's year (read with a command's lock of the request)
+    allocation: Mapped[ProgramAllocation | None] = relationship(
+        primaryjoin="and_(Disbursement.program_id == foreign(ProgramAllocation.program_id), "
+                    "Disbursement.year == foreign(ProgramAllocation.year))", viewonly=True, uselist=False)
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     invoices: Mapped[list[DisbursementInvoice]] = relationship(back_populates="disbursement",
                                                                order_by="DisbursementInvoice.id")

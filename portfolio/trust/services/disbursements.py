@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 
 from sqlalchemy import bindparam, case, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -58,28 +59,37 @@ from portfolio.trust.vocab import (
 )
 
 ZERO = ledger.ZERO
+# the CHECK that keeps an allocation's committed total within it (migration 0027): an approval that a
+# concurrent one left without room fails on it when its status is written
+OVER_ALLOCATION = "ck_trust_program_allocations_committed_within_amount"
 SERIE_RE = re.compile(r"^[A-Z0-9]{4}$")
 NUMERO_RE = re.compile(r"^\d{1,8}$")
 # status → statuses it may move to
 TRANSITIONS = DISBURSEMENT_TRANSITIONS
 
 
-def _move(disbursement: Disbursement, status: DisbursementStatus) -> None:
+def _may_move(disbursement: Disbursement, status: DisbursementStatus) -> None:
     if status not in TRANSITIONS[disbursement.status]:
         raise DomainError(f"El desembolso está «{disbursement.status_label}»: no admite esta operación.")
+
+
+def _move(disbursement: Disbursement, status: DisbursementStatus) -> None:
+    _may_move(disbursement, status)
     disbursement.status = status
 
 
 @functools.cache
 def _locked_query():
     return (select(Disbursement).where(Disbursement.id == bindparam("id"))
-            .options(joinedload(Disbursement.program, innerjoin=True), joinedload(Disbursement.organization, innerjoin=True))
+            .options(joinedload(Disbursement.program, innerjoin=True), joinedload(Disbursement.organization, innerjoin=True),
+                     joinedload(Disbursement.allocation))
             .with_for_update(of=Disbursement.__table__).execution_options(populate_existing=True))
 
 
 def get_disbursement(disbursement_id: int, *, lock: bool = False) -> Disbursement:
-    """A disbursement; with ``lock``, its row locked (``FOR UPDATE OF`` it alone) and read with its program and
-    beneficiary in the same statement (a command needs both)."""
+    """A disbursement; with ``lock``, its row locked (``FOR UPDATE OF`` it alone) and read with its program,
+    beneficiary and allocation in the same statement (what a command needs; the allocation as last committed,
+    not locked)."""
     if lock:
         row = db.session.scalar(_locked_query(), {"id": disbursement_id})
     else:
@@ -114,7 +124,9 @@ def allocation_for(program_id: int, year: int, *, lock: bool = False) -> Program
 def _allocation_query(lock: bool):
     query = select(ProgramAllocation).where(ProgramAllocation.program_id == bindparam("program"),
                                             ProgramAllocation.year == bindparam("year"))
-    return query.with_for_update().execution_options(populate_existing=True) if lock else query
+    # read afresh even when the session holds the row: ``committed`` moves with the disbursements (a trigger)
+    query = query.execution_options(populate_existing=True)
+    return query.with_for_update() if lock else query
 
 
 @functools.cache
@@ -127,18 +139,19 @@ def _committed_query():
 
 
 def committed_for(program_id: int, year: int) -> Decimal:
-    """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones."""
+    """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones, added up
+    from the disbursements. The allocation keeps the same figure (``ProgramAllocation.committed``, a trigger
+    of migration 0027 applies this rule to each changed disbursement); ``ledger verify`` compares the two."""
     total, paid_cancelled = db.session.execute(_committed_query(), {"program": program_id, "year": year}).one()
     return total + paid_cancelled
 
 
 def allocation_room(program_id: int, year: int, *, lock: bool = False) -> Decimal | None:
-    """What is left of a program's allocation for ``year`` (allocation − reserved − paid); None when the
-    program has no allocation that year. A request or an approval above it is refused."""
+    """What is left of a program's allocation for ``year`` (allocation − reserved − paid, as the allocation's
+    row keeps it); None when the program has no allocation that year. A request or an approval above it is
+    refused. With ``lock``, the row stays locked until the commit: every approval of the year takes turns."""
     allocation = allocation_for(program_id, year, lock=lock)
-    if allocation is None:
-        return None
-    return allocation.amount - committed_for(program_id, year)
+    return None if allocation is None else allocation.room
 
 
 @service("trust.request")
@@ -237,7 +250,14 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
                                                              "documents": on_file})
         if decided is not None:
             audit.record(decided[0], disbursement, actor=actor, after=decided[1])
-        db.session.flush()
+        year = disbursement.year  # for the message: a failed flush leaves the objects unreadable
+        try:
+            db.session.flush()
+        except IntegrityError as exc:
+            if OVER_ALLOCATION not in str(exc.orig):
+                raise
+            raise DomainError(f"No se puede aprobar: excede la asignación {year} del programa (otra aprobación "
+                              "comprometió lo que quedaba mientras se votaba).") from exc
         return ballot
 
     return command(key, "vote", payload, Vote, run)
@@ -259,10 +279,11 @@ def _approve(disbursement: Disbursement, *, key: str, today: dt.date, actor) -> 
                               target=expense, amount=disbursement.amount,
                               effective_date=today, actor_id=actor.id,
                               memo=f"Reserva del desembolso N.º {disbursement.id} – {disbursement.organization.name}")
-    # the allocation's row lock serialises every approval of the program's year: taken as late as possible
-    # (after the reservation's entry, before the status that counts this request as committed), so it is
-    # held only by the audit rows, the status and the balance changes until the commit
-    room = allocation_room(disbursement.program_id, disbursement.year, lock=True)
+    # what is left of the allocation as last committed, for the refusal's figure; the database has the last
+    # word when the status is written (the vote's flush): its trigger adds the amount to the allocation's
+    # committed total, which a CHECK keeps within the allocation, under the allocation's row lock, which it
+    # holds only for the balance changes and the commit (``OVER_ALLOCATION``)
+    room = None if disbursement.allocation is None else disbursement.allocation.room  # read with the request
     if room is None:
         raise DomainError(f"El programa no tiene asignación para {disbursement.year}.")
     if disbursement.amount > room:
@@ -322,11 +343,14 @@ def cancel(*, disbursement_id: int, reason: str, actor, key: str, today: dt.date
         if not (reason or "").strip():
             raise DomainError("Indique el motivo de la cancelación.", field="reason")
         before = disbursement.status
-        _move(disbursement, DisbursementStatus.CANCELADO)
+        _may_move(disbursement, DisbursementStatus.CANCELADO)
         if disbursement.transfer_id is not None:
             ledger.void_pending(db.session, disbursement.transfer_id, key=f"{key}:anulacion", effective_date=today,
                                 actor_id=actor_id(actor),
                                 memo=f"Anulación de la reserva del desembolso N.º {disbursement.id}")
+        # the status after the month's lock (void_pending): written at the flush, it takes the allocation's row
+        # (the trigger gives back what was not paid), so a cancellation locks in a vote's order
+        _move(disbursement, DisbursementStatus.CANCELADO)
         disbursement.cancel_reason, disbursement.decided_at = reason.strip()[:300], db.utcnow()
         db.session.flush()
         audit.record("trust.disbursement.cancel", disbursement, actor=actor, before={"status": before},

@@ -13,6 +13,7 @@ from portfolio.auth.roles import BOARD
 from portfolio.domain_errors import DomainError, NotFound
 from portfolio.money import format_money
 from portfolio.orgs.ruc import clean_ruc, ruc_problem
+from portfolio.trust.ledger import ZERO
 from portfolio.trust.models import LEGAL_STATUS, ConflictOfInterest, Organization, Program, ProgramAllocation
 from portfolio.trust.services.common import insert_unique, positive_amount
 from portfolio.trust.vocab import LegalStatus
@@ -35,15 +36,15 @@ def create_program(*, code: str, name: str, description: str | None, actor) -> P
 @service("trust.programs.manage")
 def set_allocation(*, program_id: int, year: int, amount: Decimal, goals: str | None, actor) -> ProgramAllocation:
     """Create or raise a program's annual allocation; it cannot go below what is already committed."""
-    from portfolio.trust.services.disbursements import allocation_for, committed_for
+    from portfolio.trust.services.disbursements import allocation_for
 
     positive_amount(amount)
     if db.session.get(Program, program_id) is None:
         raise NotFound("El programa no existe.")
     if not 2000 <= year <= 2100:
         raise DomainError("Año inválido.", field="year")
-    allocation = allocation_for(program_id, year, lock=True)
-    committed = committed_for(program_id, year)
+    allocation = allocation_for(program_id, year, lock=True)  # what it commits can only move after this commits
+    committed = allocation.committed if allocation is not None else ZERO
     if amount < committed:
         raise DomainError(f"La asignación no puede ser menor que lo ya comprometido ({format_money(committed)}).",
                           field="amount")

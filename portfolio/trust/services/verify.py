@@ -1,14 +1,14 @@
 """Domain-level invariants checked by ``ledger verify`` besides the ledger's own."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from portfolio import db
 from portfolio.trust import ledger
 from portfolio.trust.ledger import money_sum
-from portfolio.trust.models import Contribution, Disbursement, Payment, Tranche
+from portfolio.trust.models import Contribution, Disbursement, Payment, ProgramAllocation, Tranche
 from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED
-from portfolio.trust.vocab import COMMITTED_DISBURSEMENTS, PaymentStatus
+from portfolio.trust.vocab import COMMITTED_DISBURSEMENTS, DisbursementStatus, PaymentStatus
 
 
 def domain_problems() -> list[str]:
@@ -49,4 +49,23 @@ def domain_problems() -> list[str]:
         problems.append("Fondos disponibles negativos.")
     from portfolio.trust import tallies
 
-    return problems + tallies.problems()
+    return problems + allocation_problems() + tallies.problems()
+
+
+def allocation_problems() -> list[str]:
+    """Each allocation's committed amount (kept by a trigger) against its disbursements added up
+    (``committed_for``'s rule, for every program and year in one read), and no commitment without an allocation."""
+    part = case((Disbursement.status.in_(COMMITTED_DISBURSEMENTS), Disbursement.amount),
+                (Disbursement.status == DisbursementStatus.CANCELADO, Disbursement.paid_amount))
+    counted = {(p, y): total for p, y, total in db.session.execute(
+        select(Disbursement.program_id, Disbursement.year, money_sum(part))
+        .group_by(Disbursement.program_id, Disbursement.year))}
+    problems = []
+    for allocation in db.session.scalars(select(ProgramAllocation).order_by(ProgramAllocation.id)):
+        expected = counted.pop((allocation.program_id, allocation.year), ledger.ZERO)
+        if allocation.committed != expected:
+            problems.append(f"Asignación {allocation.year} del programa {allocation.program_id}: comprometido "
+                            f"{allocation.committed} ≠ desembolsos comprometidos {expected}.")
+    problems += [f"Programa {p}, {y}: desembolsos comprometidos {total} sin asignación." for (p, y), total in
+                 sorted(counted.items()) if total]
+    return problems
