@@ -142,13 +142,18 @@ def _insert(model, dialect: str | None):
 def _inserted(sess, model, dialect: str | None, values: dict):
     """Send the INSERT and put the row it returns in the session as a persistent object, as if read back:
     a Core statement, without the ORM's bulk-insert machinery (None when nothing was inserted)."""
+    statement, _attributes, columns = _insert(model, dialect)
+    row = sess.execute(statement, {columns[name]: value for name, value in values.items()}).first()
+    return None if row is None else adopt(sess, model, row)
+
+
+def adopt(sess, model, row):
+    """The object of a row an INSERT … RETURNING gave back (every column of ``model``'s table, in order), in
+    the session as a persistent object, as if read back."""
     from sqlalchemy.orm import make_transient_to_detached
 
-    statement, attributes, columns = _insert(model, dialect)
-    row = sess.execute(statement, {columns[name]: value for name, value in values.items()}).first()
-    if row is None:
-        return None
-    obj = model(**dict(zip(attributes, row, strict=True)))
+    attributes = _insert(model, None)[1]
+    obj = model(**dict(zip(attributes, row[:len(attributes)], strict=True)))
     make_transient_to_detached(obj)
     stale = sess.identity_map.get(sess.identity_key(instance=obj))
     if stale is not None:  # left by a rolled-back transaction whose id SQLite gave again

@@ -74,7 +74,7 @@ READS: dict[str, str] = {
     "portfolio.orgs.services.get_company": "read: one company or NotFound",
     # documents
     "portfolio.documents.services.stage_upload": "door step: copies the upload to a staging file (no row, no store)",
-    "portfolio.documents.services.record_vote_dossier": "internal step of trust.vote (the vote's documents and hashes)",
+    "portfolio.documents.services.cast_with_dossier": "internal step of trust.vote (the ballot with its documents and hashes)",
     "portfolio.orgs.services.get_entity": "read: one public entity or NotFound",
     "portfolio.orgs.services.cap_for": "read: an entity's CIPRL cap of a year",
     # projects

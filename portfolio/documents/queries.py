@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Integer, bindparam, exists, func, insert, select
 from sqlalchemy.orm import aliased, selectinload
 
 from portfolio import db
@@ -161,6 +161,35 @@ def dossiers_documents(disbursement_ids: Iterable[int]) -> dict[int, list[Docume
         for d in db.session.scalars(_dossiers_query(), {"ids": ids}):
             out[d.disbursement_id].append(d)
     return out
+
+
+def _on_file(vote_id, disbursement_id):
+    """SQL: the ballot's dossier rows (vote, document, SHA-256): the request's current documents."""
+    return _current(select(vote_id, Document.id, Document.sha256).where(Document.disbursement_id == disbursement_id))
+
+
+@functools.cache
+def dossier_insert():
+    """INSERT INTO vote_documents the dossier of the vote ``:vote`` (built once)."""
+    return insert(VoteDocument.__table__).from_select(["vote_id", "document_id", "sha256"],
+                                            _on_file(bindparam("vote", type_=Integer),
+                                                     bindparam("disbursement", type_=Integer)))
+
+
+@functools.cache
+def ballot_with_dossier():
+    """PostgreSQL: the ballot's INSERT … ON CONFLICT DO NOTHING and its dossier's INSERT … SELECT in one
+    statement, returning the vote's columns and how many documents were recorded (no row: already voted)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    from portfolio.trust.models import Vote
+
+    votes = Vote.__table__
+    ballot = (pg_insert(votes).values({c.key: bindparam(c.key, type_=c.type) for c in votes.c if c.key != "id"})
+              .on_conflict_do_nothing().returning(*votes.c).cte("ballot"))
+    dossier = (insert(VoteDocument.__table__).from_select(["vote_id", "document_id", "sha256"], _on_file(ballot.c.id, ballot.c.disbursement_id))
+               .returning(VoteDocument.__table__.c.id).cte("dossier"))
+    return select(*ballot.c, select(func.count()).select_from(dossier).scalar_subquery())
 
 
 @dataclass

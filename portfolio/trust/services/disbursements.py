@@ -230,14 +230,16 @@ def vote(*, disbursement_id: int, decision: str, comment: str, actor, key: str, 
             raise Forbidden("Tiene un conflicto de interés declarado con el beneficiario: debe abstenerse.")
         if any(v.user_id == actor.id for v in disbursement.votes):  # read with the board, under the request's lock
             raise DomainError("Ya votó esta solicitud.")
-        # one INSERT … RETURNING (the unique index refuses a second vote of the same member anyway); every
-        # other vote waits for the lock held since get_disbursement
-        ballot = db.insert_new(Vote, dict(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
-                                          comment=comment.strip()[:500], cast_on=today), "Ya votó esta solicitud.")
-        set_committed_value(disbursement, "votes", [*disbursement.votes, ballot])
-        from portfolio.documents.services import record_vote_dossier
+        from portfolio.documents.services import cast_with_dossier
 
-        on_file = record_vote_dossier(ballot)  # the hash of every document on file when the vote is cast
+        # the ballot and the hash of every document on file when it is cast, in one statement (the unique index
+        # refuses a second vote of the same member anyway); every other vote waits for the lock held since
+        # get_disbursement
+        ballot, on_file = cast_with_dossier(dict(disbursement_id=disbursement.id, user_id=actor.id, decision=decision,
+                                                 comment=comment.strip()[:500], cast_on=today, cast_at=db.utcnow()))
+        if ballot is None:
+            raise DomainError("Ya votó esta solicitud.")
+        set_committed_value(disbursement, "votes", [*disbursement.votes, ballot])
         result, decided = tally(disbursement, board, recused), None
         if result["approvals"] >= result["needed"]:
             decided = "trust.disbursement.approve", _approve(disbursement, key=key, today=today, actor=actor)
