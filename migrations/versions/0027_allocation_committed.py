@@ -47,6 +47,15 @@ _CHANGED = (f"{PART.format(t='OLD')} <> {PART.format(t='NEW')} OR OLD.program_id
 PG = f"""
 CREATE OR REPLACE FUNCTION trust_allocation_committed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- every change of a year's committed total takes turns on a lock named after the allocation first: its
+    -- queue is first come, first served, where waiters on a row that each of them updates are not (a late
+    -- comer finds the newest version free and goes before those waiting on an older one)
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended('trust.allocation:' || NEW.program_id || ':' || NEW.year, 0));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND (TG_OP = 'DELETE' OR OLD.program_id <> NEW.program_id OR OLD.year <> NEW.year) THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended('trust.allocation:' || OLD.program_id || ':' || OLD.year, 0));
+    END IF;
     IF TG_OP = 'UPDATE' AND OLD.program_id = NEW.program_id AND OLD.year = NEW.year THEN  -- one row version
         UPDATE {TABLE} SET committed = committed + {PART.format(t="NEW")} - {PART.format(t="OLD")}
             WHERE {SAME_YEAR.format(t="NEW")};
