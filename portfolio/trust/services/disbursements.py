@@ -146,11 +146,11 @@ def committed_for(program_id: int, year: int) -> Decimal:
     return total + paid_cancelled
 
 
-def allocation_room(program_id: int, year: int, *, lock: bool = False) -> Decimal | None:
+def allocation_room(program_id: int, year: int) -> Decimal | None:
     """What is left of a program's allocation for ``year`` (allocation − reserved − paid, as the allocation's
-    row keeps it); None when the program has no allocation that year. A request or an approval above it is
-    refused. With ``lock``, the row stays locked until the commit: every approval of the year takes turns."""
-    allocation = allocation_for(program_id, year, lock=lock)
+    row keeps it); None when the program has no allocation that year. A request above it is refused (an
+    approval reads the same figure with the request, and the database has the last word)."""
+    allocation = allocation_for(program_id, year)
     return None if allocation is None else allocation.room
 
 
