@@ -171,9 +171,9 @@ def _on_file(vote_id, disbursement_id):
 @functools.cache
 def dossier_insert():
     """INSERT INTO vote_documents the dossier of the vote ``:vote`` (built once)."""
-    return insert(VoteDocument.__table__).from_select(["vote_id", "document_id", "sha256"],
-                                            _on_file(bindparam("vote", type_=Integer),
-                                                     bindparam("disbursement", type_=Integer)))
+    return insert(VoteDocument.__table__).from_select(
+        ["vote_id", "document_id", "sha256"],
+        _on_file(bindparam("vote", type_=Integer), bindparam("disbursement", type_=Integer)))
 
 
 @functools.cache
@@ -187,7 +187,8 @@ def ballot_with_dossier():
     votes = Vote.__table__
     ballot = (pg_insert(votes).values({c.key: bindparam(c.key, type_=c.type) for c in votes.c if c.key != "id"})
               .on_conflict_do_nothing().returning(*votes.c).cte("ballot"))
-    dossier = (insert(VoteDocument.__table__).from_select(["vote_id", "document_id", "sha256"], _on_file(ballot.c.id, ballot.c.disbursement_id))
+    dossier = (insert(VoteDocument.__table__)
+               .from_select(["vote_id", "document_id", "sha256"], _on_file(ballot.c.id, ballot.c.disbursement_id))
                .returning(VoteDocument.__table__.c.id).cte("dossier"))
     return select(*ballot.c, select(func.count()).select_from(dossier).scalar_subquery())
 

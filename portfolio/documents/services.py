@@ -229,7 +229,7 @@ def cast_with_dossier(ballot: dict):
         vote = db.insert_ignoring_conflict(db.session, Vote, ballot)
         if vote is None:
             return None, 0
-        return vote, db.session.execute(queries.dossier_insert(), {"vote": vote.id, "disbursement":
-                                                                               vote.disbursement_id}).rowcount
+        recorded = db.session.execute(queries.dossier_insert(), {"vote": vote.id, "disbursement": vote.disbursement_id})
+        return vote, recorded.rowcount
     row = db.session.execute(queries.ballot_with_dossier(), ballot).first()
     return (None, 0) if row is None else (db.adopt(db.session, Vote, row), row[-1])

@@ -244,12 +244,11 @@ def post_entry(session: Session, *, key: str, kind: str, memo: str, effective_da
         row = locked[acc_id]
         if row.no_negative and row.balance + delta < 0:
             raise insufficient(row.name, row.balance, -delta)
-    transfer = None if new_transfer is None else insert_row(session, Transfer, new_transfer)
-    if transfer is not None:
-        columns["transfer_id"] = transfer.id
-    entry = write(session, columns, lines)
-    if transfer is not None:
-        opens(entry, transfer)
+    if new_transfer is None:
+        entry = write(session, columns, lines)
+    else:
+        transfer = insert_row(session, Transfer, new_transfer)
+        entry = opens(write(session, columns | {"transfer_id": transfer.id}, lines), transfer)
     for acc_id, delta in deltas.items():
         locked[acc_id].balance = locked[acc_id].balance + delta
     session.flush()
