@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from sqlalchemy import Date, and_, bindparam, or_, select
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portfolio import clock, db
@@ -33,7 +34,8 @@ def _board_query(also: bool, votes: bool):
         query = query.add_columns(Vote, *rule_columns(QUORUM_RULES, bindparam("on", type_=Date))).outerjoin(
             Vote, and_(Vote.user_id == User.id, Vote.disbursement_id == bindparam("disbursement")))
         who = or_(who, Vote.id.is_not(None))
-    return query.where(who).order_by(User.id)
+    # board members belong to no company (a CHECK on users): no join of companies for them
+    return query.where(who).order_by(User.id).options(lazyload(User.company))
 
 
 def board_and_recused(organization_id: int, *, also: int | None = None, votes_on: Disbursement | None = None
