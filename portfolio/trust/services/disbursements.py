@@ -129,21 +129,25 @@ def _allocation_query(lock: bool):
     return query.with_for_update() if lock else query
 
 
+# SQL: what one disbursement commits of its allocation: its amount once approved, what was paid of it once
+# cancelled, nothing otherwise (NULL). ``committed_for`` and ``ledger verify`` add it up; the trigger of
+# migration 0027 applies the same rule to each changed disbursement.
+COMMITTED_PART = case((Disbursement.status.in_(COMMITTED_DISBURSEMENTS), Disbursement.amount),
+                      (Disbursement.status == DisbursementStatus.CANCELADO, Disbursement.paid_amount))
+
+
 @functools.cache
 def _committed_query():
-    """Both sums of ``committed_for`` in one read, built once (program and year bound when it runs)."""
-    return select(
-        ledger.money_sum(case((Disbursement.status.in_(COMMITTED_DISBURSEMENTS), Disbursement.amount))),
-        ledger.money_sum(case((Disbursement.status == DisbursementStatus.CANCELADO, Disbursement.paid_amount))),
-    ).where(Disbursement.program_id == bindparam("program"), Disbursement.year == bindparam("year"))
+    """The sum of ``committed_for``, built once (program and year bound when it runs)."""
+    return select(ledger.money_sum(COMMITTED_PART)).where(Disbursement.program_id == bindparam("program"),
+                                                          Disbursement.year == bindparam("year"))
 
 
 def committed_for(program_id: int, year: int) -> Decimal:
     """Reserved + paid for a program's year: approved amounts, and what was paid of cancelled ones, added up
-    from the disbursements. The allocation keeps the same figure (``ProgramAllocation.committed``, a trigger
-    of migration 0027 applies this rule to each changed disbursement); ``ledger verify`` compares the two."""
-    total, paid_cancelled = db.session.execute(_committed_query(), {"program": program_id, "year": year}).one()
-    return total + paid_cancelled
+    from the disbursements. The allocation keeps the same figure (``ProgramAllocation.committed``);
+    ``ledger verify`` compares the two."""
+    return db.session.execute(_committed_query(), {"program": program_id, "year": year}).scalar_one()
 
 
 def allocation_room(program_id: int, year: int) -> Decimal | None:

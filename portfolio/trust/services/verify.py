@@ -1,14 +1,14 @@
 """Domain-level invariants checked by ``ledger verify`` besides the ledger's own."""
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from portfolio import db
 from portfolio.trust import ledger
 from portfolio.trust.ledger import money_sum
 from portfolio.trust.models import Contribution, Disbursement, Payment, ProgramAllocation, Tranche
 from portfolio.trust.services.common import BANK_AVAILABLE, BANK_RESERVED
-from portfolio.trust.vocab import COMMITTED_DISBURSEMENTS, DisbursementStatus, PaymentStatus
+from portfolio.trust.vocab import COMMITTED_DISBURSEMENTS, PaymentStatus
 
 
 def domain_problems() -> list[str]:
@@ -55,10 +55,10 @@ def domain_problems() -> list[str]:
 def allocation_problems() -> list[str]:
     """Each allocation's committed amount (kept by a trigger) against its disbursements added up
     (``committed_for``'s rule, for every program and year in one read), and no commitment without an allocation."""
-    part = case((Disbursement.status.in_(COMMITTED_DISBURSEMENTS), Disbursement.amount),
-                (Disbursement.status == DisbursementStatus.CANCELADO, Disbursement.paid_amount))
+    from portfolio.trust.services.disbursements import COMMITTED_PART
+
     counted = {(p, y): total for p, y, total in db.session.execute(
-        select(Disbursement.program_id, Disbursement.year, money_sum(part))
+        select(Disbursement.program_id, Disbursement.year, money_sum(COMMITTED_PART))
         .group_by(Disbursement.program_id, Disbursement.year))}
     problems = []
     for allocation in db.session.scalars(select(ProgramAllocation).order_by(ProgramAllocation.id)):
