@@ -111,6 +111,21 @@ def read_only_transaction(sess=None) -> None:
     sess.connection(execution_options={"sqlite_begin": "DEFERRED"})
 
 
+def when_transaction_ends(action) -> None:
+    """Call ``action()`` once the session's current transaction has ended (committed, rolled back or closed at
+    the end of the request), when its connection has gone back to the pool: work that must not wait on the
+    locks this transaction holds. Not called if the session never ends its transaction."""
+    sess = session()
+    done = []
+
+    def ended(_session, transaction) -> None:
+        if transaction.parent is None and not done:  # the outermost transaction, not a savepoint
+            done.append(True)
+            action()
+
+    event.listen(sess, "after_transaction_end", ended)
+
+
 def named_lock(key: str) -> None:
     """Serialise, until this transaction ends, every transaction that takes the lock named ``key``
     (PostgreSQL: an advisory transaction lock on the key's 64-bit hash; a collision only makes one wait).

@@ -5,7 +5,8 @@ A trigger appends a signed row to the tally table on every insert, change and de
 the old amounts, +1 and the new), so concurrent commands never wait on a totals row. ``read`` adds the tallies
 up; once more than ``COMPACT_AFTER`` appended rows are waiting, the read that saw them folds them into one
 compacted row per key (``compact``), so the sums read a number of rows that grows with the keys, not with the
-changes. ``problems`` (for ``ledger verify``) recomputes every key from the counted rows themselves.
+changes; after a bulk load's fold, ``shrink`` gives the table's emptied pages back, so the reads scan few pages.
+``problems`` (for ``ledger verify``) recomputes every key from the counted rows themselves.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from portfolio.read_cache import kept_rows
 log = logging.getLogger(__name__)
 
 COMPACT_AFTER = 1000  # tally rows appended since the last compaction that make the next read fold them
+SHRINK_AFTER = 10 * COMPACT_AFTER  # a fold this large follows a bulk load: give the table's pages back (``shrink``)
+SHRINK_LOCK_TIMEOUT = "100ms"  # how long ``shrink`` waits for the table's lock before it gives up
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ def _compact_when_due(tally: Tally):
     def check(rows: list[tuple]) -> None:
         if rows and rows[0][-1] > COMPACT_AFTER:
             try:
-                compact(tally)
+                if compact(tally) > SHRINK_AFTER:
+                    engine = db.session.get_bind().engine
+                    db.when_transaction_ends(lambda: shrink(tally, engine))
             except DBAPIError as exc:  # busy or cut off: the sums just read stay right; the next read retries
                 log.warning("No se compactaron los totales de %s: %s", tally.model.__tablename__, exc.orig)
 
@@ -107,6 +112,32 @@ def compact(tally: Tally) -> int:
             if not postgresql:
                 conn.connection.driver_connection.execute("PRAGMA busy_timeout=10000")
     return len(gone)
+
+
+def shrink(tally: Tally, engine) -> bool:
+    """Give back the pages a large fold left behind (PostgreSQL): the folded rows stay in the table's pages,
+    dead, and the compacted rows were written past them, at its end, so until the table is rewritten every
+    read of the tally scans all of them. ``VACUUM FULL`` rewrites the few live rows into a new file. It locks
+    the table while it copies them (milliseconds for a tally's few hundred rows), so it waits at most
+    ``SHRINK_LOCK_TIMEOUT`` for the lock (commands and reads wait behind it only as long) and else gives up
+    until the next large fold; run it only when no transaction of this process holds the table
+    (``db.when_transaction_ends``). True when it ran. SQLite needs none of this: its deleted pages go back to
+    the file's free list, and a scan reads only the pages in use."""
+    if engine.dialect.name != "postgresql":
+        return False
+    table = tally.model.__tablename__  # a table name of ours, not input
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"SET lock_timeout = '{SHRINK_LOCK_TIMEOUT}'"))
+            try:
+                conn.execute(text(f"VACUUM FULL {table}"))
+            finally:
+                if not conn.invalidated:
+                    conn.execute(text("RESET lock_timeout"))
+    except DBAPIError as exc:  # the lock was busy or the server away: the reads stay right, only longer
+        log.warning("No se redujo la tabla de totales %s: %s", table, exc.orig)
+        return False
+    return True
 
 
 def problems(tally: Tally) -> list[str]:

@@ -188,6 +188,38 @@ def test_compaction_folds_the_tallies_into_one_row_per_key_and_keeps_every_total
         assert _tally_rows() == (keys, 0) and tallies.problems() == []
 
 
+def _tally_pages() -> int:
+    return db.session.scalar(text("SELECT pg_relation_size('trust_contribution_tallies') / current_setting('block_size')::int"))
+
+
+def test_a_large_fold_gives_the_tally_tables_pages_back(committed, monkeypatch):
+    """After a bulk change, the read whose fold is large leaves the tally table a few pages long once its
+    transaction has ended (PostgreSQL rewrites the folded rows' pages away), and every total is unchanged."""
+    monkeypatch.setattr(shared_tallies, "COMPACT_AFTER", 50)
+    monkeypatch.setattr(shared_tallies, "SHRINK_AFTER", 500)
+    postgresql = committed.config["DATABASE_URL"].startswith("postgresql")
+    with committed.app_context():
+        _varied_contributions(2)
+        db.session.commit()
+        c = Contribution.__table__
+        for _ in range(80):  # a bulk change behind the services' back: paid ↔ unpaid, two tally rows per row each time
+            db.session.execute(update(c).values(amount_paid=c.c.amount_due - c.c.amount_paid))
+        db.session.commit()
+        assert _tally_rows()[1] > 80 * 24
+        grown = _tally_pages() if postgresql else None
+        db.read_only_transaction()
+        totals = {tuple(sorted(a.items())): _scanned(queries.contribution_list(a, STAFF, today=TODAY),
+                                                     queries.contribution_totals) for a in _every_contribution_filter()}
+        queries.contribution_totals(queries.contribution_list({}, STAFF, today=TODAY))  # reads the tallies: folds them
+    with committed.app_context():
+        assert _tally_rows()[1] == 0 and tallies.problems() == []
+        for args in _every_contribution_filter():
+            assert queries.contribution_totals(queries.contribution_list(args, STAFF, today=TODAY)) == \
+                totals[tuple(sorted(args.items()))], args
+        if postgresql:
+            assert grown > 20 and _tally_pages() <= 2, (grown, _tally_pages())
+
+
 def test_compaction_while_commands_change_rows_loses_nothing(committed_pg):
     """Writers change declarations in their own transactions while another connection compacts over and over
     (PostgreSQL: SQLite runs one writer at a time, so nothing can change during its compaction)."""
