@@ -220,6 +220,23 @@ def test_a_large_fold_gives_the_tally_tables_pages_back(committed, monkeypatch):
             assert grown > 20 and _tally_pages() <= 2, (grown, _tally_pages())
 
 
+def test_shrinking_gives_up_when_the_table_is_in_use_and_leaves_the_connection_as_it_was(committed_pg):
+    """A transaction that read the tallies holds them: the rewrite waits ``SHRINK_LOCK_TIMEOUT`` for the lock,
+    gives up without an error, and the pooled connection it used keeps no lock timeout."""
+    with committed_pg.app_context():
+        engine = db.engine()
+        engine.pool.dispose()
+        with engine.connect() as reader:
+            reader.execute(select(func.count(ContributionTally.id)))  # its transaction holds the table until it ends
+            assert shared_tallies.shrink(tallies.CONTRIBUTIONS, engine) is False
+        assert shared_tallies.shrink(tallies.CONTRIBUTIONS, engine) is True  # nobody holds it now
+        pooled = engine.pool.checkedin()
+        connections = [engine.connect() for _ in range(pooled)]  # every pooled one, those that ran VACUUM among them
+        assert pooled >= 1 and {c.scalar(text("SHOW lock_timeout")) for c in connections} == {"0"}
+        for c in connections:
+            c.close()
+
+
 def test_compaction_while_commands_change_rows_loses_nothing(committed_pg):
     """Writers change declarations in their own transactions while another connection compacts over and over
     (PostgreSQL: SQLite runs one writer at a time, so nothing can change during its compaction)."""
