@@ -1,6 +1,7 @@
 """Login, logout and the user's own password."""
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -28,17 +29,23 @@ def load_user(identifier: str) -> User | None:
     if request.method not in ("GET", "HEAD"):
         return queries.session_user(int(user_id), token, session.get("sid"))[0]
     # A page also needs the data version (kept results) and the bell's count: read them in the same statement.
-    from portfolio.notifications.queries import unread_count_column
-    from portfolio.page_cache import data_version_column
     from portfolio.read_cache import preset_request_version
 
-    user, extras = queries.session_user(int(user_id), token, session.get("sid"), data_version_column(),
-                                        unread_count_column(int(user_id)))
+    user, extras = queries.session_user(int(user_id), token, session.get("sid"), *_page_columns())
     if user is not None:
         version, unread = extras
         preset_request_version(version or 0)
         g.portfolio_unread_notices = unread or 0
     return user
+
+
+@functools.cache
+def _page_columns() -> tuple:
+    """The data version and the bell's count of the session's user, as columns of the session's statement."""
+    from portfolio.notifications.queries import unread_count_column
+    from portfolio.page_cache import data_version_column
+
+    return data_version_column(), unread_count_column(queries.USER_ID)
 
 
 def _safe_next(target: str | None) -> str | None:
