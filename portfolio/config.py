@@ -99,6 +99,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "SESSION_COOKIE_NAME": "portfolio_session",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_HOURS", "8")) * 3600,
+        # The signed-in session ends SESSION_HOURS after the login, whatever the cookie says (the server-side
+        # session's expires_at): re-signing the cookie on every response to slide its expiry would buy
+        # nothing. It is sent when its content changes (login, a message, the CSRF token).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
         "WTF_CSRF_ENABLED": True,

@@ -74,3 +74,15 @@ def test_an_expired_server_side_session_opens_nothing(app, login_as):
         db.session.commit()
     response = user.get("/cuenta/contrasena")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_a_page_that_leaves_the_session_as_it_was_sends_no_cookie(app, login_as):
+    """The session ends on the server (``expires_at``), so the cookie is not re-signed on every response:
+    it is sent when the login writes it, and again only when its content changes."""
+    user = login_as("staff")
+    first = user.get("/proyectos/")
+    assert first.status_code == 200
+    again = user.c.get("/proyectos/")
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    expires = user.c.get_cookie(COOKIE).expires
+    assert expires is not None  # the login's cookie outlives the browser for the session's hours
