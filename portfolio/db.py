@@ -9,6 +9,7 @@ column types and ``Base`` live in :mod:`portfolio.db_types` and are re-exported 
 from __future__ import annotations
 
 import functools
+import time
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -36,7 +37,36 @@ def make_engine(url: str, *, parallel_workers: str = "", **kwargs) -> Engine:
             raise ValueError(f"PG_PARALLEL_WORKERS debe ser un número entero ≥ 0: {parallel_workers!r}")
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}),
                                   "options": f"-c max_parallel_workers_per_gather={int(parallel_workers)}"}
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A pooled connection that sat unused for more than ``PING_AFTER_IDLE_SECONDS`` is pinged before it is
+    handed out; a dead one (the server restarted, a firewall dropped it) is replaced, and the request never
+    sees it. SQLAlchemy's ``pool_pre_ping`` pings on every checkout, a round trip before every request and
+    money command, though a connection used a moment ago is as alive as a ping would show. A connection that
+    dies while in use still fails its request (a Spanish 503, ``portfolio.errors``), with or without a ping,
+    and the pool then replaces all the connections it had opened before."""
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        since = record.info.pop("checked_in_at", None)  # None: just opened
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"conexión inactiva sin respuesta: {exc}") from exc  # the pool opens another
 
 
 def _sqlite_transactions(engine: Engine) -> None:

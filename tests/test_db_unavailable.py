@@ -86,3 +86,46 @@ def test_healthz_and_json_clients_get_json_503(private_app):
     assert response.status_code == 503
     assert response.json["request_id"] == response.headers["X-Request-ID"]
     assert "intente de nuevo" in response.json["message"].lower()
+
+
+@pytest.fixture
+def pg_app():
+    url = create_pg_database("db_idle")
+    migrate.upgrade(url)
+    app = create_app({"ENV_MODE": "testing", "DATABASE_URL": url, "SECRET_KEY": "c" * 40,
+                      "PASSWORD_HASH_PROFILE": "fast"})
+    yield app
+    app.extensions["portfolio_db"]["engine"].dispose()
+    drop_pg_database(url)
+
+
+def _kill_pooled_connections(app) -> int:
+    """End, from another connection, every backend the app's pool holds (as a server restart would)."""
+    engine = app.extensions["portfolio_db"]["engine"]
+    other = create_engine(str(engine.url.render_as_string(hide_password=False)))
+    with other.connect() as killer:
+        ended = killer.scalar(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    other.dispose()
+    return ended
+
+
+def _failed_login(client: Client):
+    """A request that always uses the database (it records the attempt)."""
+    return client.post("/login", {"email": "alguien@prueba.pe", "password": "una-clave-cualquiera",
+                                  "csrf_token": client.csrf_token()})
+
+
+@pytest.mark.parametrize("idle", [True, False])
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_the_request_uses_it(pg_app, monkeypatch, idle):
+    """Idle longer than PING_AFTER_IDLE_SECONDS: pinged at checkout, found dead and replaced, so the request
+    answers as usual. Used a moment ago: not pinged (no round trip before every request), so a connection that
+    died that moment fails its request with the Spanish 503, and the pool then replaces it."""
+    client = Client(pg_app.test_client())
+    answer = _failed_login(client).status_code  # the pool now holds the connection it used
+    assert answer == 401  # «correo o contraseña incorrectos»
+    if idle:
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", -1.0)
+    assert _kill_pooled_connections(pg_app) >= 1
+    assert _failed_login(client).status_code == (answer if idle else 503)
+    assert _failed_login(client).status_code == answer
