@@ -188,11 +188,12 @@ def scale_up(url: str, companies: int, projects: int, postings: int) -> dict[str
         _reset_sequences(conn, [t_companies, t_projects, tables["project_members"], tables["project_locations"]])
         counts = {name: conn.scalar(select(func.count()).select_from(tables[name]))
                   for name in ("companies", "projects", "ledger_postings", "trust_contributions")}
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy import text
-
-            conn.execute(text("ANALYZE"))
         counts["project"] = project_ids[len(project_ids) // 2] if project_ids else first - 1
+    if engine.dialect.name == "postgresql":  # as after any bulk load: else autovacuum would visit the new rows
+        from sqlalchemy import text  # while the first pages are being measured
+
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return counts
 
